@@ -1,0 +1,89 @@
+import type { CardTransport, TransmitOptions } from '../transport/card-transport.js';
+import { chainCommand, encodeCommand, getResponseCommand, withLe, type CommandApdu } from './command-apdu.js';
+import { parseResponse, type ResponseApdu } from './response-apdu.js';
+import { statusWordError } from './status-words.js';
+import { toHex } from '../../common/hex.js';
+
+/** Receives every raw exchange (already redacted) for `--trace-apdu`. */
+export type ApduTracer = (direction: '=>' | '<=', hex: string) => void;
+
+export interface ChannelOptions {
+  /** Largest data field per APDU before command chaining is used (ISO 7816-4 §5.1.1.1). */
+  readonly maxCommandData?: number;
+  readonly tracer?: ApduTracer;
+  readonly timeoutMs?: number;
+}
+
+/** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE). */
+function redact(cmd: CommandApdu, bytes: Uint8Array): string {
+  const secret =
+    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
+  if (!secret || !cmd.data || cmd.data.length === 0) return toHex(bytes, ' ');
+  const headerLen = bytes.length - cmd.data.length - (cmd.le === undefined ? 0 : 1);
+  return `${toHex(bytes.subarray(0, Math.max(4, headerLen)), ' ')} <${cmd.data.length} bytes redacted>`;
+}
+
+/**
+ * The response-handling loop of ISO 7816-4 §5.1/§5.6, implemented once on top of a transport:
+ * `6Cxx` → resend with Le = xx (once), `61xx` → GET RESPONSE until done, command chaining when
+ * the data exceeds `maxCommandData`. Never retries anything else (a VERIFY is never resent).
+ */
+export class ApduChannel {
+  readonly transport: CardTransport;
+  private readonly opts: ChannelOptions;
+  /** Number of raw exchanges so far (for benchmarks and tests). */
+  exchanges = 0;
+
+  constructor(transport: CardTransport, opts: ChannelOptions = {}) {
+    this.transport = transport;
+    this.opts = opts;
+  }
+
+  private async raw(cmd: CommandApdu): Promise<ResponseApdu> {
+    const bytes = encodeCommand(cmd);
+    this.opts.tracer?.('=>', redact(cmd, bytes));
+    const t: TransmitOptions = this.opts.timeoutMs === undefined ? {} : { timeoutMs: this.opts.timeoutMs };
+    this.exchanges++;
+    const resp = await this.transport.transmit(bytes, t);
+    this.opts.tracer?.('<=', toHex(resp, ' '));
+    return parseResponse(resp);
+  }
+
+  /** Exchange one logical command; returns data and the final status word (not checked). */
+  async transmit(cmd: CommandApdu): Promise<ResponseApdu> {
+    const parts = this.opts.maxCommandData === undefined ? [cmd] : chainCommand(cmd, this.opts.maxCommandData);
+    for (const part of parts.slice(0, -1)) {
+      const r = await this.raw(part);
+      if (r.sw !== 0x9000) return r; // the card refused the chain; the caller maps the SW
+    }
+    const last = parts[parts.length - 1]!;
+    let r = await this.raw(last);
+    if (r.sw >> 8 === 0x6c) {
+      // Wrong Le: the card tells the exact length; resend once with it.
+      r = await this.raw(withLe(last, r.sw & 0xff || 256));
+    }
+    if (r.sw >> 8 !== 0x61) return r;
+    const chunks: Uint8Array[] = [r.data];
+    let total = r.data.length;
+    for (let guard = 0; r.sw >> 8 === 0x61; guard++) {
+      if (guard > 256) throw statusWordError(r.sw, 'GET RESPONSE loop did not end');
+      r = await this.raw(getResponseCommand(r.sw & 0xff));
+      chunks.push(r.data);
+      total += r.data.length;
+    }
+    const data = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      data.set(c, off);
+      off += c.length;
+    }
+    return { data, sw: r.sw };
+  }
+
+  /** Exchange and require 9000; otherwise throw the typed error for the status word. */
+  async expectOk(cmd: CommandApdu, context: string): Promise<Uint8Array> {
+    const r = await this.transmit(cmd);
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, context);
+    return r.data;
+  }
+}

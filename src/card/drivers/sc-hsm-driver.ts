@@ -1,0 +1,327 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import type { KeyAlgorithm } from '../../crypto/signer.js';
+import { toHex } from '../../common/hex.js';
+import type { ApduChannel } from '../apdu/apdu-channel.js';
+import { statusWordError, triesLeftOf } from '../apdu/status-words.js';
+import type { CardKeyInfo, PinStatus } from '../card-service.js';
+import { CardError, PinError } from '../errors.js';
+import { changeReferenceData, readBinaryOdd, resetRetryCounter, updateBinaryOdd, verify, verifyStatus } from '../iso7816/commands.js';
+import { encodePrivateKeyEntry, parsePrivateKeyEntry } from '../pkcs15/prkdf.js';
+import { encodeTokenInfo, parseTokenInfo } from '../pkcs15/token-info-file.js';
+import { findTlv, readTlv } from '../tlv.js';
+import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
+import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
+import { buildGakp, curveDomain, RSA_BITS } from './sc-hsm/gakp.js';
+import * as cmd from './sc-hsm/sc-hsm-commands.js';
+
+/** "THSM1" followed by the capability bytes `73 80 21 40` in the historical bytes (OpenSC `sc_hsm_atrs`). */
+const ATR_MARKER = Uint8Array.of(0x54, 0x48, 0x53, 0x4d, 0x31);
+
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/** Largest data chunk per UPDATE BINARY (the card takes ~1223 data bytes; 8 go to the 54/53 DOs). */
+const WRITE_CHUNK = 1000;
+
+export const scHsmDriverFactory: DriverFactory = {
+  name: 'sc-hsm',
+  matchAtr: (atr) => contains(atr, ATR_MARKER),
+  async probe(ch) {
+    const r = await ch.transmit(cmd.selectApplet());
+    // The FCP must carry tag 85 of at least 2 bytes (OpenSC `sc_hsm_match_card`).
+    if (r.sw !== 0x9000) return false;
+    try {
+      const fcp = readTlv(r.data, 0);
+      const v = findTlv(fcp.value, 0x85);
+      return v !== undefined && v.length >= 2;
+    } catch {
+      return false;
+    }
+  },
+  create: (ch) => new ScHsmDriver(ch),
+};
+
+/**
+ * SmartCard-HSM / Nitrokey HSM 2 driver (card-protocols.md §3.1). The card has no PKCS#15 file
+ * system; the PKCS#15 view is synthesised from `C4xx` (PrKDF entries) and `CExx` (certificate or
+ * the CV request from key generation), as OpenSC does in `pkcs15-sc-hsm.c`.
+ */
+export class ScHsmDriver implements CardDriver {
+  readonly name = 'sc-hsm';
+  private readonly ch: ApduChannel;
+  private version: string | undefined;
+  private serial: string | undefined;
+
+  constructor(ch: ApduChannel) {
+    this.ch = ch;
+  }
+
+  async selectApplication(): Promise<void> {
+    const fci = await this.ch.expectOk(cmd.selectApplet(), 'SELECT SmartCard-HSM applet');
+    try {
+      const v = findTlv(readTlv(fci, 0).value, 0x85);
+      if (v && v.length >= 2) this.version = `${v[v.length - 2]}.${v[v.length - 1]}`;
+    } catch {
+      /* version stays unknown */
+    }
+  }
+
+  /** Read a whole EF with the odd READ BINARY (one extended APDU; `6282` is a normal end). */
+  async readFile(fid: number): Promise<Uint8Array | undefined> {
+    const r = await this.ch.transmit(readBinaryOdd(fid, 0, 65536));
+    if (r.sw === 0x6a82) return undefined;
+    if (r.sw !== 0x9000 && r.sw !== 0x6282) throw statusWordError(r.sw, `READ BINARY of EF ${fid.toString(16).toUpperCase()}`);
+    return r.data;
+  }
+
+  async writeFile(fid: number, data: Uint8Array): Promise<void> {
+    if (data.length === 0) {
+      await this.ch.expectOk(updateBinaryOdd(fid, 0, data), `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()}`);
+      return;
+    }
+    for (let off = 0; off < data.length; off += WRITE_CHUNK) {
+      const chunk = data.subarray(off, Math.min(off + WRITE_CHUNK, data.length));
+      await this.ch.expectOk(updateBinaryOdd(fid, off, chunk), `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()} at ${off}`);
+    }
+  }
+
+  private async deleteFile(fid: number, mustExist: boolean): Promise<void> {
+    const r = await this.ch.transmit(cmd.deleteFile(fid));
+    if (r.sw === 0x9000 || (!mustExist && r.sw === 0x6a82)) return;
+    throw statusWordError(r.sw, `DELETE FILE ${fid.toString(16).toUpperCase()}`);
+  }
+
+  async getSerial(): Promise<string> {
+    if (this.serial) return this.serial;
+    const dev = await this.readFile(cmd.EF_DEVICE_CERT);
+    if (!dev || dev.length === 0) {
+      throw new CardError('CARD_NO_DEVICE_CERT', 'the SmartCard-HSM has no device certificate (EF 2F02)', {
+        hint: 'The card cannot be identified by serial; it may be damaged or not a SmartCard-HSM.',
+      });
+    }
+    // Serial = CHR of the device CVC minus its 5-character sequence number (OpenSC `sc_hsm_get_serialnr`).
+    const chr = chrOfFirstCvc(dev);
+    this.serial = chr.length > 5 ? chr.slice(0, -5) : chr;
+    return this.serial;
+  }
+
+  async deviceInfo(): Promise<DeviceInfo> {
+    const serial = await this.getSerial();
+    const status = await this.pinStatus();
+    const initialized = status.state !== 'not-initialized';
+    let label: string | undefined;
+    if (initialized) {
+      const ti = await this.readFile(cmd.EF_TOKEN_INFO);
+      if (ti && ti.length > 0) {
+        try {
+          label = parseTokenInfo(ti).label;
+        } catch {
+          label = undefined; // a foreign or damaged TokenInfo must not stop status/list
+        }
+      }
+    }
+    return { serial, label, initialized, version: this.version };
+  }
+
+  private async pinStatusOf(ref: number): Promise<PinStatus> {
+    const r = await this.ch.transmit(verifyStatus(ref));
+    const tries = triesLeftOf(r.sw);
+    if (r.sw === 0x9000) return { state: 'verified', triesLeft: undefined };
+    if (tries !== undefined) return { state: tries === 0 ? 'blocked' : 'not-verified', triesLeft: tries };
+    if (r.sw === 0x6983) return { state: 'blocked', triesLeft: 0 };
+    if (r.sw === 0x6984) return { state: 'transport', triesLeft: undefined };
+    if (r.sw === 0x6a88) return { state: 'not-initialized', triesLeft: undefined };
+    throw statusWordError(r.sw, 'PIN status query');
+  }
+
+  pinStatus(): Promise<PinStatus> {
+    return this.pinStatusOf(cmd.PIN_REF.user);
+  }
+
+  soPinStatus(): Promise<PinStatus> {
+    return this.pinStatusOf(cmd.PIN_REF.so);
+  }
+
+  async verifyPin(pin: Uint8Array): Promise<void> {
+    const r = await this.ch.transmit(verify(cmd.PIN_REF.user, pin));
+    if (r.sw === 0x9000) return;
+    if (r.sw === 0x6a88) {
+      throw new PinError('PIN_NOT_INITIALIZED', 'the card is not initialised (no user PIN set)', {
+        hint: 'Initialise it with `ca card init --label LABEL`.',
+      });
+    }
+    throw statusWordError(r.sw, 'VERIFY user PIN');
+  }
+
+  async changePin(oldPin: Uint8Array, newPin: Uint8Array): Promise<void> {
+    const data = new Uint8Array(oldPin.length + newPin.length);
+    data.set(oldPin);
+    data.set(newPin, oldPin.length);
+    try {
+      await this.ch.expectOk(changeReferenceData(cmd.PIN_REF.user, data), 'CHANGE REFERENCE DATA (user PIN)');
+    } finally {
+      data.fill(0);
+    }
+  }
+
+  async unblockPin(soPin: Uint8Array, newPin: Uint8Array | undefined): Promise<void> {
+    if (soPin.length !== 8) throw new RangeError('SO-PIN must be 8 bytes');
+    const data = new Uint8Array(8 + (newPin?.length ?? 0));
+    data.set(soPin);
+    if (newPin) data.set(newPin, 8);
+    try {
+      // P1 00: SO-PIN ‖ new PIN; P1 01: SO-PIN only, resets the counter (ISO 7816-4 §11.5.10).
+      await this.ch.expectOk(resetRetryCounter(newPin ? 0x00 : 0x01, cmd.PIN_REF.user, data), 'RESET RETRY COUNTER (user PIN)');
+    } finally {
+      data.fill(0);
+    }
+  }
+
+  async initialize(o: InitOptions): Promise<void> {
+    const data = cmd.initializeData(o.userPin, o.soPin, o.retries);
+    try {
+      await this.ch.expectOk(cmd.initializeDevice(data), 'INITIALIZE DEVICE');
+    } finally {
+      data.fill(0);
+    }
+    // TokenInfo (label) is written with the new user PIN verified, then the applet is re-selected (logout).
+    await this.verifyPin(o.userPin);
+    await this.writeFile(cmd.EF_TOKEN_INFO, encodeTokenInfo(await this.getSerial(), o.label));
+    await this.selectApplication();
+  }
+
+  private async enumerate(): Promise<number[]> {
+    const list = await this.ch.expectOk(cmd.enumerateObjects(), 'ENUMERATE OBJECTS');
+    const fids: number[] = [];
+    for (let i = 0; i + 1 < list.length; i += 2) fids.push((list[i]! << 8) | list[i + 1]!);
+    return fids;
+  }
+
+  private async keyInfo(keyRef: number, fids: Set<number>): Promise<CardKeyInfo | undefined> {
+    const prkdFid = (cmd.FID_PREFIX.prkd << 8) | keyRef;
+    const certFid = (cmd.FID_PREFIX.eeCertificate << 8) | keyRef;
+    const prkdBytes = fids.has(prkdFid) ? await this.readFile(prkdFid) : undefined;
+    const certBytes = fids.has(certFid) ? await this.readFile(certFid) : undefined;
+    if (!certBytes || certBytes.length === 0) return undefined; // no public key: not usable for a CA
+    let spki: Uint8Array;
+    let algorithm: KeyAlgorithm;
+    let certificate: Uint8Array | undefined;
+    if (certBytes[0] === 0x30) {
+      const cert = AsnConvert.parse(certBytes, Certificate);
+      spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+      algorithm = algorithmOfSpki(spki);
+      certificate = certBytes;
+    } else {
+      ({ spki, algorithm } = parseCvc(certBytes));
+    }
+    let label = `key ${keyRef}`;
+    let id: Uint8Array | undefined;
+    if (prkdBytes && prkdBytes.length > 0) {
+      try {
+        const e = parsePrivateKeyEntry(prkdBytes);
+        if (e.label !== undefined) label = e.label;
+        id = e.id;
+      } catch {
+        /* fall back to the intrinsic id below */
+      }
+    }
+    id ??= intrinsicKeyId(spki);
+    return { id: toHex(id), keyRef, label, algorithm, publicKey: spki, certificate };
+  }
+
+  async listKeys(): Promise<CardKeyInfo[]> {
+    const fids = await this.enumerate();
+    const set = new Set(fids);
+    const keys: CardKeyInfo[] = [];
+    for (const fid of fids) {
+      if (fid >> 8 !== cmd.FID_PREFIX.privateKey || (fid & 0xff) === 0) continue; // CC00 = device key
+      const k = await this.keyInfo(fid & 0xff, set);
+      if (k) keys.push(k);
+    }
+    return keys;
+  }
+
+  async generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo> {
+    const fids = new Set(await this.enumerate());
+    let keyRef = 1;
+    while (keyRef < 256 && fids.has((cmd.FID_PREFIX.privateKey << 8) | keyRef)) keyRef++;
+    if (keyRef === 256) throw new CardError('CARD_FULL', 'no free key slot on the card', { hint: 'Delete an unused key first.' });
+    const serial = await this.getSerial();
+    const gakp = buildGakp(o.algorithm, 'UTCA00001', `${serial}00001`);
+    const req = await this.ch.expectOk(cmd.generateKeyPair(keyRef, gakp), `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`);
+    const { spki, algorithm } = parseCvc(req);
+    if (algorithm !== o.algorithm) {
+      throw new CardError('CARD_KEYGEN_MISMATCH', `asked the card for ${o.algorithm} but it generated ${algorithm}`);
+    }
+    const id = intrinsicKeyId(spki);
+    const size = RSA_BITS[o.algorithm] ?? (o.algorithm === 'p256' ? 256 : o.algorithm === 'p384' ? 384 : 521);
+    // Keep the CV request in CExx (it carries the public key until a certificate replaces it).
+    await this.writeFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, req);
+    await this.writeFile(
+      (cmd.FID_PREFIX.prkd << 8) | keyRef,
+      encodePrivateKeyEntry({ kind: curveDomain(o.algorithm) ? 'ec' : 'rsa', label: o.label, id, keyReference: keyRef, size }),
+    );
+    return { id: toHex(id), keyRef, label: o.label, algorithm, publicKey: spki, certificate: undefined };
+  }
+
+  async writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void> {
+    const fid = (cmd.FID_PREFIX.eeCertificate << 8) | keyRef;
+    // Replace rather than overwrite: a shorter certificate must not leave request bytes behind.
+    await this.deleteFile(fid, false);
+    await this.writeFile(fid, certificate);
+  }
+
+  async deleteKey(keyRef: number): Promise<void> {
+    await this.deleteFile((cmd.FID_PREFIX.privateKey << 8) | keyRef, true);
+    await this.deleteFile((cmd.FID_PREFIX.prkd << 8) | keyRef, false);
+    await this.deleteFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, false);
+  }
+
+  async sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array> {
+    const alg = mode.kind === 'rsa-raw' ? cmd.SIGN_ALG.rsaRaw : mode.kind === 'rsa-pss' ? cmd.SIGN_ALG.rsaPss : cmd.SIGN_ALG.ecdsa;
+    return this.ch.expectOk(cmd.sign(keyRef, alg, input), `SIGN with key ${keyRef}`);
+  }
+}
+
+/** Key algorithm of a DER SPKI. */
+export function algorithmOfSpki(spki: Uint8Array): KeyAlgorithm {
+  return keyDetails(spki).algorithm;
+}
+
+export function keyDetails(spki: Uint8Array): { algorithm: KeyAlgorithm; modulusBytes: number | undefined } {
+  const k = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const d = k.asymmetricKeyDetails ?? {};
+  if (k.asymmetricKeyType === 'rsa') {
+    const bits = d.modulusLength ?? 0;
+    const algorithm: KeyAlgorithm | undefined = bits === 2048 ? 'rsa2048' : bits === 3072 ? 'rsa3072' : bits === 4096 ? 'rsa4096' : undefined;
+    if (!algorithm) throw new CardError('CARD_UNSUPPORTED_KEY', `RSA key of ${bits} bits is not supported`);
+    return { algorithm, modulusBytes: bits / 8 };
+  }
+  if (k.asymmetricKeyType === 'ec') {
+    const c = d.namedCurve;
+    const algorithm: KeyAlgorithm | undefined = c === 'prime256v1' ? 'p256' : c === 'secp384r1' ? 'p384' : c === 'secp521r1' ? 'p521' : undefined;
+    if (!algorithm) throw new CardError('CARD_UNSUPPORTED_KEY', `EC key on curve ${String(c)} is not supported`);
+    return { algorithm, modulusBytes: undefined };
+  }
+  throw new CardError('CARD_UNSUPPORTED_KEY', `unsupported key type ${String(k.asymmetricKeyType)}`);
+}
+
+/**
+ * OpenSC's intrinsic key iD: SHA-1 of the RSA modulus, or of the uncompressed EC point
+ * (OpenSC `pkcs15-pubkey.c` `sc_pkcs15_pubkey_compute_id` / card-protocols.md §2.8).
+ */
+export function intrinsicKeyId(spki: Uint8Array): Uint8Array {
+  const jwk = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  let material: Buffer;
+  if (jwk.kty === 'RSA') material = Buffer.from(jwk.n!, 'base64url');
+  else material = Buffer.concat([Buffer.of(0x04), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  return new Uint8Array(createHash('sha1').update(material).digest());
+}
+

@@ -1,0 +1,54 @@
+import type { CommandModule } from 'yargs';
+import { usageError } from '../../cli-error.js';
+import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
+import { eprintln, println, type CliContext } from '../../context.js';
+import { obtainNewPin, obtainPin, soPinBytes } from '../../pin-input.js';
+import { withCardSelection } from './card-options.js';
+
+interface InitArgs extends CardGlobalArgs {
+  label: string;
+  'so-pin-file'?: string;
+  'pin-file'?: string;
+  retries: number;
+}
+
+/**
+ * `ca card init`: initialise (wipe!) a SmartCard-HSM with a label, user PIN and retry count.
+ * The SO-PIN is the card's current initialisation code (16 hex digits).
+ */
+export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs> {
+  return {
+    command: 'init',
+    describe: 'Initialise a card: label, new user PIN, PIN retries (ERASES every key on the card)',
+    builder: (y) =>
+      withCardSelection(y)
+        .option('label', { type: 'string', demandOption: true, describe: 'token label written to TokenInfo' })
+        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from the first line of FILE; default: prompt' })
+        .option('pin-file', { type: 'string', describe: 'new user PIN (6–16 characters) from the first line of FILE; default: prompt twice' })
+        .option('retries', { type: 'number', default: 3, describe: 'user PIN tries before it blocks (1–15)' })
+        .example('$0 card init --label "Root CA 2026" --reader "Virtual PCD 2 00 00"', 'prompts for the SO-PIN and the new user PIN') as never,
+    handler: async (args) => {
+      if (!Number.isInteger(args.retries) || args.retries < 1 || args.retries > 15) throw usageError('--retries must be 1..15');
+      if (args.label.length === 0 || args.label.length > 32) throw usageError('--label must be 1..32 characters');
+      await withCardService(ctx, args, async (service) => {
+        const s = await service.open(cardSelector(args));
+        try {
+          if (s.info.initialized) eprintln(ctx, `warning: card ${s.info.serial} is initialised; re-initialising erases every key on it`);
+          const so = soPinBytes(await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'SO-PIN (16 hex digits): ', what: 'SO-PIN' }));
+          let pin: Buffer | undefined;
+          try {
+            pin = await obtainNewPin(ctx, { file: args['pin-file'], what: 'user PIN' });
+            if (pin.length < 6 || pin.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
+            await s.initialize({ soPin: so, userPin: pin, retries: args.retries, label: args.label });
+          } finally {
+            so.fill(0);
+            pin?.fill(0);
+          }
+          println(ctx, `initialised card ${s.info.serial} in "${s.info.reader}": label "${args.label}", ${args.retries} PIN tries`);
+        } finally {
+          await s.close();
+        }
+      });
+    },
+  };
+}

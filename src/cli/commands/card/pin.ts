@@ -1,0 +1,70 @@
+import type { CommandModule } from 'yargs';
+import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
+import { println, type CliContext } from '../../context.js';
+import { obtainNewPin, obtainPin, soPinBytes, verifyOnSession } from '../../pin-input.js';
+import { usageError } from '../../cli-error.js';
+import { withCardSelection } from './card-options.js';
+
+interface PinArgs extends CardGlobalArgs {
+  action: 'change' | 'unblock';
+  'pin-file'?: string;
+  'new-pin-file'?: string;
+  'so-pin-file'?: string;
+  'allow-last-pin-try': boolean;
+}
+
+/** `ca card pin change|unblock`: change the user PIN, or reset it with the SO-PIN. */
+export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> {
+  return {
+    command: 'pin <action>',
+    describe: 'Change the user PIN, or unblock it with the SO-PIN',
+    builder: (y) =>
+      withCardSelection(y)
+        .positional('action', { choices: ['change', 'unblock'] as const, describe: 'change: old → new PIN; unblock: SO-PIN → new PIN' })
+        .option('pin-file', { type: 'string', describe: 'current user PIN from FILE (change)' })
+        .option('new-pin-file', { type: 'string', describe: 'new user PIN from FILE; default: prompt twice' })
+        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from FILE (unblock)' })
+        .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last try without the typed confirmation' })
+        .example('$0 card pin change --card DECM0102330', 'prompts for the current and the new PIN')
+        .example('$0 card pin unblock --card DECM0102330', 'prompts for the SO-PIN and a new user PIN') as never,
+    handler: async (args) =>
+      withCardService(ctx, args, async (service) => {
+        const s = await service.open(cardSelector(args));
+        try {
+          if (args.action === 'change') {
+            // Verify first (shows tries left, guards the last try), then change in the same session.
+            const old = await obtainPin(ctx, { file: args['pin-file'], prompt: 'Current user PIN: ', what: 'PIN' });
+            try {
+              await verifyOnSession(ctx, s, { pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'], pin: old });
+              const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
+              try {
+                if (next.length < 6 || next.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
+                await s.changePin(old, next);
+              } finally {
+                next.fill(0);
+              }
+            } finally {
+              old.fill(0);
+            }
+            println(ctx, `user PIN of card ${s.info.serial} changed`);
+          } else {
+            const so = soPinBytes(await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'SO-PIN (16 hex digits): ', what: 'SO-PIN' }));
+            try {
+              const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
+              try {
+                if (next.length < 6 || next.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
+                await s.unblockPin(so, next);
+              } finally {
+                next.fill(0);
+              }
+            } finally {
+              so.fill(0);
+            }
+            println(ctx, `user PIN of card ${s.info.serial} reset; tries restored`);
+          }
+        } finally {
+          await s.close();
+        }
+      }),
+  };
+}
