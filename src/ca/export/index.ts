@@ -1,0 +1,46 @@
+/**
+ * Chain and certificate exports (pure: DER in, `{ path, bytes, mode }[]` out). Writing the files
+ * is the caller's job, with `writeFilesAtomically` from src/common/atomic-write.ts.
+ */
+import { type CertFormat, exportChain } from './cert-formats.js';
+import type { ChainExportInput, ExportFile } from './export-types.js';
+import { exportOpenvpn, type OpenvpnExportOptions } from './openvpn-export.js';
+import { exportStrongswan, type StrongswanExportOptions } from './strongswan-export.js';
+
+export type ChainExportFormat = CertFormat | 'openvpn' | 'strongswan';
+export const CHAIN_EXPORT_FORMATS: readonly ChainExportFormat[] = ['pem', 'der', 'p7b', 'openvpn', 'strongswan'];
+
+export interface ChainExportOptions {
+  /** Base file name for pem/der/p7b (default `<names[0]>-chain`). */
+  base?: string;
+  openvpn?: OpenvpnExportOptions;
+  strongswan?: StrongswanExportOptions;
+}
+
+/** Dispatches `ca export chain --format F`. */
+export function renderChainExport(
+  input: ChainExportInput,
+  format: ChainExportFormat,
+  options: ChainExportOptions = {},
+): ExportFile[] {
+  switch (format) {
+    case 'pem':
+    case 'der':
+    case 'p7b':
+      return exportChain(input, format, options.base);
+    case 'openvpn':
+      return exportOpenvpn(input, options.openvpn);
+    case 'strongswan':
+      return exportStrongswan(input, options.strongswan);
+  }
+}
+
+export { exportCertificate, exportChain, pemBundle, type CertExportInput, type CertFormat } from './cert-formats.js';
+export { buildCertsOnlyPkcs7 } from './pkcs7-certs.js';
+export { exportOpenvpn, OPENVPN_FILES, type OpenvpnExportOptions } from './openvpn-export.js';
+export { exportStrongswan, type StrongswanExportOptions } from './strongswan-export.js';
+export { assertNoPrivateData, assertNoPrivateDataInFiles } from './private-data-guard.js';
+export { pemDecodeAll, pemEncode, looksLikePem, type PemBlock, type PemLabel } from './pem.js';
+export { ExportError } from './export-error.js';
+export type { ChainExportInput, ExportFile } from './export-types.js';
+export { PUBLIC_MODE } from './export-types.js';

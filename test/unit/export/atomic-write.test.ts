@@ -1,0 +1,99 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AtomicWriteError, writeFileAtomic, writeFilesAtomically } from '../../../src/common/atomic-write.js';
+import { runTool } from '../../helpers/validators.js';
+
+describe('atomic-write', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cardca-atomic-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes content with the requested mode regardless of umask, leaves no temp file', async () => {
+    const old = process.umask(0o077);
+    try {
+      await writeFileAtomic(join(dir, 'a.pem'), 'hello\n');
+      await writeFileAtomic(join(dir, 'b.bin'), Uint8Array.of(1, 2, 3), { mode: 0o600 });
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(await readFile(join(dir, 'a.pem'), 'utf8'), 'hello\n');
+    assert.equal((await stat(join(dir, 'a.pem'))).mode & 0o777, 0o644);
+    assert.deepEqual([...(await readFile(join(dir, 'b.bin')))], [1, 2, 3]);
+    assert.equal((await stat(join(dir, 'b.bin'))).mode & 0o777, 0o600);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
+  });
+
+  test('replaces an existing file in one step', async () => {
+    const p = join(dir, 'replace.txt');
+    await writeFile(p, 'old');
+    await writeFileAtomic(p, 'new content');
+    assert.equal(await readFile(p, 'utf8'), 'new content');
+  });
+
+  test('a failed write throws FS_WRITE_FAILED and leaves nothing behind', async () => {
+    await assert.rejects(writeFileAtomic(join(dir, 'missing-dir', 'x.txt'), 'x'), (e: unknown) => {
+      assert.ok(e instanceof AtomicWriteError);
+      assert.equal(e.code, 'FS_WRITE_FAILED');
+      assert.match(e.hint ?? '', /unchanged/);
+      return true;
+    });
+    await assert.rejects(stat(join(dir, 'missing-dir')));
+  });
+
+  test('a write that runs out of space fails cleanly and leaves no partial file (ulimit -f)', async () => {
+    // A child process with a 1-block file size limit: the write fails with EFBIG, the target
+    // must not appear and the temp file must be gone.
+    const target = join(dir, 'big.bin');
+    const script = `
+      import { writeFileAtomic } from ${JSON.stringify(new URL('../../../src/common/atomic-write.js', import.meta.url).href)};
+      process.on('SIGXFSZ', () => {});
+      try { await writeFileAtomic(${JSON.stringify(target)}, new Uint8Array(4 * 1024 * 1024)); console.log('WROTE'); }
+      catch (e) { console.log('ERR', e.code); }
+    `;
+    const r = await runTool('bash', ['-c', `ulimit -f 1; exec node --input-type=module -e "$0"`, script]);
+    assert.match(r.output, /ERR FS_WRITE_FAILED/, r.output);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('.big.bin') || f === 'big.bin'), []);
+  });
+
+  test('writeFilesAtomically creates sub-directories and refuses paths outside the directory', async () => {
+    const out = join(dir, 'set');
+    const written = await writeFilesAtomically(out, [
+      { path: 'x509ca/root.pem', bytes: Buffer.from('r') },
+      { path: 'conf.d/a.conf', bytes: Buffer.from('c'), mode: 0o640 },
+    ]);
+    assert.deepEqual(written, [join(out, 'x509ca/root.pem'), join(out, 'conf.d/a.conf')]);
+    assert.equal(await readFile(join(out, 'x509ca/root.pem'), 'utf8'), 'r');
+    assert.equal((await stat(join(out, 'conf.d/a.conf'))).mode & 0o777, 0o640);
+    for (const bad of ['../evil', '/etc/passwd', 'a/../../b', '']) {
+      await assert.rejects(writeFilesAtomically(out, [{ path: bad, bytes: Buffer.from('x') }]), (e: unknown) => {
+        assert.ok(e instanceof AtomicWriteError);
+        assert.equal(e.code, 'FS_PATH_INVALID');
+        return true;
+      });
+    }
+  });
+
+  test('fsync order: temp file fsync, rename, directory fsync (strace, G2)', async () => {
+    const target = join(dir, 'traced.txt');
+    const script = `
+      import { writeFileAtomic } from ${JSON.stringify(new URL('../../../src/common/atomic-write.js', import.meta.url).href)};
+      await writeFileAtomic(${JSON.stringify(target)}, 'traced');
+    `;
+    const r = await runTool('strace', ['-f', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', 'node', '--input-type=module', '-e', script]);
+    assert.ok(r.ok, r.output);
+    const events = r.output
+      .split('\n')
+      .map((l) => (/rename\w*\(.*traced\.txt/.test(l) ? 'rename' : /\b(fsync|fdatasync)\(/.test(l) ? 'fsync' : ''))
+      .filter((e) => e !== '');
+    const renameIdx = events.indexOf('rename');
+    assert.ok(renameIdx > 0 && events[renameIdx - 1] === 'fsync', `no fsync right before rename: ${events.join(',')}`);
+    assert.equal(events[renameIdx + 1], 'fsync', `no directory fsync after rename: ${events.join(',')}`);
+  });
+});
