@@ -1,0 +1,80 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { bytesEqual } from '../../common/hex.js';
+import { verifySignature } from '../../crypto/algorithms.js';
+import type { SignatureAlgorithm } from '../../crypto/signer.js';
+import { CaError } from '../errors.js';
+import { children, readSingle, slice, value } from '../x509/der.js';
+import { signatureAlgorithmFromIdentifier } from '../x509/signature-algorithm-identifier.js';
+
+export interface VerifiedSigned {
+  readonly algorithm: SignatureAlgorithm;
+  /** The exact TBS bytes inside the signed object. */
+  readonly tbs: Uint8Array;
+}
+
+/**
+ * Split a signed X.509 object (certificate or CRL: SEQUENCE { tbs, algorithm, BIT STRING }),
+ * check that the TBS is byte-identical to the one that was linted and stored (Boulder's
+ * `tbsCertIsDeterministic`), that inner and outer AlgorithmIdentifiers are identical
+ * (RFC 5280 §4.1.1.2 / §5.1.1.2), and that the signature verifies with the issuer key.
+ */
+export function verifySignedObject(
+  der: Uint8Array,
+  expectedTbs: Uint8Array,
+  issuerSpki: Uint8Array,
+  sigFieldIndex: number,
+  what: string,
+): VerifiedSigned {
+  let parts;
+  try {
+    parts = children(der, readSingle(der));
+  } catch (e) {
+    throw new CaError('CA_ISSUED_MALFORMED', `the assembled ${what} is not valid DER`, { cause: e });
+  }
+  if (parts.length !== 3 || parts[0]!.tag !== 0x30 || parts[1]!.tag !== 0x30 || parts[2]!.tag !== 0x03) {
+    throw new CaError('CA_ISSUED_MALFORMED', `the assembled ${what} does not have the shape SEQUENCE { tbs, alg, BIT STRING }`);
+  }
+  const tbs = slice(der, parts[0]!);
+  if (!bytesEqual(tbs, expectedTbs)) {
+    throw new CaError('CA_TBS_MISMATCH', `the ${what}'s TBS differs from the linted and stored TBS`, {
+      hint: 'Do not release it: treat as misissuance, the serial stays burnt.',
+    });
+  }
+  const outerAlg = slice(der, parts[1]!);
+  const innerFields = children(tbs, readSingle(tbs));
+  const inner = innerFields[sigFieldIndex];
+  if (!inner || !bytesEqual(slice(tbs, inner), outerAlg)) {
+    throw new CaError('CA_ALGORITHM_MISMATCH', `the ${what}'s outer signatureAlgorithm differs from the one in the TBS`);
+  }
+  const algorithm = signatureAlgorithmFromIdentifier(outerAlg);
+  if (!algorithm) throw new CaError('CA_ALGORITHM_MISMATCH', `the ${what} uses an unsupported AlgorithmIdentifier`);
+  const bits = value(der, parts[2]!);
+  if (bits.length < 2 || bits[0] !== 0) throw new CaError('CA_ISSUED_MALFORMED', `the ${what}'s signature BIT STRING is malformed`);
+  let ok = false;
+  try {
+    ok = verifySignature(issuerSpki, algorithm, tbs, bits.subarray(1));
+  } catch (e) {
+    throw new CaError('CA_SIGNATURE_INVALID', `the ${what}'s signature could not be checked: ${(e as Error).message}`, { cause: e });
+  }
+  if (!ok) {
+    throw new CaError('CA_SIGNATURE_INVALID', `the ${what}'s signature does not verify with the issuer public key`, {
+      hint: 'The card signed with a different key or the signature was corrupted; do not release the result.',
+    });
+  }
+  return { algorithm, tbs };
+}
+
+/**
+ * Re-parse an issued certificate, require the TBS to be byte-identical to `expectedTbs` and the
+ * signature to verify with `issuerSpki` (DER SubjectPublicKeyInfo). Throws `CaError` otherwise.
+ */
+export function verifyIssuedCertificate(der: Uint8Array, expectedTbs: Uint8Array, issuerSpki: Uint8Array): VerifiedSigned {
+  const r = verifySignedObject(der, expectedTbs, issuerSpki, 2, 'certificate');
+  try {
+    AsnConvert.parse(der, Certificate);
+  } catch (e) {
+    throw new CaError('CA_ISSUED_MALFORMED', 'the issued certificate does not parse as an X.509 Certificate', { cause: e });
+  }
+  return r;
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { bytesEqual, toHex } from '../common/hex.js';
+import { CaError } from './errors.js';
+import { children, readSingle, slice } from './x509/der.js';
+
+/**
+ * Chain helpers: PEM armour (RFC 7468), fingerprints, and ordering a set of certificates
+ * leaf → root by issuer/subject (RFC 5280 §6.1: each issuer equals the next cert's subject).
+ */
+export type PemLabel = 'CERTIFICATE' | 'X509 CRL' | 'CERTIFICATE REQUEST';
+
+/** RFC 7468 §2 strict form: base64 in 64-character lines, LF line endings, trailing newline. */
+export function pemEncode(der: Uint8Array, label: PemLabel): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Every block with `label` in `text`, decoded. Strict (RFC 7468 §3 "strict" grammar, plus CRLF):
+ * base64 alphabet only, correct padding, BEGIN/END labels matching. Blocks with other labels
+ * are skipped; text outside blocks is ignored (explanatory text is allowed by §5.2).
+ */
+export function pemDecodeAll(text: string, label: PemLabel): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[1] !== m[3]) throw new CaError('CA_PEM_MALFORMED', `PEM block BEGIN ${m[1]} ends with END ${m[3]}`);
+    if (m[1] !== label) continue;
+    const body = m[2]!.replace(/\r?\n/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) {
+      throw new CaError('CA_PEM_MALFORMED', `PEM ${label} block is not valid base64`);
+    }
+    const der = new Uint8Array(Buffer.from(body, 'base64'));
+    if (Buffer.from(der).toString('base64') !== body) throw new CaError('CA_PEM_MALFORMED', `PEM ${label} block has non-canonical base64`);
+    out.push(der);
+  }
+  return out;
+}
+
+/** Exactly one block with `label`. */
+export function pemDecode(text: string, label: PemLabel): Uint8Array {
+  const all = pemDecodeAll(text, label);
+  if (all.length !== 1) throw new CaError('CA_PEM_MALFORMED', `expected one PEM ${label} block, found ${all.length}`);
+  return all[0]!;
+}
+
+/** Hex fingerprint of DER (`AB:CD:…` with sep ':'). */
+export function fingerprint(der: Uint8Array, hash: 'sha256' | 'sha1' = 'sha256', sep = ':'): string {
+  return toHex(new Uint8Array(createHash(hash).update(der).digest()), sep);
+}
+
+/** Issuer and subject Name DER of a certificate (exact bytes). */
+export function certificateNames(cert: Uint8Array): { issuer: Uint8Array; subject: Uint8Array } {
+  const tbsTlv = children(cert, readSingle(cert))[0];
+  if (!tbsTlv) throw new CaError('CA_CERT_MALFORMED', 'not a certificate');
+  const f = children(cert, tbsTlv);
+  const off = f[0]?.tag === 0xa0 ? 1 : 0; // version [0] EXPLICIT is optional (RFC 5280 §4.1)
+  const issuer = f[off + 2];
+  const subject = f[off + 4];
+  if (!issuer || !subject) throw new CaError('CA_CERT_MALFORMED', 'certificate TBS is too short');
+  return { issuer: slice(cert, issuer), subject: slice(cert, subject) };
+}
+
+/**
+ * Order certificates leaf → root. Requires one unbroken path covering every certificate: one
+ * leaf (a cert that issued none of the others), each next certificate's subject equal to the
+ * previous one's issuer. The last one may be self-issued (a root) or not (a partial chain).
+ */
+export function orderChain(certs: readonly Uint8Array[]): Uint8Array[] {
+  if (certs.length === 0) return [];
+  const names = certs.map(certificateNames);
+  const selfIssued = (i: number) => bytesEqual(names[i]!.issuer, names[i]!.subject);
+  const issuedOthers = (i: number) => names.some((n, j) => j !== i && bytesEqual(n.issuer, names[i]!.subject) && !selfIssued(j));
+  const leaves = certs.map((_, i) => i).filter((i) => !issuedOthers(i));
+  if (leaves.length !== 1) {
+    throw new CaError('CA_CHAIN_BROKEN', `cannot order the chain: ${leaves.length} candidate leaf certificates`, {
+      hint: 'Pass exactly one path: the leaf and the CAs above it, no duplicates.',
+    });
+  }
+  const used = new Set<number>([leaves[0]!]);
+  const out = [certs[leaves[0]!]!];
+  let cur = leaves[0]!;
+  while (!selfIssued(cur)) {
+    const next = names.findIndex((n, j) => !used.has(j) && bytesEqual(n.subject, names[cur]!.issuer));
+    if (next < 0) break;
+    used.add(next);
+    out.push(certs[next]!);
+    cur = next;
+  }
+  if (out.length !== certs.length) {
+    throw new CaError('CA_CHAIN_BROKEN', `${certs.length - out.length} certificate(s) are not on the path from the leaf`, {
+      hint: 'Remove certificates that do not belong to this chain.',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+/** CRLReason values (RFC 5280 §5.3.1). `certificateHold` and `removeFromCRL` are refused. */
+export type CrlReason =
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
+
+export const CRL_REASON_CODES: Readonly<Record<CrlReason, number>> = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
+};
+
+export interface CrlEntryInput {
+  /** Serial content octets, byte-identical to the revoked certificate's serialNumber. */
+  readonly serial: Uint8Array;
+  readonly revocationDate: Date;
+  /** Omitted or `unspecified` → no reasonCode extension (RFC 5280 §5.3.1 SHOULD be absent). */
+  readonly reason?: CrlReason;
+}
+
+export interface TbsCertListInput {
+  /** Issuer Name DER, byte-identical to the CA certificate's subject. */
+  readonly issuerName: Uint8Array;
+  /** Authority key identifier = the CA certificate's SKI (RFC 5280 §5.2.1). */
+  readonly aki: Uint8Array;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** Monotonic CRL number, 0 ≤ n < 2^159 (RFC 5280 §5.2.3: ≤ 20 octets). */
+  readonly crlNumber: bigint;
+  readonly entries: readonly CrlEntryInput[];
+}

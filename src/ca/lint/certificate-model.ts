@@ -1,0 +1,197 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CRLDistributionPoints,
+  ExtendedKeyUsage,
+  GeneralNames,
+  NameConstraints,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+} from '@peculiar/asn1-x509';
+import { bytesEqual } from '../../common/hex.js';
+import { children, readSingle, slice, value, type Tlv } from '../x509/der.js';
+import { KEY_USAGE_BITS, id_ce, id_pe_authorityInfoAccess } from '../x509/oids.js';
+import { OID } from '../../crypto/algorithms.js';
+import type { KeyPolicy } from '../csr/key-policy.js';
+
+export interface CertificateLintContext {
+  /** Signing time (the injected clock). */
+  readonly now: Date;
+  /** The issuing CA; absent when the certificate is meant to be self-signed. */
+  readonly issuer?: { readonly subjectName: Uint8Array; readonly ski: Uint8Array; readonly notAfter: Date };
+  /** Key policy applied to the subject key (default DEFAULT_KEY_POLICY). */
+  readonly keyPolicy?: KeyPolicy;
+}
+
+export interface RawExtension {
+  readonly oid: string;
+  readonly critical: boolean;
+  /** The DEFAULT FALSE was encoded explicitly (a DER violation, X.690 §11.5). */
+  readonly criticalFalseEncoded: boolean;
+  readonly value: Uint8Array;
+}
+
+/** A TBSCertificate taken apart for the lint rules: raw slices for byte checks, decoded extensions. */
+export interface CertificateModel {
+  readonly tbs: Uint8Array;
+  readonly ctx: CertificateLintContext;
+  /** 0 = v1 … 2 = v3; undefined if the version field is absent (v1 default). */
+  readonly version: number | undefined;
+  readonly serial: Uint8Array;
+  readonly signatureAlgorithm: Uint8Array;
+  readonly issuer: Uint8Array;
+  readonly subject: Uint8Array;
+  readonly notBeforeTlv: Tlv;
+  readonly notAfterTlv: Tlv;
+  readonly spki: Uint8Array;
+  readonly spkiAlgorithm: string;
+  readonly hasUniqueIds: boolean;
+  readonly extensions: readonly RawExtension[];
+  ext(oid: string): RawExtension | undefined;
+  readonly selfIssued: boolean;
+  readonly basicConstraints?: BasicConstraints;
+  readonly isCa: boolean;
+  /** Set KeyUsage bit names, undefined if no KU extension. */
+  readonly keyUsage?: ReadonlySet<string>;
+  readonly eku?: readonly string[];
+  readonly ski?: Uint8Array;
+  readonly aki?: AuthorityKeyIdentifier;
+  readonly san?: GeneralNames;
+  readonly nameConstraints?: NameConstraints;
+  readonly crlDp?: CRLDistributionPoints;
+  readonly aia?: AuthorityInfoAccessSyntax;
+  /** Extensions whose value did not decode, by OID. */
+  readonly undecodable: readonly string[];
+}
+
+export function decodeOidContent(c: Uint8Array): string {
+  const arcs: bigint[] = [];
+  let v = 0n;
+  for (const b of c) {
+    v = (v << 7n) | BigInt(b & 0x7f);
+    if (!(b & 0x80)) {
+      arcs.push(v);
+      v = 0n;
+    }
+  }
+  const first = arcs[0] ?? 0n;
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...arcs.slice(1)].join('.');
+}
+
+/** Parse `Extensions ::= SEQUENCE OF Extension` from raw DER (shared with the CRL model). */
+export function parseExtensionList(buf: Uint8Array, seq: Tlv): RawExtension[] {
+  return children(buf, seq).map((e) => {
+    const f = children(buf, e);
+    const oid = decodeOidContent(value(buf, f[0]!));
+    let critical = false;
+    let criticalFalseEncoded = false;
+    let vi = 1;
+    if (f[1]?.tag === 0x01) {
+      critical = value(buf, f[1]).some((b) => b !== 0);
+      criticalFalseEncoded = !critical;
+      vi = 2;
+    }
+    const v = f[vi];
+    if (!v || v.tag !== 0x04) throw new Error(`extension ${oid} has no OCTET STRING value`);
+    return { oid, critical, criticalFalseEncoded, value: value(buf, v) };
+  });
+}
+
+/** KeyUsage BIT STRING → set of names (RFC 5280 §4.2.1.3). */
+export function decodeKeyUsage(der: Uint8Array): Set<string> {
+  const t = readSingle(der);
+  const c = value(der, t);
+  const out = new Set<string>();
+  for (const [name, bit] of Object.entries(KEY_USAGE_BITS)) {
+    const byte = 1 + Math.floor(bit / 8);
+    if (byte < c.length && c[byte]! & (0x80 >> bit % 8)) out.add(name);
+  }
+  return out;
+}
+
+export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): CertificateModel {
+  const top = readSingle(tbs);
+  const f = children(tbs, top);
+  let i = 0;
+  let version: number | undefined;
+  if (f[0]?.tag === 0xa0) {
+    const inner = children(tbs, f[0])[0]!;
+    version = Number(value(tbs, inner)[0] ?? 0);
+    i = 1;
+  }
+  const [serialT, sigT, issuerT, validityT, subjectT, spkiT] = f.slice(i, i + 6);
+  if (!spkiT) throw new Error('TBSCertificate has too few fields');
+  const rest = f.slice(i + 6);
+  const validity = children(tbs, validityT!);
+  const extT = rest.find((t) => t.tag === 0xa3);
+  const extensions = extT ? parseExtensionList(tbs, children(tbs, extT)[0]!) : [];
+  const ext = (oid: string) => extensions.find((e) => e.oid === oid);
+  const undecodable: string[] = [];
+  const dec = <T>(oid: string, cls: new () => T): T | undefined => {
+    const e = ext(oid);
+    if (!e) return undefined;
+    try {
+      return AsnConvert.parse(e.value, cls);
+    } catch {
+      undecodable.push(oid);
+      return undefined;
+    }
+  };
+  const basicConstraints = dec(id_ce.basicConstraints, BasicConstraints);
+  let keyUsage: Set<string> | undefined;
+  const kuExt = ext(id_ce.keyUsage);
+  if (kuExt) {
+    try {
+      keyUsage = decodeKeyUsage(kuExt.value);
+    } catch {
+      undecodable.push(id_ce.keyUsage);
+    }
+  }
+  const ekuV = dec(id_ce.extKeyUsage, ExtendedKeyUsage);
+  const skiV = dec(id_ce.subjectKeyIdentifier, SubjectKeyIdentifier);
+  const spki = slice(tbs, spkiT);
+  const issuer = slice(tbs, issuerT!);
+  const subject = slice(tbs, subjectT!);
+  const model: CertificateModel = {
+    tbs,
+    ctx,
+    version,
+    serial: value(tbs, serialT!),
+    signatureAlgorithm: slice(tbs, sigT!),
+    issuer,
+    subject,
+    notBeforeTlv: validity[0]!,
+    notAfterTlv: validity[1]!,
+    spki,
+    spkiAlgorithm: AsnConvert.parse(spki, SubjectPublicKeyInfo).algorithm.algorithm,
+    hasUniqueIds: rest.some((t) => t.tag === 0x81 || t.tag === 0xa1 || t.tag === 0x82 || t.tag === 0xa2),
+    extensions,
+    ext,
+    selfIssued: bytesEqual(issuer, subject),
+    isCa: basicConstraints?.cA === true,
+    undecodable,
+    ...(basicConstraints ? { basicConstraints } : {}),
+    ...(keyUsage ? { keyUsage } : {}),
+    ...(ekuV ? { eku: [...ekuV] } : {}),
+    ...(skiV ? { ski: new Uint8Array(skiV.buffer) } : {}),
+  };
+  const aki = dec(id_ce.authorityKeyIdentifier, AuthorityKeyIdentifier);
+  const san = dec(id_ce.subjectAltName, GeneralNames);
+  const nc = dec(id_ce.nameConstraints, NameConstraints);
+  const crlDp = dec(id_ce.cRLDistributionPoints, CRLDistributionPoints);
+  const aia = dec(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax);
+  return {
+    ...model,
+    ...(aki ? { aki } : {}),
+    ...(san ? { san } : {}),
+    ...(nc ? { nameConstraints: nc } : {}),
+    ...(crlDp ? { crlDp } : {}),
+    ...(aia ? { aia } : {}),
+  };
+}
+
+export const isEcKey = (m: CertificateModel) => m.spkiAlgorithm === OID.id_ecPublicKey;
+export const isRsaKey = (m: CertificateModel) => m.spkiAlgorithm === OID.rsaEncryption;

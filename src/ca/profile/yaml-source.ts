@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Document, isNode, LineCounter, parseDocument } from 'yaml';
+import { ProfileError } from '../errors.js';
+
+export type PathItem = string | number;
+
+/**
+ * A parsed YAML file that can say where a field is. Validation code reads values by path and
+ * raises errors that name `file:line`, the field path and what was expected.
+ */
+export class YamlSource {
+  readonly file: string;
+  private readonly doc: Document;
+  private readonly lines: LineCounter;
+
+  private constructor(file: string, doc: Document, lines: LineCounter) {
+    this.file = file;
+    this.doc = doc;
+    this.lines = lines;
+  }
+
+  static read(path: string): YamlSource {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new ProfileError('PROFILE_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`, { file: path, cause: e });
+    }
+    return YamlSource.parse(path, text);
+  }
+
+  static parse(file: string, text: string): YamlSource {
+    const lines = new LineCounter();
+    // uniqueKeys: a repeated key is an error, not "last one wins".
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
+      throw new ProfileError('PROFILE_INVALID', `${basename(file)}:${line}: YAML syntax error: ${e.message.split('\n')[0]}`, {
+        file,
+        line,
+        hint: 'Fix the YAML syntax at the line shown.',
+      });
+    }
+    return new YamlSource(file, doc, lines);
+  }
+
+  /** The plain value at `path`, or undefined. */
+  get(path: readonly PathItem[]): unknown {
+    const n = this.doc.getIn(path, true);
+    if (n === undefined) return undefined;
+    return isNode(n) ? n.toJS(this.doc) : n;
+  }
+
+  /** 1-based line of the node at `path`, or of the nearest ancestor that exists. */
+  line(path: readonly PathItem[]): number {
+    for (let i = path.length; i >= 0; i--) {
+      const n = i === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, i), true);
+      if (isNode(n) && n.range) return this.lines.linePos(n.range[0]).line;
+    }
+    return 1;
+  }
+
+  /** Keys of the mapping at `path` (empty if not a mapping). */
+  keys(path: readonly PathItem[]): string[] {
+    const v = this.get(path);
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
+  }
+
+  error(path: readonly PathItem[], expected: string, got?: unknown): ProfileError {
+    const field = formatPath(path);
+    const line = this.line(path);
+    const gotText = arguments.length >= 3 ? `, got ${describe(got)}` : '';
+    return new ProfileError('PROFILE_INVALID', `${basename(this.file)}:${line}: ${field || '(document)'}: expected ${expected}${gotText}`, {
+      file: this.file,
+      line,
+      field,
+      hint: 'Fix the field named in the message (schema: docs/profiles.md).',
+    });
+  }
+}
+
+export function formatPath(path: readonly PathItem[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${p}` : p;
+  return s;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v);
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a mapping';
+  return String(v);
+}

@@ -1,0 +1,247 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AccessDescription,
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
+  ExtendedKeyUsage,
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  KeyIdentifier,
+  NameConstraints,
+  SubjectAlternativeName,
+} from '@peculiar/asn1-x509';
+import type { ExtensionInput } from '../cert/tbs-certificate-input.js';
+import { encodeTlv } from './der.js';
+import { KEY_USAGE_BITS, type KeyUsageName, id_ad_caIssuers, id_ce, id_pe_authorityInfoAccess } from './oids.js';
+
+/**
+ * Encoders for the extensions a profile can produce (RFC 5280 §4.2). Each returns an
+ * `ExtensionInput` ({oid, critical, value DER}); criticality is decided by the caller (profile)
+ * and checked by lint.
+ */
+function ser(v: unknown): Uint8Array {
+  return new Uint8Array(AsnConvert.serialize(v));
+}
+
+function ab(b: Uint8Array): ArrayBuffer {
+  return b.slice().buffer as ArrayBuffer;
+}
+
+export function basicConstraintsExtension(ca: boolean, pathLen: number | undefined, critical: boolean): ExtensionInput {
+  const bc = new BasicConstraints({ cA: ca });
+  if (ca && pathLen !== undefined) bc.pathLenConstraint = pathLen;
+  return { oid: id_ce.basicConstraints, critical, value: ser(bc) };
+}
+
+/**
+ * KeyUsage as a DER named-bit BIT STRING: X.690 §11.2.2 requires trailing zero bits to be
+ * removed, and the unused-bits octet to count the padding in the last octet.
+ */
+export function encodeKeyUsageBits(usages: readonly KeyUsageName[]): Uint8Array {
+  let highest = -1;
+  const bits = new Set(usages.map((u) => KEY_USAGE_BITS[u]));
+  for (const b of bits) highest = Math.max(highest, b);
+  if (highest < 0) return encodeTlv(0x03, Uint8Array.of(0));
+  const nBytes = Math.floor(highest / 8) + 1;
+  const content = new Uint8Array(nBytes + 1);
+  for (const b of bits) content[1 + Math.floor(b / 8)]! |= 0x80 >> b % 8;
+  content[0] = nBytes * 8 - 1 - highest;
+  return encodeTlv(0x03, content);
+}
+
+export function keyUsageExtension(usages: readonly KeyUsageName[], critical: boolean): ExtensionInput {
+  return { oid: id_ce.keyUsage, critical, value: encodeKeyUsageBits(usages) };
+}
+
+export function extendedKeyUsageExtension(oids: readonly string[], critical: boolean): ExtensionInput {
+  return { oid: id_ce.extKeyUsage, critical, value: ser(new ExtendedKeyUsage([...oids])) };
+}
+
+export function subjectKeyIdentifierExtension(ski: Uint8Array): ExtensionInput {
+  // RFC 5280 §4.2.1.2: MUST NOT be critical.
+  return { oid: id_ce.subjectKeyIdentifier, critical: false, value: ser(new KeyIdentifier(ab(ski))) };
+}
+
+export function authorityKeyIdentifierExtension(keyId: Uint8Array): ExtensionInput {
+  // RFC 5280 §4.2.1.1: keyIdentifier form only, MUST NOT be critical.
+  return {
+    oid: id_ce.authorityKeyIdentifier,
+    critical: false,
+    value: ser(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(ab(keyId)) })),
+  };
+}
+
+export type SanEntry =
+  | { readonly type: 'dns'; readonly value: string }
+  | { readonly type: 'ip'; readonly value: string }
+  | { readonly type: 'email'; readonly value: string }
+  | { readonly type: 'uri'; readonly value: string };
+
+export function generalNameOf(e: SanEntry): GeneralName {
+  switch (e.type) {
+    case 'dns':
+      return new GeneralName({ dNSName: e.value });
+    case 'ip':
+      return new GeneralName({ iPAddress: e.value });
+    case 'email':
+      return new GeneralName({ rfc822Name: e.value });
+    case 'uri':
+      return new GeneralName({ uniformResourceIdentifier: e.value });
+  }
+}
+
+export function subjectAltNameExtension(entries: readonly SanEntry[], critical: boolean): ExtensionInput {
+  return { oid: id_ce.subjectAltName, critical, value: ser(new SubjectAlternativeName(entries.map(generalNameOf))) };
+}
+
+/** RFC 5280 §4.2.1.13 / BR 7.1.2.11.2: one DistributionPoint with fullName URIs, no reasons/cRLIssuer. */
+export function crlDistributionPointsExtension(uris: readonly string[]): ExtensionInput {
+  const dp = new DistributionPoint({
+    distributionPoint: new DistributionPointName({
+      fullName: uris.map((u) => new GeneralName({ uniformResourceIdentifier: u })),
+    }),
+  });
+  return { oid: id_ce.cRLDistributionPoints, critical: false, value: ser(new CRLDistributionPoints([dp])) };
+}
+
+/** RFC 5280 §4.2.2.1: caIssuers URIs; MUST be non-critical. */
+export function authorityInfoAccessExtension(caIssuers: readonly string[]): ExtensionInput {
+  const ads = caIssuers.map(
+    (u) => new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) }),
+  );
+  return { oid: id_pe_authorityInfoAccess, critical: false, value: ser(new AuthorityInfoAccessSyntax(ads)) };
+}
+
+export interface NameConstraintSet {
+  /** DNS subtrees (RFC 5280 §4.2.1.10: `example.com` or `.example.com`). */
+  readonly dns: readonly string[];
+  /** IP subtrees as CIDR (`10.0.0.0/8`, `fd00::/8`). */
+  readonly ip: readonly string[];
+  /** rfc822 subtrees: mailbox, host, or `.domain`. */
+  readonly email: readonly string[];
+}
+
+/** Encode an IP subtree: address followed by mask (RFC 5280 §4.2.1.10), 8 or 32 octets. */
+export function cidrToNameConstraintOctets(cidr: string): Uint8Array {
+  const { bytes, prefix } = parseCidr(cidr);
+  const mask = new Uint8Array(bytes.length);
+  for (let i = 0; i < prefix; i++) mask[i >> 3]! |= 0x80 >> (i & 7);
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! & mask[i]!;
+  out.set(mask, bytes.length);
+  return out;
+}
+
+function subtrees(set: NameConstraintSet): GeneralSubtrees | undefined {
+  const items: GeneralSubtree[] = [];
+  for (const d of set.dns) items.push(new GeneralSubtree({ base: new GeneralName({ dNSName: d }) }));
+  for (const c of set.ip) items.push(new GeneralSubtree({ base: new GeneralName({ iPAddress: normaliseCidr(c) }) }));
+  for (const e of set.email) items.push(new GeneralSubtree({ base: new GeneralName({ rfc822Name: e }) }));
+  return items.length ? new GeneralSubtrees(items) : undefined;
+}
+
+/**
+ * `addr/prefix` with host bits cleared: the subtree is address‖mask (RFC 5280 §4.2.1.10), and
+ * asn1-x509's IP converter encodes the string as given, so the address must already be masked.
+ */
+export function normaliseCidr(cidr: string): string {
+  const { bytes, prefix } = parseCidr(cidr);
+  const octets = cidrToNameConstraintOctets(cidr);
+  return `${ipToString(octets.subarray(0, bytes.length))}/${prefix}`;
+}
+
+export function nameConstraintsExtension(
+  permitted: NameConstraintSet | undefined,
+  excluded: NameConstraintSet | undefined,
+  critical: boolean,
+): ExtensionInput {
+  const nc = new NameConstraints();
+  const p = permitted && subtrees(permitted);
+  const x = excluded && subtrees(excluded);
+  if (p) nc.permittedSubtrees = p;
+  if (x) nc.excludedSubtrees = x;
+  return { oid: id_ce.nameConstraints, critical, value: ser(nc) };
+}
+
+/** Parse `a.b.c.d/n` or `v6::/n`; plain addresses get a full-length prefix. */
+export function parseCidr(cidr: string): { bytes: Uint8Array; prefix: number } {
+  const [addr, pfx] = cidr.split('/') as [string, string | undefined];
+  const bytes = parseIp(addr);
+  if (!bytes) throw new TypeError(`not an IP address: ${JSON.stringify(addr)}`);
+  const max = bytes.length * 8;
+  const prefix = pfx === undefined ? max : Number(pfx);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (pfx !== undefined && !/^\d+$/.test(pfx))) {
+    throw new TypeError(`bad prefix length in ${JSON.stringify(cidr)}`);
+  }
+  return { bytes, prefix };
+}
+
+/** Parse a dotted-quad IPv4 or an RFC 4291 §2.2 IPv6 text address; undefined if invalid. */
+export function parseIp(s: string): Uint8Array | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
+    const parts = s.split('.').map(Number);
+    if (parts.some((p, i) => p > 255 || (s.split('.')[i]!.length > 1 && s.split('.')[i]!.startsWith('0')))) return undefined;
+    return Uint8Array.from(parts);
+  }
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return undefined;
+  let head = s;
+  let tail = '';
+  const dbl = s.indexOf('::');
+  if (dbl >= 0) {
+    if (s.indexOf('::', dbl + 1) >= 0) return undefined;
+    head = s.slice(0, dbl);
+    tail = s.slice(dbl + 2);
+  }
+  const groups = (x: string): number[] | undefined => {
+    if (x === '') return [];
+    const out: number[] = [];
+    const gs = x.split(':');
+    for (let i = 0; i < gs.length; i++) {
+      const g = gs[i]!;
+      if (i === gs.length - 1 && g.includes('.')) {
+        const v4 = parseIp(g);
+        if (!v4 || v4.length !== 4) return undefined;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+        out.push(parseInt(g, 16));
+      }
+    }
+    return out;
+  };
+  const h = groups(head);
+  const t = groups(tail);
+  if (!h || !t) return undefined;
+  const fill = 8 - h.length - t.length;
+  if (dbl >= 0 ? fill < 1 : fill !== 0) return undefined;
+  const all = [...h, ...new Array<number>(dbl >= 0 ? fill : 0).fill(0), ...t];
+  const out = new Uint8Array(16);
+  all.forEach((g, i) => {
+    out[i * 2] = g >> 8;
+    out[i * 2 + 1] = g & 0xff;
+  });
+  return out;
+}
+
+/** Is `ip` (bytes) inside `cidr`? Address families must match. */
+export function ipInCidr(ip: Uint8Array, cidr: string): boolean {
+  const { bytes, prefix } = parseCidr(cidr);
+  if (bytes.length !== ip.length) return false;
+  for (let i = 0; i < prefix; i++) {
+    const m = 0x80 >> (i & 7);
+    if ((bytes[i >> 3]! & m) !== (ip[i >> 3]! & m)) return false;
+  }
+  return true;
+}
+
+export function ipToString(ip: Uint8Array): string {
+  if (ip.length === 4) return Array.from(ip).join('.');
+  const g: string[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(((ip[i]! << 8) | ip[i + 1]!).toString(16));
+  return g.join(':');
+}
