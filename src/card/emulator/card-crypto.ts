@@ -1,0 +1,181 @@
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  privateEncrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import { bigintToBytes, curveByName, type CurveInfo, type CurveName } from './ec-curves.js';
+import { CardStatus, SW } from './status-words.js';
+
+/**
+ * The card's private-key operations. Keys are held as PKCS#8 DER (the state file stores them
+ * that way). Everything here operates on a host-supplied hash or encoded message, because the
+ * SmartCard-HSM sign algorithms `20`, `30`, `40` and `70` take prehashed input
+ * (card-protocols.md §3.1); node's `sign()` would hash again.
+ */
+export type CardKeySpec = { kind: 'rsa'; bits: number; exponent: number } | { kind: 'ec'; curve: CurveName };
+
+export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+
+export const HASH_BY_LENGTH: Readonly<Record<number, HashName>> = {
+  20: 'sha1',
+  28: 'sha224',
+  32: 'sha256',
+  48: 'sha384',
+  64: 'sha512',
+};
+
+const DIGEST_INFO_PREFIX: Readonly<Record<HashName, string>> = {
+  sha1: '3021300906052b0e03021a05000414',
+  sha224: '302d300d06096086480165030402040500041c',
+  sha256: '3031300d060960864801650304020105000420',
+  sha384: '3041300d060960864801650304020205000430',
+  sha512: '3051300d060960864801650304020305000440',
+};
+
+export function hash(name: HashName, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(name).update(data).digest());
+}
+
+export function digestInfo(name: HashName, h: Uint8Array): Uint8Array {
+  return new Uint8Array(Buffer.concat([Buffer.from(DIGEST_INFO_PREFIX[name], 'hex'), h]));
+}
+
+/** If `input` is a DigestInfo for a known hash, return the bare hash. */
+export function stripDigestInfo(input: Uint8Array): { hash: HashName; h: Uint8Array } | undefined {
+  for (const [name, prefixHex] of Object.entries(DIGEST_INFO_PREFIX) as [HashName, string][]) {
+    const prefix = Buffer.from(prefixHex, 'hex');
+    if (input.length === prefix.length + Number(prefix[prefix.length - 1]) && Buffer.from(input.subarray(0, prefix.length)).equals(prefix)) {
+      return { hash: name, h: input.slice(prefix.length) };
+    }
+  }
+  return undefined;
+}
+
+export interface GeneratedKey {
+  pkcs8: Uint8Array;
+}
+
+export async function generateCardKey(spec: CardKeySpec): Promise<GeneratedKey> {
+  const key = await new Promise<KeyObject>((resolve, reject) => {
+    if (spec.kind === 'rsa') {
+      generateKeyPair('rsa', { modulusLength: spec.bits, publicExponent: spec.exponent }, (err, _pub, priv) =>
+        err ? reject(err) : resolve(priv),
+      );
+    } else {
+      const curve = curveByName(spec.curve)!;
+      generateKeyPair('ec', { namedCurve: curve.nodeName }, (err, _pub, priv) => (err ? reject(err) : resolve(priv)));
+    }
+  });
+  return { pkcs8: new Uint8Array(key.export({ type: 'pkcs8', format: 'der' })) };
+}
+
+export function loadPrivateKey(pkcs8: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+}
+
+export interface RsaPublic {
+  n: Uint8Array;
+  e: Uint8Array;
+  bits: number;
+}
+
+export function rsaPublic(pkcs8: Uint8Array): RsaPublic {
+  const jwk = createPublicKey(loadPrivateKey(pkcs8)).export({ format: 'jwk' });
+  const n = new Uint8Array(Buffer.from(jwk.n!, 'base64url'));
+  const e = new Uint8Array(Buffer.from(jwk.e!, 'base64url'));
+  const bits = n.length * 8 - Math.clz32(n[0]!) + 24;
+  return { n, e, bits };
+}
+
+export interface EcKeyParts {
+  curve: CurveInfo;
+  d: Uint8Array;
+  /** Uncompressed point 04 ‖ X ‖ Y. */
+  q: Uint8Array;
+}
+
+export function ecParts(pkcs8: Uint8Array, curveName: CurveName): EcKeyParts {
+  const curve = curveByName(curveName)!;
+  const jwk = loadPrivateKey(pkcs8).export({ format: 'jwk' });
+  const pad = (b64: string) => {
+    const raw = new Uint8Array(Buffer.from(b64, 'base64url'));
+    return bigintToBytes(BigInt('0x' + (Buffer.from(raw).toString('hex') || '0')), curve.size);
+  };
+  const x = pad(jwk.x!);
+  const y = pad(jwk.y!);
+  const q = new Uint8Array(1 + 2 * curve.size);
+  q[0] = 0x04;
+  q.set(x, 1);
+  q.set(y, 1 + curve.size);
+  return { curve, d: pad(jwk.d!), q };
+}
+
+/** Raw RSA private operation on exactly k bytes (alg `20`). `6A80` if the input is not < n. */
+export function rsaRaw(pkcs8: Uint8Array, input: Uint8Array): Uint8Array {
+  const { n } = rsaPublic(pkcs8);
+  if (input.length !== n.length) throw new CardStatus(SW.WRONG_DATA);
+  if (Buffer.compare(Buffer.from(input), Buffer.from(n)) >= 0) throw new CardStatus(SW.WRONG_DATA);
+  return new Uint8Array(privateEncrypt({ key: loadPrivateKey(pkcs8), padding: constants.RSA_NO_PADDING }, input));
+}
+
+/** PKCS#1 v1.5 type-1 padding of a DigestInfo, then RSA (RFC 8017 §9.2, alg `30`). */
+export function rsaPkcs1(pkcs8: Uint8Array, digestInfoBytes: Uint8Array): Uint8Array {
+  const { n } = rsaPublic(pkcs8);
+  if (digestInfoBytes.length > n.length - 11) throw new CardStatus(SW.WRONG_DATA);
+  return new Uint8Array(privateEncrypt({ key: loadPrivateKey(pkcs8), padding: constants.RSA_PKCS1_PADDING }, digestInfoBytes));
+}
+
+function mgf1(name: HashName, seed: Uint8Array, len: number): Uint8Array {
+  const out = Buffer.alloc(len);
+  let off = 0;
+  for (let counter = 0; off < len; counter++) {
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(counter);
+    const block = createHash(name).update(seed).update(c).digest();
+    block.copy(out, off, 0, Math.min(block.length, len - off));
+    off += block.length;
+  }
+  return new Uint8Array(out);
+}
+
+/** EMSA-PSS-ENCODE (RFC 8017 §9.1.1), MGF1 with the same hash, salt length = hash length. */
+export function emsaPssEncode(name: HashName, mHash: Uint8Array, emBits: number, salt = randomBytes(mHash.length)): Uint8Array {
+  const hLen = mHash.length;
+  const emLen = Math.ceil(emBits / 8);
+  if (emLen < hLen + salt.length + 2) throw new CardStatus(SW.WRONG_DATA);
+  const mPrime = Buffer.concat([Buffer.alloc(8), mHash, salt]);
+  const h = createHash(name).update(mPrime).digest();
+  const db = Buffer.alloc(emLen - hLen - 1);
+  db[emLen - salt.length - hLen - 2] = 0x01;
+  Buffer.from(salt).copy(db, emLen - salt.length - hLen - 1);
+  const mask = mgf1(name, h, db.length);
+  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
+  db[0]! &= 0xff >> (8 * emLen - emBits);
+  return new Uint8Array(Buffer.concat([db, h, Buffer.from([0xbc])]));
+}
+
+/** RSASSA-PSS over a given hash: EMSA-PSS then raw RSA (alg `40`). */
+export function rsaPss(pkcs8: Uint8Array, name: HashName, mHash: Uint8Array): Uint8Array {
+  const { n, bits } = rsaPublic(pkcs8);
+  const em = emsaPssEncode(name, mHash, bits - 1);
+  const k = n.length;
+  const full = new Uint8Array(k);
+  full.set(em, k - em.length);
+  return new Uint8Array(privateEncrypt({ key: loadPrivateKey(pkcs8), padding: constants.RSA_NO_PADDING }, full));
+}
+
+/** ECDSA over a given hash (alg `70`), DER `Ecdsa-Sig-Value` output. */
+export function ecdsaSignHash(pkcs8: Uint8Array, curveName: CurveName, h: Uint8Array): Uint8Array {
+  if (h.length === 0) throw new CardStatus(SW.WRONG_DATA);
+  const parts = ecParts(pkcs8, curveName);
+  try {
+    return parts.curve.sign(h, parts.d);
+  } finally {
+    parts.d.fill(0);
+  }
+}

@@ -1,0 +1,85 @@
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+
+/**
+ * The EC curves this emulator generates keys on. The SmartCard-HSM identifies a curve by its
+ * explicit domain parameters in the GAKP template (card-protocols.md §3.1), so we match on the
+ * prime `p` (tag 81) and emit the full set (81–87) in CV requests.
+ */
+export type CurveName = 'P-256' | 'P-384' | 'P-521';
+
+export interface CurveInfo {
+  readonly name: CurveName;
+  /** node:crypto namedCurve. */
+  readonly nodeName: string;
+  /** Field element length in bytes. */
+  readonly size: number;
+  readonly bits: number;
+  readonly p: bigint;
+  readonly a: bigint;
+  readonly b: bigint;
+  readonly n: bigint;
+  readonly gx: bigint;
+  readonly gy: bigint;
+  readonly h: bigint;
+  /** ECDSA over `hash` as given (no re-hash); DER output. */
+  sign(hash: Uint8Array, d: Uint8Array): Uint8Array;
+  /** ECDSA over `hash`; plain r ‖ s output (BSI TR-03111 §5.2.1, used inside CVCs). */
+  signPlain(hash: Uint8Array, d: Uint8Array): Uint8Array;
+}
+
+type Noble = typeof p256;
+
+function make(name: CurveName, nodeName: string, bits: number, c: Noble): CurveInfo {
+  const k = c.Point.CURVE();
+  return {
+    name,
+    nodeName,
+    bits,
+    size: Math.ceil(bits / 8),
+    p: k.p,
+    a: k.a,
+    b: k.b,
+    n: k.n,
+    gx: k.Gx,
+    gy: k.Gy,
+    h: k.h,
+    // The card signs the hash it is given (no re-hash), DER output (card-protocols.md §3.1).
+    sign: (hash, d) => c.sign(hash, d, { prehash: false, format: 'der', lowS: false }),
+    signPlain: (hash, d) => c.sign(hash, d, { prehash: false, format: 'compact', lowS: false }),
+  };
+}
+
+let table: CurveInfo[] | undefined;
+
+export function curves(): readonly CurveInfo[] {
+  table ??= [
+    make('P-256', 'prime256v1', 256, p256),
+    make('P-384', 'secp384r1', 384, p384 as unknown as Noble),
+    make('P-521', 'secp521r1', 521, p521 as unknown as Noble),
+  ];
+  return table;
+}
+
+export function curveByName(name: string): CurveInfo | undefined {
+  return curves().find((c) => c.name === name);
+}
+
+export function curveByPrime(p: bigint): CurveInfo | undefined {
+  return curves().find((c) => c.p === p);
+}
+
+export function bigintToBytes(v: bigint, len?: number): Uint8Array {
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  let bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
+  if (len !== undefined && bytes.length < len) {
+    const padded = new Uint8Array(len);
+    padded.set(bytes, len - bytes.length);
+    bytes = padded;
+  }
+  return bytes;
+}
+
+export function bytesToBigint(b: Uint8Array): bigint {
+  return b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
+}

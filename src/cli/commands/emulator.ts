@@ -1,0 +1,106 @@
+import type { CommandModule } from 'yargs';
+import { resolve } from 'node:path';
+import { ApduLog } from '../../card/emulator/apdu-log.js';
+import { FaultPlan, FaultSpecError } from '../../card/emulator/fault-plan.js';
+import { InstrumentedCard } from '../../card/emulator/instrumented-card.js';
+import { ScHsmCard } from '../../card/emulator/sc-hsm-card.js';
+import { loadStateFile, saveStateFile } from '../../card/emulator/state-file.js';
+import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../card/emulator/vpcd-client.js';
+import { usageError } from '../cli-error.js';
+import { eprintln, println, type CliContext } from '../context.js';
+
+interface StartArgs {
+  state: string;
+  port: number;
+  host: string;
+  'apdu-log'?: string;
+  fault?: string[];
+  'max-response'?: number;
+  extended: boolean;
+  'reinsert-after-ms'?: number;
+}
+
+/**
+ * `ca emulator start`: run a virtual SmartCard-HSM (a TEST card) in the foreground and plug it
+ * into vpcd's virtual reader until SIGTERM/SIGINT. See docs/emulator.md.
+ */
+export function emulatorCommand(ctx: CliContext): CommandModule<object, any> {
+  return {
+    command: 'emulator <action>',
+    describe: 'Virtual SmartCard-HSM for tests and ceremony rehearsal (TEST card, not for real keys)',
+    builder: (y) =>
+      y
+        .positional('action', { choices: ['start'] as const, describe: 'start: run the emulated card until SIGTERM/SIGINT' })
+        .option('state', { type: 'string', demandOption: true, describe: 'state file (created factory-fresh if missing)' })
+        .option('port', { type: 'number', default: VPCD_DEFAULT_PORT, describe: 'vpcd TCP port (35963 = "Virtual PCD 00 00")' })
+        .option('host', { type: 'string', default: VPCD_DEFAULT_HOST, describe: 'vpcd host' })
+        .option('apdu-log', { type: 'string', describe: 'append a JSONL APDU transcript (PINs redacted) to this file' })
+        .option('fault', { type: 'string', array: true, describe: 'fault spec, repeatable: remove-after=K, power-off-after=K, sw=K:SW, sw-ins=INS:SW, delay=K:MS' })
+        .option('max-response', { type: 'number', describe: 'T=0 style: return responses longer than N bytes via 61xx/GET RESPONSE' })
+        .option('extended', { type: 'boolean', default: true, describe: 'accept extended-length APDUs (--no-extended: answer 6700)' })
+        .option('reinsert-after-ms', { type: 'number', describe: 'after a remove-after fault, re-insert the card after N ms' }),
+    handler: async (argv) => runEmulator(ctx, argv as unknown as StartArgs),
+  };
+}
+
+async function runEmulator(ctx: CliContext, args: StartArgs): Promise<void> {
+  const statePath = resolve(ctx.cwd, args.state);
+  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) throw usageError(`--port ${args.port} is not a TCP port`);
+  let faults: FaultPlan;
+  try {
+    faults = new FaultPlan(args.fault ?? []);
+  } catch (err) {
+    if (err instanceof FaultSpecError) throw usageError(err.message, 'See `ca emulator start --help` for the fault syntax.');
+    throw err;
+  }
+  const { state, created } = loadStateFile(statePath, ctx.now());
+  // Fix the serial at first start: the factory-fresh state is written before anything else.
+  if (created) saveStateFile(statePath, state);
+  const card = new ScHsmCard({
+    state,
+    persist: (s) => saveStateFile(statePath, s),
+    ...(args['max-response'] !== undefined ? { maxResponseSize: args['max-response'] } : {}),
+    extendedLength: args.extended,
+  });
+  const instrumented = new InstrumentedCard(card, {
+    faults,
+    ...(args['apdu-log'] ? { apduLog: new ApduLog(resolve(ctx.cwd, args['apdu-log'])) } : {}),
+  });
+  const client = new VpcdClient(instrumented, {
+    host: args.host,
+    port: args.port,
+    ...(args['reinsert-after-ms'] !== undefined ? { reinsertAfterMs: args['reinsert-after-ms'] } : {}),
+  });
+  instrumented.onRemove = () => client.remove();
+
+  const bar = '!'.repeat(78);
+  eprintln(ctx, bar);
+  eprintln(ctx, '!!  cardca EMULATOR: this is a TEST SmartCard-HSM, NOT a real card.');
+  eprintln(ctx, '!!  Its keys and PINs sit UNPROTECTED in the state file. Never use it for');
+  eprintln(ctx, '!!  production keys or real certificates.');
+  eprintln(ctx, `!!  state file: ${statePath}${created ? ' (new, factory-fresh)' : ''}`);
+  eprintln(ctx, `!!  serial:     ${card.serial}`);
+  eprintln(ctx, `!!  vpcd:       ${args.host}:${args.port}`);
+  if (faults.list().length > 0) eprintln(ctx, `!!  faults:     ${(args.fault ?? []).join(' ')}`);
+  eprintln(ctx, bar);
+
+  let stopSignal!: (sig: string) => void;
+  const stopped = new Promise<string>((r) => (stopSignal = r));
+  const onSignal = (sig: NodeJS.Signals) => stopSignal(sig);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const first = client.start();
+    const outcome = await Promise.race([first.then(() => 'connected'), stopped]);
+    if (outcome === 'connected') {
+      println(ctx, `emulator ready port=${args.port} serial=${card.serial}`);
+      client.on('disconnected', () => eprintln(ctx, 'emulator: vpcd connection lost; reconnecting'));
+      const sig = await stopped;
+      eprintln(ctx, `emulator: ${sig} received, removing the card`);
+    }
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await client.stop();
+  }
+}
