@@ -1,5 +1,17 @@
 import type { CommandModule } from 'yargs';
 import type { CliContext } from '../context.js';
+import { emulatorCommand } from './emulator.js';
+import { cardCommand } from './card/card.js';
+import { initCommand } from './init.js';
+import { ceremonyCommand } from './ceremony.js';
+import { signCommand } from './sign.js';
+import { revokeCommand } from './revoke.js';
+import { crlCommand } from './crl.js';
+import { exportCommand } from './export.js';
+import { listCommand } from './list.js';
+import { showCommand } from './show.js';
+import { auditCommand } from './audit.js';
+import { dbCommand } from './db.js';
 
 /**
  * Every `ca` command, listed explicitly (no commandDir magic). Each entry is a factory so that
@@ -8,4 +20,16 @@ import type { CliContext } from '../context.js';
 export type CommandFactory = (ctx: CliContext) => CommandModule<object, any>;
 
 export const COMMANDS: readonly CommandFactory[] = [
+  emulatorCommand,
+  cardCommand,
+  initCommand,
+  ceremonyCommand,
+  signCommand,
+  revokeCommand,
+  crlCommand,
+  exportCommand,
+  listCommand,
+  showCommand,
+  auditCommand,
+  dbCommand,
 ];

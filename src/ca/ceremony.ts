@@ -1,0 +1,223 @@
+import { toHex } from '../common/hex.js';
+import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
+import type { Clock } from './clock.js';
+import { CaError } from './errors.js';
+import { assertClockSane, codeOf, issueCertificate, sha256 } from './issuance.js';
+import { issuerInfoFromCertificate } from './issuance-issuer.js';
+import type { ProfileSet } from './profile/profile-types.js';
+import type { CaStore } from './store.js';
+
+/**
+ * Key ceremonies: `root` (key on the root card, self-signed) and `subca` (key on the sub-CA's
+ * card, signed by the root card). The engine sees cards only through `CeremonyCard`, which the
+ * card stack's CardSession satisfies structurally, so `src/ca` never imports `src/card`.
+ * Every step goes to the audit log; the returned `CeremonyResult` is the hook for transcripts.
+ */
+export interface CeremonyKey {
+  readonly id: string;
+  readonly keyRef: number;
+  readonly label: string;
+  readonly algorithm: KeyAlgorithm;
+  readonly publicKey: Uint8Array;
+}
+
+export interface CeremonyCard {
+  readonly info: { readonly serial: string; readonly reader: string; readonly label?: string | undefined };
+  listKeys(): Promise<readonly CeremonyKey[]>;
+  generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CeremonyKey>;
+  writeCertificate(keyId: string, certificate: Uint8Array): Promise<void>;
+  signer(keyId: string): Promise<Signer>;
+}
+
+export interface CeremonyStep {
+  readonly at: Date;
+  readonly text: string;
+  readonly result: 'done' | 'failed';
+}
+
+/** Structured record of a ceremony (fills ca/transcript.ts `CeremonyRecord`). */
+export interface CeremonyResult {
+  readonly kind: 'root' | 'subca';
+  readonly caName: string;
+  /** Audit sequence number of the ceremony-start record. */
+  readonly ceremonyId: string;
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly steps: readonly CeremonyStep[];
+  readonly cards: readonly { role: string; serial: string; reader: string; label?: string }[];
+  readonly keys: readonly { label: string; algorithm: string; cardSerial: string; keyId: string; spkiSha256: string }[];
+  readonly certificates: readonly { label: string; subject: string; serialHex: string; notBefore: Date; notAfter: Date; sha256: string }[];
+  readonly certificate: Uint8Array;
+}
+
+export interface CeremonyDeps {
+  readonly store: CaStore;
+  readonly clock: Clock;
+  readonly profiles: ProfileSet;
+  /** Progress lines for the operator (stderr). */
+  readonly say?: (line: string) => void;
+}
+
+class StepLog {
+  readonly steps: CeremonyStep[] = [];
+  constructor(
+    private readonly deps: CeremonyDeps,
+    private readonly caName: string,
+    readonly ceremonyId: string,
+  ) {}
+  done(text: string, data: Record<string, unknown> = {}): void {
+    const at = this.deps.clock.now();
+    this.steps.push({ at, text, result: 'done' });
+    this.deps.store.audit({ event: 'ceremony.step', ca: this.caName, data: { ceremony: this.ceremonyId, step: text, ...data } }, at);
+    this.deps.say?.(`  ✔ ${text}`);
+  }
+}
+
+async function obtainKey(card: CeremonyCard, keyId: string | undefined, algorithm: KeyAlgorithm, label: string, log: StepLog): Promise<CeremonyKey> {
+  if (keyId !== undefined) {
+    const key = (await card.listKeys()).find((k) => k.id.toUpperCase() === keyId.toUpperCase());
+    if (!key) {
+      throw new CaError('CARD_KEY_NOT_FOUND', `card ${card.info.serial} has no key with id ${keyId}`, { hint: 'List the keys with `ca card status`.' });
+    }
+    if (key.algorithm !== algorithm) {
+      throw new CaError('POLICY_KEY_TYPE', `key ${keyId} is ${key.algorithm}; the profile needs ${algorithm}`, { hint: 'Generate a new key (omit --key-id).' });
+    }
+    log.done(`use existing key ${key.id} (${key.algorithm}) on card ${card.info.serial}`, { keyId: key.id, spkiSha256: toHex(sha256(key.publicKey)) });
+    return key;
+  }
+  const key = await card.generateKey({ label, algorithm });
+  log.done(`generated ${algorithm} key ${key.id} on card ${card.info.serial}`, { keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(sha256(key.publicKey)) });
+  return key;
+}
+
+async function run(
+  deps: CeremonyDeps,
+  kind: 'root' | 'subca',
+  caName: string,
+  body: (log: StepLog) => Promise<Omit<CeremonyResult, 'kind' | 'caName' | 'ceremonyId' | 'startedAt' | 'endedAt' | 'steps'>>,
+): Promise<CeremonyResult> {
+  const startedAt = deps.clock.now();
+  assertClockSane(deps.store, startedAt);
+  if (deps.store.getCa(caName)) {
+    throw new CaError('CA_EXISTS', `CA ${caName} already exists`, { hint: 'A ceremony runs once per CA; see `ca list`.' });
+  }
+  const start = deps.store.audit({ event: 'ceremony.start', ca: caName, data: { kind } }, startedAt);
+  const log = new StepLog(deps, caName, String(start.seq));
+  try {
+    const r = await body(log);
+    const endedAt = deps.clock.now();
+    deps.store.audit({ event: 'ceremony.end', ca: caName, data: { ceremony: log.ceremonyId, status: 'success', certificateSha256: toHex(sha256(r.certificate)) } }, endedAt);
+    return { kind, caName, ceremonyId: log.ceremonyId, startedAt, endedAt, steps: log.steps, ...r };
+  } catch (e) {
+    deps.store.audit({ event: 'ceremony.end', ca: caName, data: { ceremony: log.ceremonyId, status: 'failed', code: codeOf(e), message: (e as Error).message } }, deps.clock.now());
+    throw e;
+  }
+}
+
+export interface RootCeremonyOptions {
+  readonly card: CeremonyCard;
+  /** Use this existing key instead of generating one. */
+  readonly keyId?: string;
+  /** Root name (default: the hierarchy's root). */
+  readonly caName?: string;
+}
+
+export async function rootCeremony(deps: CeremonyDeps, o: RootCeremonyOptions): Promise<CeremonyResult> {
+  const node = o.caName ? deps.profiles.ca(o.caName) : deps.profiles.cas.find((c) => c.parent === undefined);
+  if (!node) throw new CaError('PROFILE_NO_ROOT', 'the hierarchy has no root CA');
+  if (node.parent !== undefined) throw new CaError('USAGE_NOT_ROOT', `${node.name} is not the root (its parent is ${node.parent}); use \`ca ceremony subca ${node.name}\``);
+  return run(deps, 'root', node.name, async (log) => {
+    log.done(`card ${o.card.info.serial} in "${o.card.info.reader}" opened, PIN verified`, { card: o.card.info.serial });
+    const key = await obtainKey(o.card, o.keyId, node.profile.key, `cardca ${node.name}`, log);
+    const spkiSha256 = sha256(key.publicKey);
+    deps.store.createCa(
+      { name: node.name, profileName: node.profile.name, cardSerial: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
+      { event: 'ca.bound', ca: node.name, data: { card: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256) } },
+      deps.clock.now(),
+    );
+    log.done('bound the key to the CA in the database');
+    const signer = await o.card.signer(key.id);
+    const issued = await issueCertificate(
+      { store: deps.store, clock: deps.clock, signer, issuerName: node.name, issuer: 'self' },
+      { profile: node.profile, spki: key.publicKey, subject: [], subjectCaName: node.name, source: 'ceremony root' },
+    );
+    log.done(`self-signed the root certificate (serial ${issued.record.serialHex}), signature and TBS verified`, { serial: issued.record.serialHex });
+    await o.card.writeCertificate(key.id, issued.der);
+    log.done(`wrote the certificate to card ${o.card.info.serial}`);
+    deps.store.setCaCertificate(node.name, issued.der, { event: 'ca.certificate', ca: node.name, data: { serial: issued.record.serialHex, sha256: toHex(sha256(issued.der)) } }, deps.clock.now());
+    log.done('recorded the root certificate in the database');
+    return {
+      cards: [{ role: 'root', serial: o.card.info.serial, reader: o.card.info.reader, ...(o.card.info.label ? { label: o.card.info.label } : {}) }],
+      keys: [{ label: key.label, algorithm: key.algorithm, cardSerial: o.card.info.serial, keyId: key.id, spkiSha256: toHex(spkiSha256) }],
+      certificates: [certSummary(node.name, issued.record.subject, issued.record.serialHex, issued.record.notBefore, issued.record.notAfter, issued.der)],
+      certificate: issued.der,
+    };
+  });
+}
+
+export interface SubCaCeremonyOptions {
+  readonly caName: string;
+  /** The sub-CA's card (called again for the final write: the operator may have swapped cards). */
+  readonly subjectCard: () => Promise<CeremonyCard>;
+  /** The issuing (parent) CA's card, PIN verified. */
+  readonly issuerCard: () => Promise<CeremonyCard>;
+  readonly keyId?: string;
+}
+
+export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions): Promise<CeremonyResult> {
+  const node = deps.profiles.ca(o.caName);
+  if (node.parent === undefined) throw new CaError('USAGE_IS_ROOT', `${node.name} is the root; use \`ca ceremony root\``);
+  const parent = deps.store.getCa(node.parent);
+  if (!parent?.certificate) {
+    throw new CaError('CA_PARENT_MISSING', `the parent CA ${node.parent} has no certificate yet`, { hint: `Run the ${node.parent} ceremony first.` });
+  }
+  const parentInfo = issuerInfoFromCertificate(parent.certificate, deps.profiles.caProfile(parent.profileName));
+  return run(deps, 'subca', node.name, async (log) => {
+    const subj = await o.subjectCard();
+    const subjSerial = subj.info.serial;
+    log.done(`sub-CA card ${subjSerial} in "${subj.info.reader}" opened, PIN verified`, { card: subjSerial });
+    const key = await obtainKey(subj, o.keyId, node.profile.key, `cardca ${node.name}`, log);
+    const spkiSha256 = sha256(key.publicKey);
+    deps.store.createCa(
+      { name: node.name, parentName: parent.name, profileName: node.profile.name, cardSerial: subjSerial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
+      { event: 'ca.bound', ca: node.name, data: { card: subjSerial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256), parent: parent.name } },
+      deps.clock.now(),
+    );
+    log.done('bound the key to the CA in the database');
+    const iss = await o.issuerCard();
+    if (iss.info.serial !== parent.cardSerial) {
+      throw new CaError('CARD_WRONG', `card ${iss.info.serial} is not the card of ${parent.name} (${parent.cardSerial})`, { hint: `Insert card ${parent.cardSerial}.` });
+    }
+    log.done(`issuer card ${iss.info.serial} (${parent.name}) in "${iss.info.reader}" opened, PIN verified`, { card: iss.info.serial });
+    const signer = await iss.signer(parent.keyId);
+    const issued = await issueCertificate(
+      { store: deps.store, clock: deps.clock, signer, issuerName: parent.name, issuer: parentInfo },
+      { profile: node.profile, spki: key.publicKey, subject: [], subjectCaName: node.name, source: `ceremony subca ${node.name}` },
+    );
+    log.done(`${parent.name} signed the ${node.name} certificate (serial ${issued.record.serialHex}), signature and TBS verified`, { serial: issued.record.serialHex });
+    const again = await o.subjectCard();
+    if (again.info.serial !== subjSerial) throw new CaError('CARD_WRONG', `expected card ${subjSerial}, got ${again.info.serial}`, { hint: `Insert card ${subjSerial}.` });
+    await again.writeCertificate(key.id, issued.der);
+    log.done(`wrote the certificate to card ${subjSerial}`);
+    deps.store.setCaCertificate(node.name, issued.der, { event: 'ca.certificate', ca: node.name, data: { serial: issued.record.serialHex, sha256: toHex(sha256(issued.der)) } }, deps.clock.now());
+    log.done(`recorded the ${node.name} certificate in the database`);
+    return {
+      cards: [
+        { role: node.name, serial: subjSerial, reader: subj.info.reader, ...(subj.info.label ? { label: subj.info.label } : {}) },
+        { role: parent.name, serial: iss.info.serial, reader: iss.info.reader, ...(iss.info.label ? { label: iss.info.label } : {}) },
+      ],
+      keys: [{ label: key.label, algorithm: key.algorithm, cardSerial: subjSerial, keyId: key.id, spkiSha256: toHex(spkiSha256) }],
+      certificates: [certSummary(node.name, issued.record.subject, issued.record.serialHex, issued.record.notBefore, issued.record.notAfter, issued.der)],
+      certificate: issued.der,
+    };
+  });
+}
+
+function certSummary(label: string, subject: string, serialHex: string, nb: string, na: string, der: Uint8Array) {
+  return { label, subject, serialHex, notBefore: new Date(nb), notAfter: new Date(na), sha256: toHex(sha256(der)) };
+}
+
+/** Human summary of an issued certificate for progress output. */
+export function describeIssued(subject: string, serialHex: string, notAfter: string): string {
+  return `${subject || '(empty subject)'} serial ${serialHex} valid until ${notAfter}`;
+}

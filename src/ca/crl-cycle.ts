@@ -1,0 +1,98 @@
+import { DateTime } from 'luxon';
+import { toHex } from '../common/hex.js';
+import type { Signer } from '../crypto/signer.js';
+import type { IssuerInfo } from './cert/certificate-content.js';
+import type { Clock } from './clock.js';
+import { assembleCrl, verifyCrl } from './crl/assemble-crl.js';
+import { buildTbsCertList } from './crl/build-tbs-cert-list.js';
+import type { CrlEntryInput } from './crl/tbs-cert-list-input.js';
+import { CaError } from './errors.js';
+import { assertClockSane, codeOf, sha256 } from './issuance.js';
+import { assertCrlLintClean, assertTbsCertListLintClean } from './lint/lint-crl.js';
+import type { CaStore, CrlRecord } from './store.js';
+
+/**
+ * One CRL for one CA, with the same intent-before-signature pattern as certificates
+ * (ARCHITECTURE.md): reserve the next number with the exact TBS → lint → card signs →
+ * assemble, verify → finalize. CRL numbers strictly increase per issuer (RFC 5280 §5.2.3),
+ * including over numbers whose CRL never made it out (they stay burnt).
+ * Entries: every revoked certificate of the CA, and every `outcome_unknown` serial.
+ */
+export interface CrlDeps {
+  readonly store: CaStore;
+  readonly clock: Clock;
+  readonly signer: Signer;
+  readonly issuerName: string;
+  readonly issuer: IssuerInfo;
+}
+
+export interface IssuedCrl {
+  readonly record: CrlRecord;
+  readonly der: Uint8Array;
+}
+
+const wholeSeconds = (d: Date): Date => new Date(Math.floor(d.getTime() / 1000) * 1000);
+
+export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
+  const { store, clock, issuer, issuerName } = deps;
+  const at = clock.now();
+  assertClockSane(store, at);
+  // X.509 times carry whole seconds (RFC 5280 §5.1.2.4); the store keeps the exact instant.
+  const now = wholeSeconds(at);
+  if (toHex(deps.signer.publicKey()) !== toHex(issuer.spki)) {
+    throw new CaError('CA_SIGNER_MISMATCH', `the signing key is not the key of CA ${issuerName}`, { hint: 'Check --card: the card holds a different key.' });
+  }
+  const profile = issuer.profile;
+  const alg = profile.signatureAlgorithm;
+  const nextUpdate = DateTime.fromJSDate(now, { zone: 'utc' }).plus(profile.crl.validity.duration).toJSDate();
+  // A CRL cannot usefully outlive its CA: nextUpdate is capped at the CA's notAfter, so a CA can
+  // still revoke near its end.
+  const cappedNext = new Date(Math.min(nextUpdate.getTime(), wholeSeconds(issuer.notAfter).getTime()));
+  const entries: CrlEntryInput[] = store.revokedEntries(issuerName).map((e) => ({
+    serial: e.serial,
+    revocationDate: wholeSeconds(new Date(e.revocationDate)),
+    reason: e.reason,
+  }));
+  const previous = store.latestCrl(issuerName, 'issued');
+  let tbs: Uint8Array | undefined;
+  const lintCtxFor = (n?: bigint) => ({
+    now,
+    issuerName: issuer.subjectName,
+    issuerSki: issuer.ski,
+    maxValidityMs: profile.crl.validity.duration.toMillis(),
+    ...(n !== undefined ? { previousCrlNumber: n } : {}),
+  });
+  const reserved = store.reserveCrl(
+    issuerName,
+    (crlNumber) => {
+      tbs = buildTbsCertList({ issuerName: issuer.subjectName, aki: issuer.ski, thisUpdate: now, nextUpdate: cappedNext, crlNumber, entries }, alg);
+      return { tbs, tbsSha256: sha256(tbs), thisUpdate: now, nextUpdate: cappedNext, entries: entries.length };
+    },
+    (crlNumber) => ({ event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries: entries.length, tbsSha256: toHex(sha256(tbs!)) } }),
+    at,
+  );
+  const lintCtx = lintCtxFor(previous?.crlNumber);
+  try {
+    assertTbsCertListLintClean(reserved.tbs, lintCtx);
+  } catch (e) {
+    store.markCrlFailed(reserved.id, 'abandoned', { event: 'crl.abandoned', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), code: codeOf(e) } }, clock.now());
+    throw e;
+  }
+  let der: Uint8Array;
+  try {
+    const sig = await deps.signer.sign(reserved.tbs, alg);
+    der = assembleCrl(reserved.tbs, alg, sig);
+    verifyCrl(der, reserved.tbs, issuer.spki);
+    assertCrlLintClean(der, lintCtx);
+  } catch (e) {
+    store.markCrlFailed(reserved.id, 'outcome_unknown', { event: 'crl.outcome-unknown', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), code: codeOf(e) } }, clock.now());
+    throw e;
+  }
+  const record = store.markCrlIssued(
+    reserved.id,
+    der,
+    { event: 'crl.issued', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), entries: entries.length, sha256: toHex(sha256(der)) } },
+    clock.now(),
+  );
+  return { record, der };
+}

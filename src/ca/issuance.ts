@@ -1,0 +1,197 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { toHex } from '../common/hex.js';
+import type { Signer } from '../crypto/signer.js';
+import { assembleCertificate } from './cert/assemble-certificate.js';
+import { buildTbsCertificate } from './cert/build-tbs-certificate.js';
+import { certificateContent, type IssuerInfo, type ValidityRequest } from './cert/certificate-content.js';
+import { verifyIssuedCertificate } from './cert/verify-issued-certificate.js';
+import type { Clock } from './clock.js';
+import { isoUtc } from './clock.js';
+import { checkKeyNotReused, type KeyLookupResult } from './csr/check-csr.js';
+import { CaError } from './errors.js';
+import { assertCertificateLintClean, assertTbsCertificateLintClean } from './lint/lint-certificate.js';
+import type { Profile } from './profile/profile-types.js';
+import type { CaStore, CertificateRecord } from './store.js';
+import type { SanEntry } from './x509/extensions.js';
+import { formatName, type NameAttribute } from './x509/name.js';
+import { CardcaError } from '../common/cardca-error.js';
+
+/**
+ * The issuance cycle, intent before signature (ARCHITECTURE.md "Issuance cycle"):
+ * content from the profile → TX1 (reserve serial, store TBS + hash, audit intent) → lint →
+ * card signs → assemble → verify signature and TBS identity → TX2 (issued, DER, audit).
+ * Any failure after TX1 leaves the serial burnt: `abandoned` when nothing can have been signed
+ * (lint), `outcome_unknown` when the card may have signed.
+ */
+
+/** 16 CSPRNG octets, top bit cleared (positive), first octet non-zero (minimal DER): ≥ 64 bits of entropy (BR 7.1). */
+export function randomSerial(random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n))): Uint8Array {
+  for (;;) {
+    const s = random(16);
+    s[0]! &= 0x7f;
+    if (s[0] !== 0) return s;
+  }
+}
+
+export function sha256(b: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(b).digest());
+}
+
+/** Refuse to sign when the clock is behind the last recorded activity (ARCHITECTURE.md rules). */
+export function assertClockSane(store: CaStore, now: Date): void {
+  const last = store.lastActivity();
+  if (last && now.getTime() < last.getTime()) {
+    throw new CaError('CLOCK_BEHIND', `the clock says ${isoUtc(now)}, before the last recorded activity ${isoUtc(last)}`, {
+      hint: 'Set the system clock correctly (check it against an independent clock) and run the command again.',
+      details: { now: isoUtc(now), last: isoUtc(last) },
+    });
+  }
+}
+
+export interface IssuanceDeps {
+  readonly store: CaStore;
+  readonly clock: Clock;
+  /** The issuing CA's key (a card signer); for a self-signed root, the root's own key. */
+  readonly signer: Signer;
+  /** Name of the issuing CA in the store. */
+  readonly issuerName: string;
+  /** The issuing CA's certificate info, or 'self' for the root's self-signature. */
+  readonly issuer: IssuerInfo | 'self';
+  /** Source of serial randomness (tests). */
+  readonly random?: (n: number) => Uint8Array;
+}
+
+export interface IssuanceRequest {
+  readonly profile: Profile;
+  readonly spki: Uint8Array;
+  readonly subject: readonly NameAttribute[];
+  readonly csrSans?: readonly SanEntry[];
+  readonly sanOverride?: readonly SanEntry[];
+  readonly validity?: ValidityRequest;
+  /** The CSR (stored as the request). */
+  readonly csrDer?: Uint8Array;
+  /** For a CA certificate: the name of the CA whose key this is (its own binding is not a "reuse"). */
+  readonly subjectCaName?: string;
+  /** Free-form origin for the audit record (e.g. the CSR file name). */
+  readonly source?: string;
+}
+
+export interface IssuedCertificate {
+  readonly record: CertificateRecord;
+  readonly der: Uint8Array;
+  /** Time spent in the signer (card work), ms. */
+  readonly signMs: number;
+}
+
+export function sanText(s: SanEntry): string {
+  return `${s.type}:${s.value}`;
+}
+
+export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest): Promise<IssuedCertificate> {
+  const { store, clock, issuerName } = deps;
+  const now = clock.now();
+  assertClockSane(store, now);
+  const spkiHash = sha256(req.spki);
+  // Duplicate keys: a CA key is never certified for anything else, a subscriber key only once.
+  checkKeyNotReused(spkiHash, (h): KeyLookupResult[] =>
+    store.lookupKey(h).filter((r) => !(r.kind === 'ca' && req.subjectCaName !== undefined && r.caName === req.subjectCaName)),
+  );
+
+  const self = deps.issuer === 'self';
+  const issuerSpki = self ? req.spki : (deps.issuer as IssuerInfo).spki;
+  if (self && toHex(deps.signer.publicKey()) !== toHex(req.spki)) {
+    throw new CaError('CA_SIGNER_MISMATCH', 'a self-signed certificate must be signed by its own key');
+  }
+  if (!self && toHex(deps.signer.publicKey()) !== toHex(issuerSpki)) {
+    throw new CaError('CA_SIGNER_MISMATCH', `the signing key is not the key of CA ${issuerName}`, {
+      hint: 'The card holds a different key than the database binds to this CA; check --card.',
+    });
+  }
+
+  // TX1: reserve a fresh serial with the exact TBS. A collision (2^-63 odds) just draws again.
+  let reserved: CertificateRecord | undefined;
+  let tbs: Uint8Array | undefined;
+  let alg;
+  for (let attempt = 0; attempt < 5 && !reserved; attempt++) {
+    const serial = randomSerial(deps.random);
+    const content = certificateContent({
+      issuer: deps.issuer,
+      profile: req.profile,
+      spki: req.spki,
+      subject: req.subject,
+      ...(req.csrSans ? { csrSans: req.csrSans } : {}),
+      ...(req.sanOverride ? { sanOverride: req.sanOverride } : {}),
+      ...(req.validity ? { validity: req.validity } : {}),
+      serial,
+      now,
+    });
+    alg = content.signatureAlgorithm;
+    tbs = buildTbsCertificate(content.tbs, content.signatureAlgorithm);
+    const tbsSha256 = sha256(tbs);
+    const serialHex = toHex(serial).toUpperCase();
+    try {
+      reserved = store.reserveCertificate(
+        {
+          issuerName,
+          serial,
+          profile: req.profile.name,
+          subject: formatName(content.subject),
+          sans: content.sans.map(sanText),
+          notBefore: content.tbs.notBefore,
+          notAfter: content.tbs.notAfter,
+          spkiSha256: spkiHash,
+          tbs,
+          tbsSha256,
+          isCa: req.profile.kind === 'ca',
+          ...(req.csrDer ? { requestDer: req.csrDer } : {}),
+          at: now,
+        },
+        {
+          event: 'certificate.intent',
+          ca: issuerName,
+          data: { serial: serialHex, profile: req.profile.name, subject: formatName(content.subject), tbsSha256: toHex(tbsSha256), spkiSha256: toHex(spkiHash), source: req.source },
+        },
+      );
+    } catch (e) {
+      if (e instanceof CardcaError && e.code === 'STORE_SERIAL_TAKEN') continue;
+      throw e;
+    }
+  }
+  if (!reserved || !tbs || !alg) throw new CaError('CA_SERIAL_EXHAUSTED', 'could not reserve a unique serial in 5 draws', { hint: 'Check the random source.' });
+
+  const issuerCtx = self ? undefined : (deps.issuer as IssuerInfo);
+  const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter } } : {}) };
+  try {
+    assertTbsCertificateLintClean(tbs, lintCtx);
+  } catch (e) {
+    store.markCertificateFailed(reserved.id, 'abandoned', { event: 'certificate.abandoned', ca: issuerName, data: { serial: reserved.serialHex, code: codeOf(e) } }, clock.now());
+    throw e;
+  }
+
+  let der: Uint8Array;
+  const t0 = performance.now();
+  let signMs = 0;
+  try {
+    const sig = await deps.signer.sign(tbs, alg);
+    signMs = performance.now() - t0;
+    der = assembleCertificate(tbs, alg, sig);
+    verifyIssuedCertificate(der, tbs, issuerSpki);
+    assertCertificateLintClean(der, lintCtx);
+  } catch (e) {
+    // The card may have produced a signature: the serial goes on the next CRL.
+    store.markCertificateFailed(reserved.id, 'outcome_unknown', { event: 'certificate.outcome-unknown', ca: issuerName, data: { serial: reserved.serialHex, code: codeOf(e) } }, clock.now());
+    throw e;
+  }
+
+  const record = store.markCertificateIssued(
+    reserved.id,
+    der,
+    { event: 'certificate.issued', ca: issuerName, data: { serial: reserved.serialHex, sha256: toHex(sha256(der)) } },
+    clock.now(),
+  );
+  return { record, der, signMs };
+}
+
+export function codeOf(e: unknown): string {
+  return e instanceof CardcaError ? e.code : 'INTERNAL';
+}

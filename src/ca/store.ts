@@ -1,0 +1,170 @@
+import type { KeyLookupResult } from './csr/check-csr.js';
+import type { CrlReason } from './crl/tbs-cert-list-input.js';
+
+/**
+ * The store port of the CA engine (ARCHITECTURE.md: "ca defines the store interface that db
+ * implements"). Every writer is one durable transaction; every state change carries its audit
+ * record in the same transaction, so the audit log and the tables can never disagree.
+ */
+
+export type CertificateStatus = 'reserved' | 'issued' | 'revoked' | 'outcome_unknown' | 'abandoned';
+export type CrlStatus = 'reserved' | 'issued' | 'outcome_unknown' | 'abandoned';
+
+/** One audit event to append (sequence, time and hash are assigned by the store). */
+export interface AuditEvent {
+  readonly event: string;
+  /** CA the event is about, if any. */
+  readonly ca?: string;
+  /** JSON-serialisable details; never a PIN or key material. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditRecord extends AuditEvent {
+  readonly seq: number;
+  readonly at: string;
+  readonly prevHash: Uint8Array;
+  readonly hash: Uint8Array;
+}
+
+/** A CA of this installation and the card key it signs with. */
+export interface CaRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly parentName: string | undefined;
+  readonly profileName: string;
+  readonly cardSerial: string;
+  readonly keyId: string;
+  readonly keyRef: number;
+  /** DER SubjectPublicKeyInfo of the card key. */
+  readonly publicKey: Uint8Array;
+  readonly spkiSha256: Uint8Array;
+  /** The CA's own certificate, once the ceremony completed. */
+  readonly certificate: Uint8Array | undefined;
+  readonly createdAt: string;
+}
+
+export interface NewCaBinding {
+  readonly name: string;
+  readonly parentName?: string;
+  readonly profileName: string;
+  readonly cardSerial: string;
+  readonly keyId: string;
+  readonly keyRef: number;
+  readonly publicKey: Uint8Array;
+  readonly spkiSha256: Uint8Array;
+}
+
+export interface CertificateRecord {
+  readonly id: number;
+  readonly issuerName: string;
+  /** Serial content octets. */
+  readonly serial: Uint8Array;
+  /** Upper-case hex of `serial`. */
+  readonly serialHex: string;
+  readonly status: CertificateStatus;
+  readonly profile: string;
+  readonly subject: string;
+  readonly sans: readonly string[];
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly spkiSha256: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly tbsSha256: Uint8Array;
+  readonly der: Uint8Array | undefined;
+  readonly reservedAt: string;
+  readonly issuedAt: string | undefined;
+  readonly isCa: boolean;
+  readonly revocation: { readonly date: string; readonly reason: CrlReason; readonly recordedAt: string } | undefined;
+}
+
+export interface ReserveCertificate {
+  readonly issuerName: string;
+  readonly serial: Uint8Array;
+  readonly profile: string;
+  readonly subject: string;
+  readonly sans: readonly string[];
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly spkiSha256: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly tbsSha256: Uint8Array;
+  readonly isCa: boolean;
+  /** The CSR, kept as the request record (absent for CA keys from a card). */
+  readonly requestDer?: Uint8Array;
+  readonly at: Date;
+}
+
+export interface CrlRecord {
+  readonly id: number;
+  readonly issuerName: string;
+  readonly crlNumber: bigint;
+  readonly status: CrlStatus;
+  readonly thisUpdate: string;
+  readonly nextUpdate: string;
+  readonly tbs: Uint8Array;
+  readonly tbsSha256: Uint8Array;
+  readonly der: Uint8Array | undefined;
+  readonly entries: number;
+  readonly reservedAt: string;
+  readonly issuedAt: string | undefined;
+}
+
+/** What goes on a CRL: revoked certificates, plus serials whose outcome is unknown. */
+export interface RevokedEntry {
+  readonly serial: Uint8Array;
+  readonly serialHex: string;
+  readonly revocationDate: string;
+  readonly reason: CrlReason;
+}
+
+export interface CertificateFilter {
+  readonly issuer?: string;
+  readonly status?: CertificateStatus;
+  /** notAfter ≤ this instant (ISO), for `--expiring`. */
+  readonly notAfterBefore?: string;
+  /** notAfter > this instant (ISO). */
+  readonly notAfterAfter?: string;
+}
+
+export interface CaStore {
+  getCa(name: string): CaRecord | undefined;
+  listCas(): CaRecord[];
+  /** Bind a CA name to a card key (ceremony). Refuses a name or key already bound. */
+  createCa(binding: NewCaBinding, audit: AuditEvent, at: Date): CaRecord;
+  /** Attach the CA's own certificate after the ceremony signed and verified it. */
+  setCaCertificate(name: string, der: Uint8Array, audit: AuditEvent, at: Date): void;
+
+  /** Everything the store knows about a public key (for `checkKeyNotReused`). */
+  lookupKey(spkiSha256: Uint8Array): KeyLookupResult[];
+  /** Latest recorded issuance, CRL or audit time (clock sanity). */
+  lastActivity(): Date | undefined;
+
+  /** TX1 of the issuance cycle. Throws `STORE_SERIAL_TAKEN` if the serial exists for the issuer. */
+  reserveCertificate(r: ReserveCertificate, audit: AuditEvent): CertificateRecord;
+  /** TX2: reserved → issued with the DER. */
+  markCertificateIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CertificateRecord;
+  /** reserved → outcome_unknown (signing may have happened) or abandoned (it certainly did not). */
+  markCertificateFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void;
+  getCertificate(serialHex: string, issuerName?: string): CertificateRecord[];
+  findCertificates(filter: CertificateFilter): CertificateRecord[];
+  revokeCertificate(id: number, date: Date, reason: CrlReason, audit: AuditEvent, at: Date): CertificateRecord;
+
+  /** Serials for `issuerName`'s next CRL. */
+  revokedEntries(issuerName: string): RevokedEntry[];
+  latestCrl(issuerName: string, status?: CrlStatus): CrlRecord | undefined;
+  /**
+   * CRL TX1: picks the next number (strictly above every number ever reserved for the issuer),
+   * lets `build` make the TBS for it, stores it `reserved` with its audit intent.
+   */
+  reserveCrl(
+    issuerName: string,
+    build: (crlNumber: bigint) => { tbs: Uint8Array; tbsSha256: Uint8Array; thisUpdate: Date; nextUpdate: Date; entries: number },
+    audit: (crlNumber: bigint) => AuditEvent,
+    at: Date,
+  ): CrlRecord;
+  markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord;
+  markCrlFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void;
+
+  /** Append one audit record on its own (refusals, ceremony steps). */
+  audit(event: AuditEvent, at: Date): AuditRecord;
+}

@@ -1,0 +1,194 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { CardcaError } from '../common/cardca-error.js';
+import type { Clock } from '../ca/clock.js';
+import { loadProfiles } from '../ca/profile/load-profiles.js';
+import type { ProfileSet } from '../ca/profile/profile-types.js';
+import type { DriverCardSession } from '../card/card-session-impl.js';
+import { CardError } from '../card/errors.js';
+import type { PcscCardService } from '../card/pcsc-card-service.js';
+import { openDatabase } from '../db/database.js';
+import { DbError } from '../db/db-error.js';
+import { acquireLock, type HeldLock } from '../db/lock-file.js';
+import { SqliteStore } from '../db/sqlite-store.js';
+import { eprintln, type CliContext } from './context.js';
+import { promptLine, verifyOnSession } from './pin-input.js';
+
+/**
+ * Composition root of the CA commands: where the CA home is, opening the database (lock,
+ * pragmas, migrations, startup recovery), loading the home's profiles, the clock, and finding
+ * the card bound to a CA among the readers.
+ */
+export const DB_FILE = 'ca.db';
+export const PROFILES_DIR = 'profiles';
+export const LOCK_FILE = 'ca.lock';
+
+export interface HomeArgs {
+  home?: string;
+}
+
+export function withHome<T>(y: Argv<T>): Argv<T & HomeArgs> {
+  return y.option('home', { type: 'string', describe: 'CA home directory (default $CA_HOME, else ./ca-data)' }) as Argv<T & HomeArgs>;
+}
+
+export function resolveHome(ctx: CliContext, args: HomeArgs): string {
+  return resolve(ctx.cwd, args.home ?? ctx.env['CA_HOME'] ?? 'ca-data');
+}
+
+export function cliClock(ctx: CliContext): Clock {
+  return { now: () => ctx.now() };
+}
+
+export interface CaContext {
+  readonly home: string;
+  readonly store: SqliteStore;
+  readonly profiles: ProfileSet;
+  readonly clock: Clock;
+}
+
+/**
+ * Open the CA home for a command. `write`: take the exclusive lock (one writing `ca` process at
+ * a time) and recover rows a crash left `reserved`. Refusals (`CardcaError`) are written to the
+ * audit log before they propagate, so a refused command leaves exactly that trace.
+ */
+export async function withCa<T>(
+  ctx: CliContext,
+  args: HomeArgs,
+  o: { command: string; write: boolean },
+  fn: (ca: CaContext) => Promise<T>,
+): Promise<T> {
+  const home = resolveHome(ctx, args);
+  const dbPath = join(home, DB_FILE);
+  if (!existsSync(dbPath)) {
+    throw new DbError('HOME_NOT_FOUND', `no CA database at ${dbPath}`, { hint: 'Run `ca init` (or set --home / CA_HOME to the CA home).' });
+  }
+  let lock: HeldLock | undefined;
+  if (o.write) lock = await acquireLock(join(home, LOCK_FILE), Number(ctx.env['CA_LOCK_TIMEOUT_MS'] ?? 10_000));
+  try {
+    const db = openDatabase(dbPath);
+    const store = new SqliteStore(db);
+    const clock = cliClock(ctx);
+    try {
+      if (o.write) {
+        const r = store.recoverReserved(clock.now());
+        if (r.certificates + r.crls > 0) {
+          eprintln(ctx, `warning: recovered ${r.certificates} certificate and ${r.crls} CRL reservation(s) left by an interrupted run; they are now outcome_unknown and will be listed on the next CRL`);
+        }
+      }
+      const profiles = loadProfiles(join(home, PROFILES_DIR));
+      try {
+        return await fn({ home, store, profiles, clock });
+      } catch (e) {
+        if (o.write && e instanceof CardcaError) {
+          try {
+            store.audit({ event: 'command.refused', data: { command: o.command, code: e.code, message: e.message } }, clock.now());
+          } catch {
+            /* the refusal itself stands; the audit append failing is reported by `ca db check` */
+          }
+        }
+        throw e;
+      }
+    } finally {
+      db.close();
+    }
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Options of every command that signs with a card. */
+export interface SigningCardArgs {
+  card?: string;
+  reader?: string;
+  'pin-file'?: string;
+  'allow-last-pin-try'?: boolean;
+}
+
+export function withSigningCard<T>(y: Argv<T>): Argv<T & SigningCardArgs> {
+  return y
+    .option('card', { type: 'string', describe: 'serial of the signing card (default: the card bound to the CA)' })
+    .option('reader', { type: 'string', describe: 'PC/SC reader to use (default: search every reader)' })
+    .option('pin-file', { type: 'string', describe: 'read the user PIN from the first line of FILE (automation); default: prompt' })
+    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last PIN try without the typed confirmation' }) as Argv<T & SigningCardArgs>;
+}
+
+/**
+ * A card wanted by serial, opened and PIN-verified on demand. When it is in no reader, an
+ * interactive operator is asked to insert it (other slots are released first, so one reader
+ * can serve both cards of a ceremony by swapping); a non-interactive run fails `CARD_NOT_FOUND`
+ * naming the serial.
+ */
+export class CardSlot {
+  private session: DriverCardSession | undefined;
+  triesLeftBefore: number | null = null;
+
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly service: PcscCardService,
+    readonly role: string,
+    readonly serial: string | undefined,
+    private readonly o: { reader?: string | undefined; pinFile?: string | undefined; allowLastPinTry?: boolean; others?: () => CardSlot[] },
+  ) {}
+
+  get open(): DriverCardSession | undefined {
+    return this.session;
+  }
+
+  async get(): Promise<DriverCardSession> {
+    if (this.session) return this.session;
+    for (let attempt = 0; ; attempt++) {
+      const s = await this.find();
+      if (s) {
+        try {
+          const st = await s.pinStatus();
+          this.triesLeftBefore ??= st.triesLeft ?? null;
+          await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true });
+        } catch (e) {
+          await s.close();
+          throw e;
+        }
+        this.session = s;
+        return s;
+      }
+      const want = this.serial ? `card ${this.serial}` : 'a card';
+      if (!this.ctx.stdin.isTTY || attempt >= 5) {
+        throw new CardError('CARD_NOT_FOUND', `${want} (${this.role}) is not in any reader${this.o.reader ? ` ("${this.o.reader}")` : ''}`, {
+          hint: `Insert ${want} and run the command again (see \`ca card list\`).`,
+          details: { serial: this.serial, role: this.role },
+        });
+      }
+      for (const other of this.o.others?.() ?? []) await other.release();
+      await promptLine(this.ctx, `Insert ${want} (${this.role}) and press Enter: `);
+    }
+  }
+
+  /** Open the wanted card without touching readers held by other open slots. */
+  private async find(): Promise<DriverCardSession | undefined> {
+    const busy = new Set((this.o.others?.() ?? []).flatMap((s) => (s.session ? [s.session.info.reader] : [])));
+    const readers = (await this.service.readers()).filter((r) => r.cardPresent && !busy.has(r.name) && (this.o.reader === undefined || r.name === this.o.reader));
+    for (const r of readers) {
+      let s: DriverCardSession;
+      try {
+        s = await this.service.open({ reader: r.name });
+      } catch {
+        continue; // unsupported or unreadable card: not the one we want
+      }
+      if (this.serial === undefined || s.info.serial === this.serial) {
+        if (this.serial === undefined && readers.length > 1) {
+          await s.close();
+          throw new CardError('CARD_AMBIGUOUS', `${readers.length} readers hold a card`, { hint: 'Choose one with --card SERIAL or --reader NAME.' });
+        }
+        return s;
+      }
+      await s.close();
+    }
+    return undefined;
+  }
+
+  async release(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    await s?.close();
+  }
+}

@@ -1,0 +1,53 @@
+import type { IssuerInfo } from '../../ca/cert/certificate-content.js';
+import { CaError } from '../../ca/errors.js';
+import { issuerInfoFromCertificate } from '../../ca/issuance-issuer.js';
+import type { CaRecord } from '../../ca/store.js';
+import type { Signer } from '../../crypto/signer.js';
+import { cardService } from '../card-context.js';
+import { CardSlot, type CaContext, type SigningCardArgs } from '../ca-context.js';
+import type { CliContext } from '../context.js';
+
+/**
+ * Shared by `ca sign` and `ca crl`: the issuing CA from the database, and its card found by the
+ * bound serial among the readers (one session, PIN verified once).
+ */
+export interface IssuingCa {
+  readonly ca: CaRecord;
+  readonly info: IssuerInfo;
+}
+
+export function issuingCa(cactx: CaContext, name: string): IssuingCa {
+  const ca = cactx.store.getCa(name);
+  if (!ca) {
+    cactx.profiles.ca(name); // a name not in the hierarchy is a PROFILE_NOT_FOUND
+    throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: `Run \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'}\` first.` });
+  }
+  if (!ca.certificate) throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, { hint: 'See `ca audit` records and run the ceremony again with --key-id.' });
+  return { ca, info: issuerInfoFromCertificate(ca.certificate, cactx.profiles.caProfile(ca.profileName)) };
+}
+
+export async function withIssuerSigner<T>(
+  ctx: CliContext,
+  args: SigningCardArgs,
+  issuer: IssuingCa,
+  fn: (signer: Signer) => Promise<T>,
+): Promise<T> {
+  const serial = args.card ?? issuer.ca.cardSerial;
+  if (serial !== issuer.ca.cardSerial) {
+    throw new CaError('CARD_WRONG', `CA ${issuer.ca.name} is bound to card ${issuer.ca.cardSerial}, not ${serial}`, { hint: 'Drop --card, or insert the bound card.' });
+  }
+  const service = cardService(ctx, {});
+  const slot = new CardSlot(ctx, service, `signing card of ${issuer.ca.name}`, serial, {
+    reader: args.reader,
+    pinFile: args['pin-file'],
+    allowLastPinTry: args['allow-last-pin-try'] === true,
+  });
+  try {
+    const session = await slot.get();
+    const signer = await session.signer(issuer.ca.keyId);
+    return await fn(signer);
+  } finally {
+    await slot.release();
+    await service.close();
+  }
+}

@@ -1,0 +1,33 @@
+import type { CommandModule } from 'yargs';
+import { DbError } from '../../db/db-error.js';
+import { checkDatabase } from '../../db/db-check.js';
+import { withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { println, type CliContext } from '../context.js';
+
+function checkCommand(ctx: CliContext): CommandModule<object, HomeArgs> {
+  return {
+    command: 'check',
+    describe: 'integrity_check, every row against its DER and signature, audit chain, no reserved rows',
+    builder: (y) => withHome(y) as never,
+    handler: async (args) =>
+      // Takes the lock (and recovers crashed reservations) so it checks a quiescent database.
+      withCa(ctx, args, { command: 'db check', write: true }, async (ca) => {
+        const r = checkDatabase(ca.store);
+        if (r.problems.length > 0) {
+          for (const p of r.problems) println(ctx, `PROBLEM ${p.what}: ${p.message}`);
+          throw new DbError('INTEGRITY_CHECK_FAILED', `${r.problems.length} problem(s) found`, { hint: 'See the lines above; restore from backup or investigate before signing.' });
+        }
+        println(ctx, `database OK: ${r.certificates} certificates, ${r.crls} CRLs, ${r.auditRecords} audit records`);
+      }),
+  };
+}
+
+/** `ca db check`. */
+export function dbCommand(ctx: CliContext): CommandModule<object, object> {
+  return {
+    command: 'db <action>',
+    describe: 'Database maintenance',
+    builder: (y) => y.command(checkCommand(ctx)).demandCommand(1) as never,
+    handler: () => undefined,
+  };
+}

@@ -1,0 +1,73 @@
+import type { CommandModule } from 'yargs';
+import { DateTime, Duration } from 'luxon';
+import { isoUtc } from '../../ca/clock.js';
+import type { CertificateRecord, CertificateStatus } from '../../ca/store.js';
+import { withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { usageError } from '../cli-error.js';
+import { println, type CliContext } from '../context.js';
+
+interface ListArgs extends HomeArgs {
+  issuer?: string;
+  status?: string;
+  expiring?: string;
+  json: boolean;
+}
+
+const STATUSES: CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned'];
+
+/** "30d", "12h", "2w" or an ISO 8601 duration. */
+export function parseSpan(s: string): Duration {
+  const m = /^(\d+)([dhw])$/.exec(s);
+  if (m) return Duration.fromObject({ [m[2] === 'd' ? 'days' : m[2] === 'h' ? 'hours' : 'weeks']: Number(m[1]) });
+  const d = Duration.fromISO(s);
+  if (!d.isValid) throw usageError(`--expiring ${s} is not a duration`, 'Use e.g. 30d, 12h, 2w or P30D.');
+  return d;
+}
+
+export function certJson(c: CertificateRecord): Record<string, unknown> {
+  return {
+    issuer: c.issuerName,
+    serial: c.serialHex,
+    status: c.status,
+    profile: c.profile,
+    subject: c.subject,
+    sans: c.sans,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    isCa: c.isCa,
+    reservedAt: c.reservedAt,
+    issuedAt: c.issuedAt ?? null,
+    revocation: c.revocation ?? null,
+  };
+}
+
+/** `ca list`: certificates in the database. */
+export function listCommand(ctx: CliContext): CommandModule<object, ListArgs> {
+  return {
+    command: 'list',
+    describe: 'List certificates (filter by issuer, status, expiry)',
+    builder: (y) =>
+      withHome(y)
+        .option('issuer', { type: 'string', describe: 'only this CA' })
+        .option('status', { type: 'string', choices: STATUSES, describe: 'only this status' })
+        .option('expiring', { type: 'string', describe: 'only valid certificates expiring within this span (e.g. 30d)' })
+        .option('json', { type: 'boolean', default: false, describe: 'JSON output' }) as never,
+    handler: async (args) =>
+      withCa(ctx, args, { command: 'list', write: false }, async (ca) => {
+        const now = ca.clock.now();
+        const certs = ca.store.findCertificates({
+          ...(args.issuer ? { issuer: args.issuer } : {}),
+          ...(args.status ? { status: args.status as CertificateStatus } : args.expiring ? { status: 'issued' as const } : {}),
+          ...(args.expiring
+            ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, { zone: 'utc' }).plus(parseSpan(args.expiring)).toJSDate()) }
+            : {}),
+        });
+        if (args.json) {
+          println(ctx, JSON.stringify(certs.map(certJson), null, 2));
+          return;
+        }
+        for (const c of certs) println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);
+        if (certs.length === 0) println(ctx, '(no certificates)');
+      }),
+  };
+}

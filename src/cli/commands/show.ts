@@ -1,0 +1,44 @@
+import type { CommandModule } from 'yargs';
+import { pemEncode } from '../../ca/chain.js';
+import { CaError } from '../../ca/errors.js';
+import { toHex } from '../../common/hex.js';
+import { withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { println, type CliContext } from '../context.js';
+import { certJson } from './list.js';
+import { createHash } from 'node:crypto';
+
+interface ShowArgs extends HomeArgs {
+  serial: string;
+  issuer?: string;
+  json: boolean;
+  pem: boolean;
+}
+
+/** `ca show SERIAL`: one certificate's record (and PEM). */
+export function showCommand(ctx: CliContext): CommandModule<object, ShowArgs> {
+  return {
+    command: 'show <serial>',
+    describe: 'Show one certificate by serial',
+    builder: (y) =>
+      withHome(y)
+        .positional('serial', { type: 'string', describe: 'serial number (hex, colons allowed)' })
+        .option('issuer', { type: 'string', describe: 'issuing CA, if the serial is ambiguous' })
+        .option('json', { type: 'boolean', default: false })
+        .option('pem', { type: 'boolean', default: false, describe: 'print the certificate PEM' }) as never,
+    handler: async (args) =>
+      withCa(ctx, args, { command: 'show', write: false }, async (ca) => {
+        const found = ca.store.getCertificate(args.serial, args.issuer);
+        if (found.length === 0) throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${args.serial}`, { hint: 'See `ca list`.' });
+        for (const c of found) {
+          const sha = c.der ? toHex(new Uint8Array(createHash('sha256').update(c.der).digest())) : null;
+          if (args.json) {
+            println(ctx, JSON.stringify({ ...certJson(c), sha256: sha, pem: c.der ? pemEncode(c.der, 'CERTIFICATE') : null }, null, 2));
+            continue;
+          }
+          for (const [k, v] of Object.entries(certJson(c))) println(ctx, `${k.padEnd(11)} ${v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+          println(ctx, `${'sha256'.padEnd(11)} ${sha ?? '-'}`);
+          if (args.pem && c.der) println(ctx, pemEncode(c.der, 'CERTIFICATE').trimEnd());
+        }
+      }),
+  };
+}

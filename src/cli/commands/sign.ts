@@ -1,0 +1,156 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import type { CommandModule } from 'yargs';
+import { pemEncode } from '../../ca/chain.js';
+import { assertClockSane } from '../../ca/issuance.js';
+import { checkCsrKeyPolicy, checkKeyNotReused } from '../../ca/csr/check-csr.js';
+import { certificateContent } from '../../ca/cert/certificate-content.js';
+import { toHex } from '../../common/hex.js';
+import { parseCsr } from '../../ca/csr/parse-csr.js';
+import { CsrError } from '../../ca/errors.js';
+import { issueCertificate } from '../../ca/issuance.js';
+import type { SanEntry } from '../../ca/x509/extensions.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
+import { withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../ca-context.js';
+import { usageError } from '../cli-error.js';
+import { eprintln, println, type CliContext } from '../context.js';
+import { issuingCa, withIssuerSigner } from './ca-signing.js';
+
+interface SignArgs extends HomeArgs, SigningCardArgs {
+  csr: string[];
+  issuer: string;
+  profile?: string;
+  days?: number;
+  'not-after'?: string;
+  san?: string[];
+  out?: string;
+  json: boolean;
+}
+
+/** `--san dns:a.example.test`, `ip:10.0.0.1`, `email:x@y`, `uri:…`; a bare value is an IP or DNS name. */
+export function parseSan(s: string): SanEntry {
+  const m = /^(dns|ip|email|uri):(.+)$/i.exec(s);
+  if (m) return { type: m[1]!.toLowerCase() as SanEntry['type'], value: m[2]! };
+  return isIP(s) ? { type: 'ip', value: s } : { type: 'dns', value: s };
+}
+
+function outputPath(csrFile: string, out: string | undefined, many: boolean): string {
+  const name = `${basename(csrFile, extname(csrFile))}.crt`;
+  if (out === undefined) return join(resolve(csrFile, '..'), name);
+  let isDir = out.endsWith('/') || many;
+  try {
+    isDir ||= statSync(out).isDirectory();
+  } catch {
+    /* does not exist: a file name unless it ends with / or several CSRs are signed */
+  }
+  return isDir ? join(out, name) : out;
+}
+
+/** `ca sign FILE.csr... --issuer NAME`: the issuance cycle for each CSR, one card session. */
+export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
+  return {
+    command: 'sign <csr..>',
+    describe: 'Issue certificates from CSRs (content from the profile; the card signs)',
+    builder: (y) =>
+      withSigningCard(withHome(y))
+        .positional('csr', { type: 'string', array: true, describe: 'PKCS#10 request files (PEM or DER)' })
+        .option('issuer', { type: 'string', demandOption: true, describe: 'issuing CA name' })
+        .option('profile', { type: 'string', describe: "certificate profile (default: the issuer's first leaf profile)" })
+        .option('days', { type: 'number', describe: 'validity in days (capped by the profile)' })
+        .option('not-after', { type: 'string', describe: 'explicit notAfter (ISO 8601)' })
+        .option('san', { type: 'string', array: true, describe: 'subjectAltName (dns:…, ip:…, email:…, uri:…); replaces the CSR SANs' })
+        .option('out', { type: 'string', describe: 'output file (one CSR) or directory; default: next to each CSR as NAME.crt' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the issued certificates as JSON' })
+        .conflicts('days', 'not-after')
+        .example('$0 sign web.csr --issuer servers --profile tls-server', 'issue web.crt') as never,
+    handler: async (args) =>
+      withCa(ctx, args, { command: `sign --issuer ${args.issuer}`, write: true }, async (ca) => {
+        assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
+        const issuer = issuingCa(ca, args.issuer);
+        const issuerProfile = issuer.info.profile;
+        const profileName = args.profile ?? issuerProfile.issues.find((p) => ca.profiles.profile(p).kind === 'leaf');
+        if (!profileName) throw usageError(`CA ${args.issuer} issues no leaf profile`, 'Sub-CAs are made with `ca ceremony subca`.');
+        const profile = ca.profiles.leafProfile(profileName);
+        const many = args.csr.length > 1;
+        const validity = args.days !== undefined ? { days: args.days } : args['not-after'] ? { notAfter: new Date(args['not-after']) } : undefined;
+        if (validity?.notAfter && Number.isNaN(validity.notAfter.getTime())) throw usageError(`--not-after ${args['not-after']} is not a date`);
+        const sanOverride = args.san?.map(parseSan);
+        if (sanOverride && many) throw usageError('--san applies to one CSR only', 'Sign CSRs that need different SANs one at a time.');
+
+        // Every CSR is checked before the card is touched: bad input changes nothing.
+        const jobs = args.csr.map((file) => {
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(file);
+          } catch (e) {
+            throw new CsrError('CSR_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { hint: 'Check the path.' });
+          }
+          const text = bytes.includes('-----BEGIN') ? bytes.toString('latin1') : new Uint8Array(bytes);
+          let csr;
+          try {
+            csr = parseCsr(text);
+            checkCsrKeyPolicy(csr);
+          } catch (e) {
+            if (e instanceof Error) e.message = `${file}: ${e.message}`;
+            throw e;
+          }
+          return { file, csr, out: outputPath(file, args.out, many) };
+        });
+
+        // Policy, validity and duplicate keys too, for the whole batch, before the card: a batch
+        // never stops half-way over something that could have been known up front.
+        const seen = new Set<string>();
+        for (const job of jobs) {
+          const fp = toHex(job.csr.spkiSha256);
+          if (seen.has(fp)) throw new CsrError('KEY_DUPLICATE', `${job.file}: the same public key appears twice in this batch`, { hint: 'Every certificate needs its own key.' });
+          seen.add(fp);
+          checkKeyNotReused(job.csr.spkiSha256, (h) => ca.store.lookupKey(h));
+          try {
+            certificateContent({
+              issuer: issuer.info,
+              profile,
+              spki: job.csr.spki,
+              subject: job.csr.subject,
+              csrSans: job.csr.sans,
+              ...(sanOverride ? { sanOverride } : {}),
+              ...(validity ? { validity } : {}),
+              serial: Uint8Array.of(1),
+              now: ca.clock.now(),
+            });
+          } catch (e) {
+            if (e instanceof Error) e.message = `${job.file}: ${e.message}`;
+            throw e;
+          }
+        }
+
+        const t0 = performance.now();
+        let cardMs = 0;
+        const results: { file: string; out: string; serial: string; subject: string; notAfter: string }[] = [];
+        await withIssuerSigner(ctx, args, issuer, async (signer) => {
+          for (const [i, job] of jobs.entries()) {
+            const issued = await issueCertificate(
+              { store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info },
+              {
+                profile,
+                spki: job.csr.spki,
+                subject: job.csr.subject,
+                csrSans: job.csr.sans,
+                ...(sanOverride ? { sanOverride } : {}),
+                ...(validity ? { validity } : {}),
+                csrDer: job.csr.der,
+                source: basename(job.file),
+              },
+            );
+            cardMs += issued.signMs;
+            await writeFileAtomic(job.out, pemEncode(issued.der, 'CERTIFICATE'), { mkdirs: true });
+            results.push({ file: job.file, out: job.out, serial: issued.record.serialHex, subject: issued.record.subject, notAfter: issued.record.notAfter });
+            if (many || !args.json) eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)} → ${job.out} (serial ${issued.record.serialHex})`);
+          }
+        });
+        if (args.json) println(ctx, JSON.stringify(results, null, 2));
+        else for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
+        if (many) eprintln(ctx, `issued ${results.length} certificates in ${((performance.now() - t0) / 1000).toFixed(2)} s (card ${(cardMs / 1000).toFixed(2)} s)`);
+      }),
+  };
+}

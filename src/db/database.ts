@@ -1,0 +1,87 @@
+import Database from 'better-sqlite3';
+import { DbError } from './db-error.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+/** Application id written into the SQLite header (`PRAGMA application_id`): "cCA1". */
+export const APPLICATION_ID = 0x63434131;
+
+/**
+ * Open (or create) the issuance database: WAL, `synchronous=FULL`, `foreign_keys=ON`, each
+ * read back and asserted (a pragma SQLite silently ignores would otherwise weaken durability
+ * without anyone noticing), then the forward-only migrations.
+ */
+export function openDatabase(path: string, options: { create?: boolean; migrations?: readonly Migration[] } = {}): Db {
+  let db: Db;
+  try {
+    db = new Database(path, { fileMustExist: options.create !== true, timeout: 10_000 });
+  } catch (e) {
+    throw new DbError('DB_OPEN_FAILED', `cannot open the database ${path}: ${(e as Error).message}`, {
+      hint: options.create ? 'Check that the directory exists and is writable.' : 'Run `ca init` first, or point --home / CA_HOME at the CA home.',
+      cause: e,
+    });
+  }
+  try {
+    configure(db, path);
+    migrate(db, options.migrations ?? MIGRATIONS);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function configure(db: Db, path: string): void {
+  const memory = path === ':memory:';
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  assertPragmas(db, memory);
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId !== 0 && appId !== APPLICATION_ID) {
+    throw new DbError('DB_NOT_CARDCA', `${path} is not a cardca database (application_id ${appId})`, { hint: 'Point --home at a CA home created by `ca init`.' });
+  }
+}
+
+/** Read the durability pragmas back; refuse to work with anything weaker. */
+export function assertPragmas(db: Db, memory = false): void {
+  const journal = String(db.pragma('journal_mode', { simple: true }));
+  const sync = Number(db.pragma('synchronous', { simple: true }));
+  const fk = Number(db.pragma('foreign_keys', { simple: true }));
+  // An in-memory database cannot use WAL (it reports "memory"); everything else must.
+  const journalOk = memory ? journal === 'memory' || journal === 'wal' : journal === 'wal';
+  if (!journalOk || sync !== 2 || fk !== 1) {
+    throw new DbError('DB_PRAGMA_MISMATCH', `database pragmas are not as required: journal_mode=${journal} synchronous=${sync} foreign_keys=${fk}`, {
+      hint: 'cardca needs journal_mode=wal, synchronous=FULL (2) and foreign_keys=ON; check the file system supports WAL (no network mounts).',
+    });
+  }
+}
+
+function migrate(db: Db, migrations: readonly Migration[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  if (current > latest) {
+    throw new DbError('DB_TOO_NEW', `the database schema is version ${current}; this cardca knows up to ${latest}`, {
+      hint: 'Use the cardca version that last wrote this database (migrations are forward-only).',
+    });
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+      if (m.version === 1) db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw new DbError('DB_MIGRATION_FAILED', `migration ${m.version} (${m.name}) failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+/** Run `fn` in a `BEGIN IMMEDIATE` transaction (takes the write lock up front: no upgrade deadlocks). */
+export function writeTransaction<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

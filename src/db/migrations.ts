@@ -1,0 +1,125 @@
+/**
+ * Numbered, forward-only schema migrations. Never edit a released migration: add the next one.
+ * `PRAGMA user_version` records the last one applied.
+ *
+ * Times are ISO 8601 UTC text with milliseconds (they sort as text). Binary values (serials,
+ * hashes, DER) are BLOBs. Serials are unique per issuer (RFC 5280 §4.1.2.2) and never reused:
+ * rows are never deleted (triggers refuse it).
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE cas (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  parent_id   INTEGER REFERENCES cas(id),
+  profile     TEXT NOT NULL,
+  card_serial TEXT NOT NULL,
+  key_id      TEXT NOT NULL,
+  key_ref     INTEGER NOT NULL,
+  public_key  BLOB NOT NULL,
+  spki_sha256 BLOB NOT NULL UNIQUE CHECK (length(spki_sha256) = 32),
+  certificate BLOB,
+  created_at  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE requests (
+  id          INTEGER PRIMARY KEY,
+  csr         BLOB NOT NULL,
+  csr_sha256  BLOB NOT NULL CHECK (length(csr_sha256) = 32),
+  received_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE certificates (
+  id          INTEGER PRIMARY KEY,
+  issuer_id   INTEGER NOT NULL REFERENCES cas(id),
+  serial      BLOB NOT NULL CHECK (length(serial) BETWEEN 1 AND 20),
+  serial_hex  TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned')),
+  profile     TEXT NOT NULL,
+  request_id  INTEGER REFERENCES requests(id),
+  subject     TEXT NOT NULL,
+  sans        TEXT NOT NULL,
+  not_before  TEXT NOT NULL,
+  not_after   TEXT NOT NULL,
+  spki_sha256 BLOB NOT NULL CHECK (length(spki_sha256) = 32),
+  tbs         BLOB NOT NULL,
+  tbs_sha256  BLOB NOT NULL CHECK (length(tbs_sha256) = 32),
+  der         BLOB,
+  is_ca       INTEGER NOT NULL CHECK (is_ca IN (0, 1)),
+  reserved_at TEXT NOT NULL,
+  issued_at   TEXT,
+  UNIQUE (issuer_id, serial),
+  UNIQUE (issuer_id, serial_hex),
+  CHECK ((status IN ('issued', 'revoked')) = (der IS NOT NULL))
+) STRICT;
+CREATE INDEX certificates_spki ON certificates(spki_sha256);
+CREATE INDEX certificates_serial_hex ON certificates(serial_hex);
+
+CREATE TABLE revocations (
+  certificate_id INTEGER PRIMARY KEY REFERENCES certificates(id),
+  revoked_at     TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  recorded_at    TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE crls (
+  id          INTEGER PRIMARY KEY,
+  issuer_id   INTEGER NOT NULL REFERENCES cas(id),
+  crl_number  INTEGER NOT NULL CHECK (crl_number > 0),
+  status      TEXT NOT NULL CHECK (status IN ('reserved', 'issued', 'outcome_unknown', 'abandoned')),
+  this_update TEXT NOT NULL,
+  next_update TEXT NOT NULL,
+  entries     INTEGER NOT NULL,
+  tbs         BLOB NOT NULL,
+  tbs_sha256  BLOB NOT NULL CHECK (length(tbs_sha256) = 32),
+  der         BLOB,
+  reserved_at TEXT NOT NULL,
+  issued_at   TEXT,
+  UNIQUE (issuer_id, crl_number),
+  CHECK ((status = 'issued') = (der IS NOT NULL))
+) STRICT;
+
+-- h_i = SHA-256(h_{i-1} || canonical(record_i)), h_0 = 32 zero octets (audit-chain.ts).
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY CHECK (seq > 0),
+  at        TEXT NOT NULL,
+  event     TEXT NOT NULL,
+  ca        TEXT,
+  data      TEXT NOT NULL,
+  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash      BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+
+-- Nothing is ever lost: no deletes; the audit log is append-only.
+CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates BEGIN SELECT RAISE(ABORT, 'certificates are never deleted'); END;
+CREATE TRIGGER crls_no_delete BEFORE DELETE ON crls BEGIN SELECT RAISE(ABORT, 'CRLs are never deleted'); END;
+CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
+CREATE TRIGGER cas_no_delete BEFORE DELETE ON cas BEGIN SELECT RAISE(ABORT, 'CAs are never deleted'); END;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- A serial, once issued, keeps its certificate; status only moves forward.
+CREATE TRIGGER certificates_status_forward BEFORE UPDATE OF status ON certificates
+WHEN NOT (
+  (OLD.status = 'reserved' AND NEW.status IN ('issued', 'outcome_unknown', 'abandoned')) OR
+  (OLD.status = 'issued' AND NEW.status = 'revoked')
+)
+BEGIN SELECT RAISE(ABORT, 'illegal certificate status change'); END;
+CREATE TRIGGER certificates_frozen BEFORE UPDATE OF serial, serial_hex, issuer_id, tbs, tbs_sha256 ON certificates
+BEGIN SELECT RAISE(ABORT, 'serial, issuer and TBS of a certificate never change'); END;
+`,
+  },
+];

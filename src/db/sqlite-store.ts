@@ -1,0 +1,373 @@
+import { createHash } from 'node:crypto';
+import { toHex } from '../common/hex.js';
+import { isoUtc } from '../ca/clock.js';
+import type { CrlReason } from '../ca/crl/tbs-cert-list-input.js';
+import type { KeyLookupResult } from '../ca/csr/check-csr.js';
+import type {
+  AuditEvent,
+  AuditRecord,
+  CaRecord,
+  CaStore,
+  CertificateFilter,
+  CertificateRecord,
+  CertificateStatus,
+  CrlRecord,
+  CrlStatus,
+  NewCaBinding,
+  ReserveCertificate,
+  RevokedEntry,
+} from '../ca/store.js';
+import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.js';
+import { writeTransaction, type Db } from './database.js';
+import { DbError } from './db-error.js';
+
+type Row = Record<string, unknown>;
+const u8 = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
+const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
+
+const CERT_SELECT = `
+SELECT c.*, i.name AS issuer_name, r.revoked_at, r.reason, r.recorded_at
+FROM certificates c JOIN cas i ON i.id = c.issuer_id LEFT JOIN revocations r ON r.certificate_id = c.id`;
+
+/** `CaStore` over better-sqlite3. Every writer runs in `BEGIN IMMEDIATE` with its audit record. */
+export class SqliteStore implements CaStore {
+  constructor(readonly db: Db) {}
+
+  // ---- CAs -------------------------------------------------------------------------------
+
+  private caFromRow(r: Row): CaRecord {
+    return {
+      id: r['id'] as number,
+      name: r['name'] as string,
+      parentName: (r['parent_name'] as string | null) ?? undefined,
+      profileName: r['profile'] as string,
+      cardSerial: r['card_serial'] as string,
+      keyId: r['key_id'] as string,
+      keyRef: r['key_ref'] as number,
+      publicKey: u8(r['public_key']),
+      spkiSha256: u8(r['spki_sha256']),
+      certificate: r['certificate'] ? u8(r['certificate']) : undefined,
+      createdAt: r['created_at'] as string,
+    };
+  }
+
+  getCa(name: string): CaRecord | undefined {
+    const r = this.db.prepare('SELECT c.*, p.name AS parent_name FROM cas c LEFT JOIN cas p ON p.id = c.parent_id WHERE c.name = ?').get(name) as Row | undefined;
+    return r ? this.caFromRow(r) : undefined;
+  }
+
+  listCas(): CaRecord[] {
+    return (this.db.prepare('SELECT c.*, p.name AS parent_name FROM cas c LEFT JOIN cas p ON p.id = c.parent_id ORDER BY c.id').all() as Row[]).map((r) => this.caFromRow(r));
+  }
+
+  private caId(name: string): number {
+    const r = this.db.prepare('SELECT id FROM cas WHERE name = ?').get(name) as Row | undefined;
+    if (!r) throw new DbError('UNKNOWN_ISSUER', `no CA named ${name} in the database`, { hint: 'See `ca list` for the CAs; run its ceremony first.' });
+    return r['id'] as number;
+  }
+
+  createCa(b: NewCaBinding, audit: AuditEvent, at: Date): CaRecord {
+    return writeTransaction(this.db, () => {
+      if (this.getCa(b.name)) throw new DbError('STORE_CA_EXISTS', `a CA named ${b.name} already exists`, { hint: 'A CA is created once; see `ca show`/`ca list`.' });
+      const parentId = b.parentName === undefined ? null : this.caId(b.parentName);
+      try {
+        this.db
+          .prepare('INSERT INTO cas (name, parent_id, profile, card_serial, key_id, key_ref, public_key, spki_sha256, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
+          .run(b.name, parentId, b.profileName, b.cardSerial, b.keyId, b.keyRef, buf(b.publicKey), buf(b.spkiSha256), isoUtc(at));
+      } catch (e) {
+        if (String((e as Error).message).includes('UNIQUE')) {
+          throw new DbError('STORE_KEY_IS_CA_KEY', `the key ${b.keyId} on card ${b.cardSerial} is already bound to another CA`, { hint: 'Every CA needs its own key.' });
+        }
+        throw e;
+      }
+      this.appendAudit(audit, at);
+      return this.getCa(b.name)!;
+    });
+  }
+
+  setCaCertificate(name: string, der: Uint8Array, audit: AuditEvent, at: Date): void {
+    writeTransaction(this.db, () => {
+      const r = this.db.prepare('UPDATE cas SET certificate = ? WHERE name = ? AND certificate IS NULL').run(buf(der), name);
+      if (r.changes !== 1) throw new DbError('STORE_CA_CERTIFICATE', `CA ${name} is unknown or already has a certificate`);
+      this.appendAudit(audit, at);
+    });
+  }
+
+  // ---- keys and clock ---------------------------------------------------------------------
+
+  lookupKey(spkiSha256: Uint8Array): KeyLookupResult[] {
+    const out: KeyLookupResult[] = [];
+    for (const r of this.db.prepare('SELECT name FROM cas WHERE spki_sha256 = ?').all(buf(spkiSha256)) as Row[]) {
+      out.push({ kind: 'ca', caName: r['name'] as string });
+    }
+    const certs = this.db
+      .prepare(`SELECT c.serial_hex, c.status, c.is_ca, r.certificate_id AS rev FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id
+                WHERE c.spki_sha256 = ? AND c.status IN ('issued', 'revoked', 'outcome_unknown', 'reserved')`)
+      .all(buf(spkiSha256)) as Row[];
+    for (const r of certs) {
+      if (r['is_ca'] === 1) continue; // CA certificates are covered by the CA rows above
+      // A serial whose signing outcome is unknown (card pulled, crash) does not block retrying
+      // the same CSR: that serial goes on the CRL anyway. Once revoked explicitly, it does.
+      if (r['status'] === 'outcome_unknown' && r['rev'] === null) continue;
+      out.push({ kind: 'issued', serialHex: r['serial_hex'] as string, revoked: r['status'] === 'revoked' || r['rev'] !== null });
+    }
+    return out.length ? out : [{ kind: 'none' }];
+  }
+
+  lastActivity(): Date | undefined {
+    const r = this.db
+      .prepare(`SELECT max(t) AS t FROM (
+        SELECT max(issued_at) AS t FROM certificates UNION ALL
+        SELECT max(issued_at) FROM crls UNION ALL
+        SELECT max(at) FROM audit_log)`)
+      .get() as Row;
+    return r['t'] ? new Date(r['t'] as string) : undefined;
+  }
+
+  // ---- certificates -----------------------------------------------------------------------
+
+  private certFromRow(r: Row): CertificateRecord {
+    return {
+      id: r['id'] as number,
+      issuerName: r['issuer_name'] as string,
+      serial: u8(r['serial']),
+      serialHex: r['serial_hex'] as string,
+      status: r['status'] as CertificateStatus,
+      profile: r['profile'] as string,
+      subject: r['subject'] as string,
+      sans: JSON.parse(r['sans'] as string) as string[],
+      notBefore: r['not_before'] as string,
+      notAfter: r['not_after'] as string,
+      spkiSha256: u8(r['spki_sha256']),
+      tbs: u8(r['tbs']),
+      tbsSha256: u8(r['tbs_sha256']),
+      der: r['der'] ? u8(r['der']) : undefined,
+      reservedAt: r['reserved_at'] as string,
+      issuedAt: (r['issued_at'] as string | null) ?? undefined,
+      isCa: r['is_ca'] === 1,
+      revocation: r['revoked_at']
+        ? { date: r['revoked_at'] as string, reason: r['reason'] as CrlReason, recordedAt: r['recorded_at'] as string }
+        : undefined,
+    };
+  }
+
+  private certById(id: number): CertificateRecord {
+    return this.certFromRow(this.db.prepare(`${CERT_SELECT} WHERE c.id = ?`).get(id) as Row);
+  }
+
+  reserveCertificate(r: ReserveCertificate, audit: AuditEvent): CertificateRecord {
+    return writeTransaction(this.db, () => {
+      const issuerId = this.caId(r.issuerName);
+      const serialHex = toHex(r.serial).toUpperCase();
+      const taken = this.db.prepare('SELECT 1 FROM certificates WHERE issuer_id = ? AND serial = ?').get(issuerId, buf(r.serial));
+      if (taken) throw new DbError('STORE_SERIAL_TAKEN', `serial ${serialHex} already exists for ${r.issuerName}`);
+      let requestId: number | null = null;
+      if (r.requestDer) {
+        requestId = Number(
+          this.db.prepare('INSERT INTO requests (csr, csr_sha256, received_at) VALUES (?,?,?)').run(buf(r.requestDer), buf(sha256(r.requestDer)), isoUtc(r.at)).lastInsertRowid,
+        );
+      }
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO certificates (issuer_id, serial, serial_hex, status, profile, request_id, subject, sans, not_before, not_after,
+               spki_sha256, tbs, tbs_sha256, is_ca, reserved_at) VALUES (?,?,?,'reserved',?,?,?,?,?,?,?,?,?,?,?)`,
+          )
+          .run(
+            issuerId, buf(r.serial), serialHex, r.profile, requestId, r.subject, JSON.stringify(r.sans), isoUtc(r.notBefore), isoUtc(r.notAfter),
+            buf(r.spkiSha256), buf(r.tbs), buf(r.tbsSha256), r.isCa ? 1 : 0, isoUtc(r.at),
+          ).lastInsertRowid,
+      );
+      this.appendAudit(audit, r.at);
+      return this.certById(id);
+    });
+  }
+
+  markCertificateIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CertificateRecord {
+    return writeTransaction(this.db, () => {
+      const r = this.db.prepare("UPDATE certificates SET status = 'issued', der = ?, issued_at = ? WHERE id = ? AND status = 'reserved'").run(buf(der), isoUtc(at), id);
+      if (r.changes !== 1) throw new DbError('STORE_NOT_RESERVED', `certificate row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
+      this.appendAudit(audit, at);
+      return this.certById(id);
+    });
+  }
+
+  markCertificateFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void {
+    writeTransaction(this.db, () => {
+      this.db.prepare("UPDATE certificates SET status = ? WHERE id = ? AND status = 'reserved'").run(status, id);
+      this.appendAudit(audit, at);
+    });
+  }
+
+  getCertificate(serialHex: string, issuerName?: string): CertificateRecord[] {
+    const hex = serialHex.replace(/[:\s]/g, '').toUpperCase();
+    const rows = issuerName
+      ? (this.db.prepare(`${CERT_SELECT} WHERE c.serial_hex = ? AND i.name = ?`).all(hex, issuerName) as Row[])
+      : (this.db.prepare(`${CERT_SELECT} WHERE c.serial_hex = ?`).all(hex) as Row[]);
+    return rows.map((r) => this.certFromRow(r));
+  }
+
+  findCertificates(f: CertificateFilter): CertificateRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.issuer !== undefined) (where.push('i.name = ?'), args.push(f.issuer));
+    if (f.status !== undefined) (where.push('c.status = ?'), args.push(f.status));
+    if (f.notAfterBefore !== undefined) (where.push('c.not_after <= ?'), args.push(f.notAfterBefore));
+    if (f.notAfterAfter !== undefined) (where.push('c.not_after > ?'), args.push(f.notAfterAfter));
+    const sql = `${CERT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => this.certFromRow(r));
+  }
+
+  revokeCertificate(id: number, date: Date, reason: CrlReason, audit: AuditEvent, at: Date): CertificateRecord {
+    return writeTransaction(this.db, () => {
+      const c = this.certById(id);
+      if (c.revocation) throw new DbError('REVOKE_ALREADY', `serial ${c.serialHex} of ${c.issuerName} is already revoked (${c.revocation.reason})`, { hint: 'Nothing to do.' });
+      if (c.status !== 'issued' && c.status !== 'outcome_unknown') {
+        throw new DbError('REVOKE_NOT_ISSUED', `serial ${c.serialHex} has status ${c.status} and cannot be revoked`);
+      }
+      this.db.prepare('INSERT INTO revocations (certificate_id, revoked_at, reason, recorded_at) VALUES (?,?,?,?)').run(id, isoUtc(date), reason, isoUtc(at));
+      // outcome_unknown keeps its status (no DER to show); the revocation row puts it on the CRL.
+      if (c.status === 'issued') this.db.prepare("UPDATE certificates SET status = 'revoked' WHERE id = ?").run(id);
+      this.appendAudit(audit, at);
+      return this.certById(id);
+    });
+  }
+
+  revokedEntries(issuerName: string): RevokedEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.serial, c.serial_hex, c.reserved_at, r.revoked_at, r.reason FROM certificates c JOIN cas i ON i.id = c.issuer_id
+         LEFT JOIN revocations r ON r.certificate_id = c.id
+         WHERE i.name = ? AND (r.certificate_id IS NOT NULL OR c.status = 'outcome_unknown') ORDER BY c.id`,
+      )
+      .all(issuerName) as Row[];
+    return rows.map((r) => ({
+      serial: u8(r['serial']),
+      serialHex: r['serial_hex'] as string,
+      // An outcome_unknown serial is listed from the moment it was reserved, reason unspecified:
+      // if a certificate exists for it, it must not be trusted (ARCHITECTURE.md, recovery).
+      revocationDate: (r['revoked_at'] as string | null) ?? (r['reserved_at'] as string),
+      reason: ((r['reason'] as string | null) ?? 'unspecified') as CrlReason,
+    }));
+  }
+
+  // ---- CRLs -------------------------------------------------------------------------------
+
+  private crlFromRow(r: Row): CrlRecord {
+    return {
+      id: r['id'] as number,
+      issuerName: r['issuer_name'] as string,
+      crlNumber: BigInt(r['crl_number'] as number),
+      status: r['status'] as CrlStatus,
+      thisUpdate: r['this_update'] as string,
+      nextUpdate: r['next_update'] as string,
+      tbs: u8(r['tbs']),
+      tbsSha256: u8(r['tbs_sha256']),
+      der: r['der'] ? u8(r['der']) : undefined,
+      entries: r['entries'] as number,
+      reservedAt: r['reserved_at'] as string,
+      issuedAt: (r['issued_at'] as string | null) ?? undefined,
+    };
+  }
+
+  latestCrl(issuerName: string, status?: CrlStatus): CrlRecord | undefined {
+    const r = this.db
+      .prepare(`SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE i.name = ? ${status ? 'AND l.status = ?' : ''} ORDER BY l.crl_number DESC LIMIT 1`)
+      .get(...(status ? [issuerName, status] : [issuerName])) as Row | undefined;
+    return r ? this.crlFromRow(r) : undefined;
+  }
+
+  listCrls(): CrlRecord[] {
+    return (this.db.prepare('SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id ORDER BY l.id').all() as Row[]).map((r) => this.crlFromRow(r));
+  }
+
+  reserveCrl(
+    issuerName: string,
+    build: (crlNumber: bigint) => { tbs: Uint8Array; tbsSha256: Uint8Array; thisUpdate: Date; nextUpdate: Date; entries: number },
+    audit: (crlNumber: bigint) => AuditEvent,
+    at: Date,
+  ): CrlRecord {
+    return writeTransaction(this.db, () => {
+      const issuerId = this.caId(issuerName);
+      const max = this.db.prepare('SELECT max(crl_number) AS n FROM crls WHERE issuer_id = ?').get(issuerId) as Row;
+      const n = BigInt((max['n'] as number | null) ?? 0) + 1n;
+      const b = build(n);
+      const id = Number(
+        this.db
+          .prepare(`INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs, tbs_sha256, reserved_at) VALUES (?,?, 'reserved', ?,?,?,?,?,?)`)
+          .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbs), buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
+      );
+      this.appendAudit(audit(n), at);
+      return this.crlFromRow(this.db.prepare('SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+    });
+  }
+
+  markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord {
+    return writeTransaction(this.db, () => {
+      const r = this.db.prepare("UPDATE crls SET status = 'issued', der = ?, issued_at = ? WHERE id = ? AND status = 'reserved'").run(buf(der), isoUtc(at), id);
+      if (r.changes !== 1) throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
+      this.appendAudit(audit, at);
+      return this.crlFromRow(this.db.prepare('SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+    });
+  }
+
+  markCrlFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void {
+    writeTransaction(this.db, () => {
+      this.db.prepare("UPDATE crls SET status = ? WHERE id = ? AND status = 'reserved'").run(status, id);
+      this.appendAudit(audit, at);
+    });
+  }
+
+  // ---- audit ------------------------------------------------------------------------------
+
+  audit(event: AuditEvent, at: Date): AuditRecord {
+    return writeTransaction(this.db, () => this.appendAudit(event, at));
+  }
+
+  /** Append inside the caller's transaction. */
+  private appendAudit(e: AuditEvent, at: Date): AuditRecord {
+    const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
+    const seq = last ? (last['seq'] as number) + 1 : 1;
+    const prevHash = last ? u8(last['hash']) : GENESIS_HASH;
+    const fields = { seq, at: isoUtc(at), event: e.event, ca: e.ca ?? null, data: canonicalJson(e.data) };
+    const hash = chainHash(prevHash, fields);
+    this.db.prepare('INSERT INTO audit_log (seq, at, event, ca, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?)').run(seq, fields.at, fields.event, fields.ca, fields.data, buf(prevHash), buf(hash));
+    return { seq, at: fields.at, event: e.event, ...(e.ca === undefined ? {} : { ca: e.ca }), data: e.data, prevHash, hash };
+  }
+
+  auditRecords(): AuditRecord[] {
+    return (this.db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Row[]).map((r) => ({
+      seq: r['seq'] as number,
+      at: r['at'] as string,
+      event: r['event'] as string,
+      ...(r['ca'] === null ? {} : { ca: r['ca'] as string }),
+      data: JSON.parse(r['data'] as string) as Record<string, unknown>,
+      prevHash: u8(r['prev_hash']),
+      hash: u8(r['hash']),
+    }));
+  }
+
+  // ---- startup recovery -------------------------------------------------------------------
+
+  /**
+   * Rows left `reserved` by a crash become `outcome_unknown`: the card may or may not have
+   * signed, so the serial is never reused and goes on the next CRL (ARCHITECTURE.md).
+   * Returns how many certificate and CRL rows were recovered.
+   */
+  recoverReserved(at: Date): { certificates: number; crls: number } {
+    return writeTransaction(this.db, () => {
+      const certs = this.db.prepare("SELECT c.id, c.serial_hex, i.name FROM certificates c JOIN cas i ON i.id = c.issuer_id WHERE c.status = 'reserved'").all() as Row[];
+      const crls = this.db.prepare("SELECT l.id, l.crl_number, i.name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.status = 'reserved'").all() as Row[];
+      for (const c of certs) {
+        this.db.prepare("UPDATE certificates SET status = 'outcome_unknown' WHERE id = ?").run(c['id']);
+        this.appendAudit({ event: 'recovery.certificate-outcome-unknown', ca: c['name'] as string, data: { serial: c['serial_hex'] } }, at);
+      }
+      for (const c of crls) {
+        this.db.prepare("UPDATE crls SET status = 'outcome_unknown' WHERE id = ?").run(c['id']);
+        this.appendAudit({ event: 'recovery.crl-outcome-unknown', ca: c['name'] as string, data: { crlNumber: c['crl_number'] } }, at);
+      }
+      return { certificates: certs.length, crls: crls.length };
+    });
+  }
+}
