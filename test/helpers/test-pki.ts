@@ -250,18 +250,22 @@ export interface TestKeyAndCsr {
 /**
  * An end-entity key pair and a CSR made by openssl, for feeding cardca's own issuance in
  * validator tests (cardca signs the CSR; the handshake then uses this key with cardca's
- * certificate). `subject` is an openssl -subj string, e.g. "/CN=vpn.example.test".
+ * certificate). `subject` is an openssl -subj string, e.g. "/CN=vpn.example.test"; `addext`
+ * adds requested extensions such as subjectAltName.
  */
 export async function makeKeyAndCsr(
   dir: string,
   name: string,
   keyType: TestKeyType,
   subject: string,
+  options: { addext?: readonly string[] } = {},
 ): Promise<TestKeyAndCsr> {
   const cnf = join(dir, `${name}-req.cnf`);
   await writeFile(cnf, '[ req ]\ndistinguished_name = dn\n[ dn ]\n');
   await openssl(dir, ['genpkey', ...keyArgs(keyType), '-out', `${name}.key`]);
-  await openssl(dir, ['req', '-new', '-config', cnf, '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
+  // `addext`: extensions requested in the CSR, openssl -addext syntax (e.g. "subjectAltName=DNS:x").
+  const ext = (options.addext ?? []).flatMap((e) => ['-addext', e]);
+  await openssl(dir, ['req', '-new', '-config', cnf, '-key', `${name}.key`, '-subj', subject, ...ext, '-out', `${name}.csr`]);
   await openssl(dir, ['req', '-in', `${name}.csr`, '-outform', 'DER', '-out', `${name}.csr.der`]);
   return {
     key: join(dir, `${name}.key`),

@@ -95,9 +95,11 @@ export type ValidatorName = 'openssl' | 'gnutls' | 'nss' | 'strongswan' | 'openv
 /**
  * What the leaf is checked for. `server`/`client`: TLS server/client certificate
  * (OpenSSL sslserver/sslclient, EKU 1.3.6.1.5.5.7.3.1/.2, NSS usage 1/0).
+ * `email`: S/MIME signing certificate (OpenSSL smimesign, EKU 1.3.6.1.5.5.7.3.4, NSS usage 4 /
+ * certutil S = certUsageEmailSigner).
  * `ca`: the "leaf" is itself a CA certificate (e.g. checking a sub-CA or a root on its own).
  */
-export type Purpose = 'server' | 'client' | 'ca';
+export type Purpose = 'server' | 'client' | 'email' | 'ca';
 
 /** Why a validator refused, classified from its output (best effort, for assertions). */
 export type FailureReason =
@@ -216,7 +218,7 @@ function finish(
 // ---------------------------------------------------------------------------------------------
 // OpenSSL
 
-const OPENSSL_PURPOSE: Record<Purpose, string> = { server: 'sslserver', client: 'sslclient', ca: 'any' };
+const OPENSSL_PURPOSE: Record<Purpose, string> = { server: 'sslserver', client: 'sslclient', email: 'smimesign', ca: 'any' };
 
 /**
  * `openssl verify -x509_strict -purpose P -CAfile root -untrusted chain -crl_check_all
@@ -260,6 +262,7 @@ export async function opensslVerify(input: ChainCheckInput): Promise<ValidatorRe
 const GNUTLS_PURPOSE: Record<Purpose, string | undefined> = {
   server: '1.3.6.1.5.5.7.3.1',
   client: '1.3.6.1.5.5.7.3.2',
+  email: '1.3.6.1.5.5.7.3.4',
   ca: undefined,
 };
 
@@ -295,8 +298,8 @@ export async function gnutlsVerify(input: ChainCheckInput): Promise<ValidatorRes
 // ---------------------------------------------------------------------------------------------
 // NSS
 
-const NSS_VFY_USAGE: Record<Purpose, string> = { server: '1', client: '0', ca: '3' };
-const NSS_CERTUTIL_USAGE: Record<Purpose, string> = { server: 'V', client: 'C', ca: 'L' };
+const NSS_VFY_USAGE: Record<Purpose, string> = { server: '1', client: '0', email: '4', ca: '3' };
+const NSS_CERTUTIL_USAGE: Record<Purpose, string> = { server: 'V', client: 'C', email: 'S', ca: 'L' };
 
 /**
  * Revocation flags for `vfychain -pp` (CERT_PKIXVerifyCert) that make NSS really use the CRLs
