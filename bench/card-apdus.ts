@@ -3,8 +3,8 @@
  * `pkcs11-tool --sign`, counted in the emulator's APDU log; and host-side time per signature
  * excluding card time.
  *
- * Run inside a PC/SC rig with a free vpcd port:
- *   npx tsc -p . && node dist/bench/card-apdus.js [port]   (default 35965)
+ * Run by `npm run bench` (bench/run.ts awaits the exported `run()`), or alone inside a PC/SC
+ * rig with a free vpcd port: `node dist/bench/card-apdus.js [port]` (default 35965).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -35,6 +35,7 @@ async function apduCounts(port: number): Promise<void> {
   const emu = await startEmulator({ port });
   const service = new PcscCardService();
   let keyId: string;
+  let ours: number;
   try {
     const s = await service.open({ reader: emu.readerName });
     await s.initialize({ soPin: SO, userPin: PIN, retries: 3, label: 'bench' });
@@ -50,7 +51,8 @@ async function apduCounts(port: number): Promise<void> {
     await signer.sign(Buffer.from('tbs'), 'ecdsa-sha256');
     const afterSign = logLines(emu.apduLogFile);
     await s2.close();
-    console.log(`cardca: open session + verify PIN + find key = ${afterFind - before} APDUs; + 1 signature = ${afterSign - before} APDUs`);
+    ours = afterSign - before;
+    console.log(`cardca: open session + verify PIN + find key = ${afterFind - before} APDUs; + 1 signature = ${ours} APDUs`);
   } finally {
     await service.close();
   }
@@ -60,7 +62,9 @@ async function apduCounts(port: number): Promise<void> {
   const before = logLines(emu.apduLogFile);
   execFileSync('pkcs11-tool', ['--module', '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', '--slot-description', emu.readerName,
     '--login', '--pin', '648219', '--sign', '--id', keyId, '-m', 'ECDSA', '--input-file', hash, '--output-file', join(dir, 'sig')], { stdio: 'ignore' });
-  console.log(`OpenSC pkcs11-tool --sign (one signature, whole run) = ${logLines(emu.apduLogFile) - before} APDUs`);
+  const opensc = logLines(emu.apduLogFile) - before;
+  console.log(`OpenSC pkcs11-tool --sign (one signature, whole run) = ${opensc} APDUs`);
+  console.log(`ratio cardca/OpenSC APDUs for open + PIN + find key + 1 signature: ${(ours / opensc).toFixed(2)} (lower is better)`);
   await emu.stop();
 }
 
@@ -112,10 +116,17 @@ async function hostTime(alg: KeyAlgorithm, sigAlg: SignatureAlgorithm, n: number
   console.log(`host time per signature ${sigAlg} (${alg}): median ${med.toFixed(3)} ms, p95 ${p95.toFixed(3)} ms (n=${n}, card time excluded)`);
 }
 
-const port = Number(process.argv[2] ?? 35965);
-await hostTime('p256', 'ecdsa-sha256', 200);
-await hostTime('p384', 'ecdsa-sha384', 200);
-await hostTime('rsa2048', 'rsa-pkcs1-sha256', 100);
-await hostTime('rsa2048', 'rsa-pss-sha256', 100);
-if (process.argv.includes('--no-pcsc')) process.exit(0);
-await apduCounts(port);
+export async function run(port = 35965, pcsc = true): Promise<void> {
+  await hostTime('p256', 'ecdsa-sha256', 200);
+  await hostTime('p384', 'ecdsa-sha384', 200);
+  await hostTime('rsa2048', 'rsa-pkcs1-sha256', 100);
+  await hostTime('rsa2048', 'rsa-pss-sha256', 100);
+  if (pcsc) await apduCounts(port);
+}
+
+if (process.argv[1]?.endsWith('card-apdus.js')) {
+  run(Number(process.argv[2] ?? 35965), !process.argv.includes('--no-pcsc')).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}
