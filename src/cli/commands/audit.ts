@@ -1,18 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { sha256Hex } from '../../ca/transcript.js';
+import type { AuditRecord } from '../../ca/store.js';
 import { DbError } from '../../db/db-error.js';
 import { verifyAuditChain } from '../../db/db-check.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
+import { transcriptEntries } from '../transcript-writer.js';
 
 interface AuditArgs extends HomeArgs {
   json: boolean;
+  transcript?: string[];
+}
+
+/**
+ * Checks a binder copy of a ceremony transcript against the `transcript.written` audit records:
+ * its SHA-256 must be one recorded there. Returns the line to print; throws
+ * `AUDIT_TRANSCRIPT_MISMATCH` (the file name is recorded, its content differs) or
+ * `AUDIT_TRANSCRIPT_UNKNOWN` (neither name nor hash is recorded).
+ */
+export function checkTranscript(store: { auditRecords(): AuditRecord[] }, path: string, bytes: Uint8Array): string {
+  const sha = sha256Hex(bytes);
+  const name = basename(path);
+  let sameName: number | undefined;
+  for (const r of store.auditRecords()) {
+    for (const f of transcriptEntries(r)) {
+      if (f.sha256.toLowerCase() === sha) {
+        const ceremony = (r.data as { ceremony?: unknown }).ceremony;
+        return `${path}: matches audit record #${r.seq} (${f.name}${r.ca ? `, CA ${r.ca}` : ''}${ceremony !== undefined ? `, ceremony #${String(ceremony)}` : ''}, recorded ${r.at}), SHA-256 ${sha}`;
+      }
+      if (f.name === name) sameName ??= r.seq;
+    }
+  }
+  if (sameName !== undefined) {
+    throw new DbError('AUDIT_TRANSCRIPT_MISMATCH', `${path} does not match audit record #${sameName}: the file was changed after the ceremony (SHA-256 ${sha})`, {
+      hint: 'Do not rely on this copy. Compare it with HOME/ceremonies/ and the archived originals; the audit log holds the hashes of the files as written.',
+      details: { path, sha256: sha, auditSeq: sameName },
+    });
+  }
+  throw new DbError('AUDIT_TRANSCRIPT_UNKNOWN', `${path} is not a transcript recorded in this CA's audit log (SHA-256 ${sha})`, {
+    hint: 'Check --home points at the CA that ran the ceremony and that this is the .md or .html file cardca wrote (see `ca audit log` for transcript.written records).',
+    details: { path, sha256: sha },
+  });
 }
 
 function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
   return {
     command: 'verify',
     describe: 'Recompute the audit hash chain; fails on any altered, missing or reordered record',
-    builder: (y) => withHome(y) as never,
+    builder: (y) =>
+      withHome(y)
+        .option('transcript', {
+          type: 'string',
+          array: true,
+          describe: 'also check this ceremony transcript copy (.md or .html) against its SHA-256 in the audit log (repeatable)',
+        })
+        .example('$0 audit verify', 'check the hash chain of the whole audit log')
+        .example('$0 audit verify --transcript binder/ceremony-20261127T100000Z-root-root.html', 'check a printed/archived transcript copy')
+        .epilogue('Exit 0: intact (and every --transcript matches). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN.') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'audit verify', write: false }, async (ca) => {
         const r = verifyAuditChain(ca.store);
@@ -22,6 +68,16 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
           });
         }
         println(ctx, `audit log intact: ${r.records} records, head ${r.head}`);
+        for (const t of args.transcript ?? []) {
+          const path = resolve(ctx.cwd, t);
+          let bytes: Uint8Array;
+          try {
+            bytes = readFileSync(path);
+          } catch (e) {
+            throw new DbError('AUDIT_TRANSCRIPT_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`, { hint: 'Give the path of a transcript file (.md or .html).' });
+          }
+          println(ctx, checkTranscript(ca.store, t, bytes));
+        }
       }),
   };
 }
@@ -30,7 +86,10 @@ function showLog(ctx: CliContext): CommandModule<object, AuditArgs> {
   return {
     command: 'log',
     describe: 'Print the audit log',
-    builder: (y) => withHome(y).option('json', { type: 'boolean', default: false }) as never,
+    builder: (y) =>
+      withHome(y)
+        .option('json', { type: 'boolean', default: false, describe: 'JSON output (hashes in hex)' })
+        .example('$0 audit log --json | jq \'.[] | select(.event == "transcript.written")\'', 'the recorded transcript hashes') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'audit log', write: false }, async (ca) => {
         const recs = ca.store.auditRecords();
@@ -45,7 +104,12 @@ export function auditCommand(ctx: CliContext): CommandModule<object, object> {
   return {
     command: 'audit <action>',
     describe: 'Check or print the hash-chained audit log',
-    builder: (y) => y.command(verifyCommand(ctx)).command(showLog(ctx)).demandCommand(1) as never,
+    builder: (y) =>
+      y
+        .command(verifyCommand(ctx))
+        .command(showLog(ctx))
+        .demandCommand(1)
+        .example('$0 audit verify --transcript ceremony.html', 'check the log and a transcript copy') as never,
     handler: () => undefined,
   };
 }

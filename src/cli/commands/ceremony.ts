@@ -5,12 +5,16 @@ import { assertClockSane } from '../../ca/issuance.js';
 import { rootCeremony, subCaCeremony, type CeremonyCard, type CeremonyResult } from '../../ca/ceremony.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { cardService } from '../card-context.js';
-import { CardSlot, withCa, withHome, type HomeArgs } from '../ca-context.js';
+import type { PcscCardService } from '../../card/pcsc-card-service.js';
+import { CardSlot, withCa, withHome, type CaContext, type HomeArgs } from '../ca-context.js';
 import { CliError } from '../cli-error.js';
+import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
+import type { CeremonyRecord } from '../../ca/transcript.js';
+import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
-interface CeremonyArgs extends HomeArgs {
+interface CeremonyArgs extends HomeArgs, TranscriptArgs {
   card?: string;
   reader?: string;
   'pin-file'?: string;
@@ -24,7 +28,7 @@ interface CeremonyArgs extends HomeArgs {
 }
 
 function common<T>(y: Argv<T>): Argv<T> {
-  return withHome(y)
+  return withTranscriptOptions(withHome(y))
     .option('card', { type: 'string', describe: 'serial of the card that gets the CA key' })
     .option('reader', { type: 'string', describe: 'reader holding that card' })
     .option('pin-file', { type: 'string', describe: "the card's user PIN from FILE (automation); default: prompt" })
@@ -34,22 +38,172 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' }) as Argv<T>;
 }
 
-async function confirm(ctx: CliContext, args: CeremonyArgs, what: string): Promise<void> {
-  if (args.yes) return;
+/** Returns how the operator confirmed (for the transcript). */
+async function confirm(ctx: CliContext, args: CeremonyArgs, what: string): Promise<string> {
+  if (args.yes) return `scripted run: the operator confirmed the ${what} ceremony with --yes`;
   if (!ctx.stdin.isTTY) {
     throw new CliError('USAGE_CONFIRMATION_REQUIRED', `the ${what} ceremony needs a confirmation`, { hint: 'Run it in a terminal, or pass --yes for a scripted ceremony.' });
   }
   const a = await promptLine(ctx, `About to run the ${what} ceremony. Type "yes" to continue: `);
   if (a.trim() !== 'yes') throw new CliError('USAGE_ABORTED', 'ceremony aborted by the operator');
+  return `the operator typed "yes" to start the ${what} ceremony`;
+}
+
+/** PIN tries of one card: before the first VERIFY (from the slot) and now (after the last). */
+interface CardTries {
+  role: string;
+  serial: string;
+  triesLeftBefore: number | null;
+  triesLeftAfter: number | null;
+}
+
+/**
+ * Tries left after the ceremony. While the session is PIN-verified the card answers the status
+ * query with 9000 and no count (ISO 7816-4 §11.5.6: VERIFY with no data), so the slot is
+ * released (the transport disconnects with a card reset, which drops the verified state) and
+ * the count is read on a fresh connection: after a successful VERIFY it shows the reset counter.
+ */
+async function triesOf(slot: CardSlot, service: PcscCardService): Promise<CardTries | undefined> {
+  const s = slot.open;
+  if (!s) return slot.serial ? { role: slot.role, serial: slot.serial, triesLeftBefore: slot.triesLeftBefore, triesLeftAfter: null } : undefined;
+  const { serial, reader } = s.info;
+  let after: number | null = null;
+  try {
+    const st = await s.pinStatus();
+    if (st.state !== 'verified') after = st.triesLeft ?? null;
+    else {
+      await slot.release();
+      const fresh = await service.open({ reader });
+      try {
+        if (fresh.info.serial === serial) after = (await fresh.pinStatus()).triesLeft ?? null;
+      } finally {
+        await fresh.close();
+      }
+    }
+  } catch {
+    /* the card went away after the ceremony; the transcript says "not read" */
+  }
+  return { role: slot.role, serial, triesLeftBefore: slot.triesLeftBefore, triesLeftAfter: after };
+}
+
+/** The transcript record of a finished ceremony (ca/transcript.ts `CeremonyRecord`). */
+export function ceremonyRecord(
+  ctx: CliContext,
+  r: CeremonyResult,
+  args: CeremonyArgs,
+  o: { command: string; confirmation: string; tries: readonly CardTries[] },
+): CeremonyRecord {
+  const operator = operatorName(ctx, args);
+  return {
+    kind: r.kind,
+    caName: r.caName,
+    ceremonyId: r.ceremonyId,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    timeZone: transcriptTimeZone(ctx, args),
+    participants: participants(ctx, args),
+    cards: r.cards.map((c) => {
+      const t = o.tries.find((x) => x.serial === c.serial);
+      return {
+        role: c.role,
+        serial: c.serial,
+        reader: c.reader,
+        ...(c.label ? { label: c.label } : {}),
+        triesLeftBefore: t?.triesLeftBefore ?? null,
+        triesLeftAfter: t?.triesLeftAfter ?? null,
+      };
+    }),
+    steps: r.steps.map((s) => ({ at: s.at, text: s.text, confirmedBy: [operator], result: s.result })),
+    keys: r.keys.map((k) => ({ label: `${k.label} (key id ${k.keyId})`, algorithm: k.algorithm, cardSerial: k.cardSerial, spkiSha256: k.spkiSha256 })),
+    certificates: r.certificates,
+    crls: [],
+    commands: [o.command],
+    outcome: { status: 'success', summary: `${r.kind === 'root' ? 'root' : 'sub-CA'} ${r.caName} created; certificate serial ${r.certificates[0]?.serialHex ?? '?'}` },
+    software: softwareVersion(),
+    notes: [o.confirmation, 'PINs were entered at a prompt or read from a PIN file; they appear nowhere in this record.'],
+  };
+}
+
+/**
+ * A ceremony that started (it has a `ceremony.start` audit record) and then failed still gets a
+ * transcript, outcome "failed", rebuilt from its audit records: the binder must show aborted
+ * ceremonies too (BR 6.1.1.1). Best effort: a failure here never hides the ceremony's error.
+ */
+async function writeFailedTranscript(
+  ctx: CliContext,
+  ca: CaContext,
+  args: CeremonyArgs,
+  f: { kind: 'root' | 'subca'; caName: string; headBefore: number; error: unknown; command: string; confirmation: string; tries: readonly CardTries[] },
+): Promise<void> {
+  try {
+    const recs = ca.store.auditRecords().filter((r) => r.seq > f.headBefore);
+    const start = recs.find((r) => r.event === 'ceremony.start' && r.ca === f.caName);
+    if (!start) return; // refused before anything happened: the refusal is in the audit log
+    const id = String(start.seq);
+    const ofThis = recs.filter((r) => (r.data as { ceremony?: unknown }).ceremony === id);
+    const operator = [operatorName(ctx, args)];
+    const end = ofThis.find((r) => r.event === 'ceremony.end');
+    const code = f.error instanceof CardcaError ? f.error.code : 'INTERNAL';
+    const message = f.error instanceof Error ? f.error.message : String(f.error);
+    const endedAt = end ? new Date(end.at) : ca.clock.now();
+    const bound = recs.find((r) => r.event === 'ca.bound' && r.ca === f.caName)?.data as { card?: string; keyId?: string; spkiSha256?: string } | undefined;
+    const record: CeremonyRecord = {
+      kind: f.kind,
+      caName: f.caName,
+      ceremonyId: id,
+      startedAt: new Date(start.at),
+      endedAt,
+      timeZone: transcriptTimeZone(ctx, args),
+      participants: participants(ctx, args),
+      cards: f.tries.map((t) => ({ role: t.role, serial: t.serial, triesLeftBefore: t.triesLeftBefore, triesLeftAfter: t.triesLeftAfter })),
+      steps: [
+        ...ofThis.filter((r) => r.event === 'ceremony.step').map((r) => ({ at: new Date(r.at), text: String((r.data as { step?: unknown }).step), confirmedBy: operator, result: 'done' as const })),
+        { at: endedAt, text: `failed [${code}]: ${message}`, confirmedBy: operator, result: 'failed' as const },
+      ],
+      keys:
+        bound?.keyId && bound.spkiSha256
+          ? [{ label: `cardca ${f.caName} (key id ${bound.keyId})`, algorithm: ca.profiles.ca(f.caName).profile.key, ...(bound.card ? { cardSerial: bound.card } : {}), spkiSha256: bound.spkiSha256 }]
+          : [],
+      certificates: [],
+      crls: [],
+      commands: [f.command],
+      outcome: { status: 'failed', summary: `${code}: ${message}` },
+      software: softwareVersion(),
+      notes: [f.confirmation, 'The ceremony failed; see the audit records of this ceremony id for details.'],
+    };
+    const t = await writeTranscript(ca, record);
+    for (const file of t.files) eprintln(ctx, `transcript of the failed ceremony: ${file.path} (audit #${t.auditSeq})`);
+  } catch (e) {
+    eprintln(ctx, `warning: could not write the transcript of the failed ceremony: ${(e as Error).message}`);
+  }
 }
 
 /** Print the result; record for the transcript engine (`--json`), and the CA certificate under certs/. */
-async function report(ctx: CliContext, home: string, r: CeremonyResult, args: CeremonyArgs, command: string): Promise<void> {
-  const certPath = join(home, 'certs', `${r.caName}.crt`);
+async function report(ctx: CliContext, ca: CaContext, r: CeremonyResult, args: CeremonyArgs, o: { command: string; confirmation: string; tries: readonly CardTries[] }): Promise<void> {
+  const certPath = join(ca.home, 'certs', `${r.caName}.crt`);
   await writeFileAtomic(certPath, pemEncode(r.certificate, 'CERTIFICATE'), { mkdirs: true });
+  const t: WrittenTranscript = await writeTranscript(ca, ceremonyRecord(ctx, r, args, o));
   if (args.json) {
-    const { certificate, ...rest } = r;
-    println(ctx, JSON.stringify({ ...rest, certificatePem: pemEncode(certificate, 'CERTIFICATE'), certificateFile: certPath, commands: [command] }, null, 2));
+    const { certificate, cards, ...rest } = r;
+    const withTries = cards.map((c) => {
+      const x = o.tries.find((y) => y.serial === c.serial);
+      return { ...c, triesLeftBefore: x?.triesLeftBefore ?? null, triesLeftAfter: x?.triesLeftAfter ?? null };
+    });
+    println(
+      ctx,
+      JSON.stringify(
+        {
+          ...rest,
+          cards: withTries,
+          certificatePem: pemEncode(certificate, 'CERTIFICATE'),
+          certificateFile: certPath,
+          commands: [o.command],
+          transcript: { files: t.files, auditSeq: t.auditSeq },
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   const c = r.certificates[0]!;
@@ -59,36 +213,58 @@ async function report(ctx: CliContext, home: string, r: CeremonyResult, args: Ce
   println(ctx, `  SHA-256 ${c.sha256}`);
   println(ctx, `  key: ${r.keys[0]!.algorithm} id ${r.keys[0]!.keyId} on card ${r.keys[0]!.cardSerial}`);
   println(ctx, `  written to ${certPath}`);
+  for (const f of t.files) println(ctx, `  transcript ${f.path} (SHA-256 ${f.sha256}, audit #${t.auditSeq})`);
+}
+
+/** POSIX shell quoting, so the recorded command can be re-typed as shown. */
+function shq(v: string): string {
+  return /^[A-Za-z0-9_@%+=:,./…-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
 function commandLine(args: CeremonyArgs, kind: string): string {
   const parts = ['ca', 'ceremony', kind];
   if (args.name) parts.push(args.name);
-  for (const k of ['home', 'card', 'reader', 'issuer-card', 'key-id'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  for (const k of ['home', 'card', 'reader', 'issuer-card', 'key-id', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  for (const w of args.witness ?? []) parts.push('--witness', w);
   if (args['pin-file']) parts.push('--pin-file', '…');
   if (args['issuer-pin-file']) parts.push('--issuer-pin-file', '…');
   if (args.yes) parts.push('--yes');
-  return parts.join(' ');
+  if (args.json) parts.push('--json');
+  return parts.map(shq).join(' ');
 }
 
 function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
   return {
     command: 'root',
     describe: 'Generate the root key on the inserted card, self-sign it and record it',
-    builder: (y) => common(y) as never,
+    builder: (y) =>
+      common(y)
+        .example('$0 ceremony root --card DECM0102330001 --operator "A. Admin" --witness "B. Witness"', 'generate the root key on that card, after a typed "yes"')
+        .example('$0 ceremony root --card DECM0102330001 --pin-file root.pin --yes --json', 'scripted (rehearsal); prints the ceremony record as JSON')
+        .epilogue('Writes HOME/certs/ROOT.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log (check a printed copy with `ca audit verify --transcript FILE`).') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'ceremony root', write: true }, async (ca) => {
-        await confirm(ctx, args, 'root');
+        const confirmation = await confirm(ctx, args, 'root');
         assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
         const service = cardService(ctx, {});
         const slot = new CardSlot(ctx, service, 'root', args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] });
         try {
-          const card: CeremonyCard = await slot.get();
-          const r = await rootCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
-            card,
-            ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
-          });
-          await report(ctx, ca.home, r, args, commandLine(args, 'root'));
+          const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
+          let r: CeremonyResult;
+          try {
+            const card: CeremonyCard = await slot.get();
+            r = await rootCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
+              card,
+              ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
+            });
+          } catch (e) {
+            const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
+            const rootName = ca.profiles.cas.find((c) => c.parent === undefined)?.name ?? 'root';
+            await writeFailedTranscript(ctx, ca, args, { kind: 'root', caName: rootName, headBefore, error: e, command: commandLine(args, 'root'), confirmation, tries });
+            throw e;
+          }
+          const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
+          await report(ctx, ca, r, args, { command: commandLine(args, 'root'), confirmation, tries });
         } finally {
           await slot.release();
           await service.close();
@@ -105,12 +281,14 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
       common(y)
         .positional('name', { type: 'string', describe: 'sub-CA name from hierarchy.yaml' })
         .option('issuer-card', { type: 'string', describe: "serial of the parent CA's card (default: the one bound to it)" })
-        .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" }) as never,
+        .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" })
+        .example('$0 ceremony subca servers --card DECM0102330002 --operator "A. Admin"', "key on card …0002, signed by the root's card (insert both, or swap when asked)")
+        .epilogue('Writes HOME/certs/NAME.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log.') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `ceremony subca ${args.name}`, write: true }, async (ca) => {
         const node = ca.profiles.ca(args.name!);
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
-        await confirm(ctx, args, `sub-CA ${args.name}`);
+        const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
         assertClockSane(ca.store, ca.clock.now());
         const service = cardService(ctx, {});
         const slots: CardSlot[] = [];
@@ -128,13 +306,30 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         });
         slots.push(subject, issuer);
         try {
-          const r = await subCaCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
-            caName: args.name!,
-            subjectCard: async (): Promise<CeremonyCard> => (await subject.get()),
-            issuerCard: async (): Promise<CeremonyCard> => (await issuer.get()),
-            ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
-          });
-          await report(ctx, ca.home, r, args, commandLine(args, 'subca'));
+          const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
+          let r: CeremonyResult;
+          try {
+            r = await subCaCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
+              caName: args.name!,
+              subjectCard: async (): Promise<CeremonyCard> => (await subject.get()),
+              issuerCard: async (): Promise<CeremonyCard> => (await issuer.get()),
+              ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
+            });
+          } catch (e) {
+            const tries: CardTries[] = [];
+            for (const s of slots) {
+              const t = await triesOf(s, service);
+              if (t && !tries.some((x) => x.serial === t.serial)) tries.push(t);
+            }
+            await writeFailedTranscript(ctx, ca, args, { kind: 'subca', caName: args.name!, headBefore, error: e, command: commandLine(args, 'subca'), confirmation, tries });
+            throw e;
+          }
+          const tries: CardTries[] = [];
+          for (const s of slots) {
+            const t = await triesOf(s, service);
+            if (t && !tries.some((x) => x.serial === t.serial)) tries.push(t);
+          }
+          await report(ctx, ca, r, args, { command: commandLine(args, 'subca'), confirmation, tries });
         } finally {
           for (const s of slots) await s.release();
           await service.close();
@@ -148,7 +343,13 @@ export function ceremonyCommand(ctx: CliContext): CommandModule<object, object> 
   return {
     command: 'ceremony <kind>',
     describe: 'Key ceremonies: create the root or a sub-CA with keys on cards',
-    builder: (y) => y.command(rootCommand(ctx)).command(subCaCommand(ctx)).demandCommand(1) as never,
+    builder: (y) =>
+      y
+        .command(rootCommand(ctx))
+        .command(subCaCommand(ctx))
+        .demandCommand(1)
+        .example('$0 ceremony root --card SERIAL', 'create the root CA')
+        .example('$0 ceremony subca servers --card SERIAL', 'create the sub-CA "servers" from hierarchy.yaml') as never,
     handler: () => undefined,
   };
 }

@@ -1,38 +1,84 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { assertClockSane, sha256 } from '../../ca/issuance.js';
 import { issueCrl } from '../../ca/crl-cycle.js';
+import type { CeremonyRecord } from '../../ca/transcript.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
+import { toHex } from '../../common/hex.js';
 import { withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
+import { operatorName, participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
 
-interface CrlArgs extends HomeArgs, SigningCardArgs {
+interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs {
   issuer: string;
   out?: string;
 }
 
-/** `ca crl --issuer NAME`: sign a fresh v2 CRL on the CA's card. */
+function commandLine(args: CrlArgs): string {
+  const parts = ['ca', 'crl', '--issuer', args.issuer];
+  for (const k of ['home', 'card', 'reader', 'out', 'operator'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  if (args['pin-file']) parts.push('--pin-file', '…');
+  return parts.map((v) => (/^[A-Za-z0-9_@%+=:,./…-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** `ca crl --issuer NAME`: sign a fresh v2 CRL on the CA's card, with a "crl" ceremony transcript. */
 export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
   return {
     command: 'crl',
     describe: "Sign a fresh CRL for a CA on its card (revoked and outcome-unknown serials)",
     builder: (y) =>
-      withSigningCard(withHome(y))
+      withTranscriptOptions(withSigningCard(withHome(y)))
         .option('issuer', { type: 'string', demandOption: true, describe: 'CA whose CRL to sign' })
-        .option('out', { type: 'string', describe: 'PEM output file (default HOME/crl/ISSUER.crl)' }) as never,
+        .option('out', { type: 'string', describe: 'PEM output file (default HOME/crl/ISSUER.crl)' })
+        .example('$0 crl --issuer servers', "sign servers' next CRL with its card (PIN prompt)")
+        .example('$0 crl --issuer root --operator "A. Admin" --witness "B. Witness"', 'root CRL in an offline ceremony, names in the transcript')
+        .epilogue('Also writes a "crl" ceremony transcript (Markdown + HTML) into HOME/ceremonies/ and its SHA-256 into the audit log.') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `crl --issuer ${args.issuer}`, write: true }, async (ca) => {
-        assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
+        const startedAt = ca.clock.now();
+        assertClockSane(ca.store, startedAt); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
         const r = await withIssuerSigner(ctx, args, issuer, (signer) =>
           issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info }),
         );
+        const signedAt = ca.clock.now();
         const out = args.out ? resolve(ctx.cwd, args.out) : join(ca.home, 'crl', `${issuer.ca.name}.crl`);
         await writeFileAtomic(out, pemEncode(r.der, 'X509 CRL'), { mkdirs: true });
+        const n = String(r.record.crlNumber);
+        const operator = [operatorName(ctx, args)];
+        const record: CeremonyRecord = {
+          kind: 'crl',
+          caName: issuer.ca.name,
+          ceremonyId: `${issuer.ca.name} CRL #${n}`,
+          startedAt,
+          endedAt: ca.clock.now(),
+          timeZone: transcriptTimeZone(ctx, args),
+          participants: participants(ctx, args),
+          // The signing session lives in ca-signing.ts; its PIN counters are not read here.
+          cards: [{ role: issuer.ca.name, serial: issuer.ca.cardSerial, triesLeftBefore: null, triesLeftAfter: null }],
+          steps: [
+            { at: startedAt, text: 'clock checked against the last recorded activity', confirmedBy: operator, result: 'done' },
+            {
+              at: signedAt,
+              text: `card ${issuer.ca.cardSerial} signed CRL #${n} of ${issuer.ca.name} (${r.record.entries} entries) with key ${issuer.ca.keyId}; signature verified`,
+              confirmedBy: operator,
+              result: 'done',
+            },
+            { at: ca.clock.now(), text: `wrote ${out}`, confirmedBy: operator, result: 'done' },
+          ],
+          keys: [{ label: `${issuer.ca.name} CA key (key id ${issuer.ca.keyId})`, algorithm: issuer.info.profile.key, cardSerial: issuer.ca.cardSerial, spkiSha256: toHex(issuer.ca.spkiSha256) }],
+          certificates: [],
+          crls: [{ issuer: issuer.ca.name, crlNumber: n, thisUpdate: new Date(r.record.thisUpdate), nextUpdate: new Date(r.record.nextUpdate), sha256: toHex(sha256(r.der)) }],
+          commands: [commandLine(args)],
+          outcome: { status: 'success', summary: `CRL #${n} of ${issuer.ca.name} signed, next update ${r.record.nextUpdate}` },
+          software: softwareVersion(),
+        };
+        const t = await writeTranscript(ca, record);
         println(ctx, `CRL #${r.record.crlNumber} of ${issuer.ca.name}: ${r.record.entries} entr${r.record.entries === 1 ? 'y' : 'ies'}, next update ${r.record.nextUpdate}`);
         println(ctx, `  written to ${out}`);
+        println(ctx, `  transcript ${t.files.map((f) => f.path).join(', ')} (audit #${t.auditSeq})`);
       }),
   };
 }

@@ -12,6 +12,7 @@ import { listCommand } from './list.js';
 import { showCommand } from './show.js';
 import { auditCommand } from './audit.js';
 import { dbCommand } from './db.js';
+import { statusCommand } from './status.js';
 
 /**
  * Every `ca` command, listed explicitly (no commandDir magic). Each entry is a factory so that
@@ -32,4 +33,5 @@ export const COMMANDS: readonly CommandFactory[] = [
   showCommand,
   auditCommand,
   dbCommand,
+  statusCommand,
 ];

@@ -1,0 +1,196 @@
+import type { CommandModule } from 'yargs';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { nameString } from '../../ca/export/chain-describe.js';
+import type { CaStore, CertificateStatus } from '../../ca/store.js';
+import { toHex } from '../../common/hex.js';
+import { withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { CliError, usageError } from '../cli-error.js';
+import { println, useColour, type CliContext } from '../context.js';
+
+/**
+ * `ca status`: one screen for the operator (and cron) — per CA the card and key, how long its
+ * certificate is valid, how long its latest CRL is (RFC 5280 §5.1.2.5 nextUpdate: relying
+ * parties refuse a CRL past it), and how many certificates it has per status.
+ *
+ * Levels: `alarm` when the CA certificate or CRL is expired or has ≤ 7 days left, or the CA has
+ * no CRL; `warn` at ≤ 30 days; otherwise `ok`. Exit 0 whatever the level, so `ca status` is
+ * safe in scripts that only want the report; `--check` makes an alarm exit 1 (`STATUS_ALARM`)
+ * for cron and monitoring.
+ */
+export const WARN_DAYS = 30;
+export const ALARM_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+export type Level = 'ok' | 'warn' | 'alarm';
+
+const STATUSES: readonly CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned'];
+
+export interface CaStatus {
+  name: string;
+  parent: string | null;
+  card: { serial: string; keyId: string; keyRef: number };
+  spkiSha256: string;
+  certificate: { subject: string; notBefore: string; notAfter: string; daysLeft: number; level: Level } | null;
+  crl: { number: string; thisUpdate: string; nextUpdate: string; daysToNextUpdate: number; entries: number; level: Level } | null;
+  certificates: Record<CertificateStatus, number> & { total: number };
+  level: Level;
+  problems: string[];
+}
+
+export interface StatusReport {
+  now: string;
+  thresholds: { warnDays: number; alarmDays: number };
+  level: Level;
+  cas: CaStatus[];
+}
+
+/** Whole days from `now` to `until`, rounded down (negative once past). */
+export function daysLeft(now: Date, until: Date): number {
+  return Math.floor((until.getTime() - now.getTime()) / DAY_MS);
+}
+
+export interface Thresholds {
+  warnDays: number;
+  alarmDays: number;
+}
+
+/** ≤ alarmDays (default 7) or past → alarm; ≤ warnDays (default 30) → warn. */
+export function levelFor(now: Date, until: Date, t: Thresholds = { warnDays: WARN_DAYS, alarmDays: ALARM_DAYS }): Level {
+  const ms = until.getTime() - now.getTime();
+  if (ms <= 0 || ms <= t.alarmDays * DAY_MS) return 'alarm';
+  if (ms <= t.warnDays * DAY_MS) return 'warn';
+  return 'ok';
+}
+
+const worst = (ls: readonly Level[]): Level => (ls.includes('alarm') ? 'alarm' : ls.includes('warn') ? 'warn' : 'ok');
+
+function subjectOf(der: Uint8Array): string {
+  try {
+    return nameString(new Uint8Array(AsnConvert.serialize(AsnConvert.parse(der, Certificate).tbsCertificate.subject)));
+  } catch {
+    return '(unparsable)';
+  }
+}
+
+function validity(der: Uint8Array): { notBefore: Date; notAfter: Date } {
+  const v = AsnConvert.parse(der, Certificate).tbsCertificate.validity;
+  return { notBefore: v.notBefore.getTime(), notAfter: v.notAfter.getTime() };
+}
+
+export function collectStatus(store: CaStore, now: Date, t: Thresholds = { warnDays: WARN_DAYS, alarmDays: ALARM_DAYS }): StatusReport {
+  const cas = store.listCas().map((ca): CaStatus => {
+    const problems: string[] = [];
+    let certificate: CaStatus['certificate'] = null;
+    if (ca.certificate) {
+      const v = validity(ca.certificate);
+      const level = levelFor(now, v.notAfter, t);
+      certificate = { subject: subjectOf(ca.certificate), notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString(), daysLeft: daysLeft(now, v.notAfter), level };
+      if (v.notAfter <= now) problems.push(`CA certificate expired at ${v.notAfter.toISOString()}`);
+      else if (level !== 'ok') problems.push(`CA certificate expires in ${certificate.daysLeft} day(s)`);
+    } else {
+      problems.push('no CA certificate: the ceremony did not finish');
+    }
+    let crl: CaStatus['crl'] = null;
+    const last = store.latestCrl(ca.name, 'issued');
+    if (last) {
+      const next = new Date(last.nextUpdate);
+      const level = levelFor(now, next, t);
+      crl = { number: String(last.crlNumber), thisUpdate: last.thisUpdate, nextUpdate: last.nextUpdate, daysToNextUpdate: daysLeft(now, next), entries: last.entries, level };
+      if (next <= now) problems.push(`CRL #${last.crlNumber} expired at ${last.nextUpdate}: run \`ca crl --issuer ${ca.name}\``);
+      else if (level !== 'ok') problems.push(`CRL #${last.crlNumber} reaches nextUpdate in ${crl.daysToNextUpdate} day(s): run \`ca crl --issuer ${ca.name}\``);
+    } else if (ca.certificate) {
+      problems.push(`no CRL yet: run \`ca crl --issuer ${ca.name}\``);
+    }
+    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<CertificateStatus, number>;
+    let total = 0;
+    for (const c of store.findCertificates({ issuer: ca.name })) {
+      counts[c.status]++;
+      total++;
+    }
+    if (counts.outcome_unknown > 0) problems.push(`${counts.outcome_unknown} certificate(s) with unknown outcome (listed on the next CRL)`);
+    const level = worst([
+      certificate?.level ?? 'alarm',
+      crl?.level ?? (ca.certificate ? 'alarm' : 'ok'),
+      counts.reserved > 0 || counts.outcome_unknown > 0 ? 'warn' : 'ok',
+    ]);
+    return {
+      name: ca.name,
+      parent: ca.parentName ?? null,
+      card: { serial: ca.cardSerial, keyId: ca.keyId, keyRef: ca.keyRef },
+      spkiSha256: toHex(ca.spkiSha256),
+      certificate,
+      crl,
+      certificates: { ...counts, total },
+      level,
+      problems,
+    };
+  });
+  return { now: now.toISOString(), thresholds: { warnDays: t.warnDays, alarmDays: t.alarmDays }, level: worst(cas.map((c) => c.level)), cas };
+}
+
+const COLOURS: Readonly<Record<Level, string>> = { ok: '\x1b[32m', warn: '\x1b[33m', alarm: '\x1b[1;31m' };
+
+function render(ctx: CliContext, r: StatusReport): void {
+  const colour = useColour(ctx);
+  const tag = (l: Level): string => (colour ? `${COLOURS[l]}${l.toUpperCase()}\x1b[0m` : l.toUpperCase());
+  println(ctx, `status at ${r.now}: ${tag(r.level)} (warn ≤ ${r.thresholds.warnDays} days, alarm ≤ ${r.thresholds.alarmDays} days or expired)`);
+  if (r.cas.length === 0) println(ctx, '(no CA yet: run `ca ceremony root`)');
+  for (const c of r.cas) {
+    println(ctx);
+    println(ctx, `${c.name}${c.parent ? ` (under ${c.parent})` : ' (root)'}  ${tag(c.level)}`);
+    println(ctx, `  card ${c.card.serial}, key id ${c.card.keyId}`);
+    if (c.certificate) println(ctx, `  certificate ${c.certificate.subject}: valid until ${c.certificate.notAfter} (${c.certificate.daysLeft} days) ${tag(c.certificate.level)}`);
+    if (c.crl) println(ctx, `  CRL #${c.crl.number}: ${c.crl.entries} entr${c.crl.entries === 1 ? 'y' : 'ies'}, next update ${c.crl.nextUpdate} (${c.crl.daysToNextUpdate} days) ${tag(c.crl.level)}`);
+    else println(ctx, `  CRL: none ${tag(c.certificate ? 'alarm' : 'ok')}`);
+    const n = c.certificates;
+    println(ctx, `  certificates: ${n.issued} issued, ${n.revoked} revoked, ${n.outcome_unknown} outcome unknown, ${n.reserved} reserved, ${n.abandoned} abandoned (${n.total} total)`);
+    for (const p of c.problems) println(ctx, `  ! ${p}`);
+  }
+}
+
+interface StatusArgs extends HomeArgs {
+  json: boolean;
+  check: boolean;
+  'warn-days': number;
+  'alarm-days': number;
+}
+
+/** `ca status [--json] [--check]`. */
+export function statusCommand(ctx: CliContext): CommandModule<object, StatusArgs> {
+  return {
+    command: 'status',
+    describe: 'Per CA: card and key, certificate validity, CRL freshness, certificate counts',
+    builder: (y) =>
+      withHome(y)
+        .option('json', { type: 'boolean', default: false, describe: 'JSON output (no colour)' })
+        .option('warn-days', { type: 'number', default: WARN_DAYS, describe: 'warn when a CRL or CA certificate has this many days left or fewer' })
+        .option('alarm-days', { type: 'number', default: ALARM_DAYS, describe: 'alarm when a CRL or CA certificate has this many days left or fewer' })
+        .option('check', { type: 'boolean', default: false, describe: 'exit 1 (STATUS_ALARM) when any CA is at alarm level (for cron/monitoring)' })
+        .example('$0 status', 'human summary; colour only on a terminal (NO_COLOR honoured)')
+        .example('$0 status --json | jq \'.cas[] | {name, crl: .crl.daysToNextUpdate}\'', 'machine-readable')
+        .example('$0 status --check || mail -s "CA needs attention" ops@example.test', 'cron: non-zero exit on alarm')
+        .epilogue(
+          `Levels: alarm when a CA certificate or CRL has ≤ ${ALARM_DAYS} days left (--alarm-days) or is expired, or a CA has no CRL; ` +
+            `warn at ≤ ${WARN_DAYS} days (--warn-days) or with reserved/outcome-unknown certificates. A CRL valid for 30 days ` +
+            'is at warn level as soon as it is signed; lower --warn-days to your re-issue interval. ' +
+            'Exit status is 0 even with warnings and alarms, unless --check is given (then an alarm exits 1 with STATUS_ALARM; warnings still exit 0).',
+        ) as never,
+    handler: async (args) =>
+      withCa(ctx, args, { command: 'status', write: false }, async (ca) => {
+        const t = { warnDays: args['warn-days'], alarmDays: args['alarm-days'] };
+        if (!(Number.isFinite(t.warnDays) && Number.isFinite(t.alarmDays) && t.alarmDays >= 0 && t.warnDays >= t.alarmDays)) {
+          throw usageError('--warn-days and --alarm-days must be numbers with 0 ≤ alarm ≤ warn', 'Example: --warn-days 14 --alarm-days 3.');
+        }
+        const r = collectStatus(ca.store, ca.clock.now(), t);
+        if (args.json) println(ctx, JSON.stringify(r, null, 2));
+        else render(ctx, r);
+        if (args.check && r.level === 'alarm') {
+          const names = r.cas.filter((c) => c.level === 'alarm').map((c) => c.name);
+          throw new CliError('STATUS_ALARM', `CA(s) at alarm level: ${names.join(', ')}`, {
+            hint: 'See the "!" lines of `ca status`: sign fresh CRLs with `ca crl --issuer NAME`, plan a re-key for an expiring CA.',
+          });
+        }
+      }),
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * `ca status` through the real CLI (vpcd ports 35963/35964 for the ceremonies and CRLs): the
+ * JSON fields per CA, the warn (≤ 30 days) and alarm (≤ 7 days or expired) levels as the
+ * injected clock (`CA_FAKE_NOW`) moves, exit 0 with warnings and alarms, `--check` exiting 1 on
+ * alarm only, and colour only on a terminal.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
+const DAY = 86_400_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((res) => {
+    execFile(cmd, args, { timeout: 120_000, maxBuffer: 8 << 20, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      res({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+let dir: string;
+let home: string;
+let pin: string;
+let rootEmu: EmulatorProcess;
+let subEmu: EmulatorProcess;
+let crlAt: number;
+const ca = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home]);
+const caAt = (at: number, ...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home], { CA_FAKE_NOW: new Date(at).toISOString() });
+const ok = (r: Run, what: string): Run => {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+  return r;
+};
+
+type Level = 'ok' | 'warn' | 'alarm';
+interface StatusJson {
+  now: string;
+  level: Level;
+  thresholds: { warnDays: number; alarmDays: number };
+  cas: {
+    name: string;
+    parent: string | null;
+    card: { serial: string; keyId: string };
+    certificate: { notAfter: string; daysLeft: number; level: Level } | null;
+    crl: { number: string; nextUpdate: string; daysToNextUpdate: number; level: Level } | null;
+    certificates: { issued: number; revoked: number; outcome_unknown: number; total: number };
+    level: Level;
+    problems: string[];
+  }[];
+}
+const statusAt = async (at: number, ...extra: string[]): Promise<StatusJson> => JSON.parse(ok(await caAt(at, 'status', '--json', ...extra), 'status').stdout) as StatusJson;
+const byName = (s: StatusJson, n: string) => s.cas.find((c) => c.name === n)!;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cardca-status-'));
+  home = join(dir, 'ca-data');
+  pin = join(dir, 'user.pin');
+  const so = join(dir, 'so.pin');
+  writeFileSync(pin, '648219\n', { mode: 0o600 });
+  writeFileSync(so, '3537363231383830\n', { mode: 0o600 });
+  rootEmu = await startEmulator({ port: 35963 });
+  subEmu = await startEmulator({ port: 35964 });
+  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
+    ok(await run(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', so, '--pin-file', pin]), 'card init');
+  }
+  ok(await ca('init'), 'init');
+  ok(await ca('ceremony', 'root', '--card', rootEmu.serial, '--pin-file', pin, '--yes'), 'ceremony root');
+  ok(await ca('ceremony', 'subca', 'servers', '--card', subEmu.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes'), 'ceremony servers');
+  for (const cn of ['a.example.test', 'b.example.test']) {
+    const csr = join(dir, `${cn}.csr`);
+    ok(await run('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(dir, `${cn}.key`), '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', csr]), 'openssl req');
+    ok(await ca('sign', csr, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', pin, '--out', join(dir, `${cn}.crt`)), 'sign');
+  }
+  ok(await ca('revoke', join(dir, 'b.example.test.crt'), '--reason', 'superseded'), 'revoke');
+  ok(await ca('crl', '--issuer', 'root', '--pin-file', pin), 'crl root');
+  crlAt = Date.now();
+  ok(await ca('crl', '--issuer', 'servers', '--pin-file', pin), 'crl servers');
+});
+
+after(async () => {
+  await rootEmu?.stop();
+  await subEmu?.stop();
+});
+
+test('status --json: card, key, validity, CRL and counts per CA', async () => {
+  const s = await statusAt(crlAt + 60_000);
+  assert.deepEqual(s.thresholds, { warnDays: 30, alarmDays: 7 });
+  assert.deepEqual(s.cas.map((c) => [c.name, c.parent]), [['root', null], ['servers', 'root']]);
+  const root = byName(s, 'root');
+  const servers = byName(s, 'servers');
+  assert.equal(root.card.serial, rootEmu.serial);
+  assert.equal(servers.card.serial, subEmu.serial);
+  assert.match(servers.card.keyId, /^[0-9A-F]{40}$/);
+  assert.ok(root.certificate!.daysLeft > 365 * 19, 'root valid ~20 years');
+  assert.equal(root.crl!.number, '1');
+  assert.ok(root.crl!.daysToNextUpdate >= 178 && root.crl!.daysToNextUpdate <= 180, String(root.crl!.daysToNextUpdate));
+  assert.equal(root.crl!.level, 'ok');
+  assert.deepEqual([servers.certificates.issued, servers.certificates.revoked, servers.certificates.total], [1, 1, 2]);
+  // A 30-day CRL is within the 30-day warn window from the start.
+  assert.equal(servers.crl!.level, 'warn');
+  assert.equal(servers.level, 'warn');
+  assert.equal(s.level, 'warn');
+  // Thresholds are adjustable for shorter re-issue intervals.
+  const relaxed = await statusAt(crlAt + 60_000, '--warn-days', '14');
+  assert.equal(relaxed.level, 'ok');
+});
+
+test('warn at ≤ 30 days, alarm at ≤ 7 days and after nextUpdate; exit 0 unless --check', async () => {
+  // servers' CRL: nextUpdate = crlAt + 30 d. At +22 d 8 days are left (warn), at +24 d 6 (alarm).
+  const warn = byName(await statusAt(crlAt + 22 * DAY), 'servers');
+  assert.equal(warn.crl!.level, 'warn');
+  assert.ok(warn.crl!.daysToNextUpdate === 7 || warn.crl!.daysToNextUpdate === 8, String(warn.crl!.daysToNextUpdate));
+  const alarmAt = crlAt + 24 * DAY;
+  const alarm = await statusAt(alarmAt);
+  assert.equal(byName(alarm, 'servers').crl!.level, 'alarm');
+  assert.equal(byName(alarm, 'root').crl!.level, 'ok');
+  assert.equal(alarm.level, 'alarm');
+  assert.ok(byName(alarm, 'servers').problems.some((p) => p.includes('ca crl --issuer servers')));
+
+  const expired = byName(await statusAt(crlAt + 31 * DAY), 'servers');
+  assert.equal(expired.crl!.level, 'alarm');
+  assert.ok(expired.crl!.daysToNextUpdate < 0);
+  assert.ok(expired.problems.some((p) => /expired/.test(p)));
+
+  // Exit codes: 0 with alarms by default; --check: 1 on alarm, 0 on warn.
+  const plain = await caAt(alarmAt, 'status');
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /servers .*ALARM/);
+  const check = await caAt(alarmAt, 'status', '--check');
+  assert.equal(check.code, 1, check.stderr);
+  assert.match(check.stderr, /STATUS_ALARM.*servers/);
+  const checkWarn = await caAt(crlAt + 22 * DAY, 'status', '--check');
+  assert.equal(checkWarn.code, 0, checkWarn.stderr);
+});
+
+test('colour only on a terminal, never with NO_COLOR', async () => {
+  const runIn = async (isTTY: boolean, env: Record<string, string | undefined>, extra: string[] = []): Promise<{ code: number; out: string }> => {
+    const stdout = Object.assign(new PassThrough(), { isTTY });
+    const stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const ctx: CliContext = { stdout, stderr, stdin: new PassThrough(), env, cwd: dir, now: () => new Date(crlAt + 24 * DAY) };
+    const code = await main(['status', '--home', home, ...extra], ctx);
+    return { code, out };
+  };
+  const tty = await runIn(true, {});
+  assert.equal(tty.code, 0);
+  assert.match(tty.out, /\x1b\[1;31mALARM\x1b\[0m/);
+  const pipe = await runIn(false, {});
+  assert.doesNotMatch(pipe.out, /\x1b\[/);
+  assert.match(pipe.out, /ALARM/);
+  const noColour = await runIn(true, { NO_COLOR: '1' });
+  assert.doesNotMatch(noColour.out, /\x1b\[/);
+  const json = await runIn(true, {}, ['--json']);
+  assert.doesNotMatch(json.out, /\x1b\[/);
+  assert.equal((JSON.parse(json.out) as StatusJson).level, 'alarm');
+});
