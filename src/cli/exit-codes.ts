@@ -17,6 +17,8 @@ export const EXIT = {
   timeout: 9,
   clock: 10,
   integrity: 11,
+  exportRefused: 12,
+  fileSystem: 13,
 } as const;
 
 const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
@@ -44,6 +46,8 @@ const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
   CLOCK: EXIT.clock,
   AUDIT: EXIT.integrity,
   INTEGRITY: EXIT.integrity,
+  EXPORT: EXIT.exportRefused,
+  FS: EXIT.fileSystem,
 };
 
 export function exitCodeFor(err: unknown): number {

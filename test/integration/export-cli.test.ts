@@ -131,7 +131,7 @@ test('strongSwan export: pki --print reads every CA certificate and CRL', async 
 
 test('concentrator formats refuse a missing or expired CRL with the command to run', async () => {
   const missing = await ca('export', 'chain', '--issuer', 'clients', '--format', 'openvpn', '--out', join(dir, 'x'));
-  assert.equal(missing.code, 1, missing.stderr);
+  assert.equal(missing.code, 12, missing.stderr);
   assert.match(missing.stderr, /EXPORT_CRL_MISSING.*clients/);
   assert.match(missing.stderr, /ca crl --issuer clients/);
   assert.ok(!existsSync(join(dir, 'x')), 'nothing written');
@@ -139,7 +139,7 @@ test('concentrator formats refuse a missing or expired CRL with the command to r
   // 40 days on, the 30-day servers CRL is past its nextUpdate.
   const later = new Date(Date.now() + 40 * 86_400_000).toISOString();
   const expired = await run(process.execPath, [BIN, 'export', 'chain', '--issuer', 'servers', '--format', 'strongswan', '--out', join(dir, 'y'), '--home', home], { CA_FAKE_NOW: later });
-  assert.equal(expired.code, 1, expired.stderr);
+  assert.equal(expired.code, 12, expired.stderr);
   assert.match(expired.stderr, /EXPORT_CRL_EXPIRED.*servers/);
   assert.doesNotMatch(expired.stderr, /EXPORT_CRL_EXPIRED.*root #/, 'the 180-day root CRL is still valid');
   assert.match(expired.stderr, /ca crl --issuer servers/);
