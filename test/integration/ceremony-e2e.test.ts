@@ -6,33 +6,18 @@
  * -crl_check_all` accepts the valid leaf and rejects the revoked one; `ca audit verify` and
  * `ca db check` pass. Bad input is refused with stable codes and changes nothing but the audit log.
  */
+import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: readonly string[], timeout = 120_000, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res) => {
-    execFile(cmd, args, { timeout, maxBuffer: 8 << 20, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const run = (cmd: string, args: readonly string[], timeout = 120_000, env: Record<string, string> = {}): Promise<Run> =>
+  runCommand(cmd, args, { timeoutMs: timeout, env });
 
 let dir: string;
 let home: string;
@@ -42,10 +27,7 @@ let rootEmu: EmulatorProcess;
 let subEmu: EmulatorProcess;
 const ca = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home]);
 const caNoHome = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args]);
-const ok = (r: Run, what: string): Run => {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r;
-};
+const ok = expectOk;
 
 async function opensslCsr(name: string, key: string[], cn: string): Promise<string> {
   const out = join(dir, `${name}.csr`);

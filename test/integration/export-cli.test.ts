@@ -5,32 +5,16 @@
  * and a missing or expired CRL of any CA level refuses the concentrator formats with a code and
  * the `ca crl` command to run.
  */
+import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res) => {
-    execFile(cmd, args, { timeout: 120_000, maxBuffer: 8 << 20, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const run = (cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> => runCommand(cmd, args, { env });
 
 let dir: string;
 let home: string;
@@ -40,10 +24,7 @@ let subEmu: EmulatorProcess;
 let leafSerial: string;
 let leafCrt: string;
 const ca = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home]);
-const ok = (r: Run, what: string): Run => {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r;
-};
+const ok = expectOk;
 const subjects = (text: string): string[] => [...text.matchAll(/^subject=(.*)$/gm)].map((m) => m[1]!.trim());
 
 before(async () => {

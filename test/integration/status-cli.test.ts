@@ -4,36 +4,20 @@
  * injected clock (`CA_FAKE_NOW`) moves, exit 0 with warnings and alarms, `--check` exiting 1 on
  * alarm only, and colour only on a terminal.
  */
+import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DAY = 86_400_000;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res) => {
-    execFile(cmd, args, { timeout: 120_000, maxBuffer: 8 << 20, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const run = (cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> => runCommand(cmd, args, { env });
 
 let dir: string;
 let home: string;
@@ -43,10 +27,7 @@ let subEmu: EmulatorProcess;
 let crlAt: number;
 const ca = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home]);
 const caAt = (at: number, ...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home], { CA_FAKE_NOW: new Date(at).toISOString() });
-const ok = (r: Run, what: string): Run => {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r;
-};
+const ok = expectOk;
 
 type Level = 'ok' | 'warn' | 'alarm';
 interface StatusJson {

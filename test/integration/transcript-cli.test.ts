@@ -5,34 +5,19 @@
  * commands (no PIN); their SHA-256 is in a `transcript.written` audit record; `ca audit verify
  * --transcript` accepts the original and refuses a tampered or unknown copy with stable codes.
  */
+import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const PIN = '648219';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res) => {
-    execFile(cmd, args, { timeout: 120_000, maxBuffer: 8 << 20, env: { ...process.env, NO_COLOR: '1', TZ: 'Europe/Berlin', ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const run = (cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> =>
+  runCommand(cmd, args, { env: { TZ: 'Europe/Berlin', ...env } });
 
 let dir: string;
 let home: string;
@@ -40,10 +25,7 @@ let pin: string;
 let rootEmu: EmulatorProcess;
 let subEmu: EmulatorProcess;
 const ca = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args, '--home', home]);
-const ok = (r: Run, what: string): Run => {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r;
-};
+const ok = expectOk;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 interface CeremonyJson {
