@@ -4,7 +4,7 @@
  * excluding card time.
  *
  * Run by `npm run bench` (bench/run.ts awaits the exported `run()`), or alone inside a PC/SC
- * rig with a free vpcd port: `node dist/bench/card-apdus.js [port]` (default 35965).
+ * rig with a free vpcd port: `node dist/bench/card-apdus.js [port]` (default 35964).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startEmulator } from '../test/helpers/emulator-process.js';
+import { openscConfForOneReader } from './helpers/opensc-one-reader.js';
 import { PcscCardService } from '../src/card/pcsc-card-service.js';
 import { DriverCardSession } from '../src/card/card-session-impl.js';
 import { ScHsmCard } from '../src/card/emulator/sc-hsm-card.js';
@@ -61,7 +62,9 @@ async function apduCounts(port: number): Promise<void> {
   writeFileSync(hash, createHash('sha256').update('tbs').digest());
   const before = logLines(emu.apduLogFile);
   execFileSync('pkcs11-tool', ['--module', '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', '--slot-description', emu.readerName,
-    '--login', '--pin', '648219', '--sign', '--id', keyId, '-m', 'ECDSA', '--input-file', hash, '--output-file', join(dir, 'sig')], { stdio: 'ignore' });
+    '--login', '--pin', '648219', '--sign', '--id', keyId, '-m', 'ECDSA', '--input-file', hash, '--output-file', join(dir, 'sig')],
+    // Only this card's reader: the rig's other readers hold other engineers' cards.
+    { stdio: 'ignore', env: { ...process.env, OPENSC_CONF: openscConfForOneReader(dir, emu.readerName) } });
   const opensc = logLines(emu.apduLogFile) - before;
   console.log(`OpenSC pkcs11-tool --sign (one signature, whole run) = ${opensc} APDUs`);
   console.log(`ratio cardca/OpenSC APDUs for open + PIN + find key + 1 signature: ${(ours / opensc).toFixed(2)} (lower is better)`);
@@ -116,7 +119,7 @@ async function hostTime(alg: KeyAlgorithm, sigAlg: SignatureAlgorithm, n: number
   console.log(`host time per signature ${sigAlg} (${alg}): median ${med.toFixed(3)} ms, p95 ${p95.toFixed(3)} ms (n=${n}, card time excluded)`);
 }
 
-export async function run(port = 35965, pcsc = true): Promise<void> {
+export async function run(port = 35964, pcsc = true): Promise<void> {
   await hostTime('p256', 'ecdsa-sha256', 200);
   await hostTime('p384', 'ecdsa-sha384', 200);
   await hostTime('rsa2048', 'rsa-pkcs1-sha256', 100);
@@ -125,7 +128,7 @@ export async function run(port = 35965, pcsc = true): Promise<void> {
 }
 
 if (process.argv[1]?.endsWith('card-apdus.js')) {
-  run(Number(process.argv[2] ?? 35965), !process.argv.includes('--no-pcsc')).catch((e: unknown) => {
+  run(Number(process.argv[2] ?? 35964), !process.argv.includes('--no-pcsc')).catch((e: unknown) => {
     console.error(e);
     process.exitCode = 1;
   });

@@ -4,7 +4,7 @@
  * the emulated SmartCard-HSM, in-process and through pcscd, with the time split between CA
  * work (host) and card work (inside Signer.sign).
  *
- *   npx tsc -p . && node dist/bench/issuance.js [port]     (pcscd part uses vpcd port 35967)
+ *   npx tsc -p . && node dist/bench/issuance.js [port]     (pcscd part uses vpcd ports 35963 and 35964)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -77,7 +77,7 @@ async function batch(label: string, rootCard: DriverCardSession, subCard: Driver
   );
 }
 
-export async function run(port = 35967): Promise<void> {
+export async function run(port = 35963): Promise<void> {
   const csrs = makeCsrs(BATCH);
   {
     const root = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));

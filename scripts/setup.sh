@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) machine + checkout setup for cardca on Debian 12, run as root:
-#   1. Debian packages: PC/SC stack, vpcd, OpenSC, the independent validators, build tools
+#   1. Debian packages: PC/SC stack, vpcd, OpenSC, the independent validators, build tools,
+#      the OpenSSL PKCS#11 engine (the peer that `npm run bench` compares issuance against)
 #      (apt is skipped entirely when everything is installed: fast, and works offline);
 #   2. the quickack loopback route for 127.0.0.2 (see docs: the delayed-ACK trap);
 #   3. npm ci (skipped when node_modules already matches package-lock.json and the native
@@ -14,7 +15,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev opensc pcsc-tools openssl gnutls-bin
-  libnss3-tools strongswan-pki openvpn faketime sqlite3 iproute2 python3 make g++)
+  libnss3-tools strongswan-pki openvpn faketime sqlite3 iproute2 python3 make g++
+  libengine-pkcs11-openssl)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
