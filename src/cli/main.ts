@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { CardcaError } from '../common/cardca-error.js';
-import { COMMANDS } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { defaultContext, eprintln, type CliContext } from './context.js';
 import { CliError } from './cli-error.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -22,8 +22,8 @@ export async function main(argv: readonly string[], ctx: CliContext = defaultCon
     .exitProcess(false)
     .help()
     .version(false);
-  for (const factory of COMMANDS) parser = parser.command(factory(ctx));
   try {
+    for (const entry of commandsFor(argv)) parser = parser.command((await entry.load())(ctx));
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
