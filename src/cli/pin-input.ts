@@ -62,22 +62,27 @@ export function promptHidden(ctx: CliContext, prompt: string): Promise<Buffer> {
     };
     const onData = (chunk: Buffer | string): void => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      for (const b of bytes) {
-        if (b === 0x03) return done(new CliError('USAGE_ABORTED', 'aborted by the operator'));
-        if (b === 0x0d || b === 0x0a) return done();
-        if (b === 0x7f || b === 0x08) {
-          if (len > 0) buf[--len] = 0;
-          continue;
+      // Wipe the chunk on every path: it usually holds the whole PIN *and* the Enter key, and
+      // the early returns below used to skip the wipe.
+      try {
+        for (const b of bytes) {
+          if (b === 0x03) return done(new CliError('USAGE_ABORTED', 'aborted by the operator'));
+          if (b === 0x0d || b === 0x0a) return done();
+          if (b === 0x7f || b === 0x08) {
+            if (len > 0) buf[--len] = 0;
+            continue;
+          }
+          if (len === buf.length) {
+            const bigger = Buffer.alloc(buf.length * 2);
+            buf.copy(bigger);
+            buf.fill(0);
+            buf = bigger;
+          }
+          buf[len++] = b;
         }
-        if (len === buf.length) {
-          const bigger = Buffer.alloc(buf.length * 2);
-          buf.copy(bigger);
-          buf.fill(0);
-          buf = bigger;
-        }
-        buf[len++] = b;
+      } finally {
+        bytes.fill(0);
       }
-      if (typeof chunk !== 'string') chunk.fill(0);
     };
     stdin.setRawMode!(true);
     stdin.resume();
