@@ -1,0 +1,179 @@
+/**
+ * The operator documentation's examples are run (issue 5 item 4).
+ *
+ * Every ```sh block marked `<!-- doc-test: NAME -->` in docs/*.md (docs/operator-guide.md
+ * first, then the others alphabetically) runs in document order in one temporary CA home, with
+ * two factory-fresh virtual SmartCard-HSMs on vpcd ports 35965/35966 ("Virtual PCD 2 00 00" /
+ * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD, and a non-interactive `ca` on the
+ * PATH that answers the PIN prompts with files made by this test (test/helpers/doc-examples.ts).
+ * Each block must exit as documented and print the output the doc shows. Independently, every
+ * `--flag` shown with a `ca` command in a ```sh block of the operator docs must exist in that
+ * command's `--help`, so a renamed flag fails here even in an example that is not run.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import {
+  DocMarkupError,
+  commandFlags,
+  extractDocExamples,
+  missingOutputLine,
+  runDocExample,
+  shellBlocks,
+  writeNonInteractiveCa,
+  type DocExample,
+} from '../helpers/doc-examples.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
+const DOCS = join(REPO, 'docs');
+const PORTS = { root: 35965, sub: 35966 } as const;
+/** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
+const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md'];
+
+let dir: string;
+let rootEmu: EmulatorProcess | undefined;
+let subEmu: EmulatorProcess | undefined;
+/** The temp dir is kept for inspection when the examples failed. */
+let examplesPassed = false;
+
+function docFiles(): string[] {
+  const rest = readdirSync(DOCS)
+    .filter((f) => f.endsWith('.md') && f !== 'operator-guide.md')
+    .sort();
+  return ['operator-guide.md', ...rest];
+}
+
+function allExamples(): DocExample[] {
+  return docFiles().flatMap((f) => extractDocExamples(readFileSync(join(DOCS, f), 'utf8'), `docs/${f}`));
+}
+
+function help(words: readonly string[]): Promise<{ code: number; text: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, ...words, '--help'], { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      res({ code, text: String(stdout) + String(stderr) });
+    });
+  });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cardca-docs-'));
+});
+
+after(async () => {
+  await rootEmu?.stop();
+  await subEmu?.stop();
+  if (examplesPassed) rmSync(dir, { recursive: true, force: true });
+});
+
+test('doc-test markup: examples are found, and broken markers are errors, not skips', () => {
+  const md = [
+    '<!-- doc-test: one -->',
+    '```sh',
+    'ca list',
+    '```',
+    '<!-- doc-test-output: one -->',
+    '```text',
+    'root … issued',
+    '```',
+    '<!-- doc-test: two exit=2 -->',
+    '',
+    '```sh',
+    'ca nosuch',
+    '```',
+  ].join('\n');
+  const ex = extractDocExamples(md, 'x.md');
+  assert.deepEqual(
+    ex.map((e) => [e.name, e.line, e.script, e.expectExit, e.expectOutput]),
+    [
+      ['one', 1, 'ca list', 0, ['root … issued']],
+      ['two', 9, 'ca nosuch', 2, []],
+    ],
+  );
+  assert.equal(missingOutputLine(['root … issued'], 'x\nroot   ABC  issued  2046\n'), undefined);
+  assert.equal(missingOutputLine(['b', 'a'], 'a\nb\n'), 'a', 'order matters');
+  assert.throws(() => extractDocExamples('<!-- doc-test: a -->\n```text\nx\n```', 'x.md'), DocMarkupError);
+  assert.throws(() => extractDocExamples('<!-- doc-test: a -->\nca list', 'x.md'), DocMarkupError);
+  assert.throws(() => extractDocExamples('<!-- doc-test a -->\n```sh\nx\n```', 'x.md'), DocMarkupError);
+  assert.throws(() => extractDocExamples('<!-- doc-test-output: a -->\n```\nx\n```', 'x.md'), DocMarkupError);
+  assert.throws(() => extractDocExamples('<!-- doc-test: a -->\n```sh\nx\n```\n<!-- doc-test: a -->\n```sh\ny\n```', 'x.md'), DocMarkupError);
+  assert.deepEqual(commandFlags('ca sign a.csr --issuer servers \\\n  --out x/   # note --nothing\nsqlite3 ca.db ".backup b"'), [
+    { words: ['sign', 'a.csr'], flags: ['--issuer', '--out'] },
+  ]);
+});
+
+test('every --flag shown with a `ca` command in the operator docs exists in its --help', async () => {
+  const uses = new Map<string, { words: string[]; flags: Set<string>; where: string }>();
+  for (const f of FLAG_CHECKED) {
+    for (const block of shellBlocks(readFileSync(join(DOCS, f), 'utf8'))) {
+      for (const c of commandFlags(block.body)) {
+        const key = c.words.join(' ');
+        const u = uses.get(key) ?? { words: c.words, flags: new Set<string>(), where: `docs/${f}:${block.line}` };
+        c.flags.forEach((x) => u.flags.add(x));
+        uses.set(key, u);
+      }
+    }
+  }
+  assert.ok(uses.size >= 15, `only ${uses.size} distinct \`ca\` commands found in ${FLAG_CHECKED.join(', ')}`);
+  const problems: string[] = [];
+  await Promise.all(
+    [...uses.values()].map(async (u) => {
+      const h = await help(u.words);
+      // An unknown command prints the top-level help ("ca <command> [options]") and exits 0.
+      if (h.code !== 0 || !h.text.startsWith(`ca ${u.words[0]}`)) {
+        problems.push(`${u.where}: \`ca ${u.words.join(' ')}\` is not a command (--help exit ${h.code})`);
+        return;
+      }
+      for (const flag of u.flags) {
+        if (flag === '--help') continue;
+        if (!new RegExp(`(^|\\s)${flag.replace(/[-]/g, '\\-')}(\\s|$)`, 'm').test(h.text)) {
+          problems.push(`${u.where}: \`ca ${u.words.join(' ')}\` has no ${flag}`);
+        }
+      }
+    }),
+  );
+  assert.deepEqual(problems.sort(), []);
+});
+
+test('the marked examples run in order on two virtual cards and print what the docs show', async () => {
+  const examples = allExamples();
+  assert.ok(examples.length >= 12, `only ${examples.length} doc-test examples found`);
+  assert.ok(examples[0]!.file === 'docs/operator-guide.md', 'the operator guide comes first');
+
+  const pinFile = join(dir, 'user.pin');
+  const soPinFile = join(dir, 'so.pin');
+  // Test PINs of the virtual cards only (the documented rehearsal values, docs/emulator.md).
+  writeFileSync(pinFile, '648219\n', { mode: 0o600 });
+  writeFileSync(soPinFile, '3537363231383830\n', { mode: 0o600 });
+  const binDir = join(dir, 'bin');
+  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, logFile: join(dir, 'commands.log') });
+  const work = join(dir, 'work');
+  mkdirSync(work);
+
+  rootEmu = await startEmulator({ port: PORTS.root });
+  subEmu = await startEmulator({ port: PORTS.sub });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    CA_HOME: join(dir, 'ca-data'),
+    ROOT_CARD: rootEmu.serial,
+    SUB_CARD: subEmu.serial,
+    OPENSC_CONF: process.env['OPENSC_CONF'] ?? join(REPO, 'test', 'rig', 'opensc.conf'),
+    NO_COLOR: '1',
+  };
+
+  for (const ex of examples) {
+    const r = await runDocExample(ex, work, env);
+    const at = `${ex.file}:${ex.line} (doc-test ${ex.name}; work dir ${work})`;
+    assert.equal(r.code, ex.expectExit, `${at} exited ${r.code}, the doc says ${ex.expectExit}:\n$ ${ex.script}\n${r.output}`);
+    const missing = missingOutputLine(ex.expectOutput, r.output);
+    assert.equal(missing, undefined, `${at}: the doc shows "${missing}", the command printed:\n${r.output}`);
+  }
+  examplesPassed = true;
+});
