@@ -8,10 +8,10 @@
 import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import type { EmulatorProcess } from '../helpers/emulator-process.js';
+import { initTwoCardHome } from '../helpers/two-card-home.js';
 
 
 const run = (cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> => runCommand(cmd, args, { env });
@@ -28,18 +28,7 @@ const ok = expectOk;
 const subjects = (text: string): string[] => [...text.matchAll(/^subject=(.*)$/gm)].map((m) => m[1]!.trim());
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cardca-export-'));
-  home = join(dir, 'ca-data');
-  pin = join(dir, 'user.pin');
-  const so = join(dir, 'so.pin');
-  writeFileSync(pin, '648219\n', { mode: 0o600 });
-  writeFileSync(so, '3537363231383830\n', { mode: 0o600 });
-  rootEmu = await startEmulator({ port: 35963 });
-  subEmu = await startEmulator({ port: 35964 });
-  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
-    ok(await run(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', so, '--pin-file', pin]), 'card init');
-  }
-  ok(await ca('init'), 'init');
+  ({ dir, home, pin, rootEmu, subEmu } = await initTwoCardHome('cardca-export-', [35963, 35964]));
   ok(await ca('ceremony', 'root', '--card', rootEmu.serial, '--pin-file', pin, '--yes'), 'ceremony root');
   ok(await ca('ceremony', 'subca', 'servers', '--card', subEmu.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes'), 'ceremony servers');
   ok(await ca('ceremony', 'subca', 'clients', '--card', subEmu.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes'), 'ceremony clients');

@@ -7,13 +7,12 @@
 import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { CliContext } from '../../src/cli/context.js';
-import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import type { EmulatorProcess } from '../helpers/emulator-process.js';
+import { initTwoCardHome } from '../helpers/two-card-home.js';
 
 const DAY = 86_400_000;
 
@@ -49,18 +48,7 @@ const statusAt = async (at: number, ...extra: string[]): Promise<StatusJson> => 
 const byName = (s: StatusJson, n: string) => s.cas.find((c) => c.name === n)!;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cardca-status-'));
-  home = join(dir, 'ca-data');
-  pin = join(dir, 'user.pin');
-  const so = join(dir, 'so.pin');
-  writeFileSync(pin, '648219\n', { mode: 0o600 });
-  writeFileSync(so, '3537363231383830\n', { mode: 0o600 });
-  rootEmu = await startEmulator({ port: 35963 });
-  subEmu = await startEmulator({ port: 35964 });
-  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
-    ok(await run(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', so, '--pin-file', pin]), 'card init');
-  }
-  ok(await ca('init'), 'init');
+  ({ dir, home, pin, rootEmu, subEmu } = await initTwoCardHome('cardca-status-', [35963, 35964]));
   ok(await ca('ceremony', 'root', '--card', rootEmu.serial, '--pin-file', pin, '--yes'), 'ceremony root');
   ok(await ca('ceremony', 'subca', 'servers', '--card', subEmu.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes'), 'ceremony servers');
   for (const cn of ['a.example.test', 'b.example.test']) {

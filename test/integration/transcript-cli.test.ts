@@ -9,12 +9,12 @@ import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import type { EmulatorProcess } from '../helpers/emulator-process.js';
+import { initTwoCardHome, TEST_PIN } from '../helpers/two-card-home.js';
 
-const PIN = '648219';
+const PIN = TEST_PIN;
 
 const run = (cmd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> =>
   runCommand(cmd, args, { env: { TZ: 'Europe/Berlin', ...env } });
@@ -37,18 +37,7 @@ interface CeremonyJson {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cardca-transcript-'));
-  home = join(dir, 'ca-data');
-  pin = join(dir, 'user.pin');
-  const so = join(dir, 'so.pin');
-  writeFileSync(pin, `${PIN}\n`, { mode: 0o600 });
-  writeFileSync(so, '3537363231383830\n', { mode: 0o600 });
-  rootEmu = await startEmulator({ port: 35963 });
-  subEmu = await startEmulator({ port: 35964 });
-  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
-    ok(await run(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', so, '--pin-file', pin]), 'card init');
-  }
-  ok(await ca('init'), 'init');
+  ({ dir, home, pin, rootEmu, subEmu } = await initTwoCardHome('cardca-transcript-', [35963, 35964]));
 });
 
 after(async () => {
