@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import { assembleCrl, verifyCrl } from './crl/assemble-crl.js';
 import { buildTbsCertList } from './crl/build-tbs-cert-list.js';
 import type { CrlEntryInput } from './crl/tbs-cert-list-input.js';
+import { crashPoint, type CrashHook } from './crash-points.js';
 import { CaError } from './errors.js';
 import { assertClockSane, codeOf, sha256 } from './issuance.js';
 import { assertCrlLintClean, assertTbsCertListLintClean } from './lint/lint-crl.js';
@@ -24,6 +25,8 @@ export interface CrlDeps {
   readonly signer: Signer;
   readonly issuerName: string;
   readonly issuer: IssuerInfo;
+  /** Kill-point hook of the crash tests (crash-points.ts); absent in normal runs. */
+  readonly crashHook?: CrashHook;
 }
 
 export interface IssuedCrl {
@@ -71,6 +74,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     (crlNumber) => ({ event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries: entries.length, tbsSha256: toHex(sha256(tbs!)) } }),
     at,
   );
+  crashPoint(deps.crashHook, 'crl-after-reserve');
   const lintCtx = lintCtxFor(previous?.crlNumber);
   try {
     assertTbsCertListLintClean(reserved.tbs, lintCtx);
@@ -81,6 +85,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
   let der: Uint8Array;
   try {
     const sig = await deps.signer.sign(reserved.tbs, alg);
+    crashPoint(deps.crashHook, 'crl-after-sign');
     der = assembleCrl(reserved.tbs, alg, sig);
     verifyCrl(der, reserved.tbs, issuer.spki);
     assertCrlLintClean(der, lintCtx);

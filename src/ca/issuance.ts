@@ -8,6 +8,7 @@ import { verifyIssuedCertificate } from './cert/verify-issued-certificate.js';
 import type { Clock } from './clock.js';
 import { isoUtc } from './clock.js';
 import { checkKeyNotReused, type KeyLookupResult } from './csr/check-csr.js';
+import { crashPoint, type CrashHook } from './crash-points.js';
 import { CaError } from './errors.js';
 import { assertCertificateLintClean, assertTbsCertificateLintClean } from './lint/lint-certificate.js';
 import type { Profile } from './profile/profile-types.js';
@@ -59,6 +60,8 @@ export interface IssuanceDeps {
   readonly issuer: IssuerInfo | 'self';
   /** Source of serial randomness (tests). */
   readonly random?: (n: number) => Uint8Array;
+  /** Kill-point hook of the crash tests (crash-points.ts); absent in normal runs. */
+  readonly crashHook?: CrashHook;
 }
 
 export interface IssuanceRequest {
@@ -158,6 +161,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
     }
   }
   if (!reserved || !tbs || !alg) throw new CaError('CA_SERIAL_EXHAUSTED', 'could not reserve a unique serial in 5 draws', { hint: 'Check the random source.' });
+  crashPoint(deps.crashHook, 'issuance-after-reserve');
 
   const issuerCtx = self ? undefined : (deps.issuer as IssuerInfo);
   const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter } } : {}) };
@@ -174,6 +178,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
   try {
     const sig = await deps.signer.sign(tbs, alg);
     signMs = performance.now() - t0;
+    crashPoint(deps.crashHook, 'issuance-after-sign');
     der = assembleCertificate(tbs, alg, sig);
     verifyIssuedCertificate(der, tbs, issuerSpki);
     assertCertificateLintClean(der, lintCtx);
@@ -189,6 +194,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
     { event: 'certificate.issued', ca: issuerName, data: { serial: reserved.serialHex, sha256: toHex(sha256(der)) } },
     clock.now(),
   );
+  crashPoint(deps.crashHook, 'issuance-after-commit');
   return { record, der, signMs };
 }
 

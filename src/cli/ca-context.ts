@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { CardcaError } from '../common/cardca-error.js';
 import type { Clock } from '../ca/clock.js';
+import { CRASH_POINTS, type CrashHook } from '../ca/crash-points.js';
 import { loadProfiles } from '../ca/profile/load-profiles.js';
 import type { ProfileSet } from '../ca/profile/profile-types.js';
 import type { DriverCardSession } from '../card/card-session-impl.js';
@@ -45,6 +46,25 @@ export interface CaContext {
   readonly store: SqliteStore;
   readonly profiles: ProfileSet;
   readonly clock: Clock;
+  /** Kill-point hook for the crash tests; undefined unless CA_CRASHPOINT is set. */
+  readonly crashHook: CrashHook | undefined;
+}
+
+/**
+ * `CA_CRASHPOINT=<name>` (crash tests only, ca-invariants.md §3.2): SIGKILL this process at that
+ * named point of the issuance/CRL cycle, the way a power cut or `kill -9` would stop it. SIGKILL
+ * runs no handler and writes nothing, so the switch can only stop work, never reveal anything.
+ * Unset (every normal run) → no hook at all.
+ */
+export function crashHookFromEnv(env: Readonly<Record<string, string | undefined>>): CrashHook | undefined {
+  const want = env['CA_CRASHPOINT'];
+  if (want === undefined || want === '') return undefined;
+  if (!(CRASH_POINTS as readonly string[]).includes(want)) {
+    throw new CardcaError('CRASHPOINT_UNKNOWN', `CA_CRASHPOINT=${want} names no crash point`, { hint: `Unset CA_CRASHPOINT, or use one of: ${CRASH_POINTS.join(', ')}.` });
+  }
+  return (point) => {
+    if (point === want) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 /**
@@ -63,6 +83,7 @@ export async function withCa<T>(
   if (!existsSync(dbPath)) {
     throw new DbError('HOME_NOT_FOUND', `no CA database at ${dbPath}`, { hint: 'Run `ca init` (or set --home / CA_HOME to the CA home).' });
   }
+  const crashHook = crashHookFromEnv(ctx.env);
   let lock: HeldLock | undefined;
   if (o.write) lock = await acquireLock(join(home, LOCK_FILE), Number(ctx.env['CA_LOCK_TIMEOUT_MS'] ?? 10_000));
   try {
@@ -78,7 +99,7 @@ export async function withCa<T>(
       }
       const profiles = loadProfiles(join(home, PROFILES_DIR));
       try {
-        return await fn({ home, store, profiles, clock });
+        return await fn({ home, store, profiles, clock, crashHook });
       } catch (e) {
         if (o.write && e instanceof CardcaError) {
           try {

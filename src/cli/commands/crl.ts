@@ -41,7 +41,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
         assertClockSane(ca.store, startedAt); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
         const r = await withIssuerSigner(ctx, args, issuer, (signer) =>
-          issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info }),
+          issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook }),
         );
         const signedAt = ca.clock.now();
         const out = args.out ? resolve(ctx.cwd, args.out) : join(ca.home, 'crl', `${issuer.ca.name}.crl`);

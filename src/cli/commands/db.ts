@@ -18,6 +18,10 @@ function checkCommand(ctx: CliContext): CommandModule<object, HomeArgs> {
           throw new DbError('INTEGRITY_CHECK_FAILED', `${r.problems.length} problem(s) found`, { hint: 'See the lines above; restore from backup or investigate before signing.' });
         }
         println(ctx, `database OK: ${r.certificates} certificates, ${r.crls} CRLs, ${r.auditRecords} audit records`);
+        // A valid end state after a crash or card fault, not a problem: say so, by serial.
+        for (const c of ca.store.findCertificates({ status: 'outcome_unknown' })) {
+          println(ctx, `note: certificate ${c.issuerName}/${c.serialHex} is outcome_unknown (the card may have signed it); it is listed on every CRL of ${c.issuerName} from now on (docs/ceremony-guide.md)`);
+        }
       }),
   };
 }

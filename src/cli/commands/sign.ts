@@ -130,7 +130,7 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
         await withIssuerSigner(ctx, args, issuer, async (signer) => {
           for (const [i, job] of jobs.entries()) {
             const issued = await issueCertificate(
-              { store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info },
+              { store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook },
               {
                 profile,
                 spki: job.csr.spki,

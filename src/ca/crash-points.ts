@@ -1,0 +1,28 @@
+/**
+ * Named crash points of the issuance and CRL cycles, for the kill-point tests of the fault
+ * model (ca-invariants.md §3.2 "Crash (SIGKILL) … at any other stage"). The engine only names
+ * the point; what happens there is a hook the composition root passes in (src/cli/ca-context.ts
+ * kills the process when `CA_CRASHPOINT` names the point). Without a hook this is a no-op, so
+ * the engine stays free of `process` and of any test switch of its own.
+ */
+export const CRASH_POINTS = [
+  /** TX1 committed (serial reserved, intent audited), card not yet asked. */
+  'issuance-after-reserve',
+  /** The card answered SIGN; nothing of it recorded yet (before TX2). */
+  'issuance-after-sign',
+  /** TX2 committed (issued); the certificate file not yet written. */
+  'issuance-after-commit',
+  /** CRL number reserved with its TBS, card not yet asked. */
+  'crl-after-reserve',
+  /** The card answered SIGN for the CRL; not yet recorded. */
+  'crl-after-sign',
+] as const;
+
+export type CrashPointName = (typeof CRASH_POINTS)[number];
+
+/** Called at every named point; returns normally unless it decides the process dies there. */
+export type CrashHook = (point: CrashPointName) => void;
+
+export function crashPoint(hook: CrashHook | undefined, point: CrashPointName): void {
+  hook?.(point);
+}
