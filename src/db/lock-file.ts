@@ -51,6 +51,30 @@ function tryCreate(path: string): boolean {
   }
 }
 
+/** Returns false when another waiter holds the takeover guard (the caller waits a little). */
+function takeOverStale(path: string, stalePid: number): boolean {
+  const guard = `${path}.takeover`;
+  if (!tryCreate(guard)) {
+    // Another waiter is taking over; a guard whose owner died (a crash inside these few lines)
+    // is removed so waiting cannot last forever.
+    const g = ownerPid(guard);
+    if (g !== undefined && !alive(g)) {
+      try {
+        unlinkSync(guard);
+      } catch {
+        /* already gone */
+      }
+    }
+    return false;
+  }
+  try {
+    if (ownerPid(path) === stalePid) unlinkSync(path);
+  } finally {
+    unlinkSync(guard);
+  }
+  return true;
+}
+
 /** Take the lock, waiting up to `timeoutMs` for another process to release it. */
 export async function acquireLock(path: string, timeoutMs = 10_000): Promise<HeldLock> {
   const deadline = Date.now() + timeoutMs;
@@ -68,8 +92,11 @@ export async function acquireLock(path: string, timeoutMs = 10_000): Promise<Hel
     }
     const pid = ownerPid(path);
     if (pid !== undefined && !alive(pid)) {
-      // Stale: the holder died. Remove only if it is still the same stale file.
-      if (ownerPid(path) === pid) unlinkSync(path);
+      // Stale: the holder died. Several waiters may see that at once; if each unlinked the
+      // file, a slow one could delete the fresh lock a faster one just created and two
+      // processes would write. So a takeover is itself exclusive (O_EXCL on a side file), and
+      // the stale pid is re-read under it.
+      if (!takeOverStale(path, pid)) await sleep(10);
       continue;
     }
     if (pid === process.pid) {
