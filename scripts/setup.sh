@@ -30,7 +30,7 @@ if [[ $EUID -ne 0 ]]; then
 fi
 
 # --- 0. Node ------------------------------------------------------------------------------
-# Debian 12's own nodejs is 18.x, too old (pkijs 4 and yargs 18 need ^20.19), so we do not
+# Debian 12's own nodejs is 18.x, too old (yargs 18 needs ^20.19), so we do not
 # install it from apt: a suitable Node must already be on PATH.
 command -v node >/dev/null || die "node not found: install Node 20.19+ (e.g. from nodejs.org or NodeSource) first"
 command -v npm >/dev/null || die "npm not found next to node"

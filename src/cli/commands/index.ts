@@ -9,7 +9,7 @@ export type CommandFactory = (ctx: CliContext) => CommandModule<object, any>;
 
 /**
  * A top-level command and how to load it. Loading is lazy because the command modules pull in
- * heavy libraries (pkijs, the ASN.1 schemas, better-sqlite3, pcsclite): loading them all cost
+ * heavy libraries (the ASN.1 schemas, better-sqlite3, pcsclite): loading them all cost
  * ~0.4 s on every `ca` invocation, which a batch script calling `ca` per file pays each time.
  */
 export interface CommandEntry {
