@@ -188,11 +188,15 @@ export class CardSlot {
   private async find(): Promise<DriverCardSession | undefined> {
     const busy = new Set((this.o.others?.() ?? []).flatMap((s) => (s.session ? [s.session.info.reader] : [])));
     const readers = (await this.service.readers()).filter((r) => r.cardPresent && !busy.has(r.name) && (this.o.reader === undefined || r.name === this.o.reader));
+    const inUse: string[] = [];
     for (const r of readers) {
       let s: DriverCardSession;
       try {
         s = await this.service.open({ reader: r.name });
-      } catch {
+      } catch (e) {
+        // A card another program holds open may be the one we want: remember it, so the
+        // operator hears "busy" rather than "not in any reader".
+        if (e instanceof CardcaError && e.code === 'CARD_BUSY') inUse.push(r.name);
         continue; // unsupported or unreadable card: not the one we want
       }
       if (this.serial === undefined || s.info.serial === this.serial) {
@@ -203,6 +207,13 @@ export class CardSlot {
         return s;
       }
       await s.close();
+    }
+    if (inUse.length > 0) {
+      const want = this.serial ? `card ${this.serial}` : 'a card';
+      throw new CardError('CARD_BUSY', `${want} (${this.role}) was not found, and the card in ${inUse.map((n) => `"${n}"`).join(', ')} is in use by another program`, {
+        hint: 'Wait for the other program (another ca command, OpenSC, pcsc_scan) to release the card, then run the command again.',
+        details: { serial: this.serial, role: this.role, readers: inUse },
+      });
     }
     return undefined;
   }
