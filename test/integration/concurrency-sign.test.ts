@@ -11,16 +11,16 @@
  * another process between them (one writer at a time), the card signed exactly once per
  * certificate, `ca db check` and `ca audit verify` pass.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import type { EmulatorProcess } from '../helpers/emulator-process.js';
+import { initTwoCardHome } from '../helpers/two-card-home.js';
 import { BIN } from '../helpers/run-command.js';
 
 interface Exit {
@@ -76,22 +76,7 @@ function withDb<T>(fn: (db: Database.Database) => T): T {
 const signatureCount = (): number => (JSON.parse(readFileSync(subEmu.stateFile, 'utf8')) as { signatureCount: number }).signatureCount;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cardca-concurrency-'));
-  home = join(dir, 'ca-data');
-  pin = join(dir, 'user.pin');
-  const so = join(dir, 'so.pin');
-  writeFileSync(pin, '648219\n', { mode: 0o600 });
-  writeFileSync(so, '3537363231383830\n', { mode: 0o600 });
-  [rootEmu, subEmu] = await Promise.all([startEmulator({ port: 35967 }), startEmulator({ port: 35968 })]);
-  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
-    const r = await new Promise<Exit>((res) =>
-      execFile(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', so, '--pin-file', pin], { timeout: 60_000 }, (err, stdout, stderr) =>
-        res({ code: err ? 1 : 0, signal: null, stdout, stderr }),
-      ),
-    );
-    ok(r, 'card init');
-  }
-  ok(await ca(['init']), 'init');
+  ({ dir, home, pin, rootEmu, subEmu } = await initTwoCardHome('cardca-concurrency-', [35967, 35968]));
   ok(await ca(['ceremony', 'root', '--card', rootEmu.serial, '--reader', rootEmu.readerName, '--pin-file', pin, '--yes']), 'ceremony root');
   ok(await ca(['ceremony', 'subca', 'servers', '--card', subEmu.serial, '--reader', subEmu.readerName, '--pin-file', pin, '--issuer-card', rootEmu.serial, '--issuer-pin-file', pin, '--yes']), 'ceremony subca');
 });

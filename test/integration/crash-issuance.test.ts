@@ -15,11 +15,11 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import type { EmulatorProcess } from '../helpers/emulator-process.js';
+import { initTwoCardHome } from '../helpers/two-card-home.js';
 import { BIN } from '../helpers/run-command.js';
 
 interface Exit {
@@ -153,19 +153,7 @@ function baseline(): { count: number; logged: number } {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cardca-crash-'));
-  home = join(dir, 'ca-data');
-  pin = join(dir, 'user.pin');
-  const so = join(dir, 'so.pin');
-  writeFileSync(pin, '648219\n', { mode: 0o600 });
-  writeFileSync(so, '3537363231383830\n', { mode: 0o600 });
-  [rootEmu, subEmu] = await Promise.all([startEmulator({ port: 35967 }), startEmulator({ port: 35968 })]);
-  const noHome = (args: string[]): Promise<Exit> =>
-    new Promise((res) => execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, signal: null, stdout, stderr })));
-  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
-    ok(await noHome(['card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', so, '--pin-file', pin]), 'card init');
-  }
-  ok(await ca(['init']), 'init');
+  ({ dir, home, pin, rootEmu, subEmu } = await initTwoCardHome('cardca-crash-', [35967, 35968]));
   ok(await ca(['ceremony', 'root', '--card', rootEmu.serial, '--reader', rootEmu.readerName, '--pin-file', pin, '--yes']), 'ceremony root');
   ok(await ca(['ceremony', 'subca', 'servers', '--card', subEmu.serial, '--reader', subEmu.readerName, '--pin-file', pin, '--issuer-card', rootEmu.serial, '--issuer-pin-file', pin, '--yes']), 'ceremony subca');
 });

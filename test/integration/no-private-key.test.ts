@@ -9,11 +9,12 @@
  * the emulator state). Plus a static check of src/: outside src/card/emulator/ no code can create,
  * load or use a private key.
  */
+import { filesUnder } from '../helpers/files-under.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,18 +173,6 @@ function emulatorKeyNeedles(stateFile: string): Needle[] {
 
 const needleHits = (label: string, data: Buffer, needles: readonly Needle[]): string[] =>
   needles.filter((n) => data.includes(n.bytes)).map((n) => `${n.what} in ${label}`);
-
-function filesUnder(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(root)) {
-    const p = join(root, name);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...filesUnder(p));
-    else if (st.isFile()) out.push(p);
-  }
-  return out;
-}
 
 /** Every value of every row of every table of an SQLite file (blobs as stored, text as UTF-8). */
 function sqliteValues(file: string): Array<[string, Buffer]> {

@@ -10,10 +10,11 @@
  * Also the last-try rule (§4.1 / pin-input.ts): with one try left anything but the typed
  * confirmation aborts without a VERIFY carrying data.
  */
+import { filesUnder } from '../helpers/files-under.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,18 +51,6 @@ function canaryHits(label: string, data: Buffer): string[] {
   return needles()
     .filter((n) => data.includes(n.bytes))
     .map((n) => `${n.what} in ${label}`);
-}
-
-function filesUnder(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(root)) {
-    const p = join(root, name);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...filesUnder(p));
-    else if (st.isFile()) out.push(p);
-  }
-  return out;
 }
 
 function scanFiles(root: string): string[] {
