@@ -3,7 +3,7 @@ import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
 import { assembleCertificate } from './cert/assemble-certificate.js';
 import { buildTbsCertificate } from './cert/build-tbs-certificate.js';
-import { certificateContent, type IssuerInfo, type ValidityRequest } from './cert/certificate-content.js';
+import { certificateContent, type CertificateContentRequest, type IssuerInfo } from './cert/certificate-content.js';
 import { verifyIssuedCertificate } from './cert/verify-issued-certificate.js';
 import type { Clock } from './clock.js';
 import { isoUtc } from './clock.js';
@@ -11,10 +11,9 @@ import { checkKeyNotReused, type KeyLookupResult } from './csr/check-csr.js';
 import { crashPoint, type CrashHook } from './crash-points.js';
 import { CaError } from './errors.js';
 import { assertCertificateLintClean, assertTbsCertificateLintClean } from './lint/lint-certificate.js';
-import type { Profile } from './profile/profile-types.js';
 import type { CaStore, CertificateRecord } from './store.js';
 import type { SanEntry } from './x509/extensions.js';
-import { formatName, type NameAttribute } from './x509/name.js';
+import { formatName } from './x509/name.js';
 import { CardcaError } from '../common/cardca-error.js';
 
 /**
@@ -64,13 +63,9 @@ export interface IssuanceDeps {
   readonly crashHook?: CrashHook;
 }
 
-export interface IssuanceRequest {
-  readonly profile: Profile;
-  readonly spki: Uint8Array;
-  readonly subject: readonly NameAttribute[];
-  readonly csrSans?: readonly SanEntry[];
-  readonly sanOverride?: readonly SanEntry[];
-  readonly validity?: ValidityRequest;
+/** What to certify: the content inputs of `certificateContent`, plus issuance bookkeeping. */
+export interface IssuanceRequest
+  extends Pick<CertificateContentRequest, 'profile' | 'spki' | 'subject' | 'csrSans' | 'sanOverride' | 'validity'> {
   /** The CSR (stored as the request). */
   readonly csrDer?: Uint8Array;
   /** For a CA certificate: the name of the CA whose key this is (its own binding is not a "reuse"). */
