@@ -213,7 +213,15 @@ cmd_start() {
   local run_conf
   run_conf="$(make_run_conf)"
   # setsid: own session, so the caller's Ctrl-C or job control does not kill it behind our back.
-  setsid pcscd --foreground --info -c "$run_conf" >"$LOG_FILE" 2>&1 </dev/null &
+  # The daemon must not inherit the caller's other descriptors: a `flock LOCK rig.sh start`
+  # would otherwise leave the lock held by pcscd for as long as it lives.
+  (
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid pcscd --foreground --info -c "$run_conf" >"$LOG_FILE" 2>&1 </dev/null
+  ) &
   pid=$!
   # $! is briefly the forked shell/setsid before it execs pcscd: wait for the exec.
   local exec_deadline=$((SECONDS + 5))
