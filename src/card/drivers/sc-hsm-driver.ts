@@ -1,19 +1,18 @@
-import { createHash, createPublicKey } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 import { toHex } from '../../common/hex.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
 import { statusWordError, triesLeftOf } from '../apdu/status-words.js';
-import type { CardKeyInfo, PinStatus } from '../card-service.js';
+import type { CardKeyEntry, CardKeyInfo, PinStatus } from '../card-service.js';
 import { CardError, PinError } from '../errors.js';
 import { changeReferenceData, readBinaryOdd, resetRetryCounter, updateBinaryOdd, verify, verifyStatus } from '../iso7816/commands.js';
-import { encodePrivateKeyEntry, parsePrivateKeyEntry } from '../pkcs15/prkdf.js';
+import { encodePrivateKeyEntry } from '../pkcs15/prkdf.js';
 import { encodeTokenInfo, parseTokenInfo } from '../pkcs15/token-info-file.js';
 import { findTlv, readTlv } from '../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
 import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
-import { buildGakp, curveDomain, RSA_BITS } from './sc-hsm/gakp.js';
+import { buildGakp, curveDomain } from './sc-hsm/gakp.js';
+import { writeCertificateSafely } from './sc-hsm/cert-write-back.js';
+import { discoverKey, intrinsicKeyId, stagingFid } from './sc-hsm/key-discovery.js';
 import * as cmd from './sc-hsm/sc-hsm-commands.js';
 
 /** "THSM1" followed by the capability bytes `73 80 21 40` in the historical bytes (OpenSC `sc_hsm_atrs`). */
@@ -204,48 +203,24 @@ export class ScHsmDriver implements CardDriver {
     return fids;
   }
 
-  private async keyInfo(keyRef: number, fids: Set<number>): Promise<CardKeyInfo | undefined> {
-    const prkdFid = (cmd.FID_PREFIX.prkd << 8) | keyRef;
-    const certFid = (cmd.FID_PREFIX.eeCertificate << 8) | keyRef;
-    const prkdBytes = fids.has(prkdFid) ? await this.readFile(prkdFid) : undefined;
-    const certBytes = fids.has(certFid) ? await this.readFile(certFid) : undefined;
-    if (!certBytes || certBytes.length === 0) return undefined; // no public key: not usable for a CA
-    let spki: Uint8Array;
-    let algorithm: KeyAlgorithm;
-    let certificate: Uint8Array | undefined;
-    if (certBytes[0] === 0x30) {
-      const cert = AsnConvert.parse(certBytes, Certificate);
-      spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
-      algorithm = algorithmOfSpki(spki);
-      certificate = certBytes;
-    } else {
-      ({ spki, algorithm } = parseCvc(certBytes));
+  /** Every key slot (CC xx, xx ≠ 0), foreign and incomplete keys included (key-discovery.ts). */
+  async listKeyEntries(): Promise<CardKeyEntry[]> {
+    const fids = await this.enumerate();
+    const set = new Set(fids);
+    const entries: CardKeyEntry[] = [];
+    for (const fid of fids) {
+      if (fid >> 8 !== cmd.FID_PREFIX.privateKey || (fid & 0xff) === 0) continue; // CC00 = device key
+      entries.push(await discoverKey((f) => this.readFile(f), fid & 0xff, (f) => set.has(f)));
     }
-    let label = `key ${keyRef}`;
-    let id: Uint8Array | undefined;
-    if (prkdBytes && prkdBytes.length > 0) {
-      try {
-        const e = parsePrivateKeyEntry(prkdBytes);
-        if (e.label !== undefined) label = e.label;
-        id = e.id;
-      } catch {
-        /* fall back to the intrinsic id below */
-      }
-    }
-    id ??= intrinsicKeyId(spki);
-    return { id: toHex(id), keyRef, label, algorithm, publicKey: spki, certificate };
+    return entries;
   }
 
   async listKeys(): Promise<CardKeyInfo[]> {
-    const fids = await this.enumerate();
-    const set = new Set(fids);
-    const keys: CardKeyInfo[] = [];
-    for (const fid of fids) {
-      if (fid >> 8 !== cmd.FID_PREFIX.privateKey || (fid & 0xff) === 0) continue; // CC00 = device key
-      const k = await this.keyInfo(fid & 0xff, set);
-      if (k) keys.push(k);
-    }
-    return keys;
+    return (await this.listKeyEntries()).flatMap((k) =>
+      k.usable && k.algorithm && k.publicKey
+        ? [{ id: k.id, keyRef: k.keyRef, label: k.label, algorithm: k.algorithm, publicKey: k.publicKey, certificate: k.certificate }]
+        : [],
+    );
   }
 
   async generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo> {
@@ -256,12 +231,12 @@ export class ScHsmDriver implements CardDriver {
     const serial = await this.getSerial();
     const gakp = buildGakp(o.algorithm, 'UTCA00001', `${serial}00001`);
     const req = await this.ch.expectOk(cmd.generateKeyPair(keyRef, gakp), `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`);
-    const { spki, algorithm } = parseCvc(req);
+    const { spki, algorithm, keyType } = parseCvc(req);
     if (algorithm !== o.algorithm) {
       throw new CardError('CARD_KEYGEN_MISMATCH', `asked the card for ${o.algorithm} but it generated ${algorithm}`);
     }
     const id = intrinsicKeyId(spki);
-    const size = RSA_BITS[o.algorithm] ?? (o.algorithm === 'p256' ? 256 : o.algorithm === 'p384' ? 384 : 521);
+    const size = keyType.bits;
     // Keep the CV request in CExx (it carries the public key until a certificate replaces it).
     await this.writeFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, req);
     await this.writeFile(
@@ -272,16 +247,26 @@ export class ScHsmDriver implements CardDriver {
   }
 
   async writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void> {
-    const fid = (cmd.FID_PREFIX.eeCertificate << 8) | keyRef;
-    // Replace rather than overwrite: a shorter certificate must not leave request bytes behind.
-    await this.deleteFile(fid, false);
-    await this.writeFile(fid, certificate);
+    const where = `card ${await this.getSerial()}`;
+    await writeCertificateSafely(
+      {
+        read: (fid) => this.readFile(fid),
+        write: (fid, data) => this.writeFile(fid, data),
+        remove: (fid) => this.deleteFile(fid, false),
+        listed: async (fid) => (await this.enumerate()).includes(fid),
+      },
+      keyRef,
+      certificate,
+      where,
+    );
   }
 
   async deleteKey(keyRef: number): Promise<void> {
     await this.deleteFile((cmd.FID_PREFIX.privateKey << 8) | keyRef, true);
     await this.deleteFile((cmd.FID_PREFIX.prkd << 8) | keyRef, false);
     await this.deleteFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, false);
+    // The staging copy of an interrupted certificate write-back, unless another program owns CA xx.
+    if (!(await this.enumerate()).includes((cmd.FID_PREFIX.cd << 8) | keyRef)) await this.deleteFile(stagingFid(keyRef), false);
   }
 
   async sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array> {
@@ -290,38 +275,5 @@ export class ScHsmDriver implements CardDriver {
   }
 }
 
-/** Key algorithm of a DER SPKI. */
-export function algorithmOfSpki(spki: Uint8Array): KeyAlgorithm {
-  return keyDetails(spki).algorithm;
-}
-
-export function keyDetails(spki: Uint8Array): { algorithm: KeyAlgorithm; modulusBytes: number | undefined } {
-  const k = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  const d = k.asymmetricKeyDetails ?? {};
-  if (k.asymmetricKeyType === 'rsa') {
-    const bits = d.modulusLength ?? 0;
-    const algorithm: KeyAlgorithm | undefined = bits === 2048 ? 'rsa2048' : bits === 3072 ? 'rsa3072' : bits === 4096 ? 'rsa4096' : undefined;
-    if (!algorithm) throw new CardError('CARD_UNSUPPORTED_KEY', `RSA key of ${bits} bits is not supported`);
-    return { algorithm, modulusBytes: bits / 8 };
-  }
-  if (k.asymmetricKeyType === 'ec') {
-    const c = d.namedCurve;
-    const algorithm: KeyAlgorithm | undefined = c === 'prime256v1' ? 'p256' : c === 'secp384r1' ? 'p384' : c === 'secp521r1' ? 'p521' : undefined;
-    if (!algorithm) throw new CardError('CARD_UNSUPPORTED_KEY', `EC key on curve ${String(c)} is not supported`);
-    return { algorithm, modulusBytes: undefined };
-  }
-  throw new CardError('CARD_UNSUPPORTED_KEY', `unsupported key type ${String(k.asymmetricKeyType)}`);
-}
-
-/**
- * OpenSC's intrinsic key iD: SHA-1 of the RSA modulus, or of the uncompressed EC point
- * (OpenSC `pkcs15-pubkey.c` `sc_pkcs15_pubkey_compute_id` / card-protocols.md §2.8).
- */
-export function intrinsicKeyId(spki: Uint8Array): Uint8Array {
-  const jwk = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
-  let material: Buffer;
-  if (jwk.kty === 'RSA') material = Buffer.from(jwk.n!, 'base64url');
-  else material = Buffer.concat([Buffer.of(0x04), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  return new Uint8Array(createHash('sha1').update(material).digest());
-}
-
+/** OpenSC's intrinsic key iD (pkcs15init, mozilla style); see key-discovery.ts. */
+export { intrinsicKeyId } from './sc-hsm/key-discovery.js';

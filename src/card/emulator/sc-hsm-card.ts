@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { generateCardKey, type HashName, HASH_BY_LENGTH, digestInfo, ecdsaSignHash, hash, rsaPkcs1, rsaPss, rsaRaw, stripDigestInfo } from './card-crypto.js';
 import { factoryFreshState, fidKey, pinMatches, pinRecord, type CardStateData, type StoredKey, type StoredPin } from './card-state.js';
 import { cvcBody, cvcSignature, OID_TA_ECDSA_PREFIX, OID_TA_RSA_PREFIX, publicKeyTemplate, signCvc, type KeyRef } from './cvc.js';
-import { bytesToBigint, curveByPrime, type CurveName } from './ec-curves.js';
+import { bytesToBigint, curveByName, curveByPrime, type CurveName } from './ec-curves.js';
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CardStatus, fail, SW, triesLeftSw } from './status-words.js';
 import { findTlv, parseTlvs, tlv, type Tlv } from './tlv.js';
@@ -571,6 +571,9 @@ export class ScHsmCard implements VirtualCard {
   private signWith(key: StoredKey, pkcs8: Uint8Array, alg: number, input: Uint8Array): Uint8Array {
     if (key.spec.kind === 'ec') {
       const curve: CurveName = key.spec.curve;
+      // Plain ECDSA takes a hash no longer than the field: hosts truncate it (FIPS 186-4 §6.4), as
+      // OpenSC's pkcs15-sec.c does before it reaches card-sc-hsm.c; the card refuses more (6A80).
+      if (alg === 0x70 && input.length > curveByName(curve)!.size) fail(SW.WRONG_DATA);
       const h = alg === 0x70 ? input : hash(SIGN_HASH[alg]!, input);
       return ecdsaSignHash(pkcs8, curve, h);
     }
