@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { CardcaError } from '../../common/cardca-error.js';
 import type { VirtualCard } from '../emulator/virtual-card.js';
 import type { CardTransport, TransmitOptions } from './card-transport.js';
+import { cardResetError } from './pcsc-errors.js';
 
 export interface InProcessTransportOptions {
   /** Reader name reported to callers (default "in-process:<card class>"). */
@@ -39,9 +40,7 @@ export class InProcessTransport implements CardTransport {
     const lossy = this.card as VirtualCard & { consumePowerLoss?: () => boolean };
     if (lossy.consumePowerLoss?.()) {
       this.card.powerOn();
-      throw new CardcaError('CARD_RESET', 'the card was reset (power lost); its login state is gone', {
-        hint: 'Run the operation again from the start; the card asks for the PIN again.',
-      });
+      throw cardResetError(this.readerName, true);
     }
     const timeoutMs = options.timeoutMs ?? this.defaultTimeout;
     return withTimeout(this.card.process(command.slice()), timeoutMs, () =>

@@ -19,6 +19,7 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs {
   reader?: string;
   'pin-file'?: string;
   'issuer-card'?: string;
+  'issuer-reader'?: string;
   'issuer-pin-file'?: string;
   'key-id'?: string;
   yes: boolean;
@@ -224,7 +225,7 @@ function shq(v: string): string {
 function commandLine(args: CeremonyArgs, kind: string): string {
   const parts = ['ca', 'ceremony', kind];
   if (args.name) parts.push(args.name);
-  for (const k of ['home', 'card', 'reader', 'issuer-card', 'key-id', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  for (const k of ['home', 'card', 'reader', 'issuer-card', 'issuer-reader', 'key-id', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
   for (const w of args.witness ?? []) parts.push('--witness', w);
   if (args['pin-file']) parts.push('--pin-file', '…');
   if (args['issuer-pin-file']) parts.push('--issuer-pin-file', '…');
@@ -281,6 +282,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
       common(y)
         .positional('name', { type: 'string', describe: 'sub-CA name from hierarchy.yaml' })
         .option('issuer-card', { type: 'string', describe: "serial of the parent CA's card (default: the one bound to it)" })
+        .option('issuer-reader', { type: 'string', describe: "reader holding the parent CA's card (like --reader for the new card)" })
         .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" })
         .example('$0 ceremony subca servers --card DECM0102330002 --operator "A. Admin"', "key on card …0002, signed by the root's card (insert both, or swap when asked)")
         .epilogue('Writes HOME/certs/NAME.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log.') as never,
@@ -300,6 +302,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           others: () => others(subject)(),
         });
         const issuer: CardSlot = new CardSlot(ctx, service, `${node.parent ?? 'parent'} (issuer)`, args['issuer-card'] ?? parent?.cardSerial, {
+          reader: args['issuer-reader'],
           pinFile: args['issuer-pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(issuer)(),
