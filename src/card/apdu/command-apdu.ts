@@ -61,7 +61,9 @@ export function encodeCommand(cmd: CommandApdu): Uint8Array {
       out.push(le === SHORT_MAX_LE ? 0 : le);
     }
   }
-  return Uint8Array.from(out);
+  const bytes = Uint8Array.from(out);
+  out.fill(0); // the intermediate array may hold a PIN
+  return bytes;
 }
 
 /**

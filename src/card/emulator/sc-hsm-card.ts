@@ -366,8 +366,9 @@ export class ScHsmCard implements VirtualCard {
     if (options && options.length !== 2) fail(SW.WRONG_DATA);
     if (retries && (retries.length !== 1 || retries[0]! < 1 || retries[0]! > 15)) fail(SW.WRONG_DATA);
     if (shares && shares.length !== 1) fail(SW.WRONG_DATA);
-    // Re-initialisation needs the current SO-PIN as initialisation code; a factory-fresh card
-    // accepts any 8-byte code and makes it the SO-PIN.
+    // Initialisation needs the current SO-PIN as initialisation code: the factory default on a
+    // new card (card-state.ts), the one set at the last INITIALIZE on a used one. State files
+    // of older emulator versions have none; those accept any 8-byte code.
     if (this.s.soPin) this.checkPin(this.s.soPin, initCode);
     this.s.initialized = true;
     this.s.options = options ? (options[0]! << 8) | options[1]! : 0x0001;

@@ -43,7 +43,9 @@ export class InProcessTransport implements CardTransport {
       throw cardResetError(this.readerName, true);
     }
     const timeoutMs = options.timeoutMs ?? this.defaultTimeout;
-    return withTimeout(this.card.process(command.slice()), timeoutMs, () =>
+    const copy = command.slice(); // the card's own copy, wiped after it answered (it may hold a PIN)
+    const answer = this.card.process(copy).finally(() => copy.fill(0));
+    return withTimeout(answer, timeoutMs, () =>
       new CardcaError('CARD_TIMEOUT', `no response from the card within ${timeoutMs} ms; the APDU may have reached the card`, {
         hint: 'Check the card state (e.g. PIN tries, signature count) before retrying.',
       }),

@@ -81,7 +81,10 @@ export class PcscTransport implements CardTransport {
       const timeoutMs = options.timeoutMs ?? DEFAULT_TRANSMIT_TIMEOUT_MS;
       return withTimeout(
         new Promise<Uint8Array>((resolve, reject) => {
-          this.reader.transmit(Buffer.from(command), MAX_RESPONSE, this.protocol, (err, data) => {
+          // Our own copy for the binding; wiped once pcscd has it (it may hold a PIN).
+          const copy = Buffer.from(command);
+          this.reader.transmit(copy, MAX_RESPONSE, this.protocol, (err, data) => {
+            copy.fill(0);
             if (err) reject(mapPcscError(err, 'transmit', this.readerName, true));
             else if (data.length < 2) {
               // vpcd and some readers report a vanished card as an empty answer, not an error.
