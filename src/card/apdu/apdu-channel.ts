@@ -11,8 +11,21 @@ export interface ChannelOptions {
   /** Largest data field per APDU before command chaining is used (ISO 7816-4 §5.1.1.1). */
   readonly maxCommandData?: number;
   readonly tracer?: ApduTracer;
+  /** One limit for every exchange (`--card-timeout`); overrides the per-class defaults. */
   readonly timeoutMs?: number;
 }
+
+/**
+ * Default time one exchange may take, by operation class. A SmartCard-HSM 4K needs tens of
+ * seconds to a few minutes for RSA-4096 key generation (prime search; CardContact quotes
+ * "up to several minutes"), about a second for an RSA-4096 signature; file and PIN commands
+ * answer in milliseconds, so a stuck reader is reported quickly.
+ */
+export const OPERATION_TIMEOUTS_MS: Readonly<Record<'keygen' | 'sign' | 'other', number>> = {
+  keygen: 600_000,
+  sign: 60_000,
+  other: 30_000,
+};
 
 /** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE). */
 function isSecret(cmd: CommandApdu): boolean {
@@ -47,7 +60,7 @@ export class ApduChannel {
   private async raw(cmd: CommandApdu): Promise<ResponseApdu> {
     const bytes = encodeCommand(cmd);
     this.opts.tracer?.('=>', redact(cmd, bytes));
-    const t: TransmitOptions = this.opts.timeoutMs === undefined ? {} : { timeoutMs: this.opts.timeoutMs };
+    const t: TransmitOptions = { timeoutMs: this.opts.timeoutMs ?? OPERATION_TIMEOUTS_MS[cmd.timeoutClass ?? 'other'] };
     this.exchanges++;
     let resp: Uint8Array;
     try {

@@ -1,5 +1,5 @@
 import type { KeyAlgorithm } from '../../crypto/signer.js';
-import { toHex } from '../../common/hex.js';
+import { concatBytes, toHex } from '../../common/hex.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
 import { statusWordError, triesLeftOf } from '../apdu/status-words.js';
 import type { CardKeyEntry, CardKeyInfo, PinStatus } from '../card-service.js';
@@ -14,6 +14,7 @@ import { buildGakp, curveDomain } from './sc-hsm/gakp.js';
 import { writeCertificateSafely } from './sc-hsm/cert-write-back.js';
 import { discoverKey, intrinsicKeyId, stagingFid } from './sc-hsm/key-discovery.js';
 import * as cmd from './sc-hsm/sc-hsm-commands.js';
+import { LengthPolicy } from './sc-hsm/length-policy.js';
 
 /** "THSM1" followed by the capability bytes `73 80 21 40` in the historical bytes (OpenSC `sc_hsm_atrs`). */
 const ATR_MARKER = Uint8Array.of(0x54, 0x48, 0x53, 0x4d, 0x31);
@@ -28,6 +29,10 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 
 /** Largest data chunk per UPDATE BINARY (the card takes ~1223 data bytes; 8 go to the 54/53 DOs). */
 const WRITE_CHUNK = 1000;
+/** The same over short APDUs: 255 data bytes minus `54 02 oo oo` and `53 81 LL`. */
+const SHORT_WRITE_CHUNK = 248;
+/** Short READ BINARY asks for 256 bytes (Le = 00) at a time. */
+const SHORT_READ_CHUNK = 256;
 
 export const scHsmDriverFactory: DriverFactory = {
   name: 'sc-hsm',
@@ -57,9 +62,12 @@ export class ScHsmDriver implements CardDriver {
   private readonly ch: ApduChannel;
   private version: string | undefined;
   private serial: string | undefined;
+  /** Extended APDUs where the reader carries them, short ones where not (length-policy.ts). */
+  readonly lengths: LengthPolicy;
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
+    this.lengths = new LengthPolicy(ch, () => (this.serial ? `card ${this.serial}` : 'the card'));
   }
 
   async selectApplication(): Promise<void> {
@@ -74,10 +82,23 @@ export class ScHsmDriver implements CardDriver {
 
   /** Read a whole EF with the odd READ BINARY (one extended APDU; `6282` is a normal end). */
   async readFile(fid: number): Promise<Uint8Array | undefined> {
-    const r = await this.ch.transmit(readBinaryOdd(fid, 0, 65536));
+    const what = `READ BINARY of EF ${fid.toString(16).toUpperCase()}`;
+    const r = await this.lengths.transmit(readBinaryOdd(fid, 0, 65536), readBinaryOdd(fid, 0, SHORT_READ_CHUNK), what);
     if (r.sw === 0x6a82) return undefined;
-    if (r.sw !== 0x9000 && r.sw !== 0x6282) throw statusWordError(r.sw, `READ BINARY of EF ${fid.toString(16).toUpperCase()}`);
-    return r.data;
+    if (r.sw !== 0x9000 && r.sw !== 0x6282) throw statusWordError(r.sw, what);
+    if (this.lengths.extended !== false || r.sw === 0x6282 || r.data.length < SHORT_READ_CHUNK) return r.data;
+    // Short APDUs: continue by offset until a short chunk, 6282 (end of file) or 6B00 (beyond it).
+    const parts = [r.data];
+    let off = r.data.length;
+    for (;;) {
+      const next = await this.ch.transmit(readBinaryOdd(fid, off, SHORT_READ_CHUNK));
+      if (next.sw === 0x6b00 || next.sw === 0x6a86) break;
+      if (next.sw !== 0x9000 && next.sw !== 0x6282) throw statusWordError(next.sw, `${what} at offset ${off}`);
+      parts.push(next.data);
+      off += next.data.length;
+      if (next.sw === 0x6282 || next.data.length < SHORT_READ_CHUNK) break;
+    }
+    return concatBytes(...parts);
   }
 
   async writeFile(fid: number, data: Uint8Array): Promise<void> {
@@ -85,9 +106,15 @@ export class ScHsmDriver implements CardDriver {
       await this.ch.expectOk(updateBinaryOdd(fid, 0, data), `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()}`);
       return;
     }
-    for (let off = 0; off < data.length; off += WRITE_CHUNK) {
-      const chunk = data.subarray(off, Math.min(off + WRITE_CHUNK, data.length));
-      await this.ch.expectOk(updateBinaryOdd(fid, off, chunk), `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()} at ${off}`);
+    for (let off = 0; off < data.length; ) {
+      const size = this.lengths.extended === false ? SHORT_WRITE_CHUNK : WRITE_CHUNK;
+      const chunk = data.subarray(off, Math.min(off + size, data.length));
+      const what = `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()} at ${off}`;
+      const first = chunk.subarray(0, Math.min(chunk.length, SHORT_WRITE_CHUNK));
+      const r = await this.lengths.transmit(updateBinaryOdd(fid, off, chunk), updateBinaryOdd(fid, off, first), what);
+      if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
+      // After a switch to short APDUs only `first` went out.
+      off += this.lengths.extended === false ? first.length : chunk.length;
     }
   }
 
@@ -197,7 +224,9 @@ export class ScHsmDriver implements CardDriver {
   }
 
   private async enumerate(): Promise<number[]> {
-    const list = await this.ch.expectOk(cmd.enumerateObjects(), 'ENUMERATE OBJECTS');
+    const r = await this.lengths.transmit(cmd.enumerateObjects(), { ...cmd.enumerateObjects(), le: SHORT_READ_CHUNK }, 'ENUMERATE OBJECTS');
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, 'ENUMERATE OBJECTS');
+    const list = r.data;
     const fids: number[] = [];
     for (let i = 0; i + 1 < list.length; i += 2) fids.push((list[i]! << 8) | list[i + 1]!);
     return fids;
@@ -230,7 +259,13 @@ export class ScHsmDriver implements CardDriver {
     if (keyRef === 256) throw new CardError('CARD_FULL', 'no free key slot on the card', { hint: 'Delete an unused key first.' });
     const serial = await this.getSerial();
     const gakp = buildGakp(o.algorithm, 'UTCA00001', `${serial}00001`);
-    const req = await this.ch.expectOk(cmd.generateKeyPair(keyRef, gakp), `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`);
+    const what = `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`;
+    const ext = cmd.generateKeyPair(keyRef, gakp);
+    // Short form: a template up to 255 bytes, the CV request fetched with 61xx/GET RESPONSE.
+    const short = gakp.length <= 255 ? { ...ext, le: 256, extended: false } : undefined;
+    const r = await this.lengths.transmit(ext, short, what);
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
+    const req = r.data;
     const { spki, algorithm, keyType } = parseCvc(req);
     if (algorithm !== o.algorithm) {
       throw new CardError('CARD_KEYGEN_MISMATCH', `asked the card for ${o.algorithm} but it generated ${algorithm}`);
@@ -271,7 +306,12 @@ export class ScHsmDriver implements CardDriver {
 
   async sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array> {
     const alg = mode.kind === 'rsa-raw' ? cmd.SIGN_ALG.rsaRaw : mode.kind === 'rsa-pss' ? cmd.SIGN_ALG.rsaPss : cmd.SIGN_ALG.ecdsa;
-    return this.ch.expectOk(cmd.sign(keyRef, alg, input), `SIGN with key ${keyRef}`);
+    const what = `SIGN with key ${keyRef}`;
+    const ext = cmd.sign(keyRef, alg, input);
+    const short = input.length <= 255 ? { ...ext, le: 256, extended: false } : undefined;
+    const r = await this.lengths.transmit(ext, short, what);
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
+    return r.data;
   }
 }
 

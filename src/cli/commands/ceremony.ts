@@ -20,6 +20,7 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs {
   'pin-file'?: string;
   'issuer-card'?: string;
   'issuer-reader'?: string;
+  'card-timeout'?: number;
   'issuer-pin-file'?: string;
   'key-id'?: string;
   yes: boolean;
@@ -36,7 +37,8 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('key-id', { type: 'string', describe: 'use this existing key on the card instead of generating one' })
     .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation before generating and signing' })
     .option('json', { type: 'boolean', default: false, describe: 'print the ceremony record as JSON (for transcripts)' })
-    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' }) as Argv<T>;
+    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
+    .option('card-timeout', { type: 'number', describe: 'seconds one card exchange may take (default: 600 key generation, 60 signing, 30 other)' }) as Argv<T>;
 }
 
 /** Returns how the operator confirmed (for the transcript). */
@@ -247,7 +249,7 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
       withCa(ctx, args, { command: 'ceremony root', write: true }, async (ca) => {
         const confirmation = await confirm(ctx, args, 'root');
         assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
-        const service = cardService(ctx, {});
+        const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
         const slot = new CardSlot(ctx, service, 'root', args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] });
         try {
           const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
@@ -292,7 +294,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
         assertClockSane(ca.store, ca.clock.now());
-        const service = cardService(ctx, {});
+        const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
         const slots: CardSlot[] = [];
         const others = (me: CardSlot) => () => slots.filter((s) => s !== me);
         const subject: CardSlot = new CardSlot(ctx, service, `${args.name} (new sub-CA)`, args.card, {
