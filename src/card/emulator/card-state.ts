@@ -16,6 +16,8 @@ export interface StoredPin {
   length: number;
   retries: number;
   maxRetries: number;
+  /** Transport-PIN mode (INITIALIZE option 0x0002): must be changed before any other use. */
+  transport?: boolean;
 }
 
 export interface StoredKey {

@@ -19,6 +19,7 @@ const SO_PIN_RETRIES = 15;
 const KEY_PREFIX = 0xcc;
 const EF_DEVICE_CERTS = 0x2f02;
 const PROT_DATA_PREFIX = 0xcd;
+const MAX_COMMAND_APDU = 1232;
 
 export interface ScHsmCardOptions {
   /** Initial non-volatile state; default: a factory-fresh card with a new random serial. */
@@ -139,6 +140,9 @@ export class ScHsmCard implements VirtualCard {
       if (!this.powered) return swBytes(SW.NO_PRECISE_DIAGNOSIS);
       const apdu = parseCommandApdu(command);
       if (apdu.extended && !this.extended) fail(SW.WRONG_LENGTH);
+      // The JCOP3 SmartCard-HSM takes APDUs of at most 1232 bytes, about 1223 data bytes
+      // (card-protocols.md "Per-card size limits", from OpenSC card-sc-hsm.c comments).
+      if (command.length > MAX_COMMAND_APDU) fail(SW.WRONG_LENGTH);
       if (apdu.ins === 0xc0 && (apdu.cla & 0x7f) === 0x00) return this.getResponse(apdu);
       this.pending = undefined;
       const reply = await this.dispatch(apdu);
@@ -280,6 +284,8 @@ export class ScHsmCard implements VirtualCard {
     const pin = this.pinFor(a.p2);
     if (!pin) fail(SW.REF_DATA_NOT_FOUND);
     const isUser = a.p2 === PIN_USER;
+    // Transport-PIN mode: the PIN must be changed first (sc-hsm-embedded updatePinStatus: 6984).
+    if (isUser && pin.transport) fail(SW.REF_DATA_NOT_USABLE);
     if (a.data.length === 0) {
       // Status query: never spends a try.
       if (isUser ? this.userVerified : this.soVerified) return {};
@@ -319,7 +325,7 @@ export class ScHsmCard implements VirtualCard {
     if (a.p2 === PIN_SO && newPin.length !== 8) fail(SW.WRONG_LENGTH);
     if (a.p2 === PIN_USER && newPin.length > 16) fail(SW.WRONG_LENGTH);
     this.checkPin(pin, a.data.subarray(0, oldLen));
-    const rec = pinRecord(newPin, pin.maxRetries);
+    const rec = pinRecord(newPin, pin.maxRetries); // a changed transport PIN is an ordinary PIN
     if (a.p2 === PIN_USER) {
       this.s.userPin = rec;
       this.userVerified = true;
@@ -373,15 +379,15 @@ export class ScHsmCard implements VirtualCard {
     this.s.initialized = true;
     this.s.options = options ? (options[0]! << 8) | options[1]! : 0x0001;
     this.s.userPin = pinRecord(userPin, retries ? retries[0]! : 3);
+    if (this.s.options & 0x0002) this.s.userPin.transport = true; // card-protocols.md §3.1 options 0x02
     this.s.soPin = pinRecord(initCode, SO_PIN_RETRIES);
     this.s.dkek = shares ? { total: shares[0]!, imported: 0, value: '00'.repeat(32) } : null;
     this.s.files = {};
     this.s.keys = {};
     this.save();
-    // As on the real card, the initialising host holds all credentials until the next reset
-    // or re-select, so it can write EF 2F03 (TokenInfo with the label) right away.
+    // Nobody is authenticated afterwards: OpenSC's sc_hsm_initialize (card-sc-hsm.c) VERIFYs
+    // the new user PIN before it writes EF 2F03, so a host must not rely on a login here.
     this.clearVolatile();
-    this.userVerified = true;
     return {};
   }
 
@@ -485,6 +491,9 @@ export class ScHsmCard implements VirtualCard {
   private async generateKeyPair(a: CommandApdu): Promise<Reply> {
     if (a.p1 === 0x00) fail(SW.WRONG_P1P2);
     if (!this.s.initialized || !this.userVerified) fail(SW.SECURITY_NOT_SATISFIED);
+    // An occupied key slot is not overwritten: hosts pick a free id first (OpenSC pkcs15init
+    // sc-hsm `sc_hsm_determine_free_id` walks ENUMERATE for one). 6A89: object exists (ISO 7816-4 §5.6).
+    if (this.s.keys[String(a.p1)]) fail(0x6a89);
     const t = parseOrFail(a.data);
     const pk = findTlv(t, 0x7f49);
     if (!pk) fail(SW.WRONG_DATA);
