@@ -224,7 +224,9 @@ export class ScHsmDriver implements CardDriver {
   }
 
   private async enumerate(): Promise<number[]> {
-    const r = await this.lengths.transmit(cmd.enumerateObjects(), { ...cmd.enumerateObjects(), le: SHORT_READ_CHUNK }, 'ENUMERATE OBJECTS');
+    // No short form: the card requires extended Le 000000 for ENUMERATE OBJECTS (CardContact
+    // in OpenSC issue #715; SC-HSM user manual v2.4 as quoted in OpenSC issue #2944).
+    const r = await this.lengths.transmit(cmd.enumerateObjects(), undefined, 'ENUMERATE OBJECTS');
     if (r.sw !== 0x9000) throw statusWordError(r.sw, 'ENUMERATE OBJECTS');
     const list = r.data;
     const fids: number[] = [];
@@ -261,9 +263,8 @@ export class ScHsmDriver implements CardDriver {
     const gakp = buildGakp(o.algorithm, 'UTCA00001', `${serial}00001`);
     const what = `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`;
     const ext = cmd.generateKeyPair(keyRef, gakp);
-    // Short form: a template up to 255 bytes, the CV request fetched with 61xx/GET RESPONSE.
-    const short = gakp.length <= 255 ? { ...ext, le: 256, extended: false } : undefined;
-    const r = await this.lengths.transmit(ext, short, what);
+    // No short form either: GENERATE ASYMMETRIC KEY PAIR must carry extended Le (OpenSC issue #2944).
+    const r = await this.lengths.transmit(ext, undefined, what);
     if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
     const req = r.data;
     const { spki, algorithm, keyType } = parseCvc(req);

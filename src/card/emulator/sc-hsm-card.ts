@@ -395,6 +395,9 @@ export class ScHsmCard implements VirtualCard {
 
   private enumerate(a: CommandApdu): Reply {
     if (a.p1 !== 0x00 || a.p2 !== 0x00) fail(SW.WRONG_P1P2);
+    // Extended Le 000000 only (SC-HSM user manual v2.4, quoted in OpenSC issue #2944; CardContact
+    // in OpenSC issue #715: "requires … extended length APDUs, in particular in ENUMERATE OBJECTS").
+    if (!a.extended) fail(SW.WRONG_LENGTH);
     // CC00 is the device authentication key, always present; hosts pick free key ids from 1.
     const fids = new Set<number>([KEY_PREFIX << 8]);
     for (const id of Object.keys(this.s.keys)) fids.add((KEY_PREFIX << 8) | Number(id));
@@ -494,6 +497,8 @@ export class ScHsmCard implements VirtualCard {
     // An occupied key slot is not overwritten: hosts pick a free id first (OpenSC pkcs15init
     // sc-hsm `sc_hsm_determine_free_id` walks ENUMERATE for one). 6A89: object exists (ISO 7816-4 §5.6).
     if (this.s.keys[String(a.p1)]) fail(0x6a89);
+    // Extended Le 000000 only, as for ENUMERATE (OpenSC issue #2944).
+    if (!a.extended) fail(SW.WRONG_LENGTH);
     const t = parseOrFail(a.data);
     const pk = findTlv(t, 0x7f49);
     if (!pk) fail(SW.WRONG_DATA);
