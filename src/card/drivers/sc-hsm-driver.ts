@@ -10,7 +10,7 @@ import { encodeTokenInfo, parseTokenInfo } from '../pkcs15/token-info-file.js';
 import { findTlv, readTlv } from '../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
 import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
-import { buildGakp, curveDomain } from './sc-hsm/gakp.js';
+import { buildGakp } from './sc-hsm/gakp.js';
 import { writeCertificateSafely } from './sc-hsm/cert-write-back.js';
 import { discoverKey, intrinsicKeyId, stagingFid } from './sc-hsm/key-discovery.js';
 import * as cmd from './sc-hsm/sc-hsm-commands.js';
@@ -277,7 +277,7 @@ export class ScHsmDriver implements CardDriver {
     await this.writeFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, req);
     await this.writeFile(
       (cmd.FID_PREFIX.prkd << 8) | keyRef,
-      encodePrivateKeyEntry({ kind: curveDomain(o.algorithm) ? 'ec' : 'rsa', label: o.label, id, keyReference: keyRef, size }),
+      encodePrivateKeyEntry({ kind: keyType.curve ? 'ec' : 'rsa', label: o.label, id, keyReference: keyRef, size }),
     );
     return { id: toHex(id), keyRef, label: o.label, algorithm, publicKey: spki, certificate: undefined };
   }

@@ -11,24 +11,6 @@ const OID_TA_ECDSA_SHA256 = Uint8Array.of(0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 0x
 
 export const RSA_BITS: Partial<Record<KeyAlgorithm, number>> = { rsa2048: 2048, rsa3072: 3072, rsa4096: 4096 };
 
-interface CurveDomain {
-  readonly fieldBytes: number;
-  readonly p: bigint;
-  readonly a: bigint;
-  readonly b: bigint;
-  readonly gx: bigint;
-  readonly gy: bigint;
-  readonly n: bigint;
-  readonly h: bigint;
-}
-
-/** Domain parameters of a curve cardca generates on (table in src/crypto/ec-curves.ts). */
-export function curveDomain(alg: KeyAlgorithm): CurveDomain | undefined {
-  const c = curveOfKeyAlgorithm(alg);
-  if (!c) return undefined;
-  return { fieldBytes: c.fieldBytes, p: c.p, a: c.a, b: c.b, gx: c.gx, gy: c.gy, n: c.n, h: c.h };
-}
-
 export function bigToBytes(v: bigint, len: number): Uint8Array {
   const out = new Uint8Array(len);
   let x = v;

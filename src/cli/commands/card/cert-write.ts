@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { CliError } from '../../cli-error.js';
-import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
+import type { CardGlobalArgs } from '../../card-context.js';
 import { println, type CliContext } from '../../context.js';
-import { obtainVerifiedSession } from '../../pin-input.js';
 import { withCardSelection, withPinFile } from './card-options.js';
+import { withVerifiedCard } from './with-verified-card.js';
 
 interface CertWriteArgs extends CardGlobalArgs {
   'key-id': string;
@@ -43,20 +43,12 @@ export function cardCertCommand(ctx: CliContext): CommandModule<object, CertWrit
         .option('key-id', { type: 'string', demandOption: true, describe: 'key iD (hex) or label, as `ca card list` shows it' })
         .example('$0 card cert write --card DECM0102330 --key-id 4F1A… root.crt', 'finish an interrupted certificate write-back') as never,
     handler: async (args) =>
-      withCardService(ctx, args, async (service) => {
-        const der = certificateFileBytes(args.file);
-        const s = await obtainVerifiedSession(ctx, {
-          service,
-          selector: cardSelector(args),
-          pinFile: args['pin-file'],
-          allowLastPinTry: args['allow-last-pin-try'],
-        });
-        try {
-          await s.writeCertificate(args['key-id'], der);
-          println(ctx, `wrote the certificate of key ${args['key-id']} to card ${s.info.serial} (${der.length} bytes, read back and verified)`);
-        } finally {
-          await s.close();
-        }
-      }),
+    {
+      const der = certificateFileBytes(args.file);
+      await withVerifiedCard(ctx, args, async (s) => {
+        await s.writeCertificate(args['key-id'], der);
+        println(ctx, `wrote the certificate of key ${args['key-id']} to card ${s.info.serial} (${der.length} bytes, read back and verified)`);
+      });
+    },
   };
 }

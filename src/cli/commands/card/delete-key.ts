@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { CliError, usageError } from '../../cli-error.js';
-import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
+import type { CardGlobalArgs } from '../../card-context.js';
 import { eprintln, println, type CliContext } from '../../context.js';
-import { obtainVerifiedSession, promptLine } from '../../pin-input.js';
+import { promptLine } from '../../pin-input.js';
 import { withCardSelection, withPinFile } from './card-options.js';
+import { withVerifiedCard } from './with-verified-card.js';
 
 interface DeleteKeyArgs extends CardGlobalArgs {
   slot: number;
@@ -29,34 +30,24 @@ export function cardDeleteKeyCommand(ctx: CliContext): CommandModule<object, Del
         .example('$0 card delete-key --card DECM0102330 --slot 3', 'asks you to type "delete slot 3"') as never,
     handler: async (args) => {
       if (!Number.isInteger(args.slot) || args.slot < 1 || args.slot > 255) throw usageError('--slot must be 1..255');
-      await withCardService(ctx, args, async (service) => {
-        const s = await obtainVerifiedSession(ctx, {
-          service,
-          selector: cardSelector(args),
-          pinFile: args['pin-file'],
-          allowLastPinTry: args['allow-last-pin-try'],
-        });
-        try {
-          const entry = (await s.inventory()).find((k) => k.keyRef === args.slot);
-          if (!entry) {
-            throw new CliError('KEY_NOT_FOUND', `card ${s.info.serial} has no key in slot ${args.slot}`, { hint: 'List the slots with `ca card list`.' });
-          }
-          const what = entry.state === 'incomplete' ? `incomplete key in slot ${args.slot}` : `key "${entry.label}" (${entry.type}, id ${entry.id}) in slot ${args.slot}`;
-          eprintln(ctx, `card ${s.info.serial}: about to delete the ${what}. This cannot be undone.`);
-          if (!args.yes) {
-            const phrase = `delete slot ${args.slot}`;
-            const typed = ctx.stdin.isTTY ? await promptLine(ctx, `Type "${phrase}" to continue: `) : '';
-            if (typed.trim() !== phrase) {
-              throw new CliError('USAGE_CONFIRMATION_REQUIRED', `deleting slot ${args.slot} needs the typed confirmation`, {
-                hint: `Run it in a terminal and type "${phrase}", or pass --yes in a script.`,
-              });
-            }
-          }
-          await s.deleteKeySlot(args.slot);
-          println(ctx, `deleted the ${what} on card ${s.info.serial}`);
-        } finally {
-          await s.close();
+      await withVerifiedCard(ctx, args, async (s) => {
+        const entry = (await s.inventory()).find((k) => k.keyRef === args.slot);
+        if (!entry) {
+          throw new CliError('KEY_NOT_FOUND', `card ${s.info.serial} has no key in slot ${args.slot}`, { hint: 'List the slots with `ca card list`.' });
         }
+        const what = entry.state === 'incomplete' ? `incomplete key in slot ${args.slot}` : `key "${entry.label}" (${entry.type}, id ${entry.id}) in slot ${args.slot}`;
+        eprintln(ctx, `card ${s.info.serial}: about to delete the ${what}. This cannot be undone.`);
+        if (!args.yes) {
+          const phrase = `delete slot ${args.slot}`;
+          const typed = ctx.stdin.isTTY ? await promptLine(ctx, `Type "${phrase}" to continue: `) : '';
+          if (typed.trim() !== phrase) {
+            throw new CliError('USAGE_CONFIRMATION_REQUIRED', `deleting slot ${args.slot} needs the typed confirmation`, {
+              hint: `Run it in a terminal and type "${phrase}", or pass --yes in a script.`,
+            });
+          }
+        }
+        await s.deleteKeySlot(args.slot);
+        println(ctx, `deleted the ${what} on card ${s.info.serial}`);
       });
     },
   };
