@@ -1,3 +1,4 @@
+import { noteOutcomeUnknown } from './outcome-unknown-note.js';
 import { DateTime } from 'luxon';
 import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
@@ -91,6 +92,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     assertCrlLintClean(der, lintCtx);
   } catch (e) {
     store.markCrlFailed(reserved.id, 'outcome_unknown', { event: 'crl.outcome-unknown', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), code: codeOf(e) } }, clock.now());
+    noteOutcomeUnknown(e, `CRL number ${reserved.crlNumber.toString()} of CA ${issuerName}`, 'the number is not reused; run `ca crl` again');
     throw e;
   }
   const record = store.markCrlIssued(

@@ -1,3 +1,4 @@
+import { noteOutcomeUnknown } from './outcome-unknown-note.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
@@ -180,6 +181,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
   } catch (e) {
     // The card may have produced a signature: the serial goes on the next CRL.
     store.markCertificateFailed(reserved.id, 'outcome_unknown', { event: 'certificate.outcome-unknown', ca: issuerName, data: { serial: reserved.serialHex, code: codeOf(e) } }, clock.now());
+    noteOutcomeUnknown(e, `certificate serial ${reserved.serialHex} of CA ${issuerName}`, 'it will be listed on the next CRL of that CA');
     throw e;
   }
 

@@ -42,6 +42,32 @@ export interface CardKeyInfo {
   readonly certificate: Uint8Array | undefined;
 }
 
+/**
+ * Everything `ca card list` shows about one key slot, whether or not cardca can sign with it:
+ * foreign keys (RSA-1024, brainpool, secp256k1, …) keep their real `type`, and a key whose
+ * public key cannot be read (an interrupted key generation) is listed with `state` "incomplete"
+ * instead of being dropped. `CardKeyInfo` is the usable subset.
+ */
+export interface CardKeyEntry {
+  /** PKCS#15 iD as upper-case hex (from the PrKDF, else OpenSC's intrinsic iD); "" when unknown. */
+  readonly id: string;
+  readonly keyRef: number;
+  readonly label: string;
+  /** Real key type: rsa1024…rsa4096, p256, p384, p521, brainpoolP256r1, secp256k1, … or "unknown". */
+  readonly type: string;
+  readonly bits: number | undefined;
+  /** Set when cardca signs with this key type. */
+  readonly algorithm: KeyAlgorithm | undefined;
+  /** complete: public key readable; incomplete: key present, public key not (interrupted keygen or damage). */
+  readonly state: 'complete' | 'incomplete';
+  /** True when cardca can sign with the key (complete and of a supported type). */
+  readonly usable: boolean;
+  /** Why the key is not usable, or what is odd about it (e.g. an unparseable PrKDF entry). */
+  readonly problems: readonly string[];
+  readonly publicKey: Uint8Array | undefined;
+  readonly certificate: Uint8Array | undefined;
+}
+
 export interface CardSelector {
   reader?: string;
   serial?: string;

@@ -1,6 +1,6 @@
 import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import { ApduChannel, type ApduTracer } from './apdu/apdu-channel.js';
-import type { CardInfo, CardKeyInfo, CardSession, PinStatus } from './card-service.js';
+import type { CardInfo, CardKeyEntry, CardKeyInfo, CardSession, PinStatus } from './card-service.js';
 import { CardSigner } from './card-signer.js';
 import type { CardDriver } from './drivers/card-driver.js';
 import { selectDriver } from './drivers/registry.js';
@@ -90,6 +90,19 @@ export class DriverCardSession implements CardSession {
     return keys;
   }
 
+  /** Every key slot, foreign and incomplete keys included (`ca card list`). */
+  async inventory(): Promise<CardKeyEntry[]> {
+    if (this.driver.listKeyEntries) return this.run(() => this.driver.listKeyEntries!());
+    return (await this.listKeys()).map((k) => ({
+      ...k,
+      type: k.algorithm,
+      bits: undefined,
+      state: 'complete' as const,
+      usable: true,
+      problems: [],
+    }));
+  }
+
   async generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo> {
     const k = await this.run(() => this.driver.generateKey(o));
     this.keyCache = undefined;
@@ -101,6 +114,12 @@ export class DriverCardSession implements CardSession {
     const keys = this.keyCache ?? (await this.listKeys());
     const k = keys.find((x) => x.id === want) ?? keys.find((x) => x.label === keyId);
     if (!k) {
+      const other = (await this.inventory()).find((x) => x.id === want || x.label === keyId || `slot ${x.keyRef}` === keyId);
+      if (other) {
+        throw new CardError('KEY_NOT_USABLE', `key "${keyId}" (slot ${other.keyRef}, ${other.type}) on card ${this.info.serial} cannot be used by cardca: ${other.problems.join('; ')}`, {
+          hint: 'Use another key (`ca card list` shows which are usable), or generate one with `ca card keygen`.',
+        });
+      }
       throw new CardError('KEY_NOT_FOUND', `no key with id or label "${keyId}" on card ${this.info.serial}`, {
         hint: 'List the keys with `ca card list`.',
       });
@@ -117,6 +136,12 @@ export class DriverCardSession implements CardSession {
   async deleteKey(keyId: string): Promise<void> {
     const k = await this.findKey(keyId);
     await this.run(() => this.driver.deleteKey(k.keyRef));
+    this.keyCache = undefined;
+  }
+
+  /** Delete whatever occupies key slot `keyRef` (also an incomplete key, which has no usable iD). */
+  async deleteKeySlot(keyRef: number): Promise<void> {
+    await this.run(() => this.driver.deleteKey(keyRef));
     this.keyCache = undefined;
   }
 

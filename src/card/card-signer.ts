@@ -1,7 +1,26 @@
 import type { KeyAlgorithm, SignatureAlgorithm, Signer } from '../crypto/signer.js';
-import { canonicalEcdsaDer, digest, emsaPkcs1v15Encode, signatureAlgorithmInfo, verifySignature } from '../crypto/algorithms.js';
+import { digest, emsaPkcs1v15Encode, signatureAlgorithmInfo, verifySignature } from '../crypto/algorithms.js';
 import type { CardDriver } from './drivers/card-driver.js';
 import { CardError } from './errors.js';
+import { canonicalCardEcdsa } from './ecdsa-card-signature.js';
+import { curveOfKeyAlgorithm, truncateDigestForCurve } from '../crypto/ec-curves.js';
+
+/**
+ * An RSA signature is an octet string of exactly k bytes (RFC 8017 §8.2.1 step 2c, I2OSP); a
+ * card may drop leading zero bytes (about 1 in 256 signatures). OpenSC pads them back
+ * (`card-sc-hsm.c` / `pkcs15-sec.c`); so do we. Longer than k is an error, not trimmed.
+ */
+export function leftPad(sig: Uint8Array, k: number): Uint8Array {
+  if (sig.length === k) return sig;
+  if (sig.length > k) {
+    throw new CardError('CARD_BAD_SIGNATURE', `the card returned an RSA signature of ${sig.length} bytes for a ${k}-byte modulus`, {
+      hint: 'Do not use this card for a ceremony until the cause is known; the signature was discarded.',
+    });
+  }
+  const out = new Uint8Array(k);
+  out.set(sig, k - sig.length);
+  return out;
+}
 
 /** Serialises access to one card: one exchange sequence at a time (style rule 9). */
 export type CardLock = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -16,7 +35,6 @@ const ALGS: Readonly<Record<KeyAlgorithm, readonly SignatureAlgorithm[]>> = {
   p521: ['ecdsa-sha512', 'ecdsa-sha384', 'ecdsa-sha256'],
 };
 
-const FIELD_BYTES: Partial<Record<KeyAlgorithm, number>> = { p256: 32, p384: 48, p521: 66 };
 const MODULUS_BYTES: Partial<Record<KeyAlgorithm, number>> = { rsa2048: 256, rsa3072: 384, rsa4096: 512 };
 
 /**
@@ -60,13 +78,17 @@ export class CardSigner implements Signer {
     if (info.family === 'rsa-pkcs1') {
       const k = MODULUS_BYTES[this.keyAlgorithm]!;
       const em = emsaPkcs1v15Encode(info.hash, h, k); // RFC 8017 §9.2, sent to raw RSA (alg 20)
-      sig = await this.lock(() => this.driver.sign(this.keyRef, { kind: 'rsa-raw' }, em));
+      sig = leftPad(await this.lock(() => this.driver.sign(this.keyRef, { kind: 'rsa-raw' }, em)), k);
     } else if (info.family === 'rsa-pss') {
-      sig = await this.lock(() => this.driver.sign(this.keyRef, { kind: 'rsa-pss', hashLength: info.hashLength }, h));
+      const k = MODULUS_BYTES[this.keyAlgorithm]!;
+      sig = leftPad(await this.lock(() => this.driver.sign(this.keyRef, { kind: 'rsa-pss', hashLength: info.hashLength }, h)), k);
     } else {
-      const der = await this.lock(() => this.driver.sign(this.keyRef, { kind: 'ecdsa' }, h));
+      // FIPS 186-4 §6.4: the card gets at most the curve order's length (OpenSC pkcs15-sec.c).
+      const curve = curveOfKeyAlgorithm(this.keyAlgorithm)!;
+      const input = truncateDigestForCurve(h, curve);
+      const der = await this.lock(() => this.driver.sign(this.keyRef, { kind: 'ecdsa' }, input));
       try {
-        sig = canonicalEcdsaDer(der, FIELD_BYTES[this.keyAlgorithm]!);
+        sig = canonicalCardEcdsa(der, curve.fieldBytes);
       } catch (e) {
         throw new CardError('CARD_BAD_SIGNATURE', `the card returned a malformed ECDSA signature: ${(e as Error).message}`, { cause: e });
       }

@@ -1,5 +1,5 @@
 import type { ApduTracer } from './apdu/apdu-channel.js';
-import type { CardInfo, CardKeyInfo, CardSelector, CardService } from './card-service.js';
+import type { CardInfo, CardKeyEntry, CardSelector, CardService } from './card-service.js';
 import { DriverCardSession } from './card-session-impl.js';
 import { CardError } from './errors.js';
 import { PcscContext, type ReaderState } from './transport/pcsc-context.js';
@@ -11,8 +11,8 @@ export interface ReaderListing {
   readonly card: CardInfo | undefined;
   /** Why the card could not be read, when present but unusable. */
   readonly error: string | undefined;
-  /** Keys on the card, when asked for with `withKeys`. */
-  readonly keys?: CardKeyInfo[];
+  /** Every key slot on the card (foreign and incomplete keys too), when asked for with `withKeys`. */
+  readonly keys?: CardKeyEntry[];
 }
 
 /**
@@ -63,7 +63,7 @@ export class PcscCardService implements CardService {
       try {
         const s = await this.openReader(r.name);
         try {
-          const keys = o.withKeys ? await s.listKeys() : undefined;
+          const keys = o.withKeys ? await s.inventory() : undefined;
           out.push({ reader: r.name, cardPresent: true, card: s.info, error: undefined, ...(keys ? { keys } : {}) });
         } finally {
           await s.close();

@@ -134,14 +134,24 @@ export async function obtainNewPin(ctx: CliContext, o: { file: string | undefine
  * The text buffer is wiped.
  */
 export function soPinBytes(text: Buffer): Buffer {
-  const s = text.toString('latin1');
+  // Decoded byte by byte so the SO-PIN never becomes a JS string (strings cannot be wiped).
+  const nibble = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
+  const out = Buffer.alloc(8);
+  let ok = text.length === 16;
+  for (let i = 0; ok && i < 8; i++) {
+    const hi = nibble(text[2 * i]!);
+    const lo = nibble(text[2 * i + 1]!);
+    if (hi < 0 || lo < 0) ok = false;
+    else out[i] = (hi << 4) | lo;
+  }
   text.fill(0);
-  if (!/^[0-9a-fA-F]{16}$/.test(s)) {
+  if (!ok) {
+    out.fill(0);
     throw new CliError('PIN_SO_FORMAT', 'the SO-PIN must be exactly 16 hexadecimal digits', {
       hint: 'Example format: 0123456789ABCDEF (the factory default of a new SmartCard-HSM is documented by the vendor).',
     });
   }
-  return Buffer.from(s, 'hex');
+  return out;
 }
 
 export const LAST_TRY_CONFIRMATION = 'spend the last try';

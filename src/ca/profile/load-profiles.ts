@@ -231,6 +231,12 @@ export function parseProfile(src: YamlSource, name: string): Profile {
     if (signatureAlgorithm.startsWith('ecdsa') !== key.startsWith('p')) {
       throw src.error(['signatureAlgorithm'], `an algorithm usable with a ${key} key`, signatureAlgorithm);
     }
+    // CA/Browser Forum Baseline Requirements §7.1.3.2.2: ECDSA keys sign with the hash that
+    // matches the curve only (P-256 + SHA-256, P-384 + SHA-384, P-521 + SHA-512).
+    const brHash: Partial<Record<KeyAlgorithm, SignatureAlgorithm>> = { p256: 'ecdsa-sha256', p384: 'ecdsa-sha384', p521: 'ecdsa-sha512' };
+    if (brHash[key] !== undefined && signatureAlgorithm !== brHash[key]) {
+      throw src.error(['signatureAlgorithm'], `${brHash[key]} for a ${key} key (CA/B Forum BR §7.1.3.2.2 allows only the curve's matching hash)`, signatureAlgorithm);
+    }
     let pathLen: number | undefined;
     if (r.mapping(['basicConstraints'], true)) {
       r.noUnknownKeys(['basicConstraints'], ['pathLen']);

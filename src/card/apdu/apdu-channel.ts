@@ -1,5 +1,5 @@
 import type { CardTransport, TransmitOptions } from '../transport/card-transport.js';
-import { chainCommand, encodeCommand, getResponseCommand, withLe, type CommandApdu } from './command-apdu.js';
+import { chainCommand, encodeCommand, getResponseCommand, isExtended, withLe, type CommandApdu } from './command-apdu.js';
 import { parseResponse, type ResponseApdu } from './response-apdu.js';
 import { statusWordError } from './status-words.js';
 import { toHex } from '../../common/hex.js';
@@ -11,16 +11,34 @@ export interface ChannelOptions {
   /** Largest data field per APDU before command chaining is used (ISO 7816-4 §5.1.1.1). */
   readonly maxCommandData?: number;
   readonly tracer?: ApduTracer;
+  /** One limit for every exchange (`--card-timeout`); overrides the per-class defaults. */
   readonly timeoutMs?: number;
 }
 
+/**
+ * Default time one exchange may take, by operation class. A SmartCard-HSM 4K needs tens of
+ * seconds to a few minutes for RSA-4096 key generation (prime search; CardContact quotes
+ * "up to several minutes"), about a second for an RSA-4096 signature; file and PIN commands
+ * answer in milliseconds, so a stuck reader is reported quickly.
+ */
+export const OPERATION_TIMEOUTS_MS: Readonly<Record<'keygen' | 'sign' | 'other', number>> = {
+  keygen: 600_000,
+  sign: 60_000,
+  other: 30_000,
+};
+
 /** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE). */
-function redact(cmd: CommandApdu, bytes: Uint8Array): string {
+function isSecret(cmd: CommandApdu): boolean {
   const secret =
     (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
-  if (!secret || !cmd.data || cmd.data.length === 0) return toHex(bytes, ' ');
-  const headerLen = bytes.length - cmd.data.length - (cmd.le === undefined ? 0 : 1);
-  return `${toHex(bytes.subarray(0, Math.max(4, headerLen)), ' ')} <${cmd.data.length} bytes redacted>`;
+  return secret && cmd.data !== undefined && cmd.data.length > 0;
+}
+
+function redact(cmd: CommandApdu, bytes: Uint8Array): string {
+  if (!isSecret(cmd)) return toHex(bytes, ' ');
+  // Header and Lc only: CLA INS P1 P2 ‖ Lc (1 byte short, 00 ‖ 2 bytes extended; ISO 7816-4 §5.1).
+  const headerLen = 4 + (isExtended(cmd) ? 3 : 1);
+  return `${toHex(bytes.subarray(0, headerLen), ' ')} <${cmd.data!.length} bytes redacted>`;
 }
 
 /**
@@ -42,9 +60,15 @@ export class ApduChannel {
   private async raw(cmd: CommandApdu): Promise<ResponseApdu> {
     const bytes = encodeCommand(cmd);
     this.opts.tracer?.('=>', redact(cmd, bytes));
-    const t: TransmitOptions = this.opts.timeoutMs === undefined ? {} : { timeoutMs: this.opts.timeoutMs };
+    const t: TransmitOptions = { timeoutMs: this.opts.timeoutMs ?? OPERATION_TIMEOUTS_MS[cmd.timeoutClass ?? 'other'] };
     this.exchanges++;
-    const resp = await this.transport.transmit(bytes, t);
+    let resp: Uint8Array;
+    try {
+      resp = await this.transport.transmit(bytes, t);
+    } finally {
+      // The encoded VERIFY / CHANGE / RESET RETRY / INITIALIZE carries a PIN: wipe it.
+      if (isSecret(cmd)) bytes.fill(0);
+    }
     this.opts.tracer?.('<=', toHex(resp, ' '));
     return parseResponse(resp);
   }

@@ -16,6 +16,11 @@ export interface CommandApdu {
   readonly le?: number;
   /** Force the extended form even when both lengths would fit the short form. */
   readonly extended?: boolean;
+  /**
+   * How long the card may take (apdu-channel.ts OPERATION_TIMEOUTS_MS): key generation takes
+   * minutes on a slow card (RSA-4096), a signature seconds, everything else less. Default "other".
+   */
+  readonly timeoutClass?: 'keygen' | 'sign' | 'other';
 }
 
 /** Largest Nc/Ne the short form can carry. */
@@ -61,7 +66,9 @@ export function encodeCommand(cmd: CommandApdu): Uint8Array {
       out.push(le === SHORT_MAX_LE ? 0 : le);
     }
   }
-  return Uint8Array.from(out);
+  const bytes = Uint8Array.from(out);
+  out.fill(0); // the intermediate array may hold a PIN
+  return bytes;
 }
 
 /**

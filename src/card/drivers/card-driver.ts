@@ -1,6 +1,6 @@
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
-import type { CardKeyInfo, PinStatus } from '../card-service.js';
+import type { CardKeyEntry, CardKeyInfo, PinStatus } from '../card-service.js';
 
 /**
  * One card family's operations, modelled on OpenSC's `sc_card_operations` (style rule 7): a
@@ -48,7 +48,16 @@ export interface CardDriver {
   unblockPin(soPin: Uint8Array, newPin: Uint8Array | undefined): Promise<void>;
   initialize(options: InitOptions): Promise<void>;
   listKeys(): Promise<CardKeyInfo[]>;
+  /**
+   * Every key slot, including keys cardca cannot sign with and incomplete ones (optional: a
+   * driver without it lists only `listKeys()`).
+   */
+  listKeyEntries?(): Promise<CardKeyEntry[]>;
   generateKey(options: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo>;
+  /**
+   * Store the certificate of key `keyRef`. Must check that its SPKI is the key's public key
+   * before touching the card, and never leave the key without a readable public key.
+   */
   writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void>;
   deleteKey(keyRef: number): Promise<void>;
   /** One card exchange: the raw signature operation on `keyRef`. */

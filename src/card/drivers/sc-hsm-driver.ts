@@ -1,20 +1,20 @@
-import { createHash, createPublicKey } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
-import { toHex } from '../../common/hex.js';
+import { concatBytes, toHex } from '../../common/hex.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
 import { statusWordError, triesLeftOf } from '../apdu/status-words.js';
-import type { CardKeyInfo, PinStatus } from '../card-service.js';
+import type { CardKeyEntry, CardKeyInfo, PinStatus } from '../card-service.js';
 import { CardError, PinError } from '../errors.js';
 import { changeReferenceData, readBinaryOdd, resetRetryCounter, updateBinaryOdd, verify, verifyStatus } from '../iso7816/commands.js';
-import { encodePrivateKeyEntry, parsePrivateKeyEntry } from '../pkcs15/prkdf.js';
+import { encodePrivateKeyEntry } from '../pkcs15/prkdf.js';
 import { encodeTokenInfo, parseTokenInfo } from '../pkcs15/token-info-file.js';
 import { findTlv, readTlv } from '../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
 import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
-import { buildGakp, curveDomain, RSA_BITS } from './sc-hsm/gakp.js';
+import { buildGakp } from './sc-hsm/gakp.js';
+import { writeCertificateSafely } from './sc-hsm/cert-write-back.js';
+import { discoverKey, intrinsicKeyId, stagingFid } from './sc-hsm/key-discovery.js';
 import * as cmd from './sc-hsm/sc-hsm-commands.js';
+import { LengthPolicy } from './sc-hsm/length-policy.js';
 
 /** "THSM1" followed by the capability bytes `73 80 21 40` in the historical bytes (OpenSC `sc_hsm_atrs`). */
 const ATR_MARKER = Uint8Array.of(0x54, 0x48, 0x53, 0x4d, 0x31);
@@ -29,6 +29,10 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 
 /** Largest data chunk per UPDATE BINARY (the card takes ~1223 data bytes; 8 go to the 54/53 DOs). */
 const WRITE_CHUNK = 1000;
+/** The same over short APDUs: 255 data bytes minus `54 02 oo oo` and `53 81 LL`. */
+const SHORT_WRITE_CHUNK = 248;
+/** Short READ BINARY asks for 256 bytes (Le = 00) at a time. */
+const SHORT_READ_CHUNK = 256;
 
 export const scHsmDriverFactory: DriverFactory = {
   name: 'sc-hsm',
@@ -58,9 +62,12 @@ export class ScHsmDriver implements CardDriver {
   private readonly ch: ApduChannel;
   private version: string | undefined;
   private serial: string | undefined;
+  /** Extended APDUs where the reader carries them, short ones where not (length-policy.ts). */
+  readonly lengths: LengthPolicy;
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
+    this.lengths = new LengthPolicy(ch, () => (this.serial ? `card ${this.serial}` : 'the card'));
   }
 
   async selectApplication(): Promise<void> {
@@ -75,10 +82,23 @@ export class ScHsmDriver implements CardDriver {
 
   /** Read a whole EF with the odd READ BINARY (one extended APDU; `6282` is a normal end). */
   async readFile(fid: number): Promise<Uint8Array | undefined> {
-    const r = await this.ch.transmit(readBinaryOdd(fid, 0, 65536));
+    const what = `READ BINARY of EF ${fid.toString(16).toUpperCase()}`;
+    const r = await this.lengths.transmit(readBinaryOdd(fid, 0, 65536), readBinaryOdd(fid, 0, SHORT_READ_CHUNK), what);
     if (r.sw === 0x6a82) return undefined;
-    if (r.sw !== 0x9000 && r.sw !== 0x6282) throw statusWordError(r.sw, `READ BINARY of EF ${fid.toString(16).toUpperCase()}`);
-    return r.data;
+    if (r.sw !== 0x9000 && r.sw !== 0x6282) throw statusWordError(r.sw, what);
+    if (this.lengths.extended !== false || r.sw === 0x6282 || r.data.length < SHORT_READ_CHUNK) return r.data;
+    // Short APDUs: continue by offset until a short chunk, 6282 (end of file) or 6B00 (beyond it).
+    const parts = [r.data];
+    let off = r.data.length;
+    for (;;) {
+      const next = await this.ch.transmit(readBinaryOdd(fid, off, SHORT_READ_CHUNK));
+      if (next.sw === 0x6b00 || next.sw === 0x6a86) break;
+      if (next.sw !== 0x9000 && next.sw !== 0x6282) throw statusWordError(next.sw, `${what} at offset ${off}`);
+      parts.push(next.data);
+      off += next.data.length;
+      if (next.sw === 0x6282 || next.data.length < SHORT_READ_CHUNK) break;
+    }
+    return concatBytes(...parts);
   }
 
   async writeFile(fid: number, data: Uint8Array): Promise<void> {
@@ -86,9 +106,15 @@ export class ScHsmDriver implements CardDriver {
       await this.ch.expectOk(updateBinaryOdd(fid, 0, data), `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()}`);
       return;
     }
-    for (let off = 0; off < data.length; off += WRITE_CHUNK) {
-      const chunk = data.subarray(off, Math.min(off + WRITE_CHUNK, data.length));
-      await this.ch.expectOk(updateBinaryOdd(fid, off, chunk), `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()} at ${off}`);
+    for (let off = 0; off < data.length; ) {
+      const size = this.lengths.extended === false ? SHORT_WRITE_CHUNK : WRITE_CHUNK;
+      const chunk = data.subarray(off, Math.min(off + size, data.length));
+      const what = `UPDATE BINARY of EF ${fid.toString(16).toUpperCase()} at ${off}`;
+      const first = chunk.subarray(0, Math.min(chunk.length, SHORT_WRITE_CHUNK));
+      const r = await this.lengths.transmit(updateBinaryOdd(fid, off, chunk), updateBinaryOdd(fid, off, first), what);
+      if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
+      // After a switch to short APDUs only `first` went out.
+      off += this.lengths.extended === false ? first.length : chunk.length;
     }
   }
 
@@ -198,54 +224,34 @@ export class ScHsmDriver implements CardDriver {
   }
 
   private async enumerate(): Promise<number[]> {
-    const list = await this.ch.expectOk(cmd.enumerateObjects(), 'ENUMERATE OBJECTS');
+    // No short form: the card requires extended Le 000000 for ENUMERATE OBJECTS (CardContact
+    // in OpenSC issue #715; SC-HSM user manual v2.4 as quoted in OpenSC issue #2944).
+    const r = await this.lengths.transmit(cmd.enumerateObjects(), undefined, 'ENUMERATE OBJECTS');
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, 'ENUMERATE OBJECTS');
+    const list = r.data;
     const fids: number[] = [];
     for (let i = 0; i + 1 < list.length; i += 2) fids.push((list[i]! << 8) | list[i + 1]!);
     return fids;
   }
 
-  private async keyInfo(keyRef: number, fids: Set<number>): Promise<CardKeyInfo | undefined> {
-    const prkdFid = (cmd.FID_PREFIX.prkd << 8) | keyRef;
-    const certFid = (cmd.FID_PREFIX.eeCertificate << 8) | keyRef;
-    const prkdBytes = fids.has(prkdFid) ? await this.readFile(prkdFid) : undefined;
-    const certBytes = fids.has(certFid) ? await this.readFile(certFid) : undefined;
-    if (!certBytes || certBytes.length === 0) return undefined; // no public key: not usable for a CA
-    let spki: Uint8Array;
-    let algorithm: KeyAlgorithm;
-    let certificate: Uint8Array | undefined;
-    if (certBytes[0] === 0x30) {
-      const cert = AsnConvert.parse(certBytes, Certificate);
-      spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
-      algorithm = algorithmOfSpki(spki);
-      certificate = certBytes;
-    } else {
-      ({ spki, algorithm } = parseCvc(certBytes));
+  /** Every key slot (CC xx, xx ≠ 0), foreign and incomplete keys included (key-discovery.ts). */
+  async listKeyEntries(): Promise<CardKeyEntry[]> {
+    const fids = await this.enumerate();
+    const set = new Set(fids);
+    const entries: CardKeyEntry[] = [];
+    for (const fid of fids) {
+      if (fid >> 8 !== cmd.FID_PREFIX.privateKey || (fid & 0xff) === 0) continue; // CC00 = device key
+      entries.push(await discoverKey((f) => this.readFile(f), fid & 0xff, (f) => set.has(f)));
     }
-    let label = `key ${keyRef}`;
-    let id: Uint8Array | undefined;
-    if (prkdBytes && prkdBytes.length > 0) {
-      try {
-        const e = parsePrivateKeyEntry(prkdBytes);
-        if (e.label !== undefined) label = e.label;
-        id = e.id;
-      } catch {
-        /* fall back to the intrinsic id below */
-      }
-    }
-    id ??= intrinsicKeyId(spki);
-    return { id: toHex(id), keyRef, label, algorithm, publicKey: spki, certificate };
+    return entries;
   }
 
   async listKeys(): Promise<CardKeyInfo[]> {
-    const fids = await this.enumerate();
-    const set = new Set(fids);
-    const keys: CardKeyInfo[] = [];
-    for (const fid of fids) {
-      if (fid >> 8 !== cmd.FID_PREFIX.privateKey || (fid & 0xff) === 0) continue; // CC00 = device key
-      const k = await this.keyInfo(fid & 0xff, set);
-      if (k) keys.push(k);
-    }
-    return keys;
+    return (await this.listKeyEntries()).flatMap((k) =>
+      k.usable && k.algorithm && k.publicKey
+        ? [{ id: k.id, keyRef: k.keyRef, label: k.label, algorithm: k.algorithm, publicKey: k.publicKey, certificate: k.certificate }]
+        : [],
+    );
   }
 
   async generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo> {
@@ -255,73 +261,60 @@ export class ScHsmDriver implements CardDriver {
     if (keyRef === 256) throw new CardError('CARD_FULL', 'no free key slot on the card', { hint: 'Delete an unused key first.' });
     const serial = await this.getSerial();
     const gakp = buildGakp(o.algorithm, 'UTCA00001', `${serial}00001`);
-    const req = await this.ch.expectOk(cmd.generateKeyPair(keyRef, gakp), `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`);
-    const { spki, algorithm } = parseCvc(req);
+    const what = `GENERATE KEY PAIR ${o.algorithm} in slot ${keyRef}`;
+    const ext = cmd.generateKeyPair(keyRef, gakp);
+    // No short form either: GENERATE ASYMMETRIC KEY PAIR must carry extended Le (OpenSC issue #2944).
+    const r = await this.lengths.transmit(ext, undefined, what);
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
+    const req = r.data;
+    const { spki, algorithm, keyType } = parseCvc(req);
     if (algorithm !== o.algorithm) {
       throw new CardError('CARD_KEYGEN_MISMATCH', `asked the card for ${o.algorithm} but it generated ${algorithm}`);
     }
     const id = intrinsicKeyId(spki);
-    const size = RSA_BITS[o.algorithm] ?? (o.algorithm === 'p256' ? 256 : o.algorithm === 'p384' ? 384 : 521);
+    const size = keyType.bits;
     // Keep the CV request in CExx (it carries the public key until a certificate replaces it).
     await this.writeFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, req);
     await this.writeFile(
       (cmd.FID_PREFIX.prkd << 8) | keyRef,
-      encodePrivateKeyEntry({ kind: curveDomain(o.algorithm) ? 'ec' : 'rsa', label: o.label, id, keyReference: keyRef, size }),
+      encodePrivateKeyEntry({ kind: keyType.curve ? 'ec' : 'rsa', label: o.label, id, keyReference: keyRef, size }),
     );
     return { id: toHex(id), keyRef, label: o.label, algorithm, publicKey: spki, certificate: undefined };
   }
 
   async writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void> {
-    const fid = (cmd.FID_PREFIX.eeCertificate << 8) | keyRef;
-    // Replace rather than overwrite: a shorter certificate must not leave request bytes behind.
-    await this.deleteFile(fid, false);
-    await this.writeFile(fid, certificate);
+    const where = `card ${await this.getSerial()}`;
+    await writeCertificateSafely(
+      {
+        read: (fid) => this.readFile(fid),
+        write: (fid, data) => this.writeFile(fid, data),
+        remove: (fid) => this.deleteFile(fid, false),
+        listed: async (fid) => (await this.enumerate()).includes(fid),
+      },
+      keyRef,
+      certificate,
+      where,
+    );
   }
 
   async deleteKey(keyRef: number): Promise<void> {
     await this.deleteFile((cmd.FID_PREFIX.privateKey << 8) | keyRef, true);
     await this.deleteFile((cmd.FID_PREFIX.prkd << 8) | keyRef, false);
     await this.deleteFile((cmd.FID_PREFIX.eeCertificate << 8) | keyRef, false);
+    // The staging copy of an interrupted certificate write-back, unless another program owns CA xx.
+    if (!(await this.enumerate()).includes((cmd.FID_PREFIX.cd << 8) | keyRef)) await this.deleteFile(stagingFid(keyRef), false);
   }
 
   async sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array> {
     const alg = mode.kind === 'rsa-raw' ? cmd.SIGN_ALG.rsaRaw : mode.kind === 'rsa-pss' ? cmd.SIGN_ALG.rsaPss : cmd.SIGN_ALG.ecdsa;
-    return this.ch.expectOk(cmd.sign(keyRef, alg, input), `SIGN with key ${keyRef}`);
+    const what = `SIGN with key ${keyRef}`;
+    const ext = cmd.sign(keyRef, alg, input);
+    const short = input.length <= 255 ? { ...ext, le: 256, extended: false } : undefined;
+    const r = await this.lengths.transmit(ext, short, what);
+    if (r.sw !== 0x9000) throw statusWordError(r.sw, what);
+    return r.data;
   }
 }
 
-/** Key algorithm of a DER SPKI. */
-export function algorithmOfSpki(spki: Uint8Array): KeyAlgorithm {
-  return keyDetails(spki).algorithm;
-}
-
-export function keyDetails(spki: Uint8Array): { algorithm: KeyAlgorithm; modulusBytes: number | undefined } {
-  const k = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  const d = k.asymmetricKeyDetails ?? {};
-  if (k.asymmetricKeyType === 'rsa') {
-    const bits = d.modulusLength ?? 0;
-    const algorithm: KeyAlgorithm | undefined = bits === 2048 ? 'rsa2048' : bits === 3072 ? 'rsa3072' : bits === 4096 ? 'rsa4096' : undefined;
-    if (!algorithm) throw new CardError('CARD_UNSUPPORTED_KEY', `RSA key of ${bits} bits is not supported`);
-    return { algorithm, modulusBytes: bits / 8 };
-  }
-  if (k.asymmetricKeyType === 'ec') {
-    const c = d.namedCurve;
-    const algorithm: KeyAlgorithm | undefined = c === 'prime256v1' ? 'p256' : c === 'secp384r1' ? 'p384' : c === 'secp521r1' ? 'p521' : undefined;
-    if (!algorithm) throw new CardError('CARD_UNSUPPORTED_KEY', `EC key on curve ${String(c)} is not supported`);
-    return { algorithm, modulusBytes: undefined };
-  }
-  throw new CardError('CARD_UNSUPPORTED_KEY', `unsupported key type ${String(k.asymmetricKeyType)}`);
-}
-
-/**
- * OpenSC's intrinsic key iD: SHA-1 of the RSA modulus, or of the uncompressed EC point
- * (OpenSC `pkcs15-pubkey.c` `sc_pkcs15_pubkey_compute_id` / card-protocols.md §2.8).
- */
-export function intrinsicKeyId(spki: Uint8Array): Uint8Array {
-  const jwk = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
-  let material: Buffer;
-  if (jwk.kty === 'RSA') material = Buffer.from(jwk.n!, 'base64url');
-  else material = Buffer.concat([Buffer.of(0x04), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  return new Uint8Array(createHash('sha1').update(material).digest());
-}
-
+/** OpenSC's intrinsic key iD (pkcs15init, mozilla style); see key-discovery.ts. */
+export { intrinsicKeyId } from './sc-hsm/key-discovery.js';

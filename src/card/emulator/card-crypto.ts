@@ -101,18 +101,19 @@ export interface EcKeyParts {
 
 export function ecParts(pkcs8: Uint8Array, curveName: CurveName): EcKeyParts {
   const curve = curveByName(curveName)!;
-  const jwk = loadPrivateKey(pkcs8).export({ format: 'jwk' });
-  const pad = (b64: string) => {
-    const raw = new Uint8Array(Buffer.from(b64, 'base64url'));
-    return bigintToBytes(BigInt('0x' + (Buffer.from(raw).toString('hex') || '0')), curve.size);
-  };
-  const x = pad(jwk.x!);
-  const y = pad(jwk.y!);
-  const q = new Uint8Array(1 + 2 * curve.size);
-  q[0] = 0x04;
-  q.set(x, 1);
-  q.set(y, 1 + curve.size);
-  return { curve, d: pad(jwk.d!), q };
+  // Not JWK: node cannot export brainpool keys as JWK. SEC 1 §C.4 ECPrivateKey:
+  // SEQUENCE { INTEGER 1, OCTET STRING d, ... }; the point comes from the SPKI (RFC 5480 §2.2).
+  const sec1 = loadPrivateKey(pkcs8).export({ format: 'der', type: 'sec1' });
+  let off = 1;
+  off += sec1[off]! & 0x80 ? 1 + (sec1[off]! & 0x7f) : 1; // SEQUENCE length
+  off += 3; // INTEGER 1
+  if (sec1[off] !== 0x04) throw new Error('ECPrivateKey without privateKey OCTET STRING');
+  const dLen = sec1[off + 1]!;
+  const d = bigintToBytes(BigInt('0x' + (sec1.subarray(off + 2, off + 2 + dLen).toString('hex') || '0')), curve.size);
+  sec1.fill(0);
+  const spki = createPublicKey(loadPrivateKey(pkcs8)).export({ format: 'der', type: 'spki' });
+  const q = new Uint8Array(spki.subarray(spki.length - (1 + 2 * curve.size)));
+  return { curve, d, q };
 }
 
 /** Raw RSA private operation on exactly k bytes (alg `20`). `6A80` if the input is not < n. */

@@ -16,6 +16,8 @@ export interface StoredPin {
   length: number;
   retries: number;
   maxRetries: number;
+  /** Transport-PIN mode (INITIALIZE option 0x0002): must be changed before any other use. */
+  transport?: boolean;
 }
 
 export interface StoredKey {
@@ -66,7 +68,10 @@ export function factoryFreshState(now: Date = new Date()): CardStateData {
     initialized: false,
     options: 0,
     userPin: null,
-    soPin: null,
+    // A SmartCard-HSM leaves the factory with the SO-PIN (initialisation code) 3537363231383830
+    // and 15 tries; INITIALIZE must present it (OpenSC wiki "SmartCardHSM" and sc-hsm-tool(1):
+    // "sc-hsm-tool --initialize --so-pin 3537363231383830 --pin 648219"). A wrong code costs a try.
+    soPin: pinRecord(Buffer.from('3537363231383830', 'hex'), 15),
     dkek: null,
     files: {},
     keys: {},

@@ -1,11 +1,13 @@
-import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { namedCurves, type CurveName as SharedCurveName, type NamedCurve } from '../../crypto/ec-curves.js';
 
 /**
- * The EC curves this emulator generates keys on. The SmartCard-HSM identifies a curve by its
- * explicit domain parameters in the GAKP template (card-protocols.md §3.1), so we match on the
- * prime `p` (tag 81) and emit the full set (81–87) in CV requests.
+ * The EC curves this emulator generates keys on: every curve of 256 bits and more that a
+ * SmartCard-HSM 4K generates (NIST P, brainpool r1, secp256k1; table in src/crypto/ec-curves.ts),
+ * so OpenSC can make "foreign" keys on it. The SmartCard-HSM identifies a curve by its explicit
+ * domain parameters in the GAKP template (card-protocols.md §3.1), so we match on the prime `p`
+ * (tag 81) and emit the full set (81–87) in CV requests.
  */
-export type CurveName = 'P-256' | 'P-384' | 'P-521';
+export type CurveName = SharedCurveName;
 
 export interface CurveInfo {
   readonly name: CurveName;
@@ -27,36 +29,29 @@ export interface CurveInfo {
   signPlain(hash: Uint8Array, d: Uint8Array): Uint8Array;
 }
 
-type Noble = typeof p256;
-
-function make(name: CurveName, nodeName: string, bits: number, c: Noble): CurveInfo {
-  const k = c.Point.CURVE();
+function make(c: NamedCurve): CurveInfo {
   return {
-    name,
-    nodeName,
-    bits,
-    size: Math.ceil(bits / 8),
-    p: k.p,
-    a: k.a,
-    b: k.b,
-    n: k.n,
-    gx: k.Gx,
-    gy: k.Gy,
-    h: k.h,
+    name: c.name,
+    nodeName: c.nodeName,
+    bits: c.orderBits,
+    size: c.fieldBytes,
+    p: c.p,
+    a: c.a,
+    b: c.b,
+    n: c.n,
+    gx: c.gx,
+    gy: c.gy,
+    h: c.h,
     // The card signs the hash it is given (no re-hash), DER output (card-protocols.md §3.1).
-    sign: (hash, d) => c.sign(hash, d, { prehash: false, format: 'der', lowS: false }),
-    signPlain: (hash, d) => c.sign(hash, d, { prehash: false, format: 'compact', lowS: false }),
+    sign: (hash, d) => c.noble.sign(hash, d, { prehash: false, format: 'der', lowS: false }),
+    signPlain: (hash, d) => c.noble.sign(hash, d, { prehash: false, format: 'compact', lowS: false }),
   };
 }
 
 let table: CurveInfo[] | undefined;
 
 export function curves(): readonly CurveInfo[] {
-  table ??= [
-    make('P-256', 'prime256v1', 256, p256),
-    make('P-384', 'secp384r1', 384, p384 as unknown as Noble),
-    make('P-521', 'secp521r1', 521, p521 as unknown as Noble),
-  ];
+  table ??= namedCurves().map(make);
   return table;
 }
 

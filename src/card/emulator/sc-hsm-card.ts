@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { generateCardKey, type HashName, HASH_BY_LENGTH, digestInfo, ecdsaSignHash, hash, rsaPkcs1, rsaPss, rsaRaw, stripDigestInfo } from './card-crypto.js';
 import { factoryFreshState, fidKey, pinMatches, pinRecord, type CardStateData, type StoredKey, type StoredPin } from './card-state.js';
 import { cvcBody, cvcSignature, OID_TA_ECDSA_PREFIX, OID_TA_RSA_PREFIX, publicKeyTemplate, signCvc, type KeyRef } from './cvc.js';
-import { bytesToBigint, curveByPrime, type CurveName } from './ec-curves.js';
+import { bytesToBigint, curveByName, curveByPrime, type CurveName } from './ec-curves.js';
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CardStatus, fail, SW, triesLeftSw } from './status-words.js';
 import { findTlv, parseTlvs, tlv, type Tlv } from './tlv.js';
@@ -19,6 +19,7 @@ const SO_PIN_RETRIES = 15;
 const KEY_PREFIX = 0xcc;
 const EF_DEVICE_CERTS = 0x2f02;
 const PROT_DATA_PREFIX = 0xcd;
+const MAX_COMMAND_APDU = 1232;
 
 export interface ScHsmCardOptions {
   /** Initial non-volatile state; default: a factory-fresh card with a new random serial. */
@@ -139,6 +140,9 @@ export class ScHsmCard implements VirtualCard {
       if (!this.powered) return swBytes(SW.NO_PRECISE_DIAGNOSIS);
       const apdu = parseCommandApdu(command);
       if (apdu.extended && !this.extended) fail(SW.WRONG_LENGTH);
+      // The JCOP3 SmartCard-HSM takes APDUs of at most 1232 bytes, about 1223 data bytes
+      // (card-protocols.md "Per-card size limits", from OpenSC card-sc-hsm.c comments).
+      if (command.length > MAX_COMMAND_APDU) fail(SW.WRONG_LENGTH);
       if (apdu.ins === 0xc0 && (apdu.cla & 0x7f) === 0x00) return this.getResponse(apdu);
       this.pending = undefined;
       const reply = await this.dispatch(apdu);
@@ -280,6 +284,8 @@ export class ScHsmCard implements VirtualCard {
     const pin = this.pinFor(a.p2);
     if (!pin) fail(SW.REF_DATA_NOT_FOUND);
     const isUser = a.p2 === PIN_USER;
+    // Transport-PIN mode: the PIN must be changed first (sc-hsm-embedded updatePinStatus: 6984).
+    if (isUser && pin.transport) fail(SW.REF_DATA_NOT_USABLE);
     if (a.data.length === 0) {
       // Status query: never spends a try.
       if (isUser ? this.userVerified : this.soVerified) return {};
@@ -319,7 +325,7 @@ export class ScHsmCard implements VirtualCard {
     if (a.p2 === PIN_SO && newPin.length !== 8) fail(SW.WRONG_LENGTH);
     if (a.p2 === PIN_USER && newPin.length > 16) fail(SW.WRONG_LENGTH);
     this.checkPin(pin, a.data.subarray(0, oldLen));
-    const rec = pinRecord(newPin, pin.maxRetries);
+    const rec = pinRecord(newPin, pin.maxRetries); // a changed transport PIN is an ordinary PIN
     if (a.p2 === PIN_USER) {
       this.s.userPin = rec;
       this.userVerified = true;
@@ -366,21 +372,22 @@ export class ScHsmCard implements VirtualCard {
     if (options && options.length !== 2) fail(SW.WRONG_DATA);
     if (retries && (retries.length !== 1 || retries[0]! < 1 || retries[0]! > 15)) fail(SW.WRONG_DATA);
     if (shares && shares.length !== 1) fail(SW.WRONG_DATA);
-    // Re-initialisation needs the current SO-PIN as initialisation code; a factory-fresh card
-    // accepts any 8-byte code and makes it the SO-PIN.
+    // Initialisation needs the current SO-PIN as initialisation code: the factory default on a
+    // new card (card-state.ts), the one set at the last INITIALIZE on a used one. State files
+    // of older emulator versions have none; those accept any 8-byte code.
     if (this.s.soPin) this.checkPin(this.s.soPin, initCode);
     this.s.initialized = true;
     this.s.options = options ? (options[0]! << 8) | options[1]! : 0x0001;
     this.s.userPin = pinRecord(userPin, retries ? retries[0]! : 3);
+    if (this.s.options & 0x0002) this.s.userPin.transport = true; // card-protocols.md §3.1 options 0x02
     this.s.soPin = pinRecord(initCode, SO_PIN_RETRIES);
     this.s.dkek = shares ? { total: shares[0]!, imported: 0, value: '00'.repeat(32) } : null;
     this.s.files = {};
     this.s.keys = {};
     this.save();
-    // As on the real card, the initialising host holds all credentials until the next reset
-    // or re-select, so it can write EF 2F03 (TokenInfo with the label) right away.
+    // Nobody is authenticated afterwards: OpenSC's sc_hsm_initialize (card-sc-hsm.c) VERIFYs
+    // the new user PIN before it writes EF 2F03, so a host must not rely on a login here.
     this.clearVolatile();
-    this.userVerified = true;
     return {};
   }
 
@@ -388,6 +395,9 @@ export class ScHsmCard implements VirtualCard {
 
   private enumerate(a: CommandApdu): Reply {
     if (a.p1 !== 0x00 || a.p2 !== 0x00) fail(SW.WRONG_P1P2);
+    // Extended Le 000000 only (SC-HSM user manual v2.4, quoted in OpenSC issue #2944; CardContact
+    // in OpenSC issue #715: "requires … extended length APDUs, in particular in ENUMERATE OBJECTS").
+    if (!a.extended) fail(SW.WRONG_LENGTH);
     // CC00 is the device authentication key, always present; hosts pick free key ids from 1.
     const fids = new Set<number>([KEY_PREFIX << 8]);
     for (const id of Object.keys(this.s.keys)) fids.add((KEY_PREFIX << 8) | Number(id));
@@ -484,6 +494,11 @@ export class ScHsmCard implements VirtualCard {
   private async generateKeyPair(a: CommandApdu): Promise<Reply> {
     if (a.p1 === 0x00) fail(SW.WRONG_P1P2);
     if (!this.s.initialized || !this.userVerified) fail(SW.SECURITY_NOT_SATISFIED);
+    // An occupied key slot is not overwritten: hosts pick a free id first (OpenSC pkcs15init
+    // sc-hsm `sc_hsm_determine_free_id` walks ENUMERATE for one). 6A89: object exists (ISO 7816-4 §5.6).
+    if (this.s.keys[String(a.p1)]) fail(0x6a89);
+    // Extended Le 000000 only, as for ENUMERATE (OpenSC issue #2944).
+    if (!a.extended) fail(SW.WRONG_LENGTH);
     const t = parseOrFail(a.data);
     const pk = findTlv(t, 0x7f49);
     if (!pk) fail(SW.WRONG_DATA);
@@ -571,6 +586,9 @@ export class ScHsmCard implements VirtualCard {
   private signWith(key: StoredKey, pkcs8: Uint8Array, alg: number, input: Uint8Array): Uint8Array {
     if (key.spec.kind === 'ec') {
       const curve: CurveName = key.spec.curve;
+      // Plain ECDSA takes a hash no longer than the field: hosts truncate it (FIPS 186-4 §6.4), as
+      // OpenSC's pkcs15-sec.c does before it reaches card-sc-hsm.c; the card refuses more (6A80).
+      if (alg === 0x70 && input.length > curveByName(curve)!.size) fail(SW.WRONG_DATA);
       const h = alg === 0x70 ? input : hash(SIGN_HASH[alg]!, input);
       return ecdsaSignHash(pkcs8, curve, h);
     }

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { CardcaError } from '../../common/cardca-error.js';
 import type { VirtualCard } from '../emulator/virtual-card.js';
 import type { CardTransport, TransmitOptions } from './card-transport.js';
+import { cardResetError } from './pcsc-errors.js';
 
 export interface InProcessTransportOptions {
   /** Reader name reported to callers (default "in-process:<card class>"). */
@@ -39,12 +40,12 @@ export class InProcessTransport implements CardTransport {
     const lossy = this.card as VirtualCard & { consumePowerLoss?: () => boolean };
     if (lossy.consumePowerLoss?.()) {
       this.card.powerOn();
-      throw new CardcaError('CARD_RESET', 'the card was reset (power lost); its login state is gone', {
-        hint: 'Run the operation again from the start; the card asks for the PIN again.',
-      });
+      throw cardResetError(this.readerName, true);
     }
     const timeoutMs = options.timeoutMs ?? this.defaultTimeout;
-    return withTimeout(this.card.process(command.slice()), timeoutMs, () =>
+    const copy = command.slice(); // the card's own copy, wiped after it answered (it may hold a PIN)
+    const answer = this.card.process(copy).finally(() => copy.fill(0));
+    return withTimeout(answer, timeoutMs, () =>
       new CardcaError('CARD_TIMEOUT', `no response from the card within ${timeoutMs} ms; the APDU may have reached the card`, {
         hint: 'Check the card state (e.g. PIN tries, signature count) before retrying.',
       }),

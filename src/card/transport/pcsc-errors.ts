@@ -34,15 +34,12 @@ export function mapPcscError(err: unknown, op: string, reader: string, duringTra
   switch (code) {
     case SCARD.W_REMOVED_CARD:
     case SCARD.E_NO_SMARTCARD:
-      return new PcscError('CARD_REMOVED', `${op}: the card was removed from "${reader}".${reached}`, {
-        hint: 'Insert the card and run the command again; check what the card holds before retrying a write.',
-        cause: err,
-      });
+    // pcscd answers E_NOT_TRANSACTED when the reader lost the card during SCardTransmit
+    // (vpcd, and CCID readers on removal); it is the same event as W_REMOVED_CARD.
+    case SCARD.E_NOT_TRANSACTED:
+      return cardRemovedError(reader, duringTransmit, err);
     case SCARD.W_RESET_CARD:
-      return new PcscError('CARD_RESET', `${op}: the card in "${reader}" was reset by another program.${reached}`, {
-        hint: 'Another application reset the card (PIN state is lost). Close other smart-card programs and run the command again.',
-        cause: err,
-      });
+      return cardResetError(reader, duringTransmit, err);
     case SCARD.W_UNRESPONSIVE_CARD:
     case SCARD.W_UNPOWERED_CARD:
       return new PcscError('CARD_UNRESPONSIVE', `${op}: the card in "${reader}" does not respond.${reached}`, {
@@ -77,4 +74,31 @@ export function pcscUnavailable(cause: unknown): PcscError {
     hint: 'Start pcscd (e.g. `systemctl start pcscd.socket`, or `pcscd --foreground`) and run the command again.',
     cause,
   });
+}
+
+/**
+ * The one CARD_REMOVED error, whichever way PC/SC reports the removal (an error code, or an
+ * empty answer as vpcd gives): same code, same text, same hint.
+ */
+export function cardRemovedError(reader: string, duringCommand: boolean, cause?: unknown): PcscError {
+  return new PcscError(
+    'CARD_REMOVED',
+    `the card was removed from "${reader}"${duringCommand ? ' during a command; the command may have reached the card' : ''}`,
+    {
+      hint: 'Insert the card and check what it holds (`ca card list`, `ca status`) before retrying a write or a signature.',
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
+
+/** The one CARD_RESET error (another program reset the card, or it lost power): PIN state is gone. */
+export function cardResetError(reader: string, duringCommand: boolean, cause?: unknown): PcscError {
+  return new PcscError(
+    'CARD_RESET',
+    `the card in "${reader}" was reset${duringCommand ? ' during a command; the command may have reached the card' : ''}; its login state is gone`,
+    {
+      hint: 'Close other smart-card programs, check what the card holds (`ca card list`, `ca status`), and run the command again.',
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }

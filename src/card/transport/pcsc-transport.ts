@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type pcsclite from 'pcsclite';
 import { PcscError } from '../errors.js';
 import type { CardTransport, TransmitOptions } from './card-transport.js';
-import { mapPcscError } from './pcsc-errors.js';
+import { cardRemovedError, mapPcscError } from './pcsc-errors.js';
 
 type CardReader = Parameters<Parameters<ReturnType<typeof pcsclite>['on']>[1]>[0] & { name: string };
 type PcscReader = Extract<CardReader, { connect: unknown }>;
@@ -81,15 +81,14 @@ export class PcscTransport implements CardTransport {
       const timeoutMs = options.timeoutMs ?? DEFAULT_TRANSMIT_TIMEOUT_MS;
       return withTimeout(
         new Promise<Uint8Array>((resolve, reject) => {
-          this.reader.transmit(Buffer.from(command), MAX_RESPONSE, this.protocol, (err, data) => {
+          // Our own copy for the binding; wiped once pcscd has it (it may hold a PIN).
+          const copy = Buffer.from(command);
+          this.reader.transmit(copy, MAX_RESPONSE, this.protocol, (err, data) => {
+            copy.fill(0);
             if (err) reject(mapPcscError(err, 'transmit', this.readerName, true));
             else if (data.length < 2) {
               // vpcd and some readers report a vanished card as an empty answer, not an error.
-              reject(
-                new PcscError('CARD_REMOVED', `the card in "${this.readerName}" gave no answer (removed or reset during the command); the command may have reached the card`, {
-                  hint: 'Insert the card and check its state (`ca card status`, `ca card list`) before retrying.',
-                }),
-              );
+              reject(cardRemovedError(this.readerName, true));
             } else resolve(new Uint8Array(data));
           });
         }),

@@ -19,6 +19,8 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs {
   reader?: string;
   'pin-file'?: string;
   'issuer-card'?: string;
+  'issuer-reader'?: string;
+  'card-timeout'?: number;
   'issuer-pin-file'?: string;
   'key-id'?: string;
   yes: boolean;
@@ -35,7 +37,8 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('key-id', { type: 'string', describe: 'use this existing key on the card instead of generating one' })
     .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation before generating and signing' })
     .option('json', { type: 'boolean', default: false, describe: 'print the ceremony record as JSON (for transcripts)' })
-    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' }) as Argv<T>;
+    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
+    .option('card-timeout', { type: 'number', describe: 'seconds one card exchange may take (default: 600 key generation, 60 signing, 30 other)' }) as Argv<T>;
 }
 
 /** Returns how the operator confirmed (for the transcript). */
@@ -224,7 +227,7 @@ function shq(v: string): string {
 function commandLine(args: CeremonyArgs, kind: string): string {
   const parts = ['ca', 'ceremony', kind];
   if (args.name) parts.push(args.name);
-  for (const k of ['home', 'card', 'reader', 'issuer-card', 'key-id', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  for (const k of ['home', 'card', 'reader', 'issuer-card', 'issuer-reader', 'key-id', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
   for (const w of args.witness ?? []) parts.push('--witness', w);
   if (args['pin-file']) parts.push('--pin-file', '…');
   if (args['issuer-pin-file']) parts.push('--issuer-pin-file', '…');
@@ -246,7 +249,7 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
       withCa(ctx, args, { command: 'ceremony root', write: true }, async (ca) => {
         const confirmation = await confirm(ctx, args, 'root');
         assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
-        const service = cardService(ctx, {});
+        const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
         const slot = new CardSlot(ctx, service, 'root', args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] });
         try {
           const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
@@ -281,6 +284,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
       common(y)
         .positional('name', { type: 'string', describe: 'sub-CA name from hierarchy.yaml' })
         .option('issuer-card', { type: 'string', describe: "serial of the parent CA's card (default: the one bound to it)" })
+        .option('issuer-reader', { type: 'string', describe: "reader holding the parent CA's card (like --reader for the new card)" })
         .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" })
         .example('$0 ceremony subca servers --card DECM0102330002 --operator "A. Admin"', "key on card …0002, signed by the root's card (insert both, or swap when asked)")
         .epilogue('Writes HOME/certs/NAME.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log.') as never,
@@ -290,7 +294,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
         assertClockSane(ca.store, ca.clock.now());
-        const service = cardService(ctx, {});
+        const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
         const slots: CardSlot[] = [];
         const others = (me: CardSlot) => () => slots.filter((s) => s !== me);
         const subject: CardSlot = new CardSlot(ctx, service, `${args.name} (new sub-CA)`, args.card, {
@@ -300,6 +304,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           others: () => others(subject)(),
         });
         const issuer: CardSlot = new CardSlot(ctx, service, `${node.parent ?? 'parent'} (issuer)`, args['issuer-card'] ?? parent?.cardSerial, {
+          reader: args['issuer-reader'],
           pinFile: args['issuer-pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(issuer)(),

@@ -143,12 +143,15 @@ test('a signer that fails after TX1 leaves the serial outcome_unknown, and the n
   const real = await r.subCard.signer(ca.keyId);
   const failing: Signer = { algorithms: () => real.algorithms(), publicKey: () => real.publicKey(), sign: async () => { throw new CardcaError('CARD_REMOVED', 'card removed during SIGN'); } };
   const parsed = parseCsr(csr(r.dir, 'lost', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'lost.example.test'));
-  await assert.rejects(
-    issueCertificate({ store: r.store, clock: r.clock, signer: failing, issuerName: 'servers', issuer: info }, { profile: leaf, spki: parsed.spki, subject: parsed.subject, csrSans: parsed.sans }),
-    code('CARD_REMOVED'),
+  const failure: unknown = await issueCertificate({ store: r.store, clock: r.clock, signer: failing, issuerName: 'servers', issuer: info }, { profile: leaf, spki: parsed.spki, subject: parsed.subject, csrSans: parsed.sans }).then(
+    () => assert.fail('issuance with a removed card succeeded'),
+    (e: unknown) => e,
   );
+  assert.ok(failure instanceof CardcaError && failure.code === 'CARD_REMOVED', String(failure));
   const [lost] = r.store.findCertificates({ issuer: 'servers', status: 'outcome_unknown' });
   assert.ok(lost);
+  // The error names the serial that became outcome_unknown (issue 18 item 13).
+  assert.match(failure.message, new RegExp(`certificate serial ${lost.serialHex} of CA servers is now recorded as outcome_unknown`));
   // The operator retries the same CSR: a fresh serial, the lost one stays burnt.
   const retry = await issueCertificate({ store: r.store, clock: r.clock, signer: real, issuerName: 'servers', issuer: info }, { profile: leaf, spki: parsed.spki, subject: parsed.subject, csrSans: parsed.sans });
   assert.notEqual(retry.record.serialHex, lost.serialHex);

@@ -5,12 +5,14 @@ import { AID, apdu, expectSw, initData, SO_PIN, tx, USER_PIN } from './card-help
 
 const WRONG = Buffer.from('000000', 'ascii');
 
-test('factory-fresh card: PIN status 6A88 (not initialised); first INITIALIZE accepts any 8-byte SO-PIN', async () => {
+test('factory-fresh card: user PIN 6A88 (not initialised); SO-PIN is the factory default, a wrong code costs a try', async () => {
+  // A new SmartCard-HSM ships with SO-PIN 3537363231383830, 15 tries (OpenSC wiki "SmartCardHSM").
   const card = new ScHsmCard();
   card.powerOn();
   assert.equal((await tx(card, '00200081')).sw, '6A88');
-  assert.equal((await tx(card, '00200088')).sw, '6A88');
-  await expectSw(card, apdu(0x80, 0x50, 0, 0, initData({ soPin: Buffer.from('0102030405060708', 'hex') })), '9000');
+  assert.equal((await tx(card, '00200088')).sw, '63CF');
+  assert.equal((await tx(card, apdu(0x80, 0x50, 0, 0, initData({ soPin: Buffer.from('0102030405060708', 'hex') })))).sw, '63CE');
+  await expectSw(card, apdu(0x80, 0x50, 0, 0, initData({ soPin: SO_PIN })), '9000');
   await expectSw(card, `00A4040C0B${AID}`, '9000');
   assert.equal((await tx(card, '00200081')).sw, '63C3');
   assert.equal((await tx(card, '00200088')).sw, '63CF');

@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { curveByDomain, curvesOfPoint } from '../../../crypto/ec-curves.js';
+import { ecKeyType, ecSpki, rsaKeyType, type PublicKeyType } from '../../../crypto/public-key-type.js';
 import type { KeyAlgorithm } from '../../../crypto/signer.js';
 import { CardError } from '../../errors.js';
 import { findTlv, readTlv } from '../../tlv.js';
@@ -15,7 +16,10 @@ export interface CvcBody {
   readonly car: string | undefined;
   /** Public key as DER SubjectPublicKeyInfo. */
   readonly spki: Uint8Array;
-  readonly algorithm: KeyAlgorithm;
+  /** What the key really is (rsa1024, brainpoolP256r1, …). */
+  readonly keyType: PublicKeyType;
+  /** The KeyAlgorithm, when cardca signs with this key type. */
+  readonly algorithm: KeyAlgorithm | undefined;
 }
 
 function bad(why: string): CardError {
@@ -32,31 +36,56 @@ function strip(b: Uint8Array): Uint8Array {
   return b.subarray(i);
 }
 
-/** Convert the 7F49 public-key template to SPKI DER (RFC 5480 / RFC 8017 via node's JWK import). */
-export function publicKeyFromTemplate(pub: Uint8Array): { spki: Uint8Array; algorithm: KeyAlgorithm } {
+const big = (b: Uint8Array | undefined): bigint | undefined => (b && b.length > 0 ? BigInt('0x' + Buffer.from(b).toString('hex')) : undefined);
+
+/**
+ * Convert the 7F49 public-key template to SPKI DER (TR-03110-3 §D.3.1 RSA: 81 n, 82 e;
+ * §D.3.3 EC: 81 p, 82 a, 83 b, 84 G, 85 r, 86 Y, 87 f). An EC curve is identified by its domain
+ * parameters (as OpenSC's `sc_pkcs15emu_sc_hsm_decode_pubkey` does by matching the prime); a
+ * template without them (allowed for a CVC whose issuer's domain applies) is matched by which
+ * known curve the point lies on, never by its length alone.
+ */
+export function publicKeyFromTemplate(pub: Uint8Array): { spki: Uint8Array; keyType: PublicKeyType; algorithm: KeyAlgorithm | undefined } {
   const point = findTlv(pub, 0x86);
   if (point) {
-    const fieldBytes = (point.length - 1) / 2;
-    const crv = fieldBytes === 32 ? 'P-256' : fieldBytes === 48 ? 'P-384' : fieldBytes === 66 ? 'P-521' : undefined;
-    if (!crv || point[0] !== 0x04) throw bad(`unsupported EC point of ${point.length} bytes`);
-    const curve = crv === 'P-256' ? p256 : crv === 'P-384' ? p384 : p521;
-    curve.Point.fromBytes(point).assertValidity(); // rejects points not on the curve
-    const key = createPublicKey({
-      format: 'jwk',
-      key: { kty: 'EC', crv, x: b64u(point.subarray(1, 1 + fieldBytes)), y: b64u(point.subarray(1 + fieldBytes)) },
-    });
-    const algorithm: KeyAlgorithm = crv === 'P-256' ? 'p256' : crv === 'P-384' ? 'p384' : 'p521';
-    return { spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })), algorithm };
+    if (point[0] !== 0x04) throw bad(`EC point of ${point.length} bytes is not uncompressed`);
+    const p = big(findTlv(pub, 0x81));
+    let curve;
+    if (p !== undefined) {
+      const g = findTlv(pub, 0x84);
+      const half = g && g.length > 1 ? (g.length - 1) / 2 : 0;
+      curve = curveByDomain({
+        p,
+        a: big(findTlv(pub, 0x82)),
+        b: big(findTlv(pub, 0x83)),
+        gx: half ? big(g!.subarray(1, 1 + half)) : undefined,
+        gy: half ? big(g!.subarray(1 + half)) : undefined,
+        n: big(findTlv(pub, 0x85)),
+      });
+      if (!curve) throw bad(`EC key on a curve with prime ${p.toString(16).slice(0, 16)}… that cardca does not know`);
+    } else {
+      const on = curvesOfPoint(point);
+      if (on.length !== 1) throw bad(on.length === 0 ? 'EC point lies on no known curve' : 'EC point without domain parameters is ambiguous');
+      curve = on[0]!;
+    }
+    if (point.length !== 1 + 2 * curve.fieldBytes) throw bad(`EC point of ${point.length} bytes does not fit ${curve.name}`);
+    try {
+      curve.noble.Point.fromBytes(point).assertValidity(); // rejects points not on the curve
+    } catch {
+      throw bad(`EC point is not on ${curve.name}`);
+    }
+    const keyType = ecKeyType(curve);
+    return { spki: ecSpki(curve, point), keyType, algorithm: keyType.algorithm };
   }
   const n = findTlv(pub, 0x81);
   const e = findTlv(pub, 0x82);
   if (!n || !e) throw bad('public key template has neither an EC point nor an RSA modulus/exponent');
   const mod = strip(n);
+  if (mod.length === 0 || mod[0] === 0) throw bad('RSA modulus is zero');
   const bits = mod.length * 8 - Math.clz32(mod[0]!) + 24;
-  const algorithm: KeyAlgorithm | undefined = bits === 2048 ? 'rsa2048' : bits === 3072 ? 'rsa3072' : bits === 4096 ? 'rsa4096' : undefined;
-  if (!algorithm) throw bad(`unsupported RSA modulus of ${bits} bits`);
   const key = createPublicKey({ format: 'jwk', key: { kty: 'RSA', n: b64u(mod), e: b64u(strip(e)) } });
-  return { spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })), algorithm };
+  const keyType = rsaKeyType(bits);
+  return { spki: new Uint8Array(key.export({ format: 'der', type: 'spki' })), keyType, algorithm: keyType.algorithm };
 }
 
 /** Body fields of a CVC or CV request, without verifying its signatures. */

@@ -1,4 +1,4 @@
-import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { curveOfKeyAlgorithm, type NamedCurve } from '../../../crypto/ec-curves.js';
 import type { KeyAlgorithm } from '../../../crypto/signer.js';
 import { tlv } from '../../tlv.js';
 
@@ -10,26 +10,6 @@ const OID_TA_RSA_V15_SHA256 = Uint8Array.of(0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 
 const OID_TA_ECDSA_SHA256 = Uint8Array.of(0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 0x02, 0x02, 0x02, 0x03);
 
 export const RSA_BITS: Partial<Record<KeyAlgorithm, number>> = { rsa2048: 2048, rsa3072: 3072, rsa4096: 4096 };
-
-interface CurveDomain {
-  readonly fieldBytes: number;
-  readonly p: bigint;
-  readonly a: bigint;
-  readonly b: bigint;
-  readonly gx: bigint;
-  readonly gy: bigint;
-  readonly n: bigint;
-  readonly h: bigint;
-}
-
-/** Domain parameters of the NIST curves (FIPS 186-4 §D.1.2), taken from @noble/curves. */
-export function curveDomain(alg: KeyAlgorithm): CurveDomain | undefined {
-  const pick = alg === 'p256' ? p256 : alg === 'p384' ? p384 : alg === 'p521' ? p521 : undefined;
-  if (!pick) return undefined;
-  const c = pick.Point.CURVE();
-  const fieldBytes = alg === 'p256' ? 32 : alg === 'p384' ? 48 : 66;
-  return { fieldBytes, p: c.p, a: c.a, b: c.b, gx: c.Gx, gy: c.Gy, n: c.n, h: c.h };
-}
 
 export function bigToBytes(v: bigint, len: number): Uint8Array {
   const out = new Uint8Array(len);
@@ -48,18 +28,29 @@ function minimal(v: bigint): Uint8Array {
   return bigToBytes(v, len);
 }
 
+/** What to generate: an RSA modulus size, or a named curve (table in src/crypto/ec-curves.ts). */
+export type GakpKeySpec = { readonly kind: 'rsa'; readonly bits: number } | { readonly kind: 'ec'; readonly curve: NamedCurve };
+
 /**
  * Build the GAKP data field: `5F29 01 00` (CPI), `42 <CAR>`, `7F49 {…}` (public-key template),
- * `5F20 <CHR>`.
+ * `5F20 <CHR>`. The EC template carries the full domain (81 p, 82 a, 83 b, 84 G, 85 n, 87 h),
+ * as OpenSC's `sc_hsm_generate_keypair` sends it (card-sc-hsm.c builds it from the curve's
+ * parameters); the RSA template gives the exponent (82) and the modulus size (02).
  */
 export function buildGakp(alg: KeyAlgorithm, car: string, chr: string): Uint8Array {
   const bits = RSA_BITS[alg];
+  if (bits !== undefined) return buildGakpFor({ kind: 'rsa', bits }, car, chr);
+  const curve = curveOfKeyAlgorithm(alg);
+  if (!curve) throw new RangeError(`unsupported key algorithm ${alg}`);
+  return buildGakpFor({ kind: 'ec', curve }, car, chr);
+}
+
+export function buildGakpFor(spec: GakpKeySpec, car: string, chr: string): Uint8Array {
   let pub: Uint8Array;
-  if (bits !== undefined) {
-    pub = tlv(0x7f49, [...tlv(0x06, OID_TA_RSA_V15_SHA256), ...tlv(0x82, [0x01, 0x00, 0x01]), ...tlv(0x02, [bits >> 8, bits & 0xff])]);
+  if (spec.kind === 'rsa') {
+    pub = tlv(0x7f49, [...tlv(0x06, OID_TA_RSA_V15_SHA256), ...tlv(0x82, [0x01, 0x00, 0x01]), ...tlv(0x02, [spec.bits >> 8, spec.bits & 0xff])]);
   } else {
-    const d = curveDomain(alg);
-    if (!d) throw new RangeError(`unsupported key algorithm ${alg}`);
+    const d = spec.curve;
     const g = Uint8Array.from([0x04, ...bigToBytes(d.gx, d.fieldBytes), ...bigToBytes(d.gy, d.fieldBytes)]);
     pub = tlv(0x7f49, [
       ...tlv(0x06, OID_TA_ECDSA_SHA256),

@@ -52,12 +52,12 @@ export function initializeData(userPin: Uint8Array, soPin: Uint8Array, retries: 
 
 /** GENERATE ASYMMETRIC KEY PAIR `00 46 <keyid> 00` extended case 4 with the GAKP template. */
 export function generateKeyPair(keyId: number, gakp: Uint8Array): CommandApdu {
-  return { cla: 0x00, ins: 0x46, p1: keyId, p2: 0x00, data: gakp, le: EXTENDED_MAX_LE, extended: true };
+  return { cla: 0x00, ins: 0x46, p1: keyId, p2: 0x00, data: gakp, le: EXTENDED_MAX_LE, extended: true, timeoutClass: 'keygen' };
 }
 
 /** SIGN `80 68 <keyid> <alg>` extended case 4. */
 export function sign(keyId: number, alg: number, input: Uint8Array): CommandApdu {
-  return { cla: 0x80, ins: 0x68, p1: keyId, p2: alg, data: input, le: EXTENDED_MAX_LE, extended: true };
+  return { cla: 0x80, ins: 0x68, p1: keyId, p2: alg, data: input, le: EXTENDED_MAX_LE, extended: true, timeoutClass: 'sign' };
 }
 
 /** DELETE FILE `00 E4 02 00 02 <FID>` (SmartCard-HSM uses P1=02). */

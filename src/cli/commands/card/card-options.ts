@@ -5,7 +5,8 @@ export function withCardSelection<T>(y: Argv<T>): Argv<T> {
   return y
     .option('reader', { type: 'string', describe: 'PC/SC reader name (see `ca card list`)' })
     .option('card', { type: 'string', describe: 'card serial (every reader with a card is probed)' })
-    .option('trace-apdu', { type: 'boolean', default: false, describe: 'print every APDU exchange to stderr (PINs redacted)' }) as Argv<T>;
+    .option('trace-apdu', { type: 'boolean', default: false, describe: 'print every APDU exchange to stderr (PINs redacted)' })
+    .option('card-timeout', { type: 'number', describe: 'seconds one card exchange may take (default: 600 key generation, 60 signing, 30 other)' }) as Argv<T>;
 }
 
 export function withPinFile<T>(y: Argv<T>): Argv<T> {

@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { CliContext } from '../../context.js';
+import { cardCertCommand } from './cert-write.js';
+import { cardDeleteKeyCommand } from './delete-key.js';
 import { cardInitCommand } from './init.js';
 import { cardKeygenCommand } from './keygen.js';
 import { cardListCommand } from './list.js';
@@ -18,6 +20,8 @@ export function cardCommand(ctx: CliContext): CommandModule<object, any> {
         .command(cardInitCommand(ctx) as CommandModule<object, any>)
         .command(cardKeygenCommand(ctx) as CommandModule<object, any>)
         .command(cardPinCommand(ctx) as CommandModule<object, any>)
+        .command(cardCertCommand(ctx) as CommandModule<object, any>)
+        .command(cardDeleteKeyCommand(ctx) as CommandModule<object, any>)
         .demandCommand(1, 'Name a card command; `ca card --help` lists them.')
         .example('$0 card list', 'what is in every reader'),
     handler: () => undefined,

@@ -4,12 +4,14 @@ import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-c
 import { eprintln, println, type CliContext } from '../../context.js';
 import { obtainNewPin, obtainPin, soPinBytes } from '../../pin-input.js';
 import { withCardSelection } from './card-options.js';
+import { guardSoPin } from '../../so-pin-guard.js';
 
 interface InitArgs extends CardGlobalArgs {
   label: string;
   'so-pin-file'?: string;
   'pin-file'?: string;
   retries: number;
+  'allow-last-pin-try': boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
         .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from the first line of FILE; default: prompt' })
         .option('pin-file', { type: 'string', describe: 'new user PIN (6–16 characters) from the first line of FILE; default: prompt twice' })
         .option('retries', { type: 'number', default: 3, describe: 'user PIN tries before it blocks (1–15)' })
+        .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last SO-PIN try without the typed confirmation' })
         .example('$0 card init --label "Root CA 2026" --reader "Virtual PCD 2 00 00"', 'prompts for the SO-PIN and the new user PIN') as never,
     handler: async (args) => {
       if (!Number.isInteger(args.retries) || args.retries < 1 || args.retries > 15) throw usageError('--retries must be 1..15');
@@ -34,6 +37,7 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
         const s = await service.open(cardSelector(args));
         try {
           if (s.info.initialized) eprintln(ctx, `warning: card ${s.info.serial} is initialised; re-initialising erases every key on it`);
+          await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
           const so = soPinBytes(await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'SO-PIN (16 hex digits): ', what: 'SO-PIN' }));
           let pin: Buffer | undefined;
           try {

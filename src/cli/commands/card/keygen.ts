@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 import type { KeyAlgorithm } from '../../../crypto/signer.js';
-import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
+import type { CardGlobalArgs } from '../../card-context.js';
 import { println, type CliContext } from '../../context.js';
-import { obtainVerifiedSession } from '../../pin-input.js';
 import { withCardSelection, withPinFile } from './card-options.js';
+import { withVerifiedCard } from './with-verified-card.js';
 
 interface KeygenArgs extends CardGlobalArgs {
   label: string;
@@ -27,24 +27,14 @@ export function cardKeygenCommand(ctx: CliContext): CommandModule<object, Keygen
         .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
         .example('$0 card keygen --label "root-2026" --alg p384 --card DECM0102330', 'prompts for the user PIN') as never,
     handler: async (args) =>
-      withCardService(ctx, args, async (service) => {
-        const s = await obtainVerifiedSession(ctx, {
-          service,
-          selector: cardSelector(args),
-          pinFile: args['pin-file'],
-          allowLastPinTry: args['allow-last-pin-try'],
-        });
-        try {
-          const k = await s.generateKey({ label: args.label, algorithm: args.alg });
-          const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(k.publicKey).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PUBLIC KEY-----`;
-          if (args.json) {
-            println(ctx, JSON.stringify({ serial: s.info.serial, label: k.label, id: k.id, keyRef: k.keyRef, algorithm: k.algorithm, publicKeyPem: pem }, null, 2));
-          } else {
-            println(ctx, `generated ${k.algorithm} key "${k.label}" id ${k.id} on card ${s.info.serial}`);
-            println(ctx, pem);
-          }
-        } finally {
-          await s.close();
+      withVerifiedCard(ctx, args, async (s) => {
+        const k = await s.generateKey({ label: args.label, algorithm: args.alg });
+        const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(k.publicKey).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PUBLIC KEY-----`;
+        if (args.json) {
+          println(ctx, JSON.stringify({ serial: s.info.serial, label: k.label, id: k.id, keyRef: k.keyRef, algorithm: k.algorithm, publicKeyPem: pem }, null, 2));
+        } else {
+          println(ctx, `generated ${k.algorithm} key "${k.label}" id ${k.id} on card ${s.info.serial}`);
+          println(ctx, pem);
         }
       }),
   };

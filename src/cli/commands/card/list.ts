@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import type { CardKeyInfo } from '../../../card/card-service.js';
+import type { CardKeyEntry } from '../../../card/card-service.js';
 import { withCardService, type CardGlobalArgs } from '../../card-context.js';
 import { println, type CliContext } from '../../context.js';
 import { withCardSelection } from './card-options.js';
@@ -9,8 +9,6 @@ import { withCardSelection } from './card-options.js';
 interface ListArgs extends CardGlobalArgs {
   json: boolean;
 }
-
-const KEY_SIZE: Record<string, number> = { rsa2048: 2048, rsa3072: 3072, rsa4096: 4096, p256: 256, p384: 384, p521: 521 };
 
 function certSubject(der: Uint8Array | undefined): string | undefined {
   if (!der) return undefined;
@@ -31,13 +29,17 @@ function certSubject(der: Uint8Array | undefined): string | undefined {
   }
 }
 
-function keyJson(k: CardKeyInfo): Record<string, unknown> {
+function keyJson(k: CardKeyEntry): Record<string, unknown> {
   return {
     label: k.label,
     id: k.id,
     keyRef: k.keyRef,
-    algorithm: k.algorithm,
-    size: KEY_SIZE[k.algorithm],
+    // The real key type (rsa1024, brainpoolP256r1, …), also for keys cardca does not sign with.
+    algorithm: k.type,
+    size: k.bits ?? null,
+    state: k.state,
+    usable: k.usable,
+    problems: k.problems,
     certificateSubject: certSubject(k.certificate) ?? null,
   };
 }
@@ -59,7 +61,7 @@ export function cardListCommand(ctx: CliContext): CommandModule<object, ListArgs
         for (const r of readers) {
           if (args.reader !== undefined && r.reader !== args.reader) continue;
           if (args.card !== undefined && r.card?.serial !== args.card) continue;
-          const keys: CardKeyInfo[] = r.keys ?? [];
+          const keys: CardKeyEntry[] = r.keys ?? [];
           out.push({
             reader: r.reader,
             cardPresent: r.cardPresent,
@@ -92,11 +94,18 @@ export function cardListCommand(ctx: CliContext): CommandModule<object, ListArgs
           const keys = r['keys'] as Array<Record<string, unknown>>;
           if (keys.length === 0) println(ctx, '  no keys');
           for (const k of keys) {
+            const problems = k['problems'] as string[];
+            if (k['state'] === 'incomplete') {
+              println(ctx, `  ${problems.join('; ')}${k['id'] ? ` (id ${String(k['id'])})` : ''}`);
+              continue;
+            }
             println(
               ctx,
               `  key "${String(k['label'])}" id ${String(k['id'])} ${String(k['algorithm'])} (${String(k['size'])} bits)` +
-                (k['certificateSubject'] ? ` cert: ${String(k['certificateSubject'])}` : ' no certificate'),
+                (k['certificateSubject'] ? ` cert: ${String(k['certificateSubject'])}` : ' no certificate') +
+                (k['usable'] ? '' : ' [not usable by cardca]'),
             );
+            for (const p of problems) println(ctx, `    note: ${p}`);
           }
         }
       }),

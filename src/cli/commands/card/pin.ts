@@ -3,6 +3,7 @@ import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-c
 import { println, type CliContext } from '../../context.js';
 import { obtainNewPin, obtainPin, soPinBytes, verifyOnSession } from '../../pin-input.js';
 import { usageError } from '../../cli-error.js';
+import { guardSoPin } from '../../so-pin-guard.js';
 import { withCardSelection } from './card-options.js';
 
 interface PinArgs extends CardGlobalArgs {
@@ -48,6 +49,7 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
             }
             println(ctx, `user PIN of card ${s.info.serial} changed`);
           } else {
+            await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
             const so = soPinBytes(await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'SO-PIN (16 hex digits): ', what: 'SO-PIN' }));
             try {
               const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
