@@ -9,6 +9,7 @@ import { ipInCidr, ipToString, parseIp } from '../x509/extensions.js';
 import { subjectKeyIdentifier } from '../x509/key-identifier.js';
 import { encodeName, type NameAttribute } from '../x509/name.js';
 import { spkiKeyInfo } from '../x509/spki.js';
+import { isCanonicalSpki } from '../x509/canonical-spki.js';
 import { checkSerial, wholeSeconds } from './build-tbs-certificate.js';
 import { applySanPolicy, dnsMatches } from './san-policy.js';
 import { applySubjectPolicy } from './subject-policy.js';
@@ -78,6 +79,11 @@ export function certificateContent(req: CertificateContentRequest): CertificateC
   const { profile } = req;
   const self = req.issuer === 'self';
   checkSerial(req.serial);
+  if (!isCanonicalSpki(req.spki)) {
+    throw new PolicyError('POLICY_KEY_NOT_CANONICAL', 'the public key is not in its canonical DER form (RSA: NULL parameters; EC: named curve, uncompressed point)', {
+      hint: 'Regenerate the request with a standard tool; cardca never certifies a key in a non-canonical encoding.',
+    });
+  }
   const key = spkiKeyInfo(req.spki);
   if (profile.kind === 'ca') {
     if (key.algorithm !== profile.key) {

@@ -9,6 +9,7 @@ import { isEcKey, isRsaKey, type CertificateModel } from './certificate-model.js
 import { decodeName } from '../x509/name.js';
 import { ipToString, parseIp } from '../x509/extensions.js';
 import type { LintRule } from './lint-types.js';
+import { canonicalSpki } from '../x509/canonical-spki.js';
 import { checkTimeEncoding } from './x509-time.js';
 
 /** Canonical text of an IP address (bytes re-rendered), or the input if it is not one. */
@@ -18,6 +19,15 @@ function canonicalIp(s: string): string {
 }
 
 const DAY = 86_400_000;
+
+/** The rule names canonicalSpki() reports, with the clause each enforces. */
+const SPKI_RULES: readonly (readonly [string, string])[] = [
+  ['e_spki_rsa_encryption_parameter_not_null', 'RFC 3279 §2.3.1; RFC 4055 §1.2 (zlint)'],
+  ['e_spki_rsa_public_key_not_der', 'RFC 8017 A.1.1; X.690 §8.3.2'],
+  ['e_spki_ec_parameters_not_named_curve', 'RFC 5480 §2.1.1'],
+  ['e_spki_ec_point_not_uncompressed', 'RFC 5480 §2.2'],
+  ['e_spki_bit_string_unused_bits', 'RFC 5280 §4.1.2.7; X.690 §8.6'],
+];
 
 /** Extensions this CA understands; any other critical extension is refused (RFC 5280 §4.2). */
 const KNOWN_EXTENSIONS = new Set<string>([
@@ -205,7 +215,12 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
     },
   },
   { name: 'e_san_uri_or_other_in_leaf', source: 'profile: only dNSName/iPAddress/rfc822Name are issued', check: (m) => (m.san ?? []).filter((n) => n.dNSName === undefined && n.iPAddress === undefined && n.rfc822Name === undefined).map(() => 'SAN entry of a type this CA never issues') },
-  // Keys
+  // Keys: one key, one encoding (canonical-spki.ts)
+  ...SPKI_RULES.map(([name, source]): LintRule<CertificateModel> => ({
+    name,
+    source,
+    check: (m) => canonicalSpki(m.spki).problems.filter((p) => p.rule === name).map((p) => p.message),
+  })),
   {
     name: 'e_public_key_policy', source: 'BR 6.1.5, 6.1.6, 6.1.1.3',
     check: (m) => {

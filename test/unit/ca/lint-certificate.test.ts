@@ -26,7 +26,7 @@ import { id_ce, anyExtendedKeyUsage, EKU_OIDS } from '../../../src/ca/x509/oids.
 import { fromHex, concatBytes } from '../../../src/common/hex.js';
 import { encodeTlv } from '../../../src/ca/x509/der.js';
 import { TestOnlySoftwareSigner } from '../../helpers/test-only-software-signer.js';
-import { PROFILES_DIR, makeCa, mutate, parseTree, testSerial, type Node } from './ca-test-kit.js';
+import { PROFILES_DIR, encodeTree, makeCa, mutate, parseTree, testSerial, type Node } from './ca-test-kit.js';
 
 const DAY = 86_400_000;
 const set = loadProfiles(PROFILES_DIR);
@@ -137,6 +137,20 @@ const CASES: Record<string, Case> = {
   e_subject_common_name_not_from_san: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'dns', value: 'other.example.test' }, { type: 'ip', value: 'fd00::1' }], false))),
   e_san_uri_or_other_in_leaf: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'uri', value: 'http://x.example.test/' }], false))),
   e_public_key_policy: L({ ...leafInput(), spki: new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' })) }),
+  // SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, params }, BIT STRING }
+  e_spki_rsa_encryption_parameter_not_null: L({ ...leafInput(rsaLeafKey.publicKey()), spki: mutate(rsaLeafKey.publicKey(), (r) => { r.children![0]!.children!.splice(1); }) }),
+  e_spki_rsa_public_key_not_der: L({
+    ...leafInput(rsaLeafKey.publicKey()),
+    spki: mutate(rsaLeafKey.publicKey(), (r) => {
+      const bits = r.children![1]!.value!;
+      const key = parseTree(bits.subarray(1));
+      key.children![1]!.value = concatBytes(Uint8Array.of(0), key.children![1]!.value!); // publicExponent with a leading zero
+      r.children![1]!.value = concatBytes(Uint8Array.of(0), encodeTree(key));
+    }),
+  }),
+  e_spki_ec_parameters_not_named_curve: L({ ...leafInput(), spki: mutate(leafKey.publicKey(), (r) => { r.children![0]!.children![1] = { tag: 0x05, value: new Uint8Array(0) }; }) }),
+  e_spki_ec_point_not_uncompressed: L({ ...leafInput(), spki: mutate(leafKey.publicKey(), (r) => { const p = r.children![1]!.value!; r.children![1]!.value = concatBytes(Uint8Array.of(0, 0x02 | (p[p.length - 1]! & 1)), p.subarray(2, 34)); }) }),
+  e_spki_bit_string_unused_bits: M(leafInput(), (r) => { const b = r.children![6]!.children![1]!; b.value = concatBytes(Uint8Array.of(1), b.value!.subarray(1)); }),
 };
 
 test('every certificate lint rule has a defective sample', () => {
