@@ -160,7 +160,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
   crashPoint(deps.crashHook, 'issuance-after-reserve');
 
   const issuerCtx = self ? undefined : (deps.issuer as IssuerInfo);
-  const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter } } : {}) };
+  const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter }, issuerChain: issuerCtx.chain } : {}) };
   try {
     assertTbsCertificateLintClean(tbs, lintCtx);
   } catch (e) {

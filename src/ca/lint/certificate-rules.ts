@@ -7,7 +7,8 @@ import { anyExtendedKeyUsage, id_ce, id_pe_authorityInfoAccess } from '../x509/o
 import { signatureAlgorithmFromIdentifier } from '../x509/signature-algorithm-identifier.js';
 import { isEcKey, isRsaKey, type CertificateModel } from './certificate-model.js';
 import { decodeName } from '../x509/name.js';
-import { ipToString, parseIp } from '../x509/extensions.js';
+import { ipToString, parseIp, type SanEntry } from '../x509/extensions.js';
+import { chainNameConstraints, constrainedNames, describeViolation, nameConstraintViolations } from '../cert/name-constraints.js';
 import type { LintRule } from './lint-types.js';
 import { canonicalSpki } from '../x509/canonical-spki.js';
 import { checkTimeEncoding } from './x509-time.js';
@@ -173,6 +174,17 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
   {
     name: 'e_name_constraint_minimum_or_maximum', source: 'RFC 5280 §4.2.1.10 (minimum 0, maximum absent)',
     check: (m) => [...(m.nameConstraints?.permittedSubtrees ?? []), ...(m.nameConstraints?.excludedSubtrees ?? [])].some((s) => s.minimum !== 0 || s.maximum !== undefined) ? 'subtree with minimum ≠ 0 or a maximum' : undefined,
+  },
+  {
+    name: 'e_name_constraints_violated', source: 'RFC 5280 §4.2.1.10, §6.1.3 (b)-(c) (issuer certificates of the whole chain)',
+    check: (m) => {
+      if (!m.ctx.issuerChain) return undefined;
+      const sans: SanEntry[] = (m.san ?? []).flatMap((n): SanEntry[] =>
+        n.dNSName !== undefined ? [{ type: 'dns', value: n.dNSName }] : n.rfc822Name !== undefined ? [{ type: 'email', value: n.rfc822Name }] : n.iPAddress !== undefined ? [{ type: 'ip', value: n.iPAddress }] : [],
+      );
+      const names = constrainedNames(sans, decodeName(m.subject), !m.isCa);
+      return nameConstraintViolations(chainNameConstraints(m.ctx.issuerChain), names).map(describeViolation);
+    },
   },
   // CRL distribution points
   { name: 'e_sub_cert_crl_distribution_points_missing', source: 'BR 7.1.2.11.2 / ca-invariants §2.1', check: (m) => (m.ctx.issuer && !m.ext(id_ce.cRLDistributionPoints) ? 'CA-issued certificate without cRLDistributionPoints' : undefined) },

@@ -37,7 +37,7 @@ const leafKey = TestOnlySoftwareSigner.generate('p256');
 const rsaLeafKey = TestOnlySoftwareSigner.generate('rsa2048');
 const subKey = TestOnlySoftwareSigner.generate('p256');
 
-const leafCtx: CertificateLintContext = { now, issuer: { subjectName: servers.info.subjectName, ski: servers.info.ski, notAfter: servers.info.notAfter } };
+const leafCtx: CertificateLintContext = { now, issuer: { subjectName: servers.info.subjectName, ski: servers.info.ski, notAfter: servers.info.notAfter }, issuerChain: servers.info.chain };
 const caCtx: CertificateLintContext = { now, issuer: { subjectName: root.info.subjectName, ski: root.info.ski, notAfter: root.info.notAfter } };
 const rootCtx: CertificateLintContext = { now };
 
@@ -123,6 +123,8 @@ const CASES: Record<string, Case> = {
   e_name_constraint_minimum_or_maximum: C(replace(caInput(), raw(id_ce.nameConstraints, true, ser(new NameConstraints({
     permittedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ dNSName: '.example.test' }), maximum: 3 })]),
   }))))),
+  // servers permits example.test and .example.test only (profiles/servers.yaml, in its certificate).
+  e_name_constraints_violated: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'dns', value: 'web.example.test' }, { type: 'dns', value: 'web.other.test' }], false))),
   e_sub_cert_crl_distribution_points_missing: L(without(leafInput(), id_ce.cRLDistributionPoints)),
   w_root_ca_contains_crl_distribution_points: () => ({ der: tbs(add(rootInput(), ext.crlDistributionPointsExtension(['http://x.example.test/r.crl'])), 'ecdsa-sha384'), ctx: rootCtx }),
   e_crl_distribution_points_critical: L(replace(leafInput(), { ...ext.crlDistributionPointsExtension(['http://x.example.test/a.crl']), critical: true })),
