@@ -10,6 +10,7 @@ import { decodeName } from '../x509/name.js';
 import { ipToString, parseIp, type SanEntry } from '../x509/extensions.js';
 import { chainNameConstraints, constrainedNames, describeViolation, nameConstraintViolations } from '../cert/name-constraints.js';
 import type { LintRule } from './lint-types.js';
+import { SUBJECT_STRING_RULES } from './subject-string-rules.js';
 import { canonicalSpki } from '../x509/canonical-spki.js';
 import { checkTimeEncoding } from './x509-time.js';
 
@@ -65,6 +66,7 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
       return bytesEqual(m.issuer, expected) ? undefined : m.ctx.issuer ? 'issuer differs from the issuing CA subject' : 'self-signed certificate whose issuer differs from its subject';
     },
   },
+  ...SUBJECT_STRING_RULES,
   { name: 'e_ca_subject_field_empty', source: 'RFC 5280 §4.1.2.6', check: (m) => (m.isCa && m.subject.length <= 2 ? 'CA certificate with empty subject' : undefined) },
   { name: 'e_subject_empty_without_san', source: 'RFC 5280 §4.1.2.6', check: (m) => (m.subject.length <= 2 && !m.san ? 'empty subject and no subjectAltName' : undefined) },
   // Validity encoding

@@ -83,7 +83,7 @@ test('policy rejections have their own codes', async () => {
   assert.equal(code({ validity: { days: 10, notAfter: new Date(now.getTime() + DAY) } }), 'POLICY_VALIDITY');
   assert.equal(code({ validity: { days: 0 } }), 'POLICY_VALIDITY');
   assert.equal(code({ validity: { notAfter: new Date(now.getTime() - DAY) } }), 'POLICY_VALIDITY');
-  assert.equal(code({ validity: { days: 398 } }), 'POLICY_VALIDITY_TOO_LONG');
+  assert.equal(code({ validity: { days: 200 } }), 'POLICY_VALIDITY_TOO_LONG');
   const shortIssuer = { ...servers.info, notAfter: new Date(now.getTime() + 30 * DAY) };
   assert.equal(code({ issuer: shortIssuer, validity: { days: 60 } }), 'POLICY_VALIDITY_EXCEEDS_ISSUER');
   assert.equal(code({ csrSans: [{ type: 'dns', value: 'other.example.test' }] }), 'POLICY_CN_NOT_IN_SAN');
@@ -116,7 +116,9 @@ test('content decisions: fixed RDNs, SAN sources, validity caps, backdate, EC ke
   assert.equal(vc.tbs.extensions.some((e) => e.oid === id_ce.subjectAltName), false);
   // Default validity = profile; notBefore backdated 5 minutes.
   assert.equal(c.tbs.notBefore.getTime(), now.getTime() - NOT_BEFORE_BACKDATE_MS);
-  assert.equal(Math.round((c.tbs.notAfter.getTime() - now.getTime()) / DAY), 397);
+  assert.equal(Math.round((c.tbs.notAfter.getTime() - now.getTime()) / DAY), 199);
+  // BR 6.3.2 (ballot SC-081v3): at most 200 days since 2026-03-15, counted inclusively.
+  assert.ok(c.tbs.notAfter.getTime() - c.tbs.notBefore.getTime() + 1000 <= 200 * DAY);
   // The default is capped at the issuer's notAfter; explicit days are honoured.
   const shortIssuer = { ...servers.info, notAfter: new Date(now.getTime() + 30 * DAY) };
   assert.equal(certificateContent(base({ issuer: shortIssuer })).tbs.notAfter.getTime(), shortIssuer.notAfter.getTime());

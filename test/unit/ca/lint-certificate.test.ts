@@ -139,6 +139,11 @@ const CASES: Record<string, Case> = {
   e_subject_common_name_not_from_san: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'dns', value: 'other.example.test' }, { type: 'ip', value: 'fd00::1' }], false))),
   e_san_uri_or_other_in_leaf: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'uri', value: 'http://x.example.test/' }], false))),
   e_public_key_policy: L({ ...leafInput(), spki: new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' })) }),
+  // Subject string types: TBS [5] subject = SEQUENCE OF SET { SEQUENCE { OID, value } }: C, O, CN.
+  e_subject_printable_string_badalpha: M(leafInput(), (r) => { r.children![5]!.children![0]!.children![0]!.children![1] = { tag: 0x13, value: Buffer.from('D*') }; }),
+  e_subject_ia5_string_not_ascii: M(leafInput(), (r) => { r.children![5]!.children![2]!.children![0]!.children![1] = { tag: 0x16, value: Buffer.from('j\xf6rg', 'latin1') }; }),
+  e_subject_utf8_string_invalid: M(leafInput(), (r) => { r.children![5]!.children![1]!.children![0]!.children![1] = { tag: 0x0c, value: Uint8Array.of(0xc3, 0x28) }; }),
+  e_subject_dn_string_type_not_allowed: M(leafInput(), (r) => { r.children![5]!.children![0]!.children![0]!.children![1] = { tag: 0x0c, value: Buffer.from('DE') }; }),
   // SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, params }, BIT STRING }
   e_spki_rsa_encryption_parameter_not_null: L({ ...leafInput(rsaLeafKey.publicKey()), spki: mutate(rsaLeafKey.publicKey(), (r) => { r.children![0]!.children!.splice(1); }) }),
   e_spki_rsa_public_key_not_der: L({
