@@ -3,7 +3,7 @@ import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import type { Clock } from './clock.js';
 import { CaError } from './errors.js';
 import { assertClockSane, codeOf, issueCertificate, sha256 } from './issuance.js';
-import { issuerInfoFromCertificate } from './issuance-issuer.js';
+import { issuerInfoFromStore } from './issuance-issuer.js';
 import type { ProfileSet } from './profile/profile-types.js';
 import type { CaStore } from './store.js';
 
@@ -171,7 +171,7 @@ export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions)
   if (!parent?.certificate) {
     throw new CaError('CA_PARENT_MISSING', `the parent CA ${node.parent} has no certificate yet`, { hint: `Run the ${node.parent} ceremony first.` });
   }
-  const parentInfo = issuerInfoFromCertificate(parent.certificate, deps.profiles.caProfile(parent.profileName));
+  const parentInfo = issuerInfoFromStore(deps.store, parent, deps.profiles.caProfile(parent.profileName));
   return run(deps, 'subca', node.name, async (log) => {
     const subj = await o.subjectCard();
     const subjSerial = subj.info.serial;

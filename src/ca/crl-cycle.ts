@@ -56,7 +56,11 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     serial: e.serial,
     revocationDate: wholeSeconds(new Date(e.revocationDate)),
     reason: e.reason,
+    ...(e.invalidityDate ? { invalidityDate: wholeSeconds(new Date(e.invalidityDate)) } : {}),
   }));
+  // Every serial this CA ever reserved: the lint checks each CRL entry names one of them
+  // (e_crl_entry_serial_unknown), so a CRL never lists a serial the CA did not issue.
+  const knownSerialsHex = new Set(store.findCertificates({ issuer: issuerName }).map((c) => toHex(c.serial)));
   const previous = store.latestCrl(issuerName, 'issued');
   let tbs: Uint8Array | undefined;
   const lintCtxFor = (n?: bigint) => ({
@@ -64,6 +68,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     issuerName: issuer.subjectName,
     issuerSki: issuer.ski,
     maxValidityMs: profile.crl.validity.duration.toMillis(),
+    knownSerialsHex,
     ...(n !== undefined ? { previousCrlNumber: n } : {}),
   });
   const reserved = store.reserveCrl(

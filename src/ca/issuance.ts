@@ -15,6 +15,7 @@ import { assertCertificateLintClean, assertTbsCertificateLintClean } from './lin
 import type { CaStore, CertificateRecord } from './store.js';
 import type { SanEntry } from './x509/extensions.js';
 import { formatName } from './x509/name.js';
+import { spkiSha256 } from './x509/key-identifier.js';
 import { CardcaError } from '../common/cardca-error.js';
 
 /**
@@ -90,7 +91,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
   const { store, clock, issuerName } = deps;
   const now = clock.now();
   assertClockSane(store, now);
-  const spkiHash = sha256(req.spki);
+  const spkiHash = spkiSha256(req.spki);
   // Duplicate keys: a CA key is never certified for anything else, a subscriber key only once.
   checkKeyNotReused(spkiHash, (h): KeyLookupResult[] =>
     store.lookupKey(h).filter((r) => !(r.kind === 'ca' && req.subjectCaName !== undefined && r.caName === req.subjectCaName)),
@@ -160,7 +161,7 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
   crashPoint(deps.crashHook, 'issuance-after-reserve');
 
   const issuerCtx = self ? undefined : (deps.issuer as IssuerInfo);
-  const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter } } : {}) };
+  const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter }, issuerChain: issuerCtx.chain } : {}) };
   try {
     assertTbsCertificateLintClean(tbs, lintCtx);
   } catch (e) {

@@ -113,8 +113,11 @@ export interface CrlRecord {
 export interface RevokedEntry {
   readonly serial: Uint8Array;
   readonly serialHex: string;
+  /** When the revocation was recorded (never backdated). */
   readonly revocationDate: string;
   readonly reason: CrlReason;
+  /** The operator's compromise / invalidity date (`ca revoke --compromised-at`), if earlier. */
+  readonly invalidityDate?: string;
 }
 
 export interface CertificateFilter {

@@ -237,19 +237,27 @@ export class SqliteStore implements CaStore {
   revokedEntries(issuerName: string): RevokedEntry[] {
     const rows = this.db
       .prepare(
-        `SELECT c.serial, c.serial_hex, c.reserved_at, r.revoked_at, r.reason FROM certificates c JOIN cas i ON i.id = c.issuer_id
+        `SELECT c.serial, c.serial_hex, c.reserved_at, r.revoked_at, r.recorded_at, r.reason FROM certificates c JOIN cas i ON i.id = c.issuer_id
          LEFT JOIN revocations r ON r.certificate_id = c.id
          WHERE i.name = ? AND (r.certificate_id IS NOT NULL OR c.status = 'outcome_unknown') ORDER BY c.id`,
       )
       .all(issuerName) as Row[];
-    return rows.map((r) => ({
-      serial: u8(r['serial']),
-      serialHex: r['serial_hex'] as string,
-      // An outcome_unknown serial is listed from the moment it was reserved, reason unspecified:
-      // if a certificate exists for it, it must not be trusted (ARCHITECTURE.md, recovery).
-      revocationDate: (r['revoked_at'] as string | null) ?? (r['reserved_at'] as string),
-      reason: ((r['reason'] as string | null) ?? 'unspecified') as CrlReason,
-    }));
+    return rows.map((r) => {
+      // revocationDate is when the revocation was recorded (RFC 5280 §5.3.2: a compromise date
+      // belongs in invalidityDate). revoked_at holds the operator's invalidity date
+      // (`--compromised-at`; equal to recorded_at when none was given). An outcome_unknown
+      // serial is listed from the moment it was reserved, reason unspecified: if a certificate
+      // exists for it, it must not be trusted (ARCHITECTURE.md, recovery).
+      const recorded = (r['recorded_at'] as string | null) ?? (r['reserved_at'] as string);
+      const invalidity = r['revoked_at'] as string | null;
+      return {
+        serial: u8(r['serial']),
+        serialHex: r['serial_hex'] as string,
+        revocationDate: recorded,
+        reason: ((r['reason'] as string | null) ?? 'unspecified') as CrlReason,
+        ...(invalidity !== null && invalidity < recorded ? { invalidityDate: invalidity } : {}),
+      };
+    });
   }
 
   // ---- CRLs -------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ import { PolicyError } from '../errors.js';
 import type { CaProfile, Profile } from '../profile/profile-types.js';
 import * as ext from '../x509/extensions.js';
 import type { SanEntry } from '../x509/extensions.js';
-import { ipInCidr, ipToString, parseIp } from '../x509/extensions.js';
+import { ipToString, parseIp } from '../x509/extensions.js';
 import { subjectKeyIdentifier } from '../x509/key-identifier.js';
 import { encodeName, type NameAttribute } from '../x509/name.js';
 import { spkiKeyInfo } from '../x509/spki.js';
+import { isCanonicalSpki } from '../x509/canonical-spki.js';
 import { checkSerial, wholeSeconds } from './build-tbs-certificate.js';
-import { applySanPolicy, dnsMatches } from './san-policy.js';
+import { applySanPolicy } from './san-policy.js';
+import { assertNameConstraints, constrainedNames } from './name-constraints.js';
 import { applySubjectPolicy } from './subject-policy.js';
 import type { ExtensionInput, TbsCertificateInput } from './tbs-certificate-input.js';
 
@@ -25,6 +27,11 @@ export interface IssuerInfo {
   /** The CA's public key, DER SubjectPublicKeyInfo (used to check the signature algorithm fits). */
   readonly spki: Uint8Array;
   readonly profile: CaProfile;
+  /**
+   * The CA's certificate followed by every CA certificate above it up to the root (DER). Name
+   * constraints are taken from these (name-constraints.ts), never from profiles.
+   */
+  readonly chain: readonly Uint8Array[];
 }
 
 export interface ValidityRequest {
@@ -78,6 +85,11 @@ export function certificateContent(req: CertificateContentRequest): CertificateC
   const { profile } = req;
   const self = req.issuer === 'self';
   checkSerial(req.serial);
+  if (!isCanonicalSpki(req.spki)) {
+    throw new PolicyError('POLICY_KEY_NOT_CANONICAL', 'the public key is not in its canonical DER form (RSA: NULL parameters; EC: named curve, uncompressed point)', {
+      hint: 'Regenerate the request with a standard tool; cardca never certifies a key in a non-canonical encoding.',
+    });
+  }
   const key = spkiKeyInfo(req.spki);
   if (profile.kind === 'ca') {
     if (key.algorithm !== profile.key) {
@@ -126,7 +138,7 @@ export function certificateContent(req: CertificateContentRequest): CertificateC
     throw new PolicyError('POLICY_SUBJECT_REQUIRED', 'the certificate would have neither subject nor subjectAltName (RFC 5280 §4.1.2.6)');
   }
   if (profile.kind === 'leaf') checkCommonNameInSans(profile, subject, sans);
-  if (!self) checkNameConstraints((req.issuer as IssuerInfo).profile, sans);
+  if (!self) assertNameConstraints((req.issuer as IssuerInfo).chain, constrainedNames(sans, subject, profile.kind === 'leaf'));
   const subjectName = encodeName(subject);
 
   const { notBefore, notAfter } = decideValidity(req, profile, self ? undefined : (req.issuer as IssuerInfo));
@@ -229,38 +241,5 @@ function checkCommonNameInSans(profile: Profile & { kind: 'leaf' }, subject: rea
     throw new PolicyError('POLICY_CN_NOT_IN_SAN', `subject CN ${JSON.stringify(cn)} is not one of the subjectAltNames`, {
       hint: `Add --san dns:${cn} (or ip:${cn}), or use one of the SAN names as CN.`,
     });
-  }
-}
-
-/**
- * The issuing CA's own nameConstraints (RFC 5280 §4.2.1.10) checked before signing, so a
- * certificate that relying parties would reject is never made. Only the direct issuer's
- * constraints are known here; constraints higher up must be at least as wide (profiles).
- */
-function checkNameConstraints(issuer: CaProfile, sans: readonly SanEntry[]): void {
-  const nc = issuer.nameConstraints;
-  if (!nc) return;
-  for (const s of sans) {
-    const inSet = (set: ext.NameConstraintSet | undefined): boolean | undefined => {
-      if (!set) return undefined;
-      const list = s.type === 'dns' ? set.dns : s.type === 'ip' ? set.ip : s.type === 'email' ? set.email : [];
-      if (list.length === 0) return undefined;
-      if (s.type === 'dns') return list.some((r) => dnsMatches(s.value, r));
-      if (s.type === 'ip') {
-        const ip = parseIp(s.value);
-        return !!ip && list.some((c) => ipInCidr(ip, c));
-      }
-      if (s.type === 'email') {
-        const domain = s.value.slice(s.value.lastIndexOf('@') + 1).toLowerCase();
-        // rfc822 subtrees: a mailbox, a host (exact domain) or `.domain` (any sub-domain).
-        return list.some((r) => (r.includes('@') ? r.toLowerCase() === s.value.toLowerCase() : dnsMatches(domain, r)));
-      }
-      return undefined;
-    };
-    if (inSet(nc.excluded) === true || inSet(nc.permitted) === false) {
-      throw new PolicyError('POLICY_NAME_CONSTRAINTS', `${s.type} name ${s.value} is outside the issuing CA's name constraints`, {
-        hint: 'Relying parties would reject this certificate; request a name inside the CA\'s permitted subtrees.',
-      });
-    }
   }
 }

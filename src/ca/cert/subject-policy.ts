@@ -2,6 +2,7 @@ import { PolicyError } from '../errors.js';
 import type { SubjectAttributeRule } from '../profile/profile-types.js';
 import { rdnOid, type NameAttribute } from '../x509/name.js';
 import { rdnShortName } from '../x509/oids.js';
+import { requireRdnStringType } from '../x509/string-types.js';
 
 function canonicalType(t: string): string {
   try {
@@ -80,6 +81,8 @@ function checkValue(r: SubjectAttributeRule, t: string, v: string): void {
       hint: 'Change the value to match the profile pattern.',
     });
   }
+  // The attribute's string type must be able to hold the value (string-types.ts).
+  requireRdnStringType(t, v);
   if (t === 'C' && !/^[A-Z]{2}$/.test(v)) {
     throw new PolicyError('POLICY_SUBJECT_VALUE', `country ${JSON.stringify(v)} is not a two-letter ISO 3166 code`);
   }

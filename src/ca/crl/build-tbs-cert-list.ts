@@ -22,6 +22,12 @@ import { CRL_REASON_CODES, type TbsCertListInput } from './tbs-cert-list-input.j
 
 const MAX_CRL_NUMBER = 1n << 159n;
 
+/** DER GeneralizedTime `YYYYMMDDHHMMSSZ` (X.690 §11.7). */
+function generalizedTime(d: Date): Uint8Array {
+  const t = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  return encodeTlv(0x18, new Uint8Array(Buffer.from(t, 'latin1')));
+}
+
 function ab(b: Uint8Array): ArrayBuffer {
   return b.slice().buffer as ArrayBuffer;
 }
@@ -47,15 +53,23 @@ export function buildTbsCertList(input: TbsCertListInput, signatureAlgorithm: Si
     if (reason === 'certificateHold' || reason === 'removeFromCRL') {
       throw new CaError('CA_BAD_CRL_REASON', `reason ${reason} is not supported (no certificate holds, no delta CRLs)`);
     }
+    if (reason === 'aACompromise') throw new CaError('CA_BAD_CRL_REASON', 'reason aACompromise is not allowed (BR 7.2.2; this CA issues no attribute certificates)');
     const code = CRL_REASON_CODES[reason];
     if (code === undefined) throw new CaError('CA_BAD_CRL_REASON', `unknown CRL reason ${String(reason)}`);
     const rc = new RevokedCertificate({ userCertificate: ab(e.serial), revocationDate: new Time(wholeSeconds(e.revocationDate)) });
+    const entryExts: Extension[] = [];
     if (code !== 0) {
       // CRLReason ::= ENUMERATED (RFC 5280 §5.3.1), tag 0x0a.
-      rc.crlEntryExtensions = [
-        new Extension({ extnID: id_ce.cRLReasons, critical: false, extnValue: new OctetString(ab(encodeTlv(0x0a, Uint8Array.of(code)))) }),
-      ];
+      entryExts.push(new Extension({ extnID: id_ce.cRLReasons, critical: false, extnValue: new OctetString(ab(encodeTlv(0x0a, Uint8Array.of(code)))) }));
     }
+    if (e.invalidityDate) {
+      if (e.invalidityDate.getTime() > e.revocationDate.getTime()) {
+        throw new CaError('CA_BAD_INVALIDITY_DATE', 'the invalidity date is after the revocation date (RFC 5280 §5.3.2)');
+      }
+      // InvalidityDate ::= GeneralizedTime, always (RFC 5280 §5.3.2), whole seconds, Zulu.
+      entryExts.push(new Extension({ extnID: id_ce.invalidityDate, critical: false, extnValue: new OctetString(ab(generalizedTime(wholeSeconds(e.invalidityDate)))) }));
+    }
+    if (entryExts.length > 0) rc.crlEntryExtensions = entryExts;
     return rc;
   });
   const tbs = new TBSCertList({

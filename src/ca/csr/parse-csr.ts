@@ -6,6 +6,7 @@ import { verifySignature } from '../../crypto/algorithms.js';
 import { CsrError } from '../errors.js';
 import { children, readSingle, slice, value, type Tlv } from '../x509/der.js';
 import type { SanEntry } from '../x509/extensions.js';
+import { canonicalSpki } from '../x509/canonical-spki.js';
 import { spkiSha256 } from '../x509/key-identifier.js';
 import { decodeName } from '../x509/name.js';
 import { id_ce } from '../x509/oids.js';
@@ -107,6 +108,21 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
   if (!ok) {
     throw new CsrError('CSR_BAD_SIGNATURE', 'CSR signature does not verify with its own public key (no proof of possession)', {
       hint: 'The CSR was altered or signed with another key; regenerate it.',
+    });
+  }
+
+  // One key, one encoding (RFC 3279 §2.3.1, RFC 5480 §2.1.1/§2.2): a CSR whose SPKI is not the
+  // canonical DER of its key is refused, so the certificate never carries attacker-chosen bytes.
+  let spkiCheck;
+  try {
+    spkiCheck = canonicalSpki(spki);
+  } catch (e) {
+    throw new CsrError('KEY_MALFORMED', `the CSR public key is not a SubjectPublicKeyInfo: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
+  }
+  if (spkiCheck.problems.length > 0) {
+    throw new CsrError('CSR_SPKI_NOT_CANONICAL', `the CSR public key is not in canonical form: ${spkiCheck.problems.map((p) => `${p.rule} (${p.message})`).join('; ')}`, {
+      hint: 'Regenerate the CSR with a standard tool (openssl req): RSA keys with NULL parameters, EC keys on a named curve, uncompressed.',
+      details: { rules: spkiCheck.problems.map((p) => p.rule) },
     });
   }
 

@@ -21,6 +21,8 @@ export interface CertificateLintContext {
   readonly now: Date;
   /** The issuing CA; absent when the certificate is meant to be self-signed. */
   readonly issuer?: { readonly subjectName: Uint8Array; readonly ski: Uint8Array; readonly notAfter: Date };
+  /** The issuing CA's certificate and those above it (DER), for the chain's name constraints. */
+  readonly issuerChain?: readonly Uint8Array[];
   /** Key policy applied to the subject key (default DEFAULT_KEY_POLICY). */
   readonly keyPolicy?: KeyPolicy;
 }

@@ -7,8 +7,11 @@ import { anyExtendedKeyUsage, id_ce, id_pe_authorityInfoAccess } from '../x509/o
 import { signatureAlgorithmFromIdentifier } from '../x509/signature-algorithm-identifier.js';
 import { isEcKey, isRsaKey, type CertificateModel } from './certificate-model.js';
 import { decodeName } from '../x509/name.js';
-import { ipToString, parseIp } from '../x509/extensions.js';
+import { ipToString, parseIp, type SanEntry } from '../x509/extensions.js';
+import { chainNameConstraints, constrainedNames, describeViolation, nameConstraintViolations } from '../cert/name-constraints.js';
 import type { LintRule } from './lint-types.js';
+import { SUBJECT_STRING_RULES } from './subject-string-rules.js';
+import { canonicalSpki } from '../x509/canonical-spki.js';
 import { checkTimeEncoding } from './x509-time.js';
 
 /** Canonical text of an IP address (bytes re-rendered), or the input if it is not one. */
@@ -18,6 +21,15 @@ function canonicalIp(s: string): string {
 }
 
 const DAY = 86_400_000;
+
+/** The rule names canonicalSpki() reports, with the clause each enforces. */
+const SPKI_RULES: readonly (readonly [string, string])[] = [
+  ['e_spki_rsa_encryption_parameter_not_null', 'RFC 3279 §2.3.1; RFC 4055 §1.2 (zlint)'],
+  ['e_spki_rsa_public_key_not_der', 'RFC 8017 A.1.1; X.690 §8.3.2'],
+  ['e_spki_ec_parameters_not_named_curve', 'RFC 5480 §2.1.1'],
+  ['e_spki_ec_point_not_uncompressed', 'RFC 5480 §2.2'],
+  ['e_spki_bit_string_unused_bits', 'RFC 5280 §4.1.2.7; X.690 §8.6'],
+];
 
 /** Extensions this CA understands; any other critical extension is refused (RFC 5280 §4.2). */
 const KNOWN_EXTENSIONS = new Set<string>([
@@ -54,6 +66,7 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
       return bytesEqual(m.issuer, expected) ? undefined : m.ctx.issuer ? 'issuer differs from the issuing CA subject' : 'self-signed certificate whose issuer differs from its subject';
     },
   },
+  ...SUBJECT_STRING_RULES,
   { name: 'e_ca_subject_field_empty', source: 'RFC 5280 §4.1.2.6', check: (m) => (m.isCa && m.subject.length <= 2 ? 'CA certificate with empty subject' : undefined) },
   { name: 'e_subject_empty_without_san', source: 'RFC 5280 §4.1.2.6', check: (m) => (m.subject.length <= 2 && !m.san ? 'empty subject and no subjectAltName' : undefined) },
   // Validity encoding
@@ -164,6 +177,17 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
     name: 'e_name_constraint_minimum_or_maximum', source: 'RFC 5280 §4.2.1.10 (minimum 0, maximum absent)',
     check: (m) => [...(m.nameConstraints?.permittedSubtrees ?? []), ...(m.nameConstraints?.excludedSubtrees ?? [])].some((s) => s.minimum !== 0 || s.maximum !== undefined) ? 'subtree with minimum ≠ 0 or a maximum' : undefined,
   },
+  {
+    name: 'e_name_constraints_violated', source: 'RFC 5280 §4.2.1.10, §6.1.3 (b)-(c) (issuer certificates of the whole chain)',
+    check: (m) => {
+      if (!m.ctx.issuerChain) return undefined;
+      const sans: SanEntry[] = (m.san ?? []).flatMap((n): SanEntry[] =>
+        n.dNSName !== undefined ? [{ type: 'dns', value: n.dNSName }] : n.rfc822Name !== undefined ? [{ type: 'email', value: n.rfc822Name }] : n.iPAddress !== undefined ? [{ type: 'ip', value: n.iPAddress }] : [],
+      );
+      const names = constrainedNames(sans, decodeName(m.subject), !m.isCa);
+      return nameConstraintViolations(chainNameConstraints(m.ctx.issuerChain), names).map(describeViolation);
+    },
+  },
   // CRL distribution points
   { name: 'e_sub_cert_crl_distribution_points_missing', source: 'BR 7.1.2.11.2 / ca-invariants §2.1', check: (m) => (m.ctx.issuer && !m.ext(id_ce.cRLDistributionPoints) ? 'CA-issued certificate without cRLDistributionPoints' : undefined) },
   { name: 'w_root_ca_contains_crl_distribution_points', source: 'BR 7.1.2.1 (SHOULD NOT)', check: (m) => (!m.ctx.issuer && m.ext(id_ce.cRLDistributionPoints) ? 'self-signed certificate with cRLDistributionPoints' : undefined) },
@@ -205,7 +229,12 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
     },
   },
   { name: 'e_san_uri_or_other_in_leaf', source: 'profile: only dNSName/iPAddress/rfc822Name are issued', check: (m) => (m.san ?? []).filter((n) => n.dNSName === undefined && n.iPAddress === undefined && n.rfc822Name === undefined).map(() => 'SAN entry of a type this CA never issues') },
-  // Keys
+  // Keys: one key, one encoding (canonical-spki.ts)
+  ...SPKI_RULES.map(([name, source]): LintRule<CertificateModel> => ({
+    name,
+    source,
+    check: (m) => canonicalSpki(m.spki).problems.filter((p) => p.rule === name).map((p) => p.message),
+  })),
   {
     name: 'e_public_key_policy', source: 'BR 6.1.5, 6.1.6, 6.1.1.3',
     check: (m) => {

@@ -8,7 +8,18 @@ import type { LintRule } from './lint-types.js';
 import { checkTimeEncoding } from './x509-time.js';
 
 const KNOWN_CRL_EXTENSIONS = new Set<string>([id_ce.authorityKeyIdentifier, id_ce.cRLNumber]);
-const ALLOWED_REASONS = new Set([1, 2, 3, 4, 5, 9, 10]);
+/** BR 7.2.2 / 4.9.1: keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn; never unspecified (0, omitted instead), certificateHold (6), removeFromCRL (8) or aACompromise (10). */
+const ALLOWED_REASONS = new Set([1, 2, 3, 4, 5, 9]);
+
+/** A GeneralizedTime value (as the content of an extension) → Date, or undefined. */
+function generalizedTimeValue(der: Uint8Array): Date | undefined {
+  try {
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(Buffer.from(value(der, readSingle(der))).toString('latin1'));
+    return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const thisUpdate = (m: CrlModel) => checkTimeEncoding(m.tbs, m.thisUpdateTlv);
 const nextUpdate = (m: CrlModel) => (m.nextUpdateTlv ? checkTimeEncoding(m.tbs, m.nextUpdateTlv) : {});
@@ -68,6 +79,22 @@ export const CRL_RULES: readonly LintRule<CrlModel>[] = [
     name: 'e_crl_entry_unknown_extension', source: 'RFC 5280 §5.3 (no certificateIssuer: no indirect CRLs)',
     check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid !== id_ce.cRLReasons && x.oid !== id_ce.invalidityDate).map((x) => `entry extension ${x.oid}`)),
   },
+  {
+    name: 'e_crl_invalidity_date_not_generalized_time', source: 'RFC 5280 §5.3.2 (InvalidityDate ::= GeneralizedTime)',
+    check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.invalidityDate).map((x) => {
+      const t = readSingle(x.value);
+      return t.tag !== 0x18 || !/^\d{14}Z$/.test(Buffer.from(value(x.value, t)).toString('latin1')) ? `invalidityDate of ${toHex(e.serial)} is not a GeneralizedTime YYYYMMDDHHMMSSZ` : undefined;
+    }).filter((s): s is string => !!s)),
+  },
+  {
+    name: 'e_crl_invalidity_date_after_revocation_date', source: 'RFC 5280 §5.3.2 (the date the key was compromised or the certificate became invalid)',
+    check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.invalidityDate).map((x) => {
+      const inv = generalizedTimeValue(x.value);
+      const rev = checkTimeEncoding(m.tbs, e.revocationDateTlv).date;
+      return inv && rev && inv.getTime() > rev.getTime() ? `invalidityDate of ${toHex(e.serial)} is after its revocationDate` : undefined;
+    }).filter((s): s is string => !!s)),
+  },
+  { name: 'e_crl_invalidity_date_critical', source: 'RFC 5280 §5.3.2 (non-critical)', check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.invalidityDate && x.critical).map(() => 'invalidityDate critical')) },
   { name: 'e_crl_reason_code_critical', source: 'RFC 5280 §5.3.1', check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.cRLReasons && x.critical).map(() => 'reasonCode critical')) },
   {
     name: 'e_crl_reason_code_not_allowed', source: 'RFC 5280 §5.3.1; BR 7.2.2 (no unspecified, no certificateHold)',

@@ -19,6 +19,7 @@ import type {
 } from './profile-types.js';
 import type { RawHierarchy, RawProfile } from './raw-profile-types.js';
 import { YamlSource, type PathItem } from './yaml-source.js';
+import { checkEmailConstraint, checkSubjectValueEncodable } from './name-encoding-checks.js';
 
 /**
  * CA keys: P-521 is left out although cards can make it, because the key policy that lint
@@ -152,11 +153,12 @@ function subjectRules(r: Reader): SubjectAttributeRule[] {
     if (presence === 'fixed') {
       const value = r.string([...p, 'value']);
       if ([...value].length > maxLength) throw r.src.error([...p, 'value'], `at most ${maxLength} characters`, value);
+      checkSubjectValueEncodable(r.src, [...p, 'value'], type, value);
       for (const k of ['allowed', 'pattern']) if (r.src.get([...p, k]) !== undefined) throw r.src.error([...p, k], `no ${k} on a fixed attribute`);
       return { type, presence, value, maxLength };
     }
     if (r.src.get([...p, 'value']) !== undefined) throw r.src.error([...p, 'value'], 'no value unless presence is fixed');
-    const allowed = r.stringList([...p, 'allowed'], undefined, true);
+    const allowed = r.stringList([...p, 'allowed'], (v, vp) => checkSubjectValueEncodable(r.src, vp, type, v), true);
     const patternText = r.string([...p, 'pattern'], true);
     let pattern: RegExp | undefined;
     if (patternText !== undefined) {
@@ -197,7 +199,7 @@ function nameSet(r: Reader, path: PathItem[]): NameConstraintSet | undefined {
   const set = {
     dns: r.stringList([...path, 'dns'], dnsRule(r), true) ?? [],
     ip: r.stringList([...path, 'ip'], cidrRule(r), true) ?? [],
-    email: r.stringList([...path, 'email'], undefined, true) ?? [],
+    email: r.stringList([...path, 'email'], (s, p) => checkEmailConstraint(r.src, p, s), true) ?? [],
   };
   if (set.dns.length + set.ip.length + set.email.length === 0) throw r.src.error(path, 'at least one dns, ip or email entry (RFC 5280 §4.2.1.10: no empty subtrees)');
   return set;

@@ -1,6 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { RDN_OIDS, rdnShortName } from './oids.js';
+import { requireRdnStringType } from './string-types.js';
 
 /** One attribute of a distinguished name, in RDN order (one attribute per RDN). */
 export interface NameAttribute {
@@ -17,18 +18,19 @@ export function rdnOid(type: string): string {
 }
 
 /**
- * Encode a Name. Strings follow RFC 5280 §4.1.2.4: countryName and serialNumber are
- * PrintableString (X.520 upper bounds), emailAddress and DC are IA5String (RFC 5280 appendix A,
- * RFC 4519), everything else UTF8String ("CAs MUST use UTF8String" for new names).
+ * Encode a Name. The string type of each value is decided by string-types.ts from the attribute
+ * and the content (PrintableString only for its character set, IA5String only for ASCII,
+ * otherwise UTF8String); a value its attribute cannot hold throws `PolicyError` (`POLICY_SUBJECT_…`).
  */
 export function encodeName(attrs: readonly NameAttribute[]): Uint8Array {
   const rdns = attrs.map((a) => {
     const oid = rdnOid(a.type);
-    const short = rdnShortName(oid);
+    const short = rdnShortName(oid) ?? oid;
+    const type = requireRdnStringType(short, a.value);
     const value =
-      short === 'C' || short === 'serialNumber'
+      type === 'printableString'
         ? new AttributeValue({ printableString: a.value })
-        : short === 'emailAddress' || short === 'DC'
+        : type === 'ia5String'
           ? new AttributeValue({ ia5String: a.value })
           : new AttributeValue({ utf8String: a.value });
     return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: oid, value })]);

@@ -1,6 +1,6 @@
 import type { IssuerInfo } from '../../ca/cert/certificate-content.js';
 import { CaError } from '../../ca/errors.js';
-import { issuerInfoFromCertificate } from '../../ca/issuance-issuer.js';
+import { issuerInfoFromStore } from '../../ca/issuance-issuer.js';
 import type { CaRecord } from '../../ca/store.js';
 import type { Signer } from '../../crypto/signer.js';
 import { cardService } from '../card-context.js';
@@ -23,7 +23,7 @@ export function issuingCa(cactx: CaContext, name: string): IssuingCa {
     throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: `Run \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'}\` first.` });
   }
   if (!ca.certificate) throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, { hint: 'See `ca audit` records and run the ceremony again with --key-id.' });
-  return { ca, info: issuerInfoFromCertificate(ca.certificate, cactx.profiles.caProfile(ca.profileName)) };
+  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)) };
 }
 
 export async function withIssuerSigner<T>(

@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'export', load: async () => (await import('./export.js')).exportCommand },
   { name: 'list', load: async () => (await import('./list.js')).listCommand },
   { name: 'show', load: async () => (await import('./show.js')).showCommand },
+  { name: 'verify', load: async () => (await import('./verify.js')).verifyCommand },
   { name: 'audit', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'db', load: async () => (await import('./db.js')).dbCommand },
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },

@@ -3,23 +3,27 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import type { CommandModule } from 'yargs';
 import { pemDecode } from '../../ca/chain.js';
-import { CRL_REASON_CODES, type CrlReason } from '../../ca/crl/tbs-cert-list-input.js';
+import { CA_REASONS, CRL_REASON_CODES, SUBSCRIBER_REASONS, type CrlReason } from '../../ca/crl/tbs-cert-list-input.js';
 import { assertClockSane } from '../../ca/issuance.js';
 import { CaError } from '../../ca/errors.js';
 import { bytesEqual, toHex } from '../../common/hex.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
-import { println, type CliContext } from '../context.js';
+import { eprintln, println, type CliContext } from '../context.js';
 
 interface RevokeArgs extends HomeArgs {
   target: string;
   issuer?: string;
   reason: string;
+  'compromised-at'?: string;
   date?: string;
 }
 
-/** No holds, no removeFromCRL (the CRL builder refuses them; there are no delta CRLs). */
-export const REVOCATION_REASONS = (Object.keys(CRL_REASON_CODES) as CrlReason[]).filter((r) => r !== 'certificateHold' && r !== 'removeFromCRL');
+/**
+ * The reasons an operator can give: those of BR 4.9.1 / 7.2.2 (subscriber or CA certificates).
+ * No holds, no removeFromCRL (no delta CRLs), no aACompromise.
+ */
+export const REVOCATION_REASONS = (Object.keys(CRL_REASON_CODES) as CrlReason[]).filter((r) => SUBSCRIBER_REASONS.includes(r) || CA_REASONS.includes(r));
 
 /** `ca revoke SERIAL|CERT --reason R`: record a revocation; the next `ca crl` publishes it. */
 export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs> {
@@ -31,7 +35,13 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         .positional('target', { type: 'string', describe: 'serial number in hex, or a certificate file (PEM/DER)' })
         .option('issuer', { type: 'string', describe: 'issuing CA (needed only if the serial is ambiguous)' })
         .option('reason', { type: 'string', demandOption: true, choices: REVOCATION_REASONS, describe: 'RFC 5280 §5.3.1 reason' })
-        .option('date', { type: 'string', describe: 'revocation (invalidity) time, ISO 8601; default now' }) as never,
+        .option('compromised-at', {
+          type: 'string',
+          describe: 'when the key was (or may have been) compromised, ISO 8601: written as the CRL entry invalidityDate (RFC 5280 §5.3.2); the revocationDate is always now',
+        })
+        // Scripts written for the old flag keep working; it now means exactly --compromised-at.
+        .option('date', { type: 'string', hidden: true, describe: 'deprecated alias of --compromised-at' })
+        .conflicts('date', 'compromised-at') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `revoke ${args.target}`, write: true }, async (ca) => {
         const now = ca.clock.now();
@@ -58,11 +68,28 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         if (found.length > 1) throw usageError(`serial ${serialHex} exists under several CAs`, 'Add --issuer NAME.');
         const c = found[0]!;
         issuerName = c.issuerName;
-        const date = args.date ? new Date(args.date) : now;
-        if (Number.isNaN(date.getTime())) throw usageError(`--date ${args.date} is not a date`);
-        if (date.getTime() > now.getTime()) throw usageError('--date is in the future', 'A revocation date is when the key stopped being trusted, not later.');
         const reason = args.reason as CrlReason;
-        const r = ca.store.revokeCertificate(c.id, date, reason, { event: 'certificate.revoked', ca: issuerName, data: { serial: c.serialHex, reason, date: date.toISOString() } }, now);
+        // BR 4.9.1.1 / 4.9.1.2 / 7.2.2: which reasons fit which kind of certificate.
+        const allowed = c.isCa ? CA_REASONS : SUBSCRIBER_REASONS;
+        if (!allowed.includes(reason)) {
+          throw new CaError('REVOKE_REASON_NOT_ALLOWED', `reason ${reason} is not allowed for ${c.isCa ? 'a CA' : 'an end-entity'} certificate (BR 4.9.1, 7.2.2)`, {
+            hint: `Use one of: ${allowed.join(', ')}.`,
+          });
+        }
+        if (args.date !== undefined) eprintln(ctx, 'warning: --date is deprecated; it sets the invalidity (compromise) date. Use --compromised-at.');
+        const compromisedText = args['compromised-at'] ?? args.date;
+        // The revocationDate is the time of recording, always; a compromise date goes into
+        // invalidityDate (RFC 5280 §5.3.2). The store keeps it as the revocation's revoked_at.
+        const compromisedAt = compromisedText !== undefined ? new Date(compromisedText) : undefined;
+        if (compromisedAt && Number.isNaN(compromisedAt.getTime())) throw usageError(`--compromised-at ${compromisedText} is not a date`, 'Use ISO 8601, e.g. 2026-11-30T14:00:00Z.');
+        if (compromisedAt && compromisedAt.getTime() > now.getTime()) throw usageError('--compromised-at is in the future', 'It is when the key was (or may have been) compromised, which cannot be later than now.');
+        const r = ca.store.revokeCertificate(
+          c.id,
+          compromisedAt ?? now,
+          reason,
+          { event: 'certificate.revoked', ca: issuerName, data: { serial: c.serialHex, reason, revocationDate: now.toISOString(), ...(compromisedAt ? { invalidityDate: compromisedAt.toISOString() } : {}) } },
+          now,
+        );
         println(ctx, `revoked ${r.serialHex} (${r.subject}) of ${issuerName}: ${reason}`);
         println(ctx, `  publish it: ca crl --issuer ${issuerName}`);
       }),

@@ -12,6 +12,7 @@ interface ShowArgs extends HomeArgs {
   issuer?: string;
   json: boolean;
   pem: boolean;
+  text: boolean;
 }
 
 /** `ca show SERIAL`: one certificate's record (and PEM). */
@@ -24,11 +25,22 @@ export function showCommand(ctx: CliContext): CommandModule<object, ShowArgs> {
         .positional('serial', { type: 'string', describe: 'serial number (hex, colons allowed)' })
         .option('issuer', { type: 'string', describe: 'issuing CA, if the serial is ambiguous' })
         .option('json', { type: 'boolean', default: false })
-        .option('pem', { type: 'boolean', default: false, describe: 'print the certificate PEM' }) as never,
+        .option('pem', { type: 'boolean', default: false, describe: 'print the certificate PEM' })
+        .option('text', { type: 'boolean', default: false, describe: 'print the whole certificate, in the shape of `openssl x509 -text` (parsed by @peculiar/x509)' })
+        .conflicts('text', 'json') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'show', write: false }, async (ca) => {
         const found = ca.store.getCertificate(args.serial, args.issuer);
         if (found.length === 0) throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${args.serial}`, { hint: 'See `ca list`.' });
+        if (args.text) {
+          // Loaded here only: no other command (nor `ca show` without --text) pays for @peculiar/x509.
+          const { certificateText } = await import('../../ca/text/certificate-text.js');
+          for (const c of found) {
+            if (!c.der) throw new CaError('CERT_NO_DER', `serial ${c.serialHex} of ${c.issuerName} has no certificate (status ${c.status})`, { hint: 'Only issued or revoked serials have a certificate to print.' });
+            ctx.stdout.write(certificateText(c.der));
+          }
+          return;
+        }
         for (const c of found) {
           const sha = c.der ? toHex(new Uint8Array(createHash('sha256').update(c.der).digest())) : null;
           if (args.json) {

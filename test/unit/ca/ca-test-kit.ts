@@ -85,6 +85,7 @@ export async function makeCa(
     notAfter,
     spki: signer.publicKey(),
     profile,
+    chain: [cert, ...(parent ? parent.info.chain : [])],
   };
   return { name, profile, signer, cert, info };
 }

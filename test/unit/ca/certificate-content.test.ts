@@ -50,7 +50,7 @@ function code(over: Partial<CertificateContentRequest>): string {
 
 const leaf = (name: string) => set.leafProfile(name);
 
-test('policy rejections have their own codes', () => {
+test('policy rejections have their own codes', async () => {
   assert.equal(code({}), 'no error');
   assert.equal(code({ spki: p521.publicKey() }), 'POLICY_KEY_TYPE');
   assert.equal(code({ issuer: root.info, profile: set.caProfile('servers'), spki: rsa.publicKey(), subject: [] }), 'POLICY_KEY_TYPE');
@@ -83,19 +83,21 @@ test('policy rejections have their own codes', () => {
   assert.equal(code({ validity: { days: 10, notAfter: new Date(now.getTime() + DAY) } }), 'POLICY_VALIDITY');
   assert.equal(code({ validity: { days: 0 } }), 'POLICY_VALIDITY');
   assert.equal(code({ validity: { notAfter: new Date(now.getTime() - DAY) } }), 'POLICY_VALIDITY');
-  assert.equal(code({ validity: { days: 398 } }), 'POLICY_VALIDITY_TOO_LONG');
+  assert.equal(code({ validity: { days: 200 } }), 'POLICY_VALIDITY_TOO_LONG');
   const shortIssuer = { ...servers.info, notAfter: new Date(now.getTime() + 30 * DAY) };
   assert.equal(code({ issuer: shortIssuer, validity: { days: 60 } }), 'POLICY_VALIDITY_EXCEEDS_ISSUER');
   assert.equal(code({ csrSans: [{ type: 'dns', value: 'other.example.test' }] }), 'POLICY_CN_NOT_IN_SAN');
-  assert.equal(code({ subject: [{ type: 'CN', value: '10.1.2.3' }], csrSans: [{ type: 'ip', value: '10.1.2.3' }] }), 'no error');
-  const nc = (permitted: string[], excluded: string[] = []) => ({
-    ...servers.info,
-    profile: { ...servers.info.profile, nameConstraints: { critical: true, permitted: { dns: permitted, ip: [], email: [] }, ...(excluded.length ? { excluded: { dns: excluded, ip: [], email: [] } } : {}) } },
-  });
-  assert.equal(code({ issuer: nc(['.other.test']) }), 'POLICY_NAME_CONSTRAINTS');
-  assert.equal(code({ issuer: nc(['.example.test'], ['web.example.test']) }), 'POLICY_NAME_CONSTRAINTS');
-  assert.equal(code({ issuer: nc(['.example.test'], ['db.example.test']) }), 'no error');
-  const mailNc = { ...users.info, profile: { ...users.info.profile, nameConstraints: { critical: true, permitted: { dns: [], ip: [], email: ['.sub.example.test'] } } } };
+  // An IP CN with only IP SANs: relying parties take the CN for a DNS name (OpenSSL cn2dnsid) and
+  // check it against servers' dNSName constraints, so `openssl verify` would reject the result.
+  assert.equal(code({ subject: [{ type: 'CN', value: '10.1.2.3' }], csrSans: [{ type: 'ip', value: '10.1.2.3' }] }), 'POLICY_NAME_CONSTRAINTS');
+  assert.equal(code({ subject: [{ type: 'CN', value: 'web.example.test' }], csrSans: [{ type: 'dns', value: 'web.example.test' }, { type: 'ip', value: '10.1.2.3' }] }), 'no error');
+  // Name constraints are read from the issuer certificates (name-constraints.test.ts has more).
+  const nc = async (permitted: string[], excluded: string[] = []) =>
+    (await makeCa('servers', { ...set.caProfile('servers'), nameConstraints: { critical: true, permitted: { dns: permitted, ip: [], email: [] }, ...(excluded.length ? { excluded: { dns: excluded, ip: [], email: [] } } : {}) } }, root, now)).info;
+  assert.equal(code({ issuer: await nc(['.other.test']) }), 'POLICY_NAME_CONSTRAINTS');
+  assert.equal(code({ issuer: await nc(['.example.test'], ['web.example.test']) }), 'POLICY_NAME_CONSTRAINTS');
+  assert.equal(code({ issuer: await nc(['.example.test'], ['db.example.test']) }), 'no error');
+  const mailNc = (await makeCa('users', { ...set.caProfile('users'), nameConstraints: { critical: true, permitted: { dns: [], ip: [], email: ['.sub.example.test'] } } }, root, now)).info;
   assert.equal(code({ ...mail, issuer: mailNc, csrSans: [{ type: 'email', value: 'alice@example.test' }] }), 'POLICY_NAME_CONSTRAINTS');
   const ekOnly: LeafProfile = { ...leaf('tls-server'), keyUsage: { values: ['keyEncipherment'], critical: true } };
   assert.equal(code({ profile: ekOnly }), 'POLICY_KEY_USAGE');
@@ -114,7 +116,9 @@ test('content decisions: fixed RDNs, SAN sources, validity caps, backdate, EC ke
   assert.equal(vc.tbs.extensions.some((e) => e.oid === id_ce.subjectAltName), false);
   // Default validity = profile; notBefore backdated 5 minutes.
   assert.equal(c.tbs.notBefore.getTime(), now.getTime() - NOT_BEFORE_BACKDATE_MS);
-  assert.equal(Math.round((c.tbs.notAfter.getTime() - now.getTime()) / DAY), 397);
+  assert.equal(Math.round((c.tbs.notAfter.getTime() - now.getTime()) / DAY), 199);
+  // BR 6.3.2 (ballot SC-081v3): at most 200 days since 2026-03-15, counted inclusively.
+  assert.ok(c.tbs.notAfter.getTime() - c.tbs.notBefore.getTime() + 1000 <= 200 * DAY);
   // The default is capped at the issuer's notAfter; explicit days are honoured.
   const shortIssuer = { ...servers.info, notAfter: new Date(now.getTime() + 30 * DAY) };
   assert.equal(certificateContent(base({ issuer: shortIssuer })).tbs.notAfter.getTime(), shortIssuer.notAfter.getTime());

@@ -172,3 +172,32 @@ test('a second root ceremony is refused', async () => {
   const r = await rig();
   await assert.rejects(rootCeremony({ store: r.store, clock: r.clock, profiles: loadProfiles(PROFILES) }, { card: r.rootCard }), code('CA_EXISTS'));
 });
+
+test('revocation: revocationDate is the time of recording, a compromise date becomes invalidityDate; CRL lint gets the known serials', async () => {
+  const r = await rig();
+  const { ca, info, leaf } = servers(r);
+  const signer = await r.subCard.signer(ca.keyId);
+  const parsed = parseCsr(csr(r.dir, 'stolen', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'stolen.example.test'));
+  const issued = await issueCertificate({ store: r.store, clock: r.clock, signer, issuerName: 'servers', issuer: info }, { profile: leaf, spki: parsed.spki, subject: parsed.subject, csrSans: parsed.sans });
+  const recordedAt = r.clock.now();
+  const compromisedAt = new Date(recordedAt.getTime() - 3 * 86_400_000);
+  r.store.revokeCertificate(issued.record.id, compromisedAt, 'keyCompromise', { event: 'certificate.revoked', ca: 'servers', data: {} }, recordedAt);
+  const [entry] = r.store.revokedEntries('servers');
+  assert.equal(entry!.revocationDate, recordedAt.toISOString());
+  assert.equal(entry!.invalidityDate, compromisedAt.toISOString());
+
+  const crl = await issueCrl({ store: r.store, clock: r.clock, signer, issuerName: 'servers', issuer: info });
+  const text = execFileSync('openssl', ['crl', '-inform', 'DER', '-noout', '-text'], { input: crl.der }).toString();
+  const fmt = (d: Date) => `${d.toUTCString().slice(8, 11)} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)} ${d.getUTCFullYear()} GMT`;
+  assert.match(text, new RegExp(`Revocation Date: ${fmt(new Date(Math.floor(recordedAt.getTime() / 1000) * 1000))}`), text);
+  assert.match(text, /Invalidity Date: \n\s*/, text);
+  assert.match(text, new RegExp(`Invalidity Date: \\n\\s*${fmt(new Date(Math.floor(compromisedAt.getTime() / 1000) * 1000))}`), text);
+  assert.match(text, /Key Compromise/);
+
+  // The CRL lint runs with the issuer's known serials: a store that lists a serial this CA never
+  // issued gets the CRL abandoned before the card signs (e_crl_entry_serial_unknown).
+  const lying = Object.create(r.store) as typeof r.store;
+  lying.revokedEntries = (n: string) => [...r.store.revokedEntries(n), { serial: Uint8Array.of(0x42, 1, 2, 3, 4, 5, 6, 7), serialHex: '4201020304050607', revocationDate: r.clock.now().toISOString(), reason: 'superseded' as const }];
+  await assert.rejects(issueCrl({ store: lying, clock: r.clock, signer, issuerName: 'servers', issuer: info }), (e: unknown) => e instanceof CardcaError && e.code === 'LINT_FAILED' && /e_crl_entry_serial_unknown/.test(e.message));
+  assert.equal(r.store.latestCrl('servers')!.status, 'abandoned');
+});

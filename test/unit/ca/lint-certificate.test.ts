@@ -26,7 +26,7 @@ import { id_ce, anyExtendedKeyUsage, EKU_OIDS } from '../../../src/ca/x509/oids.
 import { fromHex, concatBytes } from '../../../src/common/hex.js';
 import { encodeTlv } from '../../../src/ca/x509/der.js';
 import { TestOnlySoftwareSigner } from '../../helpers/test-only-software-signer.js';
-import { PROFILES_DIR, makeCa, mutate, parseTree, testSerial, type Node } from './ca-test-kit.js';
+import { PROFILES_DIR, encodeTree, makeCa, mutate, parseTree, testSerial, type Node } from './ca-test-kit.js';
 
 const DAY = 86_400_000;
 const set = loadProfiles(PROFILES_DIR);
@@ -37,7 +37,7 @@ const leafKey = TestOnlySoftwareSigner.generate('p256');
 const rsaLeafKey = TestOnlySoftwareSigner.generate('rsa2048');
 const subKey = TestOnlySoftwareSigner.generate('p256');
 
-const leafCtx: CertificateLintContext = { now, issuer: { subjectName: servers.info.subjectName, ski: servers.info.ski, notAfter: servers.info.notAfter } };
+const leafCtx: CertificateLintContext = { now, issuer: { subjectName: servers.info.subjectName, ski: servers.info.ski, notAfter: servers.info.notAfter }, issuerChain: servers.info.chain };
 const caCtx: CertificateLintContext = { now, issuer: { subjectName: root.info.subjectName, ski: root.info.ski, notAfter: root.info.notAfter } };
 const rootCtx: CertificateLintContext = { now };
 
@@ -123,6 +123,8 @@ const CASES: Record<string, Case> = {
   e_name_constraint_minimum_or_maximum: C(replace(caInput(), raw(id_ce.nameConstraints, true, ser(new NameConstraints({
     permittedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ dNSName: '.example.test' }), maximum: 3 })]),
   }))))),
+  // servers permits example.test and .example.test only (profiles/servers.yaml, in its certificate).
+  e_name_constraints_violated: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'dns', value: 'web.example.test' }, { type: 'dns', value: 'web.other.test' }], false))),
   e_sub_cert_crl_distribution_points_missing: L(without(leafInput(), id_ce.cRLDistributionPoints)),
   w_root_ca_contains_crl_distribution_points: () => ({ der: tbs(add(rootInput(), ext.crlDistributionPointsExtension(['http://x.example.test/r.crl'])), 'ecdsa-sha384'), ctx: rootCtx }),
   e_crl_distribution_points_critical: L(replace(leafInput(), { ...ext.crlDistributionPointsExtension(['http://x.example.test/a.crl']), critical: true })),
@@ -137,6 +139,25 @@ const CASES: Record<string, Case> = {
   e_subject_common_name_not_from_san: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'dns', value: 'other.example.test' }, { type: 'ip', value: 'fd00::1' }], false))),
   e_san_uri_or_other_in_leaf: L(replace(leafInput(), ext.subjectAltNameExtension([{ type: 'uri', value: 'http://x.example.test/' }], false))),
   e_public_key_policy: L({ ...leafInput(), spki: new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' })) }),
+  // Subject string types: TBS [5] subject = SEQUENCE OF SET { SEQUENCE { OID, value } }: C, O, CN.
+  e_subject_printable_string_badalpha: M(leafInput(), (r) => { r.children![5]!.children![0]!.children![0]!.children![1] = { tag: 0x13, value: Buffer.from('D*') }; }),
+  e_subject_ia5_string_not_ascii: M(leafInput(), (r) => { r.children![5]!.children![2]!.children![0]!.children![1] = { tag: 0x16, value: Buffer.from('j\xf6rg', 'latin1') }; }),
+  e_subject_utf8_string_invalid: M(leafInput(), (r) => { r.children![5]!.children![1]!.children![0]!.children![1] = { tag: 0x0c, value: Uint8Array.of(0xc3, 0x28) }; }),
+  e_subject_dn_string_type_not_allowed: M(leafInput(), (r) => { r.children![5]!.children![0]!.children![0]!.children![1] = { tag: 0x0c, value: Buffer.from('DE') }; }),
+  // SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, params }, BIT STRING }
+  e_spki_rsa_encryption_parameter_not_null: L({ ...leafInput(rsaLeafKey.publicKey()), spki: mutate(rsaLeafKey.publicKey(), (r) => { r.children![0]!.children!.splice(1); }) }),
+  e_spki_rsa_public_key_not_der: L({
+    ...leafInput(rsaLeafKey.publicKey()),
+    spki: mutate(rsaLeafKey.publicKey(), (r) => {
+      const bits = r.children![1]!.value!;
+      const key = parseTree(bits.subarray(1));
+      key.children![1]!.value = concatBytes(Uint8Array.of(0), key.children![1]!.value!); // publicExponent with a leading zero
+      r.children![1]!.value = concatBytes(Uint8Array.of(0), encodeTree(key));
+    }),
+  }),
+  e_spki_ec_parameters_not_named_curve: L({ ...leafInput(), spki: mutate(leafKey.publicKey(), (r) => { r.children![0]!.children![1] = { tag: 0x05, value: new Uint8Array(0) }; }) }),
+  e_spki_ec_point_not_uncompressed: L({ ...leafInput(), spki: mutate(leafKey.publicKey(), (r) => { const p = r.children![1]!.value!; r.children![1]!.value = concatBytes(Uint8Array.of(0, 0x02 | (p[p.length - 1]! & 1)), p.subarray(2, 34)); }) }),
+  e_spki_bit_string_unused_bits: M(leafInput(), (r) => { const b = r.children![6]!.children![1]!; b.value = concatBytes(Uint8Array.of(1), b.value!.subarray(1)); }),
 };
 
 test('every certificate lint rule has a defective sample', () => {

@@ -25,7 +25,7 @@ const s2 = testSerial();
 const ctx: CrlLintContext = { now, issuerName: root.info.subjectName, issuerSki: root.info.ski, maxValidityMs: 30 * DAY };
 const input = (over: Partial<TbsCertListInput> = {}): TbsCertListInput => ({
   issuerName: root.info.subjectName, aki: root.info.ski, thisUpdate: now, nextUpdate: new Date(now.getTime() + 7 * DAY), crlNumber: 5n,
-  entries: [{ serial: s1, revocationDate: now, reason: 'keyCompromise' }, { serial: s2, revocationDate: now }], ...over,
+  entries: [{ serial: s1, revocationDate: now, reason: 'keyCompromise', invalidityDate: new Date(now.getTime() - 2 * DAY) }, { serial: s2, revocationDate: now }], ...over,
 });
 const build = (i = input()) => buildTbsCertList(i, 'ecdsa-sha384');
 /** TBSCertList tree: [0] version, [1] sig, [2] issuer, [3] thisUpdate, [4] nextUpdate, [5] revoked, [6] [0] extensions. */
@@ -63,7 +63,11 @@ const CASES: Record<string, Case> = {
   e_crl_entry_time_format: M((r) => { entry(r, 1).children![1] = { tag: 0x18, value: new Uint8Array(Buffer.from('20261127201500Z')) }; }),
   e_crl_entry_unknown_extension: M((r) => { entry(r, 1).children!.push({ tag: 0x30, children: [extNode('551d1d', '3000')] }); }),
   e_crl_reason_code_critical: M((r) => { entry(r, 0).children![2]!.children![0]!.children!.splice(1, 0, crit); }),
-  e_crl_reason_code_not_allowed: M((r) => { entry(r, 0).children![2]!.children![0]!.children![1]!.value = fromHex('0a0106'); }),
+  e_crl_reason_code_not_allowed: M((r) => { entry(r, 0).children![2]!.children![0]!.children![1]!.value = fromHex('0a010a'); }),
+  // Entry 0 carries reasonCode then invalidityDate (input() gives it one, 2 days before revocation).
+  e_crl_invalidity_date_not_generalized_time: M((r) => { entry(r, 0).children![2]!.children![1]!.children![1]!.value = encodeTlv(0x17, new Uint8Array(Buffer.from('261127201500Z'))); }),
+  e_crl_invalidity_date_after_revocation_date: M((r) => { entry(r, 0).children![2]!.children![1]!.children![1]!.value = encodeTlv(0x18, new Uint8Array(Buffer.from('20991231235959Z'))); }),
+  e_crl_invalidity_date_critical: M((r) => { entry(r, 0).children![2]!.children![1]!.children!.splice(1, 0, crit); }),
 };
 
 test('every CRL lint rule has a defective sample', () => {
@@ -103,4 +107,11 @@ test('CRL structure: v2, empty list omitted, unspecified reason omitted, hold re
   f.children![1] = parseTree(fromHex('300a06082a8648ce3d040302'));
   const bad = encodeTree(f);
   assert.ok(lintCrl(bad, { ...ctx, maxValidityMs: 180 * DAY }).some((x) => x.rule === 'e_crl_sig_alg_not_match_tbs_sig_alg'));
+});
+
+test('aACompromise is refused by the CRL builder (BR 7.2.2), as are holds', () => {
+  for (const reason of ['aACompromise', 'certificateHold', 'removeFromCRL'] as const) {
+    assert.throws(() => build(input({ entries: [{ serial: s1, revocationDate: now, reason }] })), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'CA_BAD_CRL_REASON');
+  }
+  assert.throws(() => build(input({ entries: [{ serial: s1, revocationDate: now, invalidityDate: new Date(now.getTime() + 1000) }] })), (e: unknown) => (e as { code?: string }).code === 'CA_BAD_INVALIDITY_DATE');
 });
