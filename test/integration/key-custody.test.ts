@@ -102,6 +102,14 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
       assert.equal(r4.code, 3, r4.stderr);
       assert.match(r4.stderr, /DKEK_SHARE_PASSWORD_WRONG/);
       assert.deepEqual(await status(fresh), { shares: 1, missing: 1, kcv: '0000000000000000' });
+      // A ceremony on a card whose DKEK is pending refuses to generate (the key could never leave).
+      const home2 = join(dir, 'home2');
+      expectOk(await ca('init', '--home', home2), 'init home2');
+      const cer = await ca('ceremony', 'root', '--home', home2, '--card', fresh.serial, '--pin-file', pin, '--yes');
+      assert.equal(cer.code, 3, cer.stderr);
+      assert.match(cer.stderr, /DKEK_INCOMPLETE/);
+      assert.match(cer.stderr, /--no-backup/);
+      assert.deepEqual(await keys(fresh), [], 'no key generated');
     } finally {
       await fresh.stop();
     }
@@ -140,6 +148,10 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
     const r = JSON.parse(expectOk(await ca('key', 'restore', wrap, '--home', home, '--card', backup.serial, '--pin-file', pin, '--json'), 'restore').stdout);
     assert.equal(r.keyRef, 2, 'first free slot');
     assert.equal(r.card, backup.serial);
+    const st = JSON.parse(expectOk(await ca('status', '--home', home, '--json'), 'status').stdout);
+    const rootSt = st.cas.find((c: { name: string }) => c.name === 'root');
+    assert.equal(rootSt.card.serial, root.serial);
+    assert.deepEqual(rootSt.furtherCards.map((f: { serial: string }) => f.serial), [backup.serial], 'ca status shows every card holding the key');
     const crlFile = join(dir, 'root.crl');
     expectOk(await ca('crl', '--home', home, '--issuer', 'root', '--card', backup.serial, '--pin-file', pin, '--out', crlFile), 'crl by the backup card');
     const v = await runCommand('openssl', ['crl', '-in', crlFile, '-noout', '-verify', '-CAfile', join(home, 'certs', 'root.crt')]);
