@@ -78,7 +78,7 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
     assert.notEqual((await status(stranger)).kcv, kr.kcv);
   });
 
-  test('bad share inputs: wrong size, not a share, wrong password, share into a complete card; nothing changes', async () => {
+  test('bad share inputs refused and nothing changes; a pending DKEK stops the ceremony; 2-of-3 threshold share imported with two', async () => {
     const before = await status(backup);
     const short = join(dir, 'short.pbe');
     writeFileSync(short, readFileSync(join(dir, 's1.pbe')).subarray(0, 63));
@@ -110,6 +110,18 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
       assert.match(cer.stderr, /DKEK_INCOMPLETE/);
       assert.match(cer.stderr, /--no-backup/);
       assert.deepEqual(await keys(fresh), [], 'no key generated');
+
+      // Threshold: a share whose password is split 2-of-3; any two password shares import it.
+      const ts = join(dir, 'threshold.pbe');
+      const made = expectOk(await ca('card', 'dkek', 'create-share', ts, '--card', fresh.serial, '--threshold', '2', '--shares', '3', ...KDF), 'threshold share');
+      assert.match(made.stdout, /any 2 of the 3 password shares/);
+      const pws = [1, 2, 3].map((k) => `${ts}.pwd-share-${k}.txt`);
+      assert.match(readFileSync(pws[0]!, 'utf8'), /^cardca DKEK password share 1 of 3/);
+      const one = await ca('card', 'dkek', 'import', ts, '--card', fresh.serial, '--threshold-shares', pws[2]!, ...KDF);
+      assert.notEqual(one.code, 0);
+      assert.match(one.stderr, /DKEK_PASSWORD_SHARES_INVALID/);
+      expectOk(await ca('card', 'dkek', 'import', ts, '--card', fresh.serial, '--threshold-shares', pws[0]!, pws[2]!, ...KDF), 'import with shares 1 and 3');
+      assert.equal((await status(fresh)).missing, 0);
     } finally {
       await fresh.stop();
     }

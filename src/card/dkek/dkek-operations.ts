@@ -44,21 +44,25 @@ export function cardRandom(session: DriverCardSession, count: number): Promise<U
   });
 }
 
+/** Refuse a share for a card without shares or with all of them in (nothing is sent). */
+export function assertShareWanted(s: dk.DkekStatus, serial: string): void {
+  if (s.shares === 0) {
+    throw new CardError('DKEK_NOT_CONFIGURED', `card ${serial} was initialised without DKEK shares`, {
+      hint: 'Re-initialise it with `ca card init --dkek-shares N` (this erases its keys). Nothing was imported.',
+    });
+  }
+  if (s.missing === 0) {
+    throw new CardError('DKEK_ALREADY_COMPLETE', `card ${serial} already holds all ${s.shares} DKEK shares (KCV ${s.kcv})`, {
+      hint: 'Nothing was imported. A share imported twice would cancel itself out of the DKEK.',
+    });
+  }
+}
+
 /** Import one share. Refused before sending when the card takes no (more) shares. */
 export function importShare(session: DriverCardSession, share: Uint8Array): Promise<dk.DkekStatus> {
   return session.exclusive(async (ch, driver) => {
     scHsm(driver, session.info.serial);
-    const s = await status(ch);
-    if (s.shares === 0) {
-      throw new CardError('DKEK_NOT_CONFIGURED', `card ${session.info.serial} was initialised without DKEK shares`, {
-        hint: 'Re-initialise it with `ca card init --dkek-shares N` (this erases its keys).',
-      });
-    }
-    if (s.missing === 0) {
-      throw new CardError('DKEK_ALREADY_COMPLETE', `card ${session.info.serial} already holds all ${s.shares} DKEK shares (KCV ${s.kcv})`, {
-        hint: 'Nothing was imported. To start over, re-initialise the card with `ca card init --dkek-shares N`.',
-      });
-    }
+    assertShareWanted(await status(ch), session.info.serial);
     const r = await ch.transmit(dk.importDkekShare(share));
     if (r.sw !== 0x9000) throw statusWordError(r.sw, 'IMPORT DKEK SHARE');
     return dk.parseDkekStatus(r.data);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { modInv, modPow } from '../../common/bigint-math.js';
 import { CardError } from '../errors.js';
 
 /**
@@ -17,29 +18,6 @@ export interface PasswordShare {
   /** T and N, when known (cardca's share text carries them; sc-hsm-tool's screen shows them). */
   readonly threshold?: number;
   readonly total?: number;
-}
-
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
-
-function modInv(a: bigint, m: bigint): bigint {
-  let [r0, r1] = [((a % m) + m) % m, m];
-  let [s0, s1] = [1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  if (r0 !== 1n) throw new RangeError('not invertible');
-  return ((s0 % m) + m) % m;
 }
 
 function randomBelow(limit: bigint): bigint {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createHash, randomBytes } from 'node:crypto';
+import { gcd, modInv as modInverse, modPow } from '../../common/bigint-math.js';
 import { aesCmac } from './aes-cmac.js';
 import { ecParts, loadPrivateKey } from './card-crypto.js';
 import type { CardStateData, StoredKey } from './card-state.js';
@@ -227,32 +228,13 @@ export function decodeKeyBlob(dkek: Uint8Array, blob: Uint8Array): DecodedKey {
 
 // ------------------------------------------------------------------ key reconstruction
 
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
-
+/** a^-1 mod m, or 6A80 (a blob whose numbers do not form a key). */
 function modInv(a: bigint, m: bigint): bigint {
-  let [r0, r1] = [a % m, m];
-  let [s0, s1] = [1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
+  try {
+    return modInverse(a, m);
+  } catch {
+    return fail(SW.WRONG_DATA);
   }
-  if (r0 !== 1n) fail(SW.WRONG_DATA);
-  return ((s0 % m) + m) % m;
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b) [a, b] = [b, a % b];
-  return a;
 }
 
 function privateExponent(p: bigint, q: bigint, e: bigint): Uint8Array {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { cardRandom, importShare, readDkekStatus } from '../../../card/dkek/dkek-operations.js';
+import { assertShareWanted, cardRandom, importShare, readDkekStatus } from '../../../card/dkek/dkek-operations.js';
 import { formatShare, randomSharedPassword, splitSecret } from '../../../card/dkek/shamir.js';
 import { checkShareFile, decryptShare, encryptShare } from '../../../card/dkek/share-file.js';
 import { writeFileAtomic } from '../../../common/atomic-write.js';
@@ -124,17 +124,8 @@ async function importFile(ctx: CliContext, args: DkekArgs, file: string): Promis
     let password: Buffer | undefined;
     let share: Uint8Array | undefined;
     try {
-      const before = await readDkekStatus(s);
-      if (before.shares === 0) {
-        throw new CliError('DKEK_NOT_CONFIGURED', `card ${s.info.serial} was initialised without DKEK shares`, {
-          hint: 'Re-initialise it with `ca card init --dkek-shares N` (this erases its keys). Nothing was imported.',
-        });
-      }
-      if (before.missing === 0) {
-        throw new CliError('DKEK_ALREADY_COMPLETE', `card ${s.info.serial} already holds all ${before.shares} DKEK shares (KCV ${before.kcv})`, {
-          hint: 'Nothing was imported. A share imported twice would cancel itself out of the DKEK.',
-        });
-      }
+      // Before any password is asked: a card that takes no (more) shares.
+      assertShareWanted(await readDkekStatus(s), s.info.serial);
       password = await obtainSharePassword(ctx, { passwordFile: args['password-file'], thresholdShares: args['threshold-shares'], confirm: false });
       const bar = progressBar(ctx, 'Deciphering the DKEK share');
       share = decryptShare(bytes, password, { iterations, progress: bar.progress });
