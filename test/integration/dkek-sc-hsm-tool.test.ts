@@ -2,10 +2,11 @@
 // OpenSC's sc-hsm-tool drives the emulator's DKEK commands (initialise with shares, create and
 // import shares, wrap, unwrap), and sc-hsm-tool and `ca card dkek` read each other's share files
 // (the real 10^7-iteration derivation: sc-hsm-tool has no other) and agree on the KCV.
-// Ports: 35967/35968 ("Virtual PCD 3 00 00/01").
+// Ports: 35967/35968 ("Virtual PCD 3 00 00/01"), 35969 ("Virtual PCD 4 00 00").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify, createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,5 +110,29 @@ describe('DKEK with OpenSC sc-hsm-tool', { concurrency: false }, () => {
     // Unwrapping again into the now occupied slot is refused by the tool before the card is asked.
     const again = await tool('-r', b.readerName, '--unwrap-key', wrapped, '--key-reference', '1', '--pin', PIN);
     assert.notEqual(again.code, 0);
+  });
+
+  test('threshold: sc-hsm-tool --import-dkek-share --pwd-shares-total 2 rebuilds the password of a cardca 2-of-3 share from shares 1 and 3', async () => {
+    const c = await startEmulator({ port: 35969 });
+    try {
+      expectOk(await tool('-r', c.readerName, '--initialize', '--so-pin', SO_PIN, '--pin', PIN, '--dkek-shares', '1'), 'initialize');
+      const ts = join(dir, 'threshold.pbe');
+      expectOk(await ca('card', 'dkek', 'create-share', ts, '--reader', c.readerName, '--threshold', '2', '--shares', '3'), 'create threshold share');
+      const field = (k: number, name: string) => new RegExp(`^${name}\\s*:\\s*(\\S+)`, 'm').exec(readFileSync(`${ts}.pwd-share-${k}.txt`, 'utf8'))![1]!;
+      const input = `${field(1, 'Prime')}\n\n${field(1, 'Share ID')}\n${field(1, 'Share value')}\n\n${field(3, 'Share ID')}\n${field(3, 'Share value')}\n`;
+      const out = await new Promise<{ code: number; text: string }>((res) => {
+        const child = execFile('sc-hsm-tool', ['-r', c.readerName, '--import-dkek-share', ts, '--pwd-shares-total', '2'], { timeout: 180_000, env: { ...process.env, TERM: 'dumb' } }, (err, stdout, stderr) =>
+          res({ code: err ? 1 : 0, text: `${stdout}${stderr}` }),
+        );
+        child.stdin!.end(input);
+      });
+      assert.equal(out.code, 0, out.text);
+      assert.match(out.text, /DKEK share imported/);
+      const st = await kcvOf(c);
+      assert.equal(st.missing, 0);
+      assert.match(out.text.replace(/\s/g, ''), new RegExp(`DKEKkeycheckvalue:${st.kcv}`, 'i'));
+    } finally {
+      await c.stop();
+    }
   });
 });
