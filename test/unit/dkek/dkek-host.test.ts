@@ -13,6 +13,7 @@ import { encodeWrapFile, parseWrapFile } from '../../../src/card/dkek/wrap-file.
 import * as dk from '../../../src/card/drivers/sc-hsm-dkek-apdus.js';
 import { initializeData } from '../../../src/card/drivers/sc-hsm/sc-hsm-commands.js';
 import { aesCmac } from '../../../src/card/emulator/aes-cmac.js';
+import { redactedCommandHex } from '../../../src/card/emulator/apdu-log.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 
@@ -92,6 +93,8 @@ test('DKEK APDUs are byte-exact as OpenSC sends them', () => {
   assert.equal(hex(encodeCommand(dk.wrapKey(3))), '8072039200' + '0000');
   assert.equal(hex(encodeCommand(dk.unwrapKey(3))), '80740393');
   assert.deepEqual(dk.parseDkekStatus(Buffer.from('02011122334455667788', 'hex')), { shares: 2, missing: 1, kcv: '1122334455667788' });
+  // A share never reaches the emulator's APDU log.
+  assert.equal(redactedCommandHex(encodeCommand(dk.importDkekShare(new Uint8Array(32).fill(0xab)))), '80520000<redacted>');
   const init = initializeData(Buffer.from('648219'), Buffer.from('3537363231383830', 'hex'), 3, 2);
   assert.equal(hex(init.subarray(init.length - 3)), '920102');
   assert.equal(hex(initializeData(Buffer.from('648219'), Buffer.alloc(8), 3)).includes('9201'), false);

@@ -66,7 +66,8 @@ export async function obtainSharePassword(
       if (!existsSync(f)) throw new CliError('FS_NOT_FOUND', `password share file ${f} does not exist`);
       return parseShare(readFileSync(f, 'utf8'));
     });
-    return Buffer.from(combineShares(shares));
+    const pwd = combineShares(shares);
+    return Buffer.from(pwd.buffer, pwd.byteOffset, pwd.byteLength); // same memory: the caller zeroes it
   }
   if (o.passwordFile !== undefined) return readPinFile(o.passwordFile, 'share password');
   const a = await promptHidden(ctx, 'DKEK share password: ');

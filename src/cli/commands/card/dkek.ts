@@ -89,7 +89,8 @@ async function createShare(ctx: CliContext, args: DkekArgs, file: string): Promi
       const salt = mixRandom(cardBytes.subarray(32, 40));
       const shareFiles: { path: string; text: string }[] = [];
       if (split) {
-        password = Buffer.from(randomSharedPassword());
+        const pwd = randomSharedPassword();
+        password = Buffer.from(pwd.buffer, pwd.byteOffset, pwd.byteLength); // same memory: zeroed below
         for (const ps of splitSecret(password, args.threshold!, args.shares!)) {
           shareFiles.push({ path: `${file}.pwd-share-${ps.id}.txt`, text: formatShare(ps) });
         }
