@@ -79,7 +79,7 @@ export class DriverCardSession implements CardSession {
     return this.run(() => this.driver.unblockPin(soPin, newPin));
   }
 
-  initialize(o: { soPin: Uint8Array; userPin: Uint8Array; retries: number; label: string }): Promise<void> {
+  initialize(o: { soPin: Uint8Array; userPin: Uint8Array; retries: number; label: string; dkekShares?: number }): Promise<void> {
     this.keyCache = undefined;
     return this.run(() => this.driver.initialize(o));
   }
@@ -154,6 +154,15 @@ export class DriverCardSession implements CardSession {
       publicKey: k.publicKey,
       lock: (fn) => this.run(fn),
     });
+  }
+
+  /**
+   * Run a multi-APDU card-family operation (e.g. the SmartCard-HSM DKEK commands in
+   * `card/dkek/`) under this session's exclusive lock; the key list is re-read afterwards.
+   */
+  exclusive<T>(fn: (channel: ApduChannel, driver: CardDriver) => Promise<T>): Promise<T> {
+    this.keyCache = undefined;
+    return this.run(() => fn(this.channel, this.driver));
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
   READER: EXIT.card,
   PCSC: EXIT.card,
   EMULATOR: EXIT.card,
+  DKEK: EXIT.card,
   PIN: EXIT.pin,
   CSR: EXIT.rejected,
   POLICY: EXIT.rejected,

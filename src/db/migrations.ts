@@ -122,4 +122,21 @@ CREATE TRIGGER certificates_frozen BEFORE UPDATE OF serial, serial_hex, issuer_i
 BEGIN SELECT RAISE(ABORT, 'serial, issuer and TBS of a certificate never change'); END;
 `,
   },
+  {
+    version: 2,
+    name: 'further cards holding a CA key (key custody, issue 10)',
+    sql: `
+-- A CA key restored from a DKEK backup lives on a further card; cas.card_serial stays the card
+-- of the ceremony. Either card may sign for the CA. Rows are never deleted.
+CREATE TABLE ca_cards (
+  ca_id       INTEGER NOT NULL REFERENCES cas(id),
+  card_serial TEXT NOT NULL,
+  key_ref     INTEGER NOT NULL,
+  kcv         TEXT NOT NULL,
+  added_at    TEXT NOT NULL,
+  UNIQUE (ca_id, card_serial)
+) STRICT;
+CREATE TRIGGER ca_cards_no_delete BEFORE DELETE ON ca_cards BEGIN SELECT RAISE(ABORT, 'card bindings are never deleted'); END;
+`,
+  },
 ];

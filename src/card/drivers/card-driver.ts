@@ -28,6 +28,8 @@ export interface InitOptions {
   readonly userPin: Uint8Array;
   readonly retries: number;
   readonly label: string;
+  /** SmartCard-HSM: number of DKEK shares to expect (INITIALIZE tag 92); absent = none. */
+  readonly dkekShares?: number;
 }
 
 /** How the driver signs: the exact card input is built by the caller (CardSigner). */

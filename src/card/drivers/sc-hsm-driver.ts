@@ -211,7 +211,7 @@ export class ScHsmDriver implements CardDriver {
   }
 
   async initialize(o: InitOptions): Promise<void> {
-    const data = cmd.initializeData(o.userPin, o.soPin, o.retries);
+    const data = cmd.initializeData(o.userPin, o.soPin, o.retries, o.dkekShares);
     try {
       await this.ch.expectOk(cmd.initializeDevice(data), 'INITIALIZE DEVICE');
     } finally {

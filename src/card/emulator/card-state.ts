@@ -30,6 +30,8 @@ export interface StoredKey {
   remainingUses?: number;
   /** Signatures made with this key. */
   signatures: number;
+  /** May leave the card under the DKEK (made or imported while the DKEK was complete). */
+  exportable?: boolean;
   createdAt: string;
 }
 

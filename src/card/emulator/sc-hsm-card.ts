@@ -7,6 +7,7 @@ import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CardStatus, fail, SW, triesLeftSw } from './status-words.js';
 import { findTlv, parseTlvs, tlv, type Tlv } from './tlv.js';
 import type { VirtualCard } from './virtual-card.js';
+import { dkekCommand, dkekComplete } from './sc-hsm-dkek.js';
 
 /** SmartCard-HSM applet AID (card-protocols.md §3.1). */
 export const SC_HSM_AID = Uint8Array.from([0xe8, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f, 0x02, 0x01]);
@@ -197,7 +198,9 @@ export class ScHsmCard implements VirtualCard {
       case 0x46: return this.generateKeyPair(a);
       case 0x68: return this.sign(a);
       case 0x84: return this.getChallenge(a);
-      case 0x52: return this.dkekShare(a);
+      case 0x52:
+      case 0x72:
+      case 0x74: return this.dkek(a);
       default: return fail(SW.INS_NOT_SUPPORTED);
     }
   }
@@ -550,6 +553,7 @@ export class ScHsmCard implements VirtualCard {
     };
     if (algs && algs.length > 0) stored.algorithms = Buffer.from(algs).toString('hex').toUpperCase();
     if (useCounter && useCounter.length > 0) stored.remainingUses = Number(bytesToBigint(useCounter));
+    if (dkekComplete(this.s.dkek)) stored.exportable = true;
     this.s.keys[String(a.p1)] = stored;
     key.pkcs8.fill(0);
     this.save();
@@ -617,24 +621,11 @@ export class ScHsmCard implements VirtualCard {
     return { data: new Uint8Array(randomBytes(a.ne)) };
   }
 
-  /** IMPORT DKEK SHARE `80 52 00 00` (status query without data). Response: total, outstanding, KCV. */
-  private dkekShare(a: CommandApdu): Reply {
-    if (a.p1 !== 0x00 || a.p2 !== 0x00) fail(SW.WRONG_P1P2);
-    // Without a DKEK share scheme (INITIALIZE tag 92) the card reports 0 shares, 0 outstanding.
-    const d = this.s.dkek ?? { total: 0, imported: 0, value: '00'.repeat(32) };
-    if (a.data.length > 0 && !this.s.dkek) fail(SW.CONDITIONS_NOT_SATISFIED);
-    if (a.data.length > 0) {
-      if (a.data.length !== 32) fail(SW.WRONG_LENGTH);
-      if (!this.userVerified) fail(SW.SECURITY_NOT_SATISFIED);
-      if (d.imported >= d.total) fail(SW.CONDITIONS_NOT_SATISFIED);
-      const v = Buffer.from(d.value, 'hex');
-      for (let i = 0; i < 32; i++) v[i]! ^= a.data[i]!;
-      d.value = v.toString('hex');
-      d.imported += 1;
-      this.save();
-    }
-    const kcv = d.imported > 0 ? hash('sha256', Buffer.from(d.value, 'hex')).subarray(0, 8) : new Uint8Array(8);
-    return { data: Uint8Array.from([d.total, d.total - d.imported, ...kcv]) };
+  /** DKEK share import, WRAP and UNWRAP (card-protocols.md §3.1 "DKEK"; sc-hsm-dkek.ts). */
+  private dkek(a: CommandApdu): Reply {
+    if (a.cla !== 0x80) fail(SW.CLA_NOT_SUPPORTED);
+    const card = this;
+    return dkekCommand({ state: this.s, get userVerified() { return card.userVerified; }, save: () => this.save() }, a.ins, a.p1, a.p2, a.data);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Signer } from '../../crypto/signer.js';
 import { cardService } from '../card-context.js';
 import { CardSlot, type CaContext, type SigningCardArgs } from '../ca-context.js';
 import type { CliContext } from '../context.js';
+import { caCards } from '../../db/ca-card-bindings.js';
 
 /**
  * Shared by `ca sign` and `ca crl`: the issuing CA from the database, and its card found by the
@@ -14,6 +15,8 @@ import type { CliContext } from '../context.js';
 export interface IssuingCa {
   readonly ca: CaRecord;
   readonly info: IssuerInfo;
+  /** Further cards holding the CA key (restored from a DKEK backup, `ca key restore`). */
+  readonly furtherCards: readonly string[];
 }
 
 export function issuingCa(cactx: CaContext, name: string): IssuingCa {
@@ -23,7 +26,8 @@ export function issuingCa(cactx: CaContext, name: string): IssuingCa {
     throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: `Run \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'}\` first.` });
   }
   if (!ca.certificate) throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, { hint: 'See `ca audit` records and run the ceremony again with --key-id.' });
-  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)) };
+  const furtherCards = caCards(cactx.store, name).map((b) => b.cardSerial);
+  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)), furtherCards };
 }
 
 export async function withIssuerSigner<T>(
@@ -33,8 +37,9 @@ export async function withIssuerSigner<T>(
   fn: (signer: Signer) => Promise<T>,
 ): Promise<T> {
   const serial = args.card ?? issuer.ca.cardSerial;
-  if (serial !== issuer.ca.cardSerial) {
-    throw new CaError('CARD_WRONG', `CA ${issuer.ca.name} is bound to card ${issuer.ca.cardSerial}, not ${serial}`, { hint: 'Drop --card, or insert the bound card.' });
+  if (serial !== issuer.ca.cardSerial && !issuer.furtherCards.includes(serial)) {
+    const all = [issuer.ca.cardSerial, ...issuer.furtherCards].join(', ');
+    throw new CaError('CARD_WRONG', `CA ${issuer.ca.name} is bound to card ${all}, not ${serial}`, { hint: 'Drop --card, or insert a bound card.' });
   }
   const service = cardService(ctx, {});
   const slot = new CardSlot(ctx, service, `signing card of ${issuer.ca.name}`, serial, {

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../common/atomic-write.js';
 import { cardService } from '../card-context.js';
 import type { PcscCardService } from '../../card/pcsc-card-service.js';
 import { CardSlot, withCa, withHome, type CaContext, type HomeArgs } from '../ca-context.js';
+import { assertKeyCanBeBackedUp } from './key/ceremony-backup-guard.js';
 import { CliError } from '../cli-error.js';
 import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
@@ -27,6 +28,7 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs {
   json: boolean;
   'allow-last-pin-try': boolean;
   name?: string;
+  'no-backup'?: boolean;
 }
 
 function common<T>(y: Argv<T>): Argv<T> {
@@ -35,6 +37,7 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('reader', { type: 'string', describe: 'reader holding that card' })
     .option('pin-file', { type: 'string', describe: "the card's user PIN from FILE (automation); default: prompt" })
     .option('key-id', { type: 'string', describe: 'use this existing key on the card instead of generating one' })
+    .option('no-backup', { type: 'boolean', describe: 'generate even though the card misses DKEK shares (the key can never be backed up; audited)' })
     .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation before generating and signing' })
     .option('json', { type: 'boolean', default: false, describe: 'print the ceremony record as JSON (for transcripts)' })
     .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
@@ -256,6 +259,8 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           let r: CeremonyResult;
           try {
             const card: CeremonyCard = await slot.get();
+            const rootName = ca.profiles.cas.find((c) => c.parent === undefined)?.name ?? 'root';
+            await assertKeyCanBeBackedUp(ctx, { card: await slot.get(), store: ca.store, at: ca.clock.now(), caName: rootName, noBackup: args['no-backup'] === true, generating: !args['key-id'] });
             r = await rootCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
               card,
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
@@ -310,13 +315,19 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           others: () => others(issuer)(),
         });
         slots.push(subject, issuer);
+        let backupChecked = false;
         try {
           const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
           let r: CeremonyResult;
           try {
             r = await subCaCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
               caName: args.name!,
-              subjectCard: async (): Promise<CeremonyCard> => (await subject.get()),
+              subjectCard: async (): Promise<CeremonyCard> => {
+                const c = await subject.get();
+                if (!backupChecked) await assertKeyCanBeBackedUp(ctx, { card: c, store: ca.store, at: ca.clock.now(), caName: args.name!, noBackup: args['no-backup'] === true, generating: !args['key-id'] });
+                backupChecked = true;
+                return c;
+              },
               issuerCard: async (): Promise<CeremonyCard> => (await issuer.get()),
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
             });

@@ -6,6 +6,8 @@ import type { CaStore, CertificateStatus } from '../../ca/store.js';
 import { toHex } from '../../common/hex.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { CliError, usageError } from '../cli-error.js';
+import { caCards } from '../../db/ca-card-bindings.js';
+import { SqliteStore } from '../../db/sqlite-store.js';
 import { println, useColour, type CliContext } from '../context.js';
 
 /**
@@ -30,6 +32,8 @@ export interface CaStatus {
   name: string;
   parent: string | null;
   card: { serial: string; keyId: string; keyRef: number };
+  /** Further cards holding the same key (restored from a DKEK backup, `ca key restore`). */
+  furtherCards: { serial: string; keyRef: number; kcv: string }[];
   spkiSha256: string;
   certificate: { subject: string; notBefore: string; notAfter: string; daysLeft: number; level: Level } | null;
   crl: { number: string; thisUpdate: string; nextUpdate: string; daysToNextUpdate: number; entries: number; level: Level } | null;
@@ -118,6 +122,7 @@ export function collectStatus(store: CaStore, now: Date, t: Thresholds = { warnD
       name: ca.name,
       parent: ca.parentName ?? null,
       card: { serial: ca.cardSerial, keyId: ca.keyId, keyRef: ca.keyRef },
+      furtherCards: store instanceof SqliteStore ? caCards(store, ca.name).map((b) => ({ serial: b.cardSerial, keyRef: b.keyRef, kcv: b.kcv })) : [],
       spkiSha256: toHex(ca.spkiSha256),
       certificate,
       crl,
@@ -140,6 +145,7 @@ function render(ctx: CliContext, r: StatusReport): void {
     println(ctx);
     println(ctx, `${c.name}${c.parent ? ` (under ${c.parent})` : ' (root)'}  ${tag(c.level)}`);
     println(ctx, `  card ${c.card.serial}, key id ${c.card.keyId}`);
+    for (const f of c.furtherCards) println(ctx, `  also on card ${f.serial} (restored backup, slot ${f.keyRef}, DKEK KCV ${f.kcv})`);
     if (c.certificate) println(ctx, `  certificate ${c.certificate.subject}: valid until ${c.certificate.notAfter} (${c.certificate.daysLeft} days) ${tag(c.certificate.level)}`);
     if (c.crl) println(ctx, `  CRL #${c.crl.number}: ${c.crl.entries} entr${c.crl.entries === 1 ? 'y' : 'ies'}, next update ${c.crl.nextUpdate} (${c.crl.daysToNextUpdate} days) ${tag(c.crl.level)}`);
     else println(ctx, `  CRL: none ${tag(c.certificate ? 'alarm' : 'ok')}`);

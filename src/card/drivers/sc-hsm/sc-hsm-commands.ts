@@ -38,15 +38,18 @@ export function initializeDevice(data: Uint8Array): CommandApdu {
  * INITIALIZE data: `80 02 <options>`, `81 L <user PIN>`, `82 08 <SO-PIN>`, `91 01 <retries>`.
  * Options `00 01` lets the SO reset the user PIN (needed for `ca card pin unblock`).
  */
-export function initializeData(userPin: Uint8Array, soPin: Uint8Array, retries: number): Uint8Array {
+export function initializeData(userPin: Uint8Array, soPin: Uint8Array, retries: number, dkekShares?: number): Uint8Array {
   if (soPin.length !== 8) throw new RangeError('SO-PIN must be 8 bytes');
   if (userPin.length < 6 || userPin.length > 16) throw new RangeError('user PIN must be 6 to 16 characters');
   if (!Number.isInteger(retries) || retries < 1 || retries > 15) throw new RangeError('retries must be 1..15');
+  if (dkekShares !== undefined && (!Number.isInteger(dkekShares) || dkekShares < 0 || dkekShares > 255)) throw new RangeError('DKEK shares must be 0..255');
   return Uint8Array.from([
     0x80, 0x02, 0x00, 0x01,
     0x81, userPin.length, ...userPin,
     0x82, 0x08, ...soPin,
     0x91, 0x01, retries,
+    // 92 01 <n>: number of DKEK shares (OpenSC `sc_hsm_initialize`; card-protocols.md §3.1).
+    ...(dkekShares === undefined ? [] : [0x92, 0x01, dkekShares]),
   ]);
 }
 

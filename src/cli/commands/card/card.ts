@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { CliContext } from '../../context.js';
 import { cardCertCommand } from './cert-write.js';
 import { cardDeleteKeyCommand } from './delete-key.js';
+import { cardDkekCommand } from './dkek.js';
 import { cardInitCommand } from './init.js';
 import { cardKeygenCommand } from './keygen.js';
 import { cardListCommand } from './list.js';
@@ -22,6 +23,7 @@ export function cardCommand(ctx: CliContext): CommandModule<object, any> {
         .command(cardPinCommand(ctx) as CommandModule<object, any>)
         .command(cardCertCommand(ctx) as CommandModule<object, any>)
         .command(cardDeleteKeyCommand(ctx) as CommandModule<object, any>)
+        .command(cardDkekCommand(ctx) as CommandModule<object, any>)
         .demandCommand(1, 'Name a card command; `ca card --help` lists them.')
         .example('$0 card list', 'what is in every reader'),
     handler: () => undefined,

@@ -12,6 +12,7 @@ interface InitArgs extends CardGlobalArgs {
   'pin-file'?: string;
   retries: number;
   'allow-last-pin-try': boolean;
+  'dkek-shares'?: number;
 }
 
 /**
@@ -29,10 +30,13 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
         .option('pin-file', { type: 'string', describe: 'new user PIN (6–16 characters) from the first line of FILE; default: prompt twice' })
         .option('retries', { type: 'number', default: 3, describe: 'user PIN tries before it blocks (1–15)' })
         .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last SO-PIN try without the typed confirmation' })
+        .option('dkek-shares', { type: 'number', describe: 'number of DKEK shares for key backup (see docs/key-custody.md); default: none' })
         .example('$0 card init --label "Root CA 2026" --reader "Virtual PCD 2 00 00"', 'prompts for the SO-PIN and the new user PIN') as never,
     handler: async (args) => {
       if (!Number.isInteger(args.retries) || args.retries < 1 || args.retries > 15) throw usageError('--retries must be 1..15');
       if (args.label.length === 0 || args.label.length > 32) throw usageError('--label must be 1..32 characters');
+      const shares = args['dkek-shares'];
+      if (shares !== undefined && (!Number.isInteger(shares) || shares < 1 || shares > 16)) throw usageError('--dkek-shares must be 1..16');
       await withCardService(ctx, args, async (service) => {
         const s = await service.open(cardSelector(args));
         try {
@@ -43,12 +47,12 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
           try {
             pin = await obtainNewPin(ctx, { file: args['pin-file'], what: 'user PIN' });
             if (pin.length < 6 || pin.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
-            await s.initialize({ soPin: so, userPin: pin, retries: args.retries, label: args.label });
+            await s.initialize({ soPin: so, userPin: pin, retries: args.retries, label: args.label, ...(shares === undefined ? {} : { dkekShares: shares }) });
           } finally {
             so.fill(0);
             pin?.fill(0);
           }
-          println(ctx, `initialised card ${s.info.serial} in "${s.info.reader}": label "${args.label}", ${args.retries} PIN tries`);
+          println(ctx, `initialised card ${s.info.serial} in "${s.info.reader}": label "${args.label}", ${args.retries} PIN tries${shares === undefined ? '' : `, ${shares} DKEK shares to import`}`);
         } finally {
           await s.close();
         }

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { assertShareWanted, cardRandom, importShare, readDkekStatus } from '../../../card/dkek/dkek-operations.js';
+import { formatShare, randomSharedPassword, splitSecret } from '../../../card/dkek/shamir.js';
+import { checkShareFile, decryptShare, encryptShare } from '../../../card/dkek/share-file.js';
+import { writeFileAtomic } from '../../../common/atomic-write.js';
+import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
+import { CliError, usageError } from '../../cli-error.js';
+import { println, type CliContext } from '../../context.js';
+import { withCardSelection } from './card-options.js';
+import { kdfIterations, mixRandom, obtainSharePassword, progressBar, type ShareKdfArgs } from './dkek-input.js';
+
+interface DkekArgs extends CardGlobalArgs, ShareKdfArgs {
+  action: 'create-share' | 'import' | 'status';
+  file?: string;
+  'password-file'?: string;
+  threshold?: number;
+  shares?: number;
+  'threshold-shares'?: string[];
+  json: boolean;
+}
+
+const SECRET_FILE_MODE = 0o600;
+
+/**
+ * `ca card dkek create-share|import|status`: the SmartCard-HSM DKEK shares that let a key be
+ * backed up to a second card (docs/key-custody.md). Share files are sc-hsm-tool's format.
+ */
+export function cardDkekCommand(ctx: CliContext): CommandModule<object, DkekArgs> {
+  return {
+    command: 'dkek <action> [file]',
+    describe: 'DKEK key-backup shares: create-share FILE, import FILE, status',
+    builder: (y) =>
+      withCardSelection(y)
+        .positional('action', { choices: ['create-share', 'import', 'status'] as const, demandOption: true })
+        .positional('file', { type: 'string', describe: 'share file (64 bytes, sc-hsm-tool format)' })
+        .option('password-file', { type: 'string', describe: 'share password from the first line of FILE (automation); default: no-echo prompt' })
+        .option('threshold', { type: 'number', describe: 'create-share: password split T-of-N (with --shares), as sc-hsm-tool --pwd-shares-threshold' })
+        .option('shares', { type: 'number', describe: 'create-share: number of password shares N (3 or more)' })
+        .option('threshold-shares', { type: 'array', string: true, describe: 'import: password share files (T of them) instead of a password' })
+        .option('kdf-iterations', { type: 'number', hidden: true })
+        .option('json', { type: 'boolean', default: false, describe: 'status: print {"shares":N,"missing":M,"kcv":"HEX"}' })
+        .example('$0 card dkek create-share share1.pbe --card DECM0102330', 'a new share, password typed twice')
+        .example('$0 card dkek import share1.pbe --card DECM0102330', 'import a share into the card')
+        .example('$0 card dkek status --json --card DECM0102330', 'shares total, missing, key check value') as never,
+    handler: async (args) => {
+      if (args.action === 'status') return status(ctx, args);
+      if (!args.file) throw usageError(`ca card dkek ${args.action} needs a FILE`);
+      return args.action === 'create-share' ? createShare(ctx, args, args.file) : importFile(ctx, args, args.file);
+    },
+  };
+}
+
+async function status(ctx: CliContext, args: DkekArgs): Promise<void> {
+  await withCardService(ctx, args, async (service) => {
+    const s = await service.open(cardSelector(args));
+    try {
+      const st = await readDkekStatus(s);
+      if (args.json) {
+        println(ctx, JSON.stringify({ shares: st.shares, missing: st.missing, kcv: st.kcv }));
+        return;
+      }
+      println(ctx, `card ${s.info.serial}: ${st.shares} DKEK share(s), ${st.missing} missing`);
+      if (st.shares > 0 && st.missing === 0) println(ctx, `key check value ${st.kcv} (backup-compatible with every card showing the same value)`);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+async function createShare(ctx: CliContext, args: DkekArgs, file: string): Promise<void> {
+  if (existsSync(file)) throw new CliError('FS_EXISTS', `${file} exists; a share file is never overwritten`, { hint: 'Choose a new file name.' });
+  const split = args.threshold !== undefined || args.shares !== undefined;
+  if (split) {
+    if (args.threshold === undefined || args.shares === undefined) throw usageError('give both --threshold T and --shares N');
+    if (!Number.isInteger(args.threshold) || args.threshold < 2) throw usageError('--threshold must be 2 or more');
+    if (!Number.isInteger(args.shares) || args.shares < 3 || args.shares > 16) throw usageError('--shares must be 3..16');
+    if (args.threshold > args.shares) throw usageError('--threshold cannot exceed --shares');
+    if (args['password-file'] !== undefined) throw usageError('--threshold/--shares generate the password; do not give --password-file');
+  }
+  const iterations = kdfIterations(ctx, args);
+  await withCardService(ctx, args, async (service) => {
+    const s = await service.open(cardSelector(args));
+    let password: Buffer | undefined;
+    let share: Uint8Array | undefined;
+    try {
+      const cardBytes = await cardRandom(s, 32 + 8 + 8);
+      share = mixRandom(cardBytes.subarray(0, 32));
+      const salt = mixRandom(cardBytes.subarray(32, 40));
+      const shareFiles: { path: string; text: string }[] = [];
+      if (split) {
+        const pwd = randomSharedPassword();
+        password = Buffer.from(pwd.buffer, pwd.byteOffset, pwd.byteLength); // same memory: zeroed below
+        for (const ps of splitSecret(password, args.threshold!, args.shares!)) {
+          shareFiles.push({ path: `${file}.pwd-share-${ps.id}.txt`, text: formatShare(ps) });
+        }
+        const clash = shareFiles.find((f) => existsSync(f.path));
+        if (clash) throw new CliError('FS_EXISTS', `${clash.path} exists; password shares are never overwritten`, { hint: 'Choose a new share file name.' });
+      } else {
+        password = await obtainSharePassword(ctx, { passwordFile: args['password-file'], thresholdShares: undefined, confirm: true });
+      }
+      const bar = progressBar(ctx, 'Enciphering the DKEK share');
+      const bytes = encryptShare(share, password, salt, { iterations, progress: bar.progress });
+      bar.done();
+      await writeFileAtomic(file, bytes, { mode: SECRET_FILE_MODE });
+      for (const f of shareFiles) await writeFileAtomic(f.path, f.text, { mode: SECRET_FILE_MODE });
+      println(ctx, `wrote DKEK share ${file} (64 bytes, sc-hsm-tool format) using card ${s.info.serial}'s random generator`);
+      for (const f of shareFiles) println(ctx, `wrote password share ${f.path}: give it to one custodian, then delete this copy`);
+      if (split) println(ctx, `any ${args.threshold} of the ${args.shares} password shares rebuild the password`);
+    } finally {
+      password?.fill(0);
+      share?.fill(0);
+      await s.close();
+    }
+  });
+}
+
+async function importFile(ctx: CliContext, args: DkekArgs, file: string): Promise<void> {
+  if (!existsSync(file)) throw new CliError('FS_NOT_FOUND', `share file ${file} does not exist`);
+  const bytes = new Uint8Array(readFileSync(file));
+  checkShareFile(bytes, file); // size and magic before any password is asked
+  const iterations = kdfIterations(ctx, args);
+  await withCardService(ctx, args, async (service) => {
+    const s = await service.open(cardSelector(args));
+    let password: Buffer | undefined;
+    let share: Uint8Array | undefined;
+    try {
+      // Before any password is asked: a card that takes no (more) shares.
+      assertShareWanted(await readDkekStatus(s), s.info.serial);
+      password = await obtainSharePassword(ctx, { passwordFile: args['password-file'], thresholdShares: args['threshold-shares'], confirm: false });
+      const bar = progressBar(ctx, 'Deciphering the DKEK share');
+      share = decryptShare(bytes, password, { iterations, progress: bar.progress });
+      bar.done();
+      const after = await importShare(s, share);
+      println(ctx, `imported DKEK share ${file} into card ${s.info.serial}: ${after.shares - after.missing} of ${after.shares} shares in`);
+      if (after.missing === 0) println(ctx, `DKEK complete, key check value ${after.kcv}`);
+      else println(ctx, `${after.missing} share(s) still missing`);
+    } finally {
+      password?.fill(0);
+      share?.fill(0);
+      await s.close();
+    }
+  });
+}

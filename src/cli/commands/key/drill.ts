@@ -1,0 +1,50 @@
+import type { CommandModule } from 'yargs';
+import { cardService } from '../../card-context.js';
+import { CardSlot, withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../../ca-context.js';
+import { CliError, usageError } from '../../cli-error.js';
+import { println, type CliContext } from '../../context.js';
+import { cardsOf, requireCa } from './key-options.js';
+import { proveCaKey } from './prove-key.js';
+
+interface DrillArgs extends HomeArgs, SigningCardArgs {
+  ca: string;
+  json: boolean;
+}
+
+/**
+ * `ca key drill --ca NAME --card BACKUP`: the yearly restore exercise. The backup card signs a
+ * random challenge, verified under the CA public key and audited; nothing is issued.
+ */
+export function keyDrillCommand(ctx: CliContext): CommandModule<object, DrillArgs> {
+  return {
+    command: 'drill',
+    describe: 'Prove a backup card can sign for a CA (random challenge, verified, audited; issues nothing)',
+    builder: (y) =>
+      withSigningCard(withHome(y))
+        .option('ca', { type: 'string', demandOption: true, describe: 'CA name' })
+        .option('json', { type: 'boolean', default: false, describe: 'machine-readable result' })
+        .example('$0 key drill --ca root --card DECM0102331', 'the yearly exercise auditors ask for') as never,
+    handler: async (args) => {
+      if (!args.card) throw usageError('name the backup card with --card SERIAL');
+      await withCa(ctx, args, { command: 'key drill', write: true }, async (cactx) => {
+        const ca = requireCa(cactx.store, args.ca);
+        const cards = cardsOf(cactx.store, ca);
+        if (!cards.includes(args.card!)) {
+          throw new CliError('CARD_WRONG', `card ${args.card} is not bound to CA ${ca.name} (${cards.join(', ')})`, { hint: 'Restore the backup onto it first: `ca key restore FILE --card SERIAL`.' });
+        }
+        const service = cardService(ctx, {});
+        const slot = new CardSlot(ctx, service, `backup card of ${ca.name}`, args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] === true });
+        try {
+          const session = await slot.get();
+          const proof = await proveCaKey(await session.signer(ca.keyId), ca.publicKey);
+          cactx.store.audit({ event: 'key.drill', ca: ca.name, data: { card: args.card, algorithm: proof.algorithm, challenge: proof.challenge, result: 'verified' } }, cactx.clock.now());
+          if (args.json) println(ctx, JSON.stringify({ ca: ca.name, card: args.card, verified: true, algorithm: proof.algorithm }));
+          else println(ctx, `drill passed: card ${args.card} signed a random challenge for CA ${ca.name} (${proof.algorithm}), verified against the CA public key`);
+        } finally {
+          await slot.release();
+          await service.close();
+        }
+      });
+    },
+  };
+}

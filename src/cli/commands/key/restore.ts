@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { CommandModule } from 'yargs';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { CaError } from '../../../ca/errors.js';
+import type { CaRecord } from '../../../ca/store.js';
+import { unwrapToCard } from '../../../card/dkek/dkek-operations.js';
+import { parseWrapFile, type WrapFile } from '../../../card/dkek/wrap-file.js';
+import { addCaCard } from '../../../db/ca-card-bindings.js';
+import type { SqliteStore } from '../../../db/sqlite-store.js';
+import { cardService } from '../../card-context.js';
+import { CardSlot, withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../../ca-context.js';
+import { CliError, usageError } from '../../cli-error.js';
+import { println, type CliContext } from '../../context.js';
+import { cardsOf } from './key-options.js';
+import { proveCaKey } from './prove-key.js';
+
+interface RestoreArgs extends HomeArgs, SigningCardArgs {
+  file: string;
+  'key-ref'?: number;
+  ca?: string;
+  json: boolean;
+}
+
+/** Which CA a backup belongs to: `--ca`, else the CA whose certificate the file carries. */
+function caOfBackup(store: SqliteStore, file: WrapFile, name: string | undefined): CaRecord {
+  if (name !== undefined) {
+    const ca = store.getCa(name);
+    if (!ca) throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: 'See `ca list`.' });
+    return ca;
+  }
+  if (file.certificate && file.certificate[0] === 0x30) {
+    try {
+      const cert = AsnConvert.parse(file.certificate, Certificate);
+      const spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+      const match = store.listCas().find((c) => Buffer.from(c.publicKey).equals(Buffer.from(spki)));
+      if (match) return match;
+    } catch {
+      /* fall through to the refusal */
+    }
+  }
+  throw usageError('the backup carries no certificate of a CA in this home; name the CA with --ca NAME');
+}
+
+/**
+ * `ca key restore FILE --card SERIAL [--key-ref N]`: KCV checked before anything is written,
+ * UNWRAP, PRKD and certificate written, a test signature verified against the CA's recorded
+ * public key, then the card is bound to the CA as a further card.
+ */
+export function keyRestoreCommand(ctx: CliContext): CommandModule<object, RestoreArgs> {
+  return {
+    command: 'restore <file>',
+    describe: 'Restore a CA key backup onto a card with the same DKEK; bind the card to the CA',
+    builder: (y) =>
+      withSigningCard(withHome(y))
+        .positional('file', { type: 'string', demandOption: true, describe: 'backup file (ca key backup / sc-hsm-tool --wrap-key)' })
+        .option('key-ref', { type: 'number', describe: 'key slot on the target card (default: the first free one)' })
+        .option('ca', { type: 'string', describe: 'CA the backup belongs to (default: found from the certificate in the file)' })
+        .option('json', { type: 'boolean', default: false, describe: 'machine-readable result' })
+        .example('$0 key restore root-key.wrap --card DECM0102331', 'after the root card was lost') as never,
+    handler: async (args) => {
+      if (!args.card) throw usageError('name the target card with --card SERIAL');
+      const ref = args['key-ref'];
+      if (ref !== undefined && (!Number.isInteger(ref) || ref < 1 || ref > 255)) throw usageError('--key-ref must be 1..255');
+      if (!existsSync(args.file)) throw new CliError('FS_NOT_FOUND', `backup file ${args.file} does not exist`);
+      const raw = new Uint8Array(readFileSync(args.file));
+      const file = parseWrapFile(raw);
+      await withCa(ctx, args, { command: 'key restore', write: true }, async (cactx) => {
+        const ca = caOfBackup(cactx.store, file, args.ca);
+        const service = cardService(ctx, {});
+        const slot = new CardSlot(ctx, service, `target card for ${ca.name}`, args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] === true });
+        try {
+          const session = await slot.get();
+          const serial = session.info.serial;
+          if (cardsOf(cactx.store, ca).includes(serial)) throw new CliError('CARD_WRONG', `card ${serial} already holds the key of CA ${ca.name}`, { hint: 'Restore onto another card. Nothing was written.' });
+          const r = await unwrapToCard(session, file, ref);
+          const proof = await proveCaKey(await session.signer(ca.keyId), ca.publicKey);
+          const sha256 = createHash('sha256').update(raw).digest('hex');
+          addCaCard(
+            cactx.store,
+            ca.name,
+            { cardSerial: serial, keyRef: r.keyRef, kcv: r.kcv },
+            { event: 'key.restore', ca: ca.name, data: { card: serial, keyRef: r.keyRef, kcv: r.kcv, sha256, proofAlgorithm: proof.algorithm, challenge: proof.challenge } },
+            cactx.clock.now(),
+          );
+          if (args.json) println(ctx, JSON.stringify({ ca: ca.name, card: serial, keyRef: r.keyRef, kcv: r.kcv }));
+          else {
+            println(ctx, `restored the key of CA ${ca.name} onto card ${serial} (slot ${r.keyRef}, DKEK KCV ${r.kcv})`);
+            println(ctx, `test signature (${proof.algorithm}) verified against the CA public key; card ${serial} now signs for ${ca.name}`);
+          }
+        } finally {
+          await slot.release();
+          await service.close();
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,197 @@
+// Issue 10 "Must show" (custody cycle and bad inputs), through pcscd + vpcd with three emulated
+// SmartCard-HSMs and the real CLI: two DKEK shares, root card and backup card initialised with
+// them (equal KCVs), root ceremony, `ca key backup`, the root card's state destroyed,
+// `ca key restore` onto the backup card, `ca crl --issuer root` signed by the backup card and
+// accepted by `openssl crl -verify` against the root certificate, `ca key drill`; every bad
+// input refused with a specific code and the card unchanged. Shares use a small KDF iteration
+// count (hidden --kdf-iterations); the real count is exercised in dkek-sc-hsm-tool.test.ts.
+// Ports: 35969/35970 ("Virtual PCD 4 00 00/01") and 35967 ("Virtual PCD 3 00 00").
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import { BIN, expectOk, runCommand } from '../helpers/run-command.js';
+
+const KDF = ['--kdf-iterations', '1000'];
+
+describe('key custody: backup, restore, drill', { concurrency: false }, () => {
+  let dir: string;
+  let home: string;
+  let pin: string;
+  let soPin: string;
+  let pw1: string;
+  let pw2: string;
+  let root: EmulatorProcess;
+  let backup: EmulatorProcess;
+  let stranger: EmulatorProcess;
+  const ca = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeoutMs: 120_000 });
+  const status = async (e: EmulatorProcess) => JSON.parse(expectOk(await ca('card', 'dkek', 'status', '--json', '--card', e.serial), 'status').stdout) as { shares: number; missing: number; kcv: string };
+  const keys = async (e: EmulatorProcess) => JSON.parse(expectOk(await ca('card', 'list', '--reader', e.readerName, '--json'), 'list').stdout)[0].keys as unknown[];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'key-custody-'));
+    home = join(dir, 'ca-data');
+    pin = join(dir, 'pin');
+    soPin = join(dir, 'so');
+    pw1 = join(dir, 'pw1');
+    pw2 = join(dir, 'pw2');
+    writeFileSync(pin, '648219\n', { mode: 0o600 });
+    writeFileSync(soPin, '3537363231383830\n', { mode: 0o600 });
+    writeFileSync(pw1, 'first custodian password\n', { mode: 0o600 });
+    writeFileSync(pw2, 'second custodian password\n', { mode: 0o600 });
+    root = await startEmulator({ port: 35969 });
+    backup = await startEmulator({ port: 35970 });
+    stranger = await startEmulator({ port: 35967 });
+  });
+  after(async () => {
+    await root?.stop();
+    await backup?.stop();
+    await stranger?.stop();
+  });
+
+  test('two shares; root and backup cards initialised with --dkek-shares 2 show equal KCVs', async () => {
+    for (const e of [root, backup, stranger]) {
+      const r = expectOk(await ca('card', 'init', '--card', e.serial, '--label', 'custody', '--so-pin-file', soPin, '--pin-file', pin, '--dkek-shares', '2'), 'init');
+      assert.match(r.stdout, /2 DKEK shares to import/);
+    }
+    const s1 = join(dir, 's1.pbe');
+    const s2 = join(dir, 's2.pbe');
+    expectOk(await ca('card', 'dkek', 'create-share', s1, '--card', root.serial, '--password-file', pw1, ...KDF), 'share 1');
+    expectOk(await ca('card', 'dkek', 'create-share', s2, '--card', root.serial, '--password-file', pw2, ...KDF), 'share 2');
+    assert.notDeepEqual(readFileSync(s1), readFileSync(s2));
+    for (const e of [root, backup]) {
+      expectOk(await ca('card', 'dkek', 'import', s1, '--card', e.serial, '--password-file', pw1, ...KDF), 'import 1');
+      expectOk(await ca('card', 'dkek', 'import', s2, '--card', e.serial, '--password-file', pw2, ...KDF), 'import 2');
+    }
+    // The stranger gets share 1 and a share of its own: a different DKEK.
+    const s3 = join(dir, 's3.pbe');
+    expectOk(await ca('card', 'dkek', 'create-share', s3, '--card', stranger.serial, '--password-file', pw2, ...KDF), 'share 3');
+    expectOk(await ca('card', 'dkek', 'import', s1, '--card', stranger.serial, '--password-file', pw1, ...KDF), 'import 1');
+    const kr = await status(root);
+    assert.deepEqual(kr, { shares: 2, missing: 0, kcv: kr.kcv });
+    assert.deepEqual(await status(backup), kr, 'backup-compatible');
+    const ks = await status(stranger);
+    assert.equal(ks.missing, 1);
+    expectOk(await ca('card', 'dkek', 'import', s3, '--card', stranger.serial, '--password-file', pw2, ...KDF), 'import 3');
+    assert.notEqual((await status(stranger)).kcv, kr.kcv);
+  });
+
+  test('bad share inputs refused and nothing changes; a pending DKEK stops the ceremony; 2-of-3 threshold share imported with two', async () => {
+    const before = await status(backup);
+    const short = join(dir, 'short.pbe');
+    writeFileSync(short, readFileSync(join(dir, 's1.pbe')).subarray(0, 63));
+    const notShare = join(dir, 'zeros.pbe');
+    writeFileSync(notShare, Buffer.alloc(64));
+    const r1 = await ca('card', 'dkek', 'import', short, '--card', backup.serial, '--password-file', pw1, ...KDF);
+    assert.equal(r1.code, 3, r1.stderr);
+    assert.match(r1.stderr, /DKEK_SHARE_FILE_INVALID/);
+    assert.match(r1.stderr, /63 bytes/);
+    const r2 = await ca('card', 'dkek', 'import', notShare, '--card', backup.serial, '--password-file', pw1, ...KDF);
+    assert.match(r2.stderr, /DKEK_SHARE_FILE_INVALID.*Salted__|Salted__/s);
+    const r3 = await ca('card', 'dkek', 'import', join(dir, 's1.pbe'), '--card', backup.serial, '--password-file', pw1, ...KDF);
+    assert.match(r3.stderr, /DKEK_ALREADY_COMPLETE/);
+    assert.deepEqual(await status(backup), before);
+
+    // Wrong password: on a card still waiting for a share.
+    const fresh = await startEmulator({ port: 35968 });
+    try {
+      expectOk(await ca('card', 'init', '--card', fresh.serial, '--label', 'x', '--so-pin-file', soPin, '--pin-file', pin, '--dkek-shares', '1'), 'init');
+      const r4 = await ca('card', 'dkek', 'import', join(dir, 's1.pbe'), '--card', fresh.serial, '--password-file', pw2, ...KDF);
+      assert.equal(r4.code, 3, r4.stderr);
+      assert.match(r4.stderr, /DKEK_SHARE_PASSWORD_WRONG/);
+      assert.deepEqual(await status(fresh), { shares: 1, missing: 1, kcv: '0000000000000000' });
+      // A ceremony on a card whose DKEK is pending refuses to generate (the key could never leave).
+      const home2 = join(dir, 'home2');
+      expectOk(await ca('init', '--home', home2), 'init home2');
+      const cer = await ca('ceremony', 'root', '--home', home2, '--card', fresh.serial, '--pin-file', pin, '--yes');
+      assert.equal(cer.code, 3, cer.stderr);
+      assert.match(cer.stderr, /DKEK_INCOMPLETE/);
+      assert.match(cer.stderr, /--no-backup/);
+      assert.deepEqual(await keys(fresh), [], 'no key generated');
+
+      // Threshold: a share whose password is split 2-of-3; any two password shares import it.
+      const ts = join(dir, 'threshold.pbe');
+      const made = expectOk(await ca('card', 'dkek', 'create-share', ts, '--card', fresh.serial, '--threshold', '2', '--shares', '3', ...KDF), 'threshold share');
+      assert.match(made.stdout, /any 2 of the 3 password shares/);
+      const pws = [1, 2, 3].map((k) => `${ts}.pwd-share-${k}.txt`);
+      assert.match(readFileSync(pws[0]!, 'utf8'), /^cardca DKEK password share 1 of 3/);
+      const one = await ca('card', 'dkek', 'import', ts, '--card', fresh.serial, '--threshold-shares', pws[2]!, ...KDF);
+      assert.notEqual(one.code, 0);
+      assert.match(one.stderr, /DKEK_PASSWORD_SHARES_INVALID/);
+      expectOk(await ca('card', 'dkek', 'import', ts, '--card', fresh.serial, '--threshold-shares', pws[0]!, pws[2]!, ...KDF), 'import with shares 1 and 3');
+      assert.equal((await status(fresh)).missing, 0);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  test('root ceremony, ca key backup (audited), root card destroyed, ca key restore onto the backup card, CRL by the backup card verifies', async () => {
+    expectOk(await ca('init', '--home', home), 'ca init');
+    expectOk(await ca('ceremony', 'root', '--home', home, '--card', root.serial, '--pin-file', pin, '--yes'), 'ceremony root');
+    const wrap = join(dir, 'root.wrap');
+    const b = JSON.parse(expectOk(await ca('key', 'backup', '--home', home, '--ca', 'root', '--out', wrap, '--pin-file', pin, '--json'), 'backup').stdout);
+    assert.equal(b.kcv, (await status(root)).kcv);
+    assert.equal(readFileSync(wrap)[0], 0x30);
+    const audit = expectOk(await ca('audit', 'log', '--home', home, '--json'), 'audit').stdout;
+    assert.match(audit, /key\.backup/);
+    assert.ok(audit.includes(b.sha256), 'backup hash audited');
+
+    // Lose the root card: stop it and destroy its state file.
+    await root.stop();
+    rmSync(root.stateFile);
+
+    // Before the real restore, onto the (same-DKEK) backup card: a forged blob and an occupied slot.
+    expectOk(await ca('card', 'keygen', '--card', backup.serial, '--label', 'other', '--alg', 'p256', '--pin-file', pin), 'keygen on backup');
+    const keysBefore = await keys(backup);
+    const forged = Buffer.from(readFileSync(wrap));
+    forged[40]! ^= 0x01; // inside the encrypted part of the blob: the card's CMAC check fails
+    const forgedFile = join(dir, 'forged.wrap');
+    writeFileSync(forgedFile, forged);
+    const f = await ca('key', 'restore', forgedFile, '--home', home, '--card', backup.serial, '--pin-file', pin);
+    assert.equal(f.code, 3, f.stderr);
+    assert.match(f.stderr, /DKEK_BLOB_REJECTED/);
+    const inUse = await ca('key', 'restore', wrap, '--home', home, '--card', backup.serial, '--pin-file', pin, '--key-ref', '1');
+    assert.equal(inUse.code, 3, inUse.stderr);
+    assert.match(inUse.stderr, /DKEK_SLOT_IN_USE/);
+    assert.deepEqual(await keys(backup), keysBefore, 'refused restores wrote nothing');
+
+    const r = JSON.parse(expectOk(await ca('key', 'restore', wrap, '--home', home, '--card', backup.serial, '--pin-file', pin, '--json'), 'restore').stdout);
+    assert.equal(r.keyRef, 2, 'first free slot');
+    assert.equal(r.card, backup.serial);
+    const st = JSON.parse(expectOk(await ca('status', '--home', home, '--json'), 'status').stdout);
+    const rootSt = st.cas.find((c: { name: string }) => c.name === 'root');
+    assert.equal(rootSt.card.serial, root.serial);
+    assert.deepEqual(rootSt.furtherCards.map((f: { serial: string }) => f.serial), [backup.serial], 'ca status shows every card holding the key');
+    const crlFile = join(dir, 'root.crl');
+    expectOk(await ca('crl', '--home', home, '--issuer', 'root', '--card', backup.serial, '--pin-file', pin, '--out', crlFile), 'crl by the backup card');
+    const v = await runCommand('openssl', ['crl', '-in', crlFile, '-noout', '-verify', '-CAfile', join(home, 'certs', 'root.crt')]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout + v.stderr, /verify OK/);
+    const drill = JSON.parse(expectOk(await ca('key', 'drill', '--home', home, '--ca', 'root', '--card', backup.serial, '--pin-file', pin, '--json'), 'drill').stdout);
+    assert.equal(drill.verified, true);
+    assert.match(expectOk(await ca('audit', 'log', '--home', home, '--json'), 'audit').stdout, /key\.drill/);
+  });
+
+  test('bad restores: different DKEK, truncated file, card already bound; nothing written', async () => {
+    const wrap = readFileSync(join(dir, 'root.wrap'));
+    const before = await keys(stranger);
+    const r1 = await ca('key', 'restore', join(dir, 'root.wrap'), '--home', home, '--card', stranger.serial, '--pin-file', pin);
+    assert.equal(r1.code, 3, r1.stderr);
+    assert.match(r1.stderr, /DKEK_MISMATCH/);
+
+    const r2 = await ca('key', 'restore', join(dir, 'root.wrap'), '--home', home, '--card', backup.serial, '--pin-file', pin);
+    assert.equal(r2.code, 3, r2.stderr);
+    assert.match(r2.stderr, /already holds the key/);
+    const backupKeys = await keys(backup);
+
+    const truncated = join(dir, 'trunc.wrap');
+    writeFileSync(truncated, wrap.subarray(0, wrap.length - 10));
+    const r3 = await ca('key', 'restore', truncated, '--home', home, '--card', stranger.serial, '--pin-file', pin, '--ca', 'root');
+    assert.equal(r3.code, 3, r3.stderr);
+    assert.match(r3.stderr, /DKEK_BACKUP_FILE_INVALID/);
+    assert.deepEqual(await keys(stranger), before);
+    assert.deepEqual(await keys(backup), backupKeys);
+  });
+});
