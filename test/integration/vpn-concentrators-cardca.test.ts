@@ -1,0 +1,255 @@
+/**
+ * Issue 16 items 1 and 2 on one cardca PKI: keys of the root and of the servers / clients
+ * sub-CAs live on two emulated SmartCard-HSMs (vpcd ports 35969/35970); leaf keys are openssl
+ * software keys.
+ *
+ * 1. A real strongSwan IKEv2 handshake with cardca's own chain, CRLs and certificates.
+ *
+ * Two charon daemons run in two network namespaces joined by a veth pair
+ * (test/helpers/ike-lab.ts). The responder's swanctl directory is filled from
+ * `ca export chain --issuer servers --format strongswan` and
+ * `ca export chain --issuer clients --format strongswan` plus its own certificate (vpn-server
+ * profile) and key; its connection trusts only the clients CA (`remote.cacerts`) and checks
+ * revocation strictly (`revocation = strict`, swanctl.conf(5)). The initiator uses a clients
+ * certificate (vpn-client profile) and verifies the gateway's SAN dNSName as its IKE identity.
+ *
+ * Must show: valid client in, revoked client out, lapsed CRL out (the responder restarted
+ * under faketime past the clients CRL's nextUpdate).
+ *
+ * 2. Every appliance preset (`--format fortigate|cisco-asa|mikrotik|pfsense|paloalto`): its files
+ *    parse with openssl in the encoding the preset promises, openssl verifies a client against
+ *    exactly those files (and refuses the revoked one), and the README names the vendor page.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { APPLIANCE_FORMATS, APPLIANCE_PRESETS } from '../../src/ca/export/index.js';
+import { buildCardcaPki, type CardcaPki, type IssuedLeaf } from '../helpers/cardca-pki.js';
+import { BIN, runCommand } from '../helpers/run-command.js';
+import { runTool } from '../helpers/validators.js';
+import { INITIATOR_ADDR, RESPONDER_ADDR, startIkeLab, type CharonDaemon, type IkeLab } from '../helpers/ike-lab.js';
+import { lockRigPorts } from '../helpers/tty.js';
+
+const PORTS: [number, number] = [35969, 35970];
+const isRoot = process.getuid?.() === 0;
+
+/** Copies every file of the export's sub-directories into the daemon's swanctl directory. */
+async function installExport(exportDir: string, daemon: CharonDaemon): Promise<string[]> {
+  const copied: string[] = [];
+  for (const sub of ['x509ca', 'x509crl', 'conf.d']) {
+    for (const f of await readdir(join(exportDir, sub)).catch(() => [] as string[])) {
+      await copyFile(join(exportDir, sub, f), join(daemon.swanctlDir, sub, f));
+      copied.push(`${sub}/${f}`);
+    }
+  }
+  return copied;
+}
+
+async function installLeaf(daemon: CharonDaemon, leaf: IssuedLeaf): Promise<void> {
+  await copyFile(leaf.cert, join(daemon.swanctlDir, 'x509', `${leaf.name}.pem`));
+  await copyFile(leaf.key, join(daemon.swanctlDir, 'private', `${leaf.name}.key`));
+}
+
+let pki: CardcaPki;
+let release: (() => void) | undefined;
+before(async () => {
+  release = await lockRigPorts(PORTS);
+  pki = await buildCardcaPki({
+      ports: PORTS,
+      subCas: ['servers', 'clients'],
+      leafs: [
+        { name: 'gw', profile: 'vpn-server', keyType: 'ec-p256' },
+        { name: 'rogue-gw', profile: 'vpn-server', keyType: 'ec-p256' },
+        { name: 'laptop', profile: 'vpn-client', keyType: 'ec-p256' },
+        { name: 'laptop-rsa', profile: 'vpn-client', keyType: 'rsa-2048' },
+        { name: 'stolen-laptop', profile: 'vpn-client', keyType: 'ec-p256', revoke: true },
+      ],
+    });
+});
+after(async () => {
+  await pki?.close();
+  release?.();
+});
+
+describe('strongSwan IKEv2 between two charon daemons with cardca-issued chain, CRLs and certificates', { timeout: 400_000, skip: isRoot ? false : 'needs root (network namespaces)' }, () => {
+  let lab: IkeLab | undefined;
+  let exports: { servers: string; clients: string };
+
+  before(async () => {
+    exports = { servers: join(pki.dir, 'swanctl-servers'), clients: join(pki.dir, 'swanctl-clients') };
+    for (const [issuer, out] of Object.entries(exports)) {
+      const r = await pki.cli('export', 'chain', '--issuer', issuer, '--format', 'strongswan', '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    lab = await startIkeLab(join(pki.dir, 'ike'));
+    await configure();
+  });
+  after(async () => {
+    await lab?.close();
+  });
+
+  /** Fills both swanctl directories (exports, own certificate and key, connection) and loads them. */
+  async function configure(): Promise<void> {
+    const { responder, initiator } = lab!;
+    await installExport(exports.servers, responder);
+    await installExport(exports.clients, responder);
+    await installLeaf(responder, pki.leaf('gw'));
+    await writeFile(
+      join(responder.swanctlDir, 'swanctl.conf'),
+      [
+        'include conf.d/*.conf',
+        'connections {',
+        '    rw {',
+        '        version = 2',
+        `        local_addrs = ${RESPONDER_ADDR}`,
+        `        local { auth = pubkey\n            certs = gw.pem\n            id = ${pki.leaf('gw').dnsName} }`,
+        // Peers: only certificates chaining to the clients CA, revocation status must be known good.
+        '        remote { auth = pubkey\n            cacerts = clients.pem\n            revocation = strict }',
+        `        children { net { local_ts = ${RESPONDER_ADDR}/32\n            remote_ts = ${INITIATOR_ADDR}/32 } }`,
+        '    }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    // The initiator trusts the servers chain (to verify the gateway) and holds the client chain.
+    await installExport(exports.servers, initiator);
+    await installExport(exports.clients, initiator);
+    for (const c of ['laptop', 'laptop-rsa', 'stolen-laptop', 'rogue-gw']) await installLeaf(initiator, pki.leaf(c));
+    await load(responder);
+  }
+
+  async function load(d: CharonDaemon): Promise<string> {
+    const r = await d.swanctl(['--load-all', '--file', join(d.swanctlDir, 'swanctl.conf')]);
+    assert.ok(r.ok, `swanctl --load-all (${d.role}):\n${r.output}`);
+    return r.output;
+  }
+
+  /** Points the initiator's only connection at one client certificate and initiates it. */
+  async function connectAs(client: string): Promise<{ ok: boolean; initiator: string; responder: string }> {
+    const { responder, initiator } = lab!;
+    await writeFile(
+      join(initiator.swanctlDir, 'swanctl.conf'),
+      [
+        'connections {',
+        '    home {',
+        '        version = 2',
+        `        remote_addrs = ${RESPONDER_ADDR}`,
+        `        local { auth = pubkey\n            certs = ${client}.pem }`,
+        `        remote { auth = pubkey\n            id = ${pki.leaf('gw').dnsName} }`,
+        `        children { net { local_ts = ${INITIATOR_ADDR}/32\n            remote_ts = ${RESPONDER_ADDR}/32 } }`,
+        '    }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await load(initiator);
+    const mark = (await responder.log()).length;
+    const r = await initiator.swanctl(['--initiate', '--child', 'net', '--timeout', '15'], 30_000);
+    const responderLog = (await responder.log()).slice(mark);
+    if (r.ok) await initiator.swanctl(['--terminate', '--ike', 'home', '--timeout', '10'], 20_000);
+    return { ok: r.ok, initiator: r.output, responder: responderLog };
+  }
+  const both = (r: { initiator: string; responder: string }): string => `--- initiator ---\n${r.initiator}\n--- responder ---\n${r.responder}`;
+
+  test('the strongswan export loads as is: every CA certificate and both CRLs of each level', async () => {
+    const out = await load(lab!.responder);
+    for (const f of ['x509ca/servers.pem', 'x509ca/clients.pem', 'x509ca/root.pem', 'x509crl/servers.crl', 'x509crl/clients.crl', 'x509crl/root.crl']) {
+      assert.match(out, new RegExp(`loaded (certificate|crl) from '[^']*/${f.replace('.', '\\.')}'`), out);
+    }
+    assert.doesNotMatch(out, /failed|error/i, out);
+  });
+
+  test('a valid clients certificate (P-256 and RSA-2048) establishes the IKE SA with certificate authentication', async () => {
+    for (const c of ['laptop', 'laptop-rsa']) {
+      const r = await connectAs(c);
+      assert.equal(r.ok, true, both(r));
+      assert.match(r.initiator, /IKE_SA home\[\d+\] established/, both(r));
+      assert.match(r.responder, new RegExp(`authentication of 'CN=${c}' with (ECDSA|RSA)\\S* successful`), both(r));
+      // The revocation check ran on the cardca CRL and found the certificate good.
+      assert.match(r.responder, new RegExp(`certificate status is good`), both(r));
+    }
+  });
+
+  test('a revoked client is refused (revocation = strict, cardca CRL)', async () => {
+    const r = await connectAs('stolen-laptop');
+    assert.equal(r.ok, false, both(r));
+    assert.match(r.initiator, /AUTHENTICATION_FAILED/, both(r));
+    assert.match(r.responder, /certificate was revoked/, both(r));
+  });
+
+  test('a certificate of the servers CA is refused as a client: the responder trusts only the clients CA', async () => {
+    const r = await connectAs('rogue-gw');
+    assert.equal(r.ok, false, both(r));
+    assert.match(r.initiator, /AUTHENTICATION_FAILED/, both(r));
+    assert.match(r.responder, /constraint check failed: peer not authenticated by CA 'CN=[^']*'|no trusted issuer|unacceptable/, both(r));
+  });
+
+  test("past the clients CRL's nextUpdate (responder under faketime) a valid client is refused", async () => {
+    const at = new Date(pki.ca('clients').crlNextUpdate.getTime() + 3600_000);
+    await lab!.restart('responder', { faketime: at });
+    await load(lab!.responder);
+    const r = await connectAs('laptop');
+    assert.equal(r.ok, false, both(r));
+    assert.match(r.initiator, /AUTHENTICATION_FAILED/, both(r));
+    assert.match(r.responder, /crl is stale|certificate status is not available/, both(r));
+    assert.match(r.responder, /constraint check failed: RULE_CRL_VALIDATION/, both(r));
+  });
+});
+
+describe('appliance presets from cardca: files parse with openssl and verify a client; README names the vendor page', { timeout: 200_000 }, () => {
+  const pemOrDer = (bytes: Buffer): 'pem' | 'der' => (bytes.subarray(0, 11).toString('latin1') === '-----BEGIN ' ? 'pem' : 'der');
+
+  for (const format of APPLIANCE_FORMATS) {
+    test(format, async () => {
+      const preset = APPLIANCE_PRESETS[format];
+      const out = join(pki.dir, `appliance-${format}`);
+      const r = await pki.cli('export', 'chain', '--issuer', 'clients', '--format', format, '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+      const caFiles = ['clients', 'root'].map((n) => join(out, preset.caFile(n)));
+      const crlFiles = ['clients', 'root'].map((n) => join(out, preset.crlFile(n)));
+      for (const f of caFiles) {
+        const enc = pemOrDer(await readFile(f));
+        assert.equal(enc, preset.caEncoding, f);
+        const x = await runTool('openssl', ['x509', '-inform', enc, '-in', f, '-noout', '-subject', '-fingerprint', '-sha256']);
+        assert.ok(x.ok, x.output);
+      }
+      for (const f of crlFiles) {
+        const enc = pemOrDer(await readFile(f));
+        assert.equal(enc, preset.crlEncoding, f);
+        const c = await runTool('openssl', ['crl', '-inform', enc, '-in', f, '-noout', '-crlnumber', '-nextupdate']);
+        assert.ok(c.ok, c.output);
+      }
+      // The exported files are enough to check a client as the appliance would, both CRL levels included.
+      const pemCrls: string[] = [];
+      for (const [i, f] of crlFiles.entries()) {
+        const p = join(out, `check-${i}.crl.pem`);
+        assert.ok((await runTool('openssl', ['crl', '-inform', preset.crlEncoding, '-in', f, '-out', p])).ok);
+        pemCrls.push(p);
+      }
+      const verify = (leaf: string): ReturnType<typeof runTool> =>
+        runTool('openssl', ['verify', '-purpose', 'sslclient', '-crl_check_all', '-CAfile', caFiles[1]!, '-untrusted', caFiles[0]!, ...pemCrls.flatMap((c) => ['-CRLfile', c]), leaf]);
+      const good = await verify(pki.leaf('laptop').cert);
+      assert.ok(good.ok, good.output);
+      const bad = await verify(pki.leaf('stolen-laptop').cert);
+      assert.equal(bad.ok, false, bad.output);
+      assert.match(bad.output, /certificate revoked/);
+
+      const readme = await readFile(join(out, 'README.md'), 'utf8');
+      for (const d of preset.docs) assert.ok(readme.includes(d.url), `README lacks ${d.url}`);
+      for (const f of [...caFiles, ...crlFiles]) assert.ok(readme.includes(f.slice(out.length + 1)), `README does not name ${f}`);
+      assert.match(readme, /What the device cannot do/);
+      assert.match(readme, /earliest nextUpdate in this export is \*\*\d{4}-/);
+    });
+  }
+
+  test('a lapsed CRL is refused with the command that fixes it (EXPORT_CRL_EXPIRED, exit 12), nothing written', async () => {
+    const at = new Date(pki.ca('clients').crlNextUpdate.getTime() + 3600_000).toISOString();
+    const out = join(pki.dir, 'appliance-lapsed');
+    const r = await runCommand(process.execPath, [BIN, 'export', 'chain', '--issuer', 'clients', '--format', 'pfsense', '--out', out, '--home', pki.home], { env: { CA_FAKE_NOW: at } });
+    assert.equal(r.code, 12, r.stderr);
+    assert.match(r.stderr, /EXPORT_CRL_EXPIRED/);
+    assert.match(r.stderr, /ca crl --issuer clients/);
+    assert.equal((await readdir(out).catch(() => [])).length, 0);
+  });
+});
