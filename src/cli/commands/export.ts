@@ -8,6 +8,7 @@ import {
   CHAIN_EXPORT_FORMATS,
   exportCertificate,
   ExportError,
+  needsAllCrls,
   renderChainExport,
   type CertFormat,
   type ChainExportFormat,
@@ -135,23 +136,27 @@ function chainCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
           type: 'string',
           choices: CHAIN_EXPORT_FORMATS as string[],
           default: 'pem',
-          describe: 'pem: one bundle; der: one file per certificate; p7b: certs-only PKCS#7; openvpn: ca.pem, crl.pem, configs; strongswan: swanctl layout',
+          describe:
+            'pem: one bundle; der: one file per certificate; p7b: certs-only PKCS#7; openvpn: ca.pem, crl.pem, configs; strongswan: swanctl layout; ' +
+            'fortigate|cisco-asa|mikrotik|pfsense|paloalto: the files that appliance imports, with a README of the import steps',
         })
         .option('out', { type: 'string', describe: 'output file (pem, p7b) or directory (der, openvpn, strongswan); default: in the working directory' })
         .example('$0 export chain --issuer servers --format pem --out chain.pem', 'PEM bundle: servers, then root')
         .example('$0 export chain --issuer servers --format p7b --out servers.p7b', 'certs-only PKCS#7 (Windows, Java)')
         .example('$0 export chain --issuer clients --format openvpn --out /media/usb/openvpn/', 'ca.pem + crl.pem (every CA level) + server/client lines')
         .example('$0 export chain --issuer clients --format strongswan --out /media/usb/swanctl/', 'x509ca/, x509crl/, conf.d/ for swanctl --load-creds')
+        .example('$0 export chain --issuer clients --format fortigate --out /media/usb/fortigate/', 'CA certificates + PEM CRLs + README (FortiOS import steps)')
         .epilogue(
-          'openvpn and strongswan need the latest CRL of every CA level of the chain (they check every level): a missing one fails ' +
-            'EXPORT_CRL_MISSING, an expired one EXPORT_CRL_EXPIRED (exit 1); run `ca crl --issuer NAME` and export again.',
+          'openvpn, strongswan and the appliance formats need the latest CRL of every CA level of the chain (they check every level): a missing one fails ' +
+            'EXPORT_CRL_MISSING, an expired one EXPORT_CRL_EXPIRED (exit 12); run `ca crl --issuer NAME` (or `ca crl --due`) and export again. ' +
+            'An appliance format refuses a CA key or signature algorithm its vendor does not document (EXPORT_APPLIANCE_UNSUPPORTED, exit 12), naming the limit.',
         ) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `export chain --issuer ${args.issuer}`, write: false }, async (ca) => {
         const format = args.format as ChainExportFormat;
         const chain = chainRecords(ca.store, args.issuer!);
         const names = chain.map((c) => c.name);
-        const needsCrls = format === 'openvpn' || format === 'strongswan';
+        const needsCrls = needsAllCrls(format);
         const crls = needsCrls ? concentratorCrls(ca.store, names, ca.clock.now()) : [];
         const files = renderChainExport({ chain: chain.map((c) => c.der), crls, names }, format);
         const paths = await writeExport(ctx, files, args.out, needsCrls ? `${args.issuer}-${format}` : `${args.issuer}-chain`);
