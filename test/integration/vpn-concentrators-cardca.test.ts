@@ -22,12 +22,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APPLIANCE_FORMATS, APPLIANCE_PRESETS } from '../../src/ca/export/index.js';
 import { buildCardcaPki, type CardcaPki, type IssuedLeaf } from '../helpers/cardca-pki.js';
 import { BIN, runCommand } from '../helpers/run-command.js';
-import { runTool } from '../helpers/validators.js';
+import { pickPorts, runTool } from '../helpers/validators.js';
 import { INITIATOR_ADDR, RESPONDER_ADDR, startIkeLab, type CharonDaemon, type IkeLab } from '../helpers/ike-lab.js';
 import { lockRigPorts } from '../helpers/tty.js';
 
@@ -251,5 +252,96 @@ describe('appliance presets from cardca: files parse with openssl and verify a c
     assert.match(r.stderr, /EXPORT_CRL_EXPIRED/);
     assert.match(r.stderr, /ca crl --issuer clients/);
     assert.equal((await readdir(out).catch(() => [])).length, 0);
+  });
+});
+
+describe('OpenVPN client profile: ca export openvpn-client with the home tls-crypt key, in a real OpenVPN handshake', { timeout: 120_000 }, () => {
+  let profileDir: string;
+  let serverKey: string;
+
+  test('tls-crypt-key create: OpenVPN static key V1, mode 0600; a second create is refused', async () => {
+    const r = await pki.cli('openvpn', 'tls-crypt-key', 'create');
+    assert.equal(r.code, 0, r.stderr);
+    const keyPath = join(pki.home, 'openvpn', 'tls-crypt.key');
+    assert.equal((await stat(keyPath)).mode & 0o777, 0o600);
+    assert.match(await readFile(keyPath, 'utf8'), /-----BEGIN OpenVPN Static key V1-----\n([0-9a-f]{32}\n){16}-----END OpenVPN Static key V1-----/);
+    const again = await pki.cli('openvpn', 'tls-crypt-key', 'create');
+    assert.equal(again.code, 12, again.stderr);
+    assert.match(again.stderr, /EXPORT_TLS_CRYPT_KEY_EXISTS/);
+    serverKey = join(pki.dir, 'server-tls-crypt.key');
+    const ex = await pki.cli('openvpn', 'tls-crypt-key', 'export', '--out', serverKey);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.equal(await readFile(serverKey, 'utf8'), await readFile(keyPath, 'utf8'));
+  });
+
+  test('--inline: one .ovpn with the server chain, the client certificate and sub-CA, verify-x509-name and tls-crypt; the key is named, not included', async () => {
+    const [port] = await pickPorts();
+    profileDir = join(pki.dir, 'ovpn');
+    const laptop = pki.leaf('laptop');
+    const r = await pki.cli('export', 'openvpn-client', '--serial', laptop.serialHex, '--remote', `127.0.0.1:${port}`, '--server-name', pki.leaf('gw').dnsName!, '--inline', '--out', join(profileDir, 'laptop.ovpn'));
+    assert.equal(r.code, 0, r.stderr);
+    const file = join(profileDir, 'laptop.ovpn');
+    assert.equal((await stat(file)).mode & 0o777, 0o600, 'holds the tls-crypt key');
+    const ovpn = await readFile(file, 'utf8');
+    for (const line of ['client', `remote 127.0.0.1 ${port}`, 'remote-cert-tls server', `verify-x509-name ${pki.leaf('gw').dnsName} name`, 'key laptop.key']) {
+      assert.match(ovpn, new RegExp(`^${line.replace(/\./g, '\\.')}$`, 'm'), `lacks "${line}"`);
+    }
+    assert.doesNotMatch(ovpn, /PRIVATE KEY/);
+    const block = (tag: string): string => new RegExp(`<${tag}>\\n([\\s\\S]*?)</${tag}>`).exec(ovpn)?.[1] ?? '';
+    const subjects = async (pem: string): Promise<string[]> => {
+      const f = join(profileDir, 'probe.pem');
+      await writeFile(f, pem);
+      const o = await runTool('openssl', ['crl2pkcs7', '-nocrl', '-certfile', f]);
+      const p = await runTool('sh', ['-c', `openssl crl2pkcs7 -nocrl -certfile '${f}' | openssl pkcs7 -print_certs -noout`]);
+      assert.ok(o.ok && p.ok, o.output + p.output);
+      return [...p.output.matchAll(/subject=(.*)/g)].map((m) => m[1]!.trim());
+    };
+    const ca = await subjects(block('ca'));
+    assert.equal(ca.length, 2, ca.join('\n'));
+    assert.match(ca[0]!, /Servers/i);
+    assert.deepEqual(await subjects(block('cert')), [(await subjects(await readFile(laptop.cert, 'utf8')))[0]]);
+    assert.equal((await subjects(block('extra-certs'))).length, 1);
+    assert.equal(block('tls-crypt'), await readFile(join(pki.home, 'openvpn', 'tls-crypt.key'), 'utf8'));
+    await copyFile(laptop.key, join(profileDir, 'laptop.key'));
+  });
+
+  test('the profile as written connects to an OpenVPN server using the exported tls-crypt key; a server with another key never hears it', async () => {
+    const port = Number(/^remote 127\.0\.0\.1 (\d+)$/m.exec(await readFile(join(profileDir, 'laptop.ovpn'), 'utf8'))![1]);
+    const gw = pki.leaf('gw');
+    const otherKey = join(pki.dir, 'other-tls-crypt.key');
+    assert.ok((await runTool('openvpn', ['--genkey', 'secret', otherKey])).ok);
+    const run = async (tlsCryptKey: string): Promise<{ server: string; client: string; ok: boolean }> => {
+      const server = spawn('openvpn', [
+        '--tls-server', '--dev', 'null', '--dh', 'none', '--local', '127.0.0.1', '--lport', String(port), '--float',
+        '--ca', pki.caBundle, '--cert', gw.cert, '--key', gw.key, '--remote-cert-tls', 'client', '--crl-verify', pki.crlBundle,
+        '--tls-crypt', tlsCryptKey, '--verb', '3', '--hand-window', '10', '--ping-exit', '30',
+      ], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // The profile unchanged; only the tun device is replaced (no /dev/net/tun needed).
+      const client = spawn('openvpn', ['--config', 'laptop.ovpn', '--dev', 'null', '--verb', '3', '--hand-window', '10', '--connect-retry-max', '1'], {
+        cwd: profileDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      });
+      const out = { server: '', client: '' };
+      server.stdout.on('data', (d: Buffer) => (out.server += d.toString()));
+      server.stderr.on('data', (d: Buffer) => (out.server += d.toString()));
+      client.stdout.on('data', (d: Buffer) => (out.client += d.toString()));
+      client.stderr.on('data', (d: Buffer) => (out.client += d.toString()));
+      const done = (): boolean => /Peer Connection Initiated/.test(out.server) && /Peer Connection Initiated/.test(out.client);
+      const deadline = Date.now() + 15_000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (const p of [client, server]) {
+        try {
+          process.kill(-p.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      return { ...out, ok: done() };
+    };
+    const good = await run(serverKey);
+    assert.equal(good.ok, true, `--- server ---\n${good.server}\n--- client ---\n${good.client}`);
+    assert.match(good.server, /VERIFY OK: depth=0, CN=laptop/);
+    const bad = await run(otherKey);
+    assert.equal(bad.ok, false);
+    assert.match(bad.server, /tls-crypt unwrap error|packet authentication failed|TLS Error/, bad.server);
   });
 });

@@ -34,7 +34,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
     builder: (y) =>
       withTranscriptOptions(withSigningCard(withHome(y)))
         .option('issuer', { type: 'string', describe: 'CA whose CRL to sign' })
-        .option('due', { type: 'boolean', default: false, describe: "sign every CRL inside its profile's overlap window (or expired), card by card, one transcript" })
+        .option('due', { type: 'boolean', describe: "sign every CRL inside its profile's overlap window (or expired), card by card, one transcript" })
         .conflicts('due', ['issuer', 'out'])
         .example('$0 crl --due', 'the routine sitting: every due CRL, asking for each card in turn')
         .option('out', { type: 'string', describe: 'PEM output file (default HOME/crl/ISSUER.crl)' })

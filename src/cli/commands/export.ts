@@ -19,6 +19,7 @@ import { writeFileAtomic, writeFilesAtomically } from '../../common/atomic-write
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
+import { openvpnClientCommand } from './export-openvpn-client.js';
 
 /**
  * `ca export chain|cert|crl`: public artefacts for relying parties, rendered by the pure
@@ -250,6 +251,7 @@ export function exportCommand(ctx: CliContext): CommandModule<object, object> {
         .command(chainCommand(ctx))
         .command(certCommand(ctx))
         .command(crlExportCommand(ctx))
+        .command(openvpnClientCommand(ctx))
         .demandCommand(1)
         .example('$0 export chain --issuer servers --format p7b --out servers.p7b', 'the servers chain as PKCS#7')
         .example('$0 export cert 5A1F...C3 --chain --out fullchain.pem', 'a leaf with its chain')
