@@ -94,7 +94,8 @@ async function startDaemon(dir: string, role: Role, ns: string, faketime?: strin
   const base = join(dir, role);
   const swanctlDir = join(base, 'swanctl');
   const runDir = join(base, 'run');
-  for (const d of ['x509', 'x509ca', 'x509crl', 'private', 'conf.d']) await mkdir(join(swanctlDir, d), { recursive: true });
+  // Every directory swanctl --load-creds reads (swanctl(8)), so a missing one is not logged as a failure.
+  for (const d of ['x509', 'x509ca', 'x509crl', 'x509ocsp', 'x509aa', 'x509ac', 'private', 'pubkey', 'rsa', 'ecdsa', 'bliss', 'pkcs8', 'pkcs12', 'conf.d']) await mkdir(join(swanctlDir, d), { recursive: true });
   await mkdir(runDir, { recursive: true });
   const socket = join(base, 'charon.vici');
   const logFile = join(base, 'charon.log');

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { EmulatorProcess } from '../helpers/emulator-process.js';
 import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { initTwoCardHome } from '../helpers/two-card-home.js';
+import { faketimeSpec } from '../helpers/validators.js';
 
 const DAY = 86_400_000;
 let dir: string;
@@ -80,9 +81,8 @@ test('status --check: 1 inside the overlap window, 2 in its last quarter and pas
 });
 
 test('status --check under faketime: the process clock moved into the window exits 1, past nextUpdate 2', async () => {
-  const spec = (at: number): string => `@${new Date(at).toISOString().slice(0, 19).replace('T', ' ')}`;
   const under = (at: number): Promise<Run> =>
-    runCommand('faketime', ['-f', spec(at), process.execPath, BIN, 'status', '--check', '--home', home], { env: { TZ: 'UTC' } });
+    runCommand('faketime', ['-f', faketimeSpec(new Date(at)), process.execPath, BIN, 'status', '--check', '--home', home], { env: { TZ: 'UTC' } });
   assert.equal((await under(crlAt + 60_000)).code, 0);
   const w = await under(crlAt + 24 * DAY);
   assert.equal(w.code, 1, w.stdout + w.stderr);

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
-import { chainRecords } from './export.js';
+import { chainRecords, oneCertificate } from './export.js';
 import { readTlsCryptKey } from './openvpn.js';
 
 /**
@@ -59,17 +59,14 @@ export function openvpnClientCommand(ctx: CliContext): CommandModule<object, Arg
         if ((args['pkcs11-provider'] === undefined) !== (args['pkcs11-id'] === undefined)) {
           throw usageError('give both --pkcs11-provider and --pkcs11-id, or neither', 'See `openvpn --show-pkcs11-ids MODULE` for the id.');
         }
-        const found = ca.store.getCertificate(String(args.serial), args.issuer);
-        if (found.length === 0) throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${String(args.serial)}`, { hint: 'See `ca list` for serials.' });
-        if (found.length > 1) throw usageError(`serial ${String(args.serial)} exists for several CAs`, 'Add --issuer NAME.');
-        const c = found[0]!;
+        const c = oneCertificate(ca.store, String(args.serial), args.issuer);
         if (c.status !== 'issued' || !c.der) {
           throw new CaError('CERT_NOT_USABLE', `certificate ${c.serialHex} is ${c.status}: no client profile for it`, { hint: 'Issue a new client certificate with `ca sign` and export that one.' });
         }
         const serverIssuer = args['server-issuer'] ?? (ca.store.getCa('servers') ? 'servers' : c.issuerName);
         const remote = parseRemote(args.remote, args.proto);
         const clientChain = chainRecords(ca.store, c.issuerName);
-        const cn = /(?:^|,)CN=([^,+]+)/.exec(c.subject)?.[1] ?? c.serialHex;
+        const cn = /(?:^|,)\s*CN=([^,+]+)/.exec(c.subject)?.[1]?.trim() ?? c.serialHex;
         const name = cn.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || c.serialHex;
         const tlsCrypt = await readTlsCryptKey(ca);
         try {

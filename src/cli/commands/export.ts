@@ -14,7 +14,7 @@ import {
   type ChainExportFormat,
   type ExportFile,
 } from '../../ca/export/index.js';
-import type { CaStore, CrlRecord } from '../../ca/store.js';
+import type { CaStore, CertificateRecord, CrlRecord } from '../../ca/store.js';
 import { writeFileAtomic, writeFilesAtomically } from '../../common/atomic-write.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
@@ -54,6 +54,18 @@ export function chainRecords(store: CaStore, name: string): { name: string; der:
     ca = ca.parentName ? store.getCa(ca.parentName) : undefined;
   }
   return out;
+}
+
+/** The one certificate with this serial (`CERT_NOT_FOUND`; several CAs: a usage error asking for --issuer). */
+export function oneCertificate(store: CaStore, serial: string, issuer: string | undefined): CertificateRecord {
+  const found = store.getCertificate(serial, issuer);
+  if (found.length === 0) {
+    throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${serial}${issuer ? ` from ${issuer}` : ''}`, { hint: 'See `ca list` for serials.' });
+  }
+  if (found.length > 1) {
+    throw usageError(`serial ${serial} exists for several CAs (${found.map((c) => c.issuerName).join(', ')})`, 'Add --issuer NAME.');
+  }
+  return found[0]!;
 }
 
 /** The latest issued CRL of each named CA (`CRL_NOT_FOUND` naming the command to run). */
@@ -181,14 +193,7 @@ function certCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
         .example('$0 export cert 5A1F...C3 --format der --out web.der', 'the certificate alone, DER') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `export cert ${args.serial}`, write: false }, async (ca) => {
-        const found = ca.store.getCertificate(String(args.serial), args.issuer);
-        if (found.length === 0) {
-          throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${String(args.serial)}${args.issuer ? ` from ${args.issuer}` : ''}`, { hint: 'See `ca list` for serials.' });
-        }
-        if (found.length > 1) {
-          throw usageError(`serial ${String(args.serial)} exists for several CAs (${found.map((c) => c.issuerName).join(', ')})`, 'Add --issuer NAME.');
-        }
-        const c = found[0]!;
+        const c = oneCertificate(ca.store, String(args.serial), args.issuer);
         if (!c.der) {
           throw new CaError('CERT_NOT_ISSUED', `certificate ${c.serialHex} is ${c.status}: there is no signed certificate to export`, { hint: 'Only issued or revoked certificates have a DER to export; see `ca show`.' });
         }
