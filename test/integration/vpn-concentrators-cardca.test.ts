@@ -171,7 +171,7 @@ describe('strongSwan IKEv2 between two charon daemons with cardca-issued chain, 
       assert.equal(r.ok, true, both(r));
       assert.match(r.initiator, /IKE_SA home\[\d+\] established/, both(r));
       assert.match(r.sas, new RegExp(`rw: #\\d+, ESTABLISHED, IKEv2[\\s\\S]*remote 'C=DE, O=Example VPN, CN=${c}'`), both(r));
-      assert.match(r.responder, new RegExp(`authentication of 'CN=${c}' with (ECDSA|RSA)\\S* successful`), both(r));
+      assert.match(r.responder, new RegExp(`authentication of '[^']*CN=${c}' with (ECDSA|RSA)\\S* successful`), both(r));
       // The revocation check ran on the cardca CRL and found the certificate good.
       assert.match(r.responder, new RegExp(`certificate status is good`), both(r));
     }
@@ -345,7 +345,7 @@ describe('OpenVPN client profile: ca export openvpn-client with the home tls-cry
     };
     const good = await run(serverKey);
     assert.equal(good.ok, true, `--- server ---\n${good.server}\n--- client ---\n${good.client}`);
-    assert.match(good.server, /VERIFY OK: depth=0, CN=laptop/);
+    assert.match(good.server, /VERIFY OK: depth=0, [^\n]*CN=laptop/);
     const bad = await run(otherKey);
     assert.equal(bad.ok, false);
     assert.match(bad.server, /tls-crypt unwrap error|packet authentication failed|TLS Error/, bad.server);
