@@ -102,8 +102,8 @@ test('crl --due signs only the due CRLs (both sub-CAs on card B), one transcript
   const added = (await transcripts()).filter((f) => !before.includes(f));
   assert.equal(added.length, 1, added.join(', '));
   const md = await readFile(join(home, 'ceremonies', added[0]!), 'utf8');
-  assert.match(md, /servers #2/);
-  assert.match(md, /clients #2/);
+  assert.match(md, /servers \\?#2/);
+  assert.match(md, /clients \\?#2/);
   // Right after the sitting everything is ok again, and a second run has nothing to do.
   assert.equal((await caAt(at, 'status', '--check')).code, 0);
   const again = ok(await caAt(at, 'crl', '--due', '--pin-file', pin), 'crl --due (nothing due)');
@@ -124,6 +124,6 @@ test('crl --due with CRLs of both cards due asks for each card in turn; export c
   ok(await caAt(at, 'export', 'crl', '--all', '--format', 'der', '--out', `${out}/`), 'export crl --all');
   for (const [name, n] of [['root', 2], ['servers', 3], ['clients', 3]] as const) {
     const t = ok(await runCommand('openssl', ['crl', '-inform', 'DER', '-in', join(out, `${name}.crl`), '-noout', '-crlnumber', '-nextupdate']), `openssl crl ${name}`);
-    assert.match(t.stdout, new RegExp(`crlNumber=0?${n}\\b`), t.stdout);
+    assert.match(t.stdout, new RegExp(`crlNumber=(0x)?0*${n}\\b`), t.stdout);
   }
 });
