@@ -15,7 +15,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev opensc pcsc-tools openssl gnutls-bin
-  libnss3-tools strongswan-pki openvpn faketime sqlite3 iproute2 python3 make g++
+  libnss3-tools strongswan-pki strongswan-charon strongswan-swanctl openvpn faketime sqlite3 iproute2 python3 make g++
   libengine-pkcs11-openssl tmux)
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -51,8 +51,19 @@ const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
   FS: EXIT.fileSystem,
 };
 
+/**
+ * Whole codes with their own exit status, checked before the prefixes: `ca status --check`
+ * follows the monitoring-plugin convention (Nagios/Icinga: 0 ok, 1 warning, 2 critical).
+ */
+const CODE_TO_EXIT: Readonly<Record<string, number>> = {
+  STATUS_WARN: 1,
+  STATUS_ALARM: 2,
+};
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CardcaError) {
+    const exact = CODE_TO_EXIT[err.code];
+    if (exact !== undefined) return exact;
     if (err.code.endsWith('_TIMEOUT')) return EXIT.timeout;
     if (err.code.endsWith('_NOT_FOUND')) return EXIT.notFound;
     const prefix = err.code.split('_')[0] ?? '';

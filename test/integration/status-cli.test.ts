@@ -1,8 +1,9 @@
 /**
  * `ca status` through the real CLI (vpcd ports 35963/35964 for the ceremonies and CRLs): the
- * JSON fields per CA, the warn (≤ 30 days) and alarm (≤ 7 days or expired) levels as the
- * injected clock (`CA_FAKE_NOW`) moves, exit 0 with warnings and alarms, `--check` exiting 1 on
- * alarm only, and colour only on a terminal.
+ * JSON fields per CA, the CRL levels from the profile's crl.overlap (servers: 30-day CRL, 7-day
+ * overlap → warn from day 23, alarm from day 28.25 or expired) as the injected clock
+ * (`CA_FAKE_NOW`) moves, exit 0 with warnings and alarms, `--check` exiting 1 on warn and 2 on
+ * alarm, and colour only on a terminal.
  */
 import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { after, before, test } from 'node:test';
@@ -81,21 +82,21 @@ test('status --json: card, key, validity, CRL and counts per CA', async () => {
   assert.ok(root.crl!.daysToNextUpdate >= 178 && root.crl!.daysToNextUpdate <= 180, String(root.crl!.daysToNextUpdate));
   assert.equal(root.crl!.level, 'ok');
   assert.deepEqual([servers.certificates.issued, servers.certificates.revoked, servers.certificates.total], [1, 1, 2]);
-  // A 30-day CRL is within the 30-day warn window from the start.
-  assert.equal(servers.crl!.level, 'warn');
-  assert.equal(servers.level, 'warn');
-  assert.equal(s.level, 'warn');
-  // Thresholds are adjustable for shorter re-issue intervals.
-  const relaxed = await statusAt(crlAt + 60_000, '--warn-days', '14');
-  assert.equal(relaxed.level, 'ok');
+  // A CRL just signed is ok: CRL levels follow the profile's overlap, not the day thresholds.
+  assert.equal(servers.crl!.level, 'ok');
+  assert.equal(servers.level, 'ok');
+  assert.equal(s.level, 'ok');
+  assert.ok(servers.problems.length === 0, servers.problems.join('\n'));
 });
 
-test('warn at ≤ 30 days, alarm at ≤ 7 days and after nextUpdate; exit 0 unless --check', async () => {
-  // servers' CRL: nextUpdate = crlAt + 30 d. At +22 d 8 days are left (warn), at +24 d 6 (alarm).
-  const warn = byName(await statusAt(crlAt + 22 * DAY), 'servers');
+test('warn inside the overlap window, alarm in its last quarter and after nextUpdate; exit 0 unless --check', async () => {
+  // servers' CRL: nextUpdate = crlAt + 30 d, overlap 7 d: ok at +22 d, warn at +24 d, alarm at +29 d.
+  assert.equal(byName(await statusAt(crlAt + 22 * DAY), 'servers').crl!.level, 'ok');
+  const warn = byName(await statusAt(crlAt + 24 * DAY), 'servers');
   assert.equal(warn.crl!.level, 'warn');
-  assert.ok(warn.crl!.daysToNextUpdate === 7 || warn.crl!.daysToNextUpdate === 8, String(warn.crl!.daysToNextUpdate));
-  const alarmAt = crlAt + 24 * DAY;
+  assert.ok(warn.crl!.daysToNextUpdate === 5 || warn.crl!.daysToNextUpdate === 6, String(warn.crl!.daysToNextUpdate));
+  assert.ok(warn.problems.some((p) => p.includes('ca crl --due')), warn.problems.join('\n'));
+  const alarmAt = crlAt + 29 * DAY;
   const alarm = await statusAt(alarmAt);
   assert.equal(byName(alarm, 'servers').crl!.level, 'alarm');
   assert.equal(byName(alarm, 'root').crl!.level, 'ok');
@@ -107,15 +108,18 @@ test('warn at ≤ 30 days, alarm at ≤ 7 days and after nextUpdate; exit 0 unle
   assert.ok(expired.crl!.daysToNextUpdate < 0);
   assert.ok(expired.problems.some((p) => /expired/.test(p)));
 
-  // Exit codes: 0 with alarms by default; --check: 1 on alarm, 0 on warn.
+  // Exit codes: 0 with alarms by default; --check: 2 on alarm, 1 on warn, 0 when ok.
   const plain = await caAt(alarmAt, 'status');
   assert.equal(plain.code, 0, plain.stderr);
   assert.match(plain.stdout, /servers .*ALARM/);
   const check = await caAt(alarmAt, 'status', '--check');
-  assert.equal(check.code, 1, check.stderr);
+  assert.equal(check.code, 2, check.stderr);
   assert.match(check.stderr, /STATUS_ALARM.*servers/);
-  const checkWarn = await caAt(crlAt + 22 * DAY, 'status', '--check');
-  assert.equal(checkWarn.code, 0, checkWarn.stderr);
+  const checkWarn = await caAt(crlAt + 24 * DAY, 'status', '--check');
+  assert.equal(checkWarn.code, 1, checkWarn.stderr);
+  assert.match(checkWarn.stderr, /STATUS_WARN.*servers/);
+  const checkOk = await caAt(crlAt + 22 * DAY, 'status', '--check');
+  assert.equal(checkOk.code, 0, checkOk.stderr);
 });
 
 test('colour only on a terminal, never with NO_COLOR', async () => {
@@ -124,7 +128,7 @@ test('colour only on a terminal, never with NO_COLOR', async () => {
     const stderr = new PassThrough();
     let out = '';
     stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const ctx: CliContext = { stdout, stderr, stdin: new PassThrough(), env, cwd: dir, now: () => new Date(crlAt + 24 * DAY) };
+    const ctx: CliContext = { stdout, stderr, stdin: new PassThrough(), env, cwd: dir, now: () => new Date(crlAt + 29 * DAY) };
     const code = await main(['status', '--home', home, ...extra], ctx);
     return { code, out };
   };

@@ -6,9 +6,15 @@ import { type CertFormat, exportChain } from './cert-formats.js';
 import type { ChainExportInput, ExportFile } from './export-types.js';
 import { exportOpenvpn, type OpenvpnExportOptions } from './openvpn-export.js';
 import { exportStrongswan, type StrongswanExportOptions } from './strongswan-export.js';
+import { APPLIANCE_FORMATS, exportAppliance, type ApplianceFormat } from './appliance-presets.js';
 
-export type ChainExportFormat = CertFormat | 'openvpn' | 'strongswan';
-export const CHAIN_EXPORT_FORMATS: readonly ChainExportFormat[] = ['pem', 'der', 'p7b', 'openvpn', 'strongswan'];
+export type ChainExportFormat = CertFormat | 'openvpn' | 'strongswan' | ApplianceFormat;
+export const CHAIN_EXPORT_FORMATS: readonly ChainExportFormat[] = ['pem', 'der', 'p7b', 'openvpn', 'strongswan', ...APPLIANCE_FORMATS];
+
+/** Formats for VPN concentrators: they need the latest, unexpired CRL of every CA level. */
+export function needsAllCrls(format: ChainExportFormat): boolean {
+  return format !== 'pem' && format !== 'der' && format !== 'p7b';
+}
 
 export interface ChainExportOptions {
   /** Base file name for pem/der/p7b (default `<names[0]>-chain`). */
@@ -32,6 +38,12 @@ export function renderChainExport(
       return exportOpenvpn(input, options.openvpn);
     case 'strongswan':
       return exportStrongswan(input, options.strongswan);
+    case 'fortigate':
+    case 'cisco-asa':
+    case 'mikrotik':
+    case 'pfsense':
+    case 'paloalto':
+      return exportAppliance(input, format);
   }
 }
 
@@ -39,6 +51,7 @@ export { exportCertificate, exportChain, pemBundle, type CertExportInput, type C
 export { buildCertsOnlyPkcs7 } from './pkcs7-certs.js';
 export { exportOpenvpn, OPENVPN_FILES, type OpenvpnExportOptions } from './openvpn-export.js';
 export { exportStrongswan, type StrongswanExportOptions } from './strongswan-export.js';
+export { APPLIANCE_FORMATS, APPLIANCE_PRESETS, checkApplianceSupport, exportAppliance, type ApplianceFormat, type AppliancePreset } from './appliance-presets.js';
 export { assertNoPrivateData, assertNoPrivateDataInFiles } from './private-data-guard.js';
 export { pemDecodeAll, pemEncode, looksLikePem, type PemBlock, type PemLabel } from './pem.js';
 export { ExportError } from './export-error.js';

@@ -10,10 +10,13 @@ import { withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs 
 import { println, type CliContext } from '../context.js';
 import { operatorName, participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
+import { runCrlDue } from './crl-due.js';
+import { usageError } from '../cli-error.js';
 
 interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs {
   issuer: string;
   out?: string;
+  due?: boolean;
 }
 
 function commandLine(args: CrlArgs): string {
@@ -30,13 +33,18 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
     describe: "Sign a fresh CRL for a CA on its card (revoked and outcome-unknown serials)",
     builder: (y) =>
       withTranscriptOptions(withSigningCard(withHome(y)))
-        .option('issuer', { type: 'string', demandOption: true, describe: 'CA whose CRL to sign' })
+        .option('issuer', { type: 'string', describe: 'CA whose CRL to sign' })
+        .option('due', { type: 'boolean', describe: "sign every CRL inside its profile's overlap window (or expired), card by card, one transcript" })
+        .conflicts('due', ['issuer', 'out'])
+        .example('$0 crl --due', 'the routine sitting: every due CRL, asking for each card in turn')
         .option('out', { type: 'string', describe: 'PEM output file (default HOME/crl/ISSUER.crl)' })
         .example('$0 crl --issuer servers', "sign servers' next CRL with its card (PIN prompt)")
         .example('$0 crl --issuer root --operator "A. Admin" --witness "B. Witness"', 'root CRL in an offline ceremony, names in the transcript')
         .epilogue('Also writes a "crl" ceremony transcript (Markdown + HTML) into HOME/ceremonies/ and its SHA-256 into the audit log.') as never,
     handler: async (args) =>
-      withCa(ctx, args, { command: `crl --issuer ${args.issuer}`, write: true }, async (ca) => {
+      withCa(ctx, args, { command: args.due ? 'crl --due' : `crl --issuer ${args.issuer}`, write: true }, async (ca) => {
+        if (args.due) return runCrlDue(ctx, args, ca);
+        if (!args.issuer) throw usageError('give --issuer NAME or --due', 'Example: `ca crl --issuer servers`, or `ca crl --due` for every CRL inside its overlap window.');
         const startedAt = ca.clock.now();
         assertClockSane(ca.store, startedAt); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);

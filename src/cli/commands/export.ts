@@ -8,16 +8,18 @@ import {
   CHAIN_EXPORT_FORMATS,
   exportCertificate,
   ExportError,
+  needsAllCrls,
   renderChainExport,
   type CertFormat,
   type ChainExportFormat,
   type ExportFile,
 } from '../../ca/export/index.js';
-import type { CaStore, CrlRecord } from '../../ca/store.js';
+import type { CaStore, CertificateRecord, CrlRecord } from '../../ca/store.js';
 import { writeFileAtomic, writeFilesAtomically } from '../../common/atomic-write.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
+import { openvpnClientCommand } from './export-openvpn-client.js';
 
 /**
  * `ca export chain|cert|crl`: public artefacts for relying parties, rendered by the pure
@@ -52,6 +54,18 @@ export function chainRecords(store: CaStore, name: string): { name: string; der:
     ca = ca.parentName ? store.getCa(ca.parentName) : undefined;
   }
   return out;
+}
+
+/** The one certificate with this serial (`CERT_NOT_FOUND`; several CAs: a usage error asking for --issuer). */
+export function oneCertificate(store: CaStore, serial: string, issuer: string | undefined): CertificateRecord {
+  const found = store.getCertificate(serial, issuer);
+  if (found.length === 0) {
+    throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${serial}${issuer ? ` from ${issuer}` : ''}`, { hint: 'See `ca list` for serials.' });
+  }
+  if (found.length > 1) {
+    throw usageError(`serial ${serial} exists for several CAs (${found.map((c) => c.issuerName).join(', ')})`, 'Add --issuer NAME.');
+  }
+  return found[0]!;
 }
 
 /** The latest issued CRL of each named CA (`CRL_NOT_FOUND` naming the command to run). */
@@ -135,23 +149,27 @@ function chainCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
           type: 'string',
           choices: CHAIN_EXPORT_FORMATS as string[],
           default: 'pem',
-          describe: 'pem: one bundle; der: one file per certificate; p7b: certs-only PKCS#7; openvpn: ca.pem, crl.pem, configs; strongswan: swanctl layout',
+          describe:
+            'pem: one bundle; der: one file per certificate; p7b: certs-only PKCS#7; openvpn: ca.pem, crl.pem, configs; strongswan: swanctl layout; ' +
+            'fortigate|cisco-asa|mikrotik|pfsense|paloalto: the files that appliance imports, with a README of the import steps',
         })
         .option('out', { type: 'string', describe: 'output file (pem, p7b) or directory (der, openvpn, strongswan); default: in the working directory' })
         .example('$0 export chain --issuer servers --format pem --out chain.pem', 'PEM bundle: servers, then root')
         .example('$0 export chain --issuer servers --format p7b --out servers.p7b', 'certs-only PKCS#7 (Windows, Java)')
         .example('$0 export chain --issuer clients --format openvpn --out /media/usb/openvpn/', 'ca.pem + crl.pem (every CA level) + server/client lines')
         .example('$0 export chain --issuer clients --format strongswan --out /media/usb/swanctl/', 'x509ca/, x509crl/, conf.d/ for swanctl --load-creds')
+        .example('$0 export chain --issuer clients --format fortigate --out /media/usb/fortigate/', 'CA certificates + PEM CRLs + README (FortiOS import steps)')
         .epilogue(
-          'openvpn and strongswan need the latest CRL of every CA level of the chain (they check every level): a missing one fails ' +
-            'EXPORT_CRL_MISSING, an expired one EXPORT_CRL_EXPIRED (exit 1); run `ca crl --issuer NAME` and export again.',
+          'openvpn, strongswan and the appliance formats need the latest CRL of every CA level of the chain (they check every level): a missing one fails ' +
+            'EXPORT_CRL_MISSING, an expired one EXPORT_CRL_EXPIRED (exit 12); run `ca crl --issuer NAME` (or `ca crl --due`) and export again. ' +
+            'An appliance format refuses a CA key or signature algorithm its vendor does not document (EXPORT_APPLIANCE_UNSUPPORTED, exit 12), naming the limit.',
         ) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `export chain --issuer ${args.issuer}`, write: false }, async (ca) => {
         const format = args.format as ChainExportFormat;
         const chain = chainRecords(ca.store, args.issuer!);
         const names = chain.map((c) => c.name);
-        const needsCrls = format === 'openvpn' || format === 'strongswan';
+        const needsCrls = needsAllCrls(format);
         const crls = needsCrls ? concentratorCrls(ca.store, names, ca.clock.now()) : [];
         const files = renderChainExport({ chain: chain.map((c) => c.der), crls, names }, format);
         const paths = await writeExport(ctx, files, args.out, needsCrls ? `${args.issuer}-${format}` : `${args.issuer}-chain`);
@@ -175,14 +193,7 @@ function certCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
         .example('$0 export cert 5A1F...C3 --format der --out web.der', 'the certificate alone, DER') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `export cert ${args.serial}`, write: false }, async (ca) => {
-        const found = ca.store.getCertificate(String(args.serial), args.issuer);
-        if (found.length === 0) {
-          throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${String(args.serial)}${args.issuer ? ` from ${args.issuer}` : ''}`, { hint: 'See `ca list` for serials.' });
-        }
-        if (found.length > 1) {
-          throw usageError(`serial ${String(args.serial)} exists for several CAs (${found.map((c) => c.issuerName).join(', ')})`, 'Add --issuer NAME.');
-        }
-        const c = found[0]!;
+        const c = oneCertificate(ca.store, String(args.serial), args.issuer);
         if (!c.der) {
           throw new CaError('CERT_NOT_ISSUED', `certificate ${c.serialHex} is ${c.status}: there is no signed certificate to export`, { hint: 'Only issued or revoked certificates have a DER to export; see `ca show`.' });
         }
@@ -245,6 +256,7 @@ export function exportCommand(ctx: CliContext): CommandModule<object, object> {
         .command(chainCommand(ctx))
         .command(certCommand(ctx))
         .command(crlExportCommand(ctx))
+        .command(openvpnClientCommand(ctx))
         .demandCommand(1)
         .example('$0 export chain --issuer servers --format p7b --out servers.p7b', 'the servers chain as PKCS#7')
         .example('$0 export cert 5A1F...C3 --chain --out fullchain.pem', 'a leaf with its chain')

@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'db', load: async () => (await import('./db.js')).dbCommand },
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },
   { name: 'key', load: async () => (await import('./key/key.js')).keyCommand },
+  { name: 'openvpn', load: async () => (await import('./openvpn.js')).openvpnCommand },
 ];
 
 /**

@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { nameString } from '../../ca/export/chain-describe.js';
-import type { CaStore, CertificateStatus } from '../../ca/store.js';
+import { crlFreshness } from '../../ca/crl-freshness.js';
+import type { CaRecord, CaStore, CertificateStatus } from '../../ca/store.js';
 import { toHex } from '../../common/hex.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { CliError, usageError } from '../cli-error.js';
@@ -15,10 +16,12 @@ import { println, useColour, type CliContext } from '../context.js';
  * certificate is valid, how long its latest CRL is (RFC 5280 §5.1.2.5 nextUpdate: relying
  * parties refuse a CRL past it), and how many certificates it has per status.
  *
- * Levels: `alarm` when the CA certificate or CRL is expired or has ≤ 7 days left, or the CA has
- * no CRL; `warn` at ≤ 30 days; otherwise `ok`. Exit 0 whatever the level, so `ca status` is
- * safe in scripts that only want the report; `--check` makes an alarm exit 1 (`STATUS_ALARM`)
- * for cron and monitoring.
+ * Levels of a CA certificate: `alarm` when expired or ≤ 7 days left, `warn` at ≤ 30 days.
+ * Levels of a CRL come from the CA profile's `crl.overlap` (src/ca/crl-freshness.ts): `warn`
+ * inside the overlap window (the next CRL is due), `alarm` in its last quarter or when expired,
+ * or when the CA has no CRL; a CRL just signed is `ok`. Exit 0 whatever the level, so
+ * `ca status` is safe in scripts that only want the report; `--check` exits 1 on warn
+ * (`STATUS_WARN`) and 2 on alarm (`STATUS_ALARM`), the monitoring-plugin convention.
  */
 export const WARN_DAYS = 30;
 export const ALARM_DAYS = 7;
@@ -36,7 +39,17 @@ export interface CaStatus {
   furtherCards: { serial: string; keyRef: number; kcv: string }[];
   spkiSha256: string;
   certificate: { subject: string; notBefore: string; notAfter: string; daysLeft: number; level: Level } | null;
-  crl: { number: string; thisUpdate: string; nextUpdate: string; daysToNextUpdate: number; entries: number; level: Level } | null;
+  crl: {
+    number: string;
+    thisUpdate: string;
+    nextUpdate: string;
+    daysToNextUpdate: number;
+    entries: number;
+    level: Level;
+    /** From the profile's crl.overlap (absent when evaluated by day thresholds). */
+    dueFrom?: string;
+    alarmFrom?: string;
+  } | null;
   certificates: Record<CertificateStatus, number> & { total: number };
   level: Level;
   problems: string[];
@@ -82,7 +95,16 @@ function validity(der: Uint8Array): { notBefore: Date; notAfter: Date } {
   return { notBefore: v.notBefore.getTime(), notAfter: v.notAfter.getTime() };
 }
 
-export function collectStatus(store: CaStore, now: Date, t: Thresholds = { warnDays: WARN_DAYS, alarmDays: ALARM_DAYS }): StatusReport {
+/**
+ * `crlOverlapMs(ca)`: the CA profile's crl.overlap in ms; when given, CRL levels follow it
+ * (crlFreshness), otherwise the day thresholds `t` apply to CRLs as to certificates.
+ */
+export function collectStatus(
+  store: CaStore,
+  now: Date,
+  t: Thresholds = { warnDays: WARN_DAYS, alarmDays: ALARM_DAYS },
+  crlOverlapMs?: (ca: CaRecord) => number | undefined,
+): StatusReport {
   const cas = store.listCas().map((ca): CaStatus => {
     const problems: string[] = [];
     let certificate: CaStatus['certificate'] = null;
@@ -99,9 +121,13 @@ export function collectStatus(store: CaStore, now: Date, t: Thresholds = { warnD
     const last = store.latestCrl(ca.name, 'issued');
     if (last) {
       const next = new Date(last.nextUpdate);
-      const level = levelFor(now, next, t);
+      const overlap = crlOverlapMs?.(ca);
+      const fresh = overlap === undefined ? undefined : crlFreshness(now, new Date(last.thisUpdate), next, overlap);
+      const level = fresh ? fresh.level : levelFor(now, next, t);
       crl = { number: String(last.crlNumber), thisUpdate: last.thisUpdate, nextUpdate: last.nextUpdate, daysToNextUpdate: daysLeft(now, next), entries: last.entries, level };
+      if (fresh) Object.assign(crl, { dueFrom: fresh.dueFrom.toISOString(), alarmFrom: fresh.alarmFrom.toISOString() });
       if (next <= now) problems.push(`CRL #${last.crlNumber} expired at ${last.nextUpdate}: run \`ca crl --issuer ${ca.name}\``);
+      else if (fresh && level !== 'ok') problems.push(`CRL #${last.crlNumber} is due (overlap window since ${fresh.dueFrom.toISOString()}), nextUpdate in ${crl.daysToNextUpdate} day(s): run \`ca crl --due\` or \`ca crl --issuer ${ca.name}\``);
       else if (level !== 'ok') problems.push(`CRL #${last.crlNumber} reaches nextUpdate in ${crl.daysToNextUpdate} day(s): run \`ca crl --issuer ${ca.name}\``);
     } else if (ca.certificate) {
       problems.push(`no CRL yet: run \`ca crl --issuer ${ca.name}\``);
@@ -139,7 +165,7 @@ const COLOURS: Readonly<Record<Level, string>> = { ok: '\x1b[32m', warn: '\x1b[3
 function render(ctx: CliContext, r: StatusReport): void {
   const colour = useColour(ctx);
   const tag = (l: Level): string => (colour ? `${COLOURS[l]}${l.toUpperCase()}\x1b[0m` : l.toUpperCase());
-  println(ctx, `status at ${r.now}: ${tag(r.level)} (warn ≤ ${r.thresholds.warnDays} days, alarm ≤ ${r.thresholds.alarmDays} days or expired)`);
+  println(ctx, `status at ${r.now}: ${tag(r.level)} (CA certificates: warn ≤ ${r.thresholds.warnDays} days, alarm ≤ ${r.thresholds.alarmDays} days or expired; CRLs: warn inside the profile's overlap window, alarm in its last quarter or expired)`);
   if (r.cas.length === 0) println(ctx, '(no CA yet: run `ca ceremony root`)');
   for (const c of r.cas) {
     println(ctx);
@@ -170,17 +196,17 @@ export function statusCommand(ctx: CliContext): CommandModule<object, StatusArgs
     builder: (y) =>
       withHome(y)
         .option('json', { type: 'boolean', default: false, describe: 'JSON output (no colour)' })
-        .option('warn-days', { type: 'number', default: WARN_DAYS, describe: 'warn when a CRL or CA certificate has this many days left or fewer' })
-        .option('alarm-days', { type: 'number', default: ALARM_DAYS, describe: 'alarm when a CRL or CA certificate has this many days left or fewer' })
-        .option('check', { type: 'boolean', default: false, describe: 'exit 1 (STATUS_ALARM) when any CA is at alarm level (for cron/monitoring)' })
+        .option('warn-days', { type: 'number', default: WARN_DAYS, describe: 'warn when a CA certificate has this many days left or fewer (CRLs follow their profile\'s crl.overlap)' })
+        .option('alarm-days', { type: 'number', default: ALARM_DAYS, describe: 'alarm when a CA certificate has this many days left or fewer' })
+        .option('check', { type: 'boolean', default: false, describe: 'exit 0 ok, 1 warn (STATUS_WARN), 2 alarm (STATUS_ALARM): the monitoring-plugin convention' })
         .example('$0 status', 'human summary; colour only on a terminal (NO_COLOR honoured)')
         .example('$0 status --json | jq \'.cas[] | {name, crl: .crl.daysToNextUpdate}\'', 'machine-readable')
-        .example('$0 status --check || mail -s "CA needs attention" ops@example.test', 'cron: non-zero exit on alarm')
+        .example('$0 status --check || mail -s "CA needs attention" ops@example.test', 'cron: non-zero exit on warn (1) or alarm (2)')
         .epilogue(
-          `Levels: alarm when a CA certificate or CRL has ≤ ${ALARM_DAYS} days left (--alarm-days) or is expired, or a CA has no CRL; ` +
-            `warn at ≤ ${WARN_DAYS} days (--warn-days) or with reserved/outcome-unknown certificates. A CRL valid for 30 days ` +
-            'is at warn level as soon as it is signed; lower --warn-days to your re-issue interval. ' +
-            'Exit status is 0 even with warnings and alarms, unless --check is given (then an alarm exits 1 with STATUS_ALARM; warnings still exit 0).',
+          `Levels: a CA certificate alarms at ≤ ${ALARM_DAYS} days left (--alarm-days) or expired, warns at ≤ ${WARN_DAYS} days (--warn-days). ` +
+            "A CRL warns inside its profile's crl.overlap window (the next one is due: `ca crl --due`) and alarms in the last quarter " +
+            'of that window, when expired, or when the CA has none; a freshly signed CRL is ok. Reserved/outcome-unknown certificates warn. ' +
+            'Exit status is 0 even with warnings and alarms, unless --check is given: then 1 on warn (STATUS_WARN), 2 on alarm (STATUS_ALARM).',
         ) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'status', write: false }, async (ca) => {
@@ -188,13 +214,26 @@ export function statusCommand(ctx: CliContext): CommandModule<object, StatusArgs
         if (!(Number.isFinite(t.warnDays) && Number.isFinite(t.alarmDays) && t.alarmDays >= 0 && t.warnDays >= t.alarmDays)) {
           throw usageError('--warn-days and --alarm-days must be numbers with 0 ≤ alarm ≤ warn', 'Example: --warn-days 14 --alarm-days 3.');
         }
-        const r = collectStatus(ca.store, ca.clock.now(), t);
+        const overlapOf = (rec: CaRecord): number | undefined => {
+          try {
+            return ca.profiles.caProfile(rec.profileName).crl.overlap.duration.toMillis();
+          } catch {
+            return undefined; // profile gone from the home: fall back to the day thresholds
+          }
+        };
+        const r = collectStatus(ca.store, ca.clock.now(), t, overlapOf);
         if (args.json) println(ctx, JSON.stringify(r, null, 2));
         else render(ctx, r);
         if (args.check && r.level === 'alarm') {
           const names = r.cas.filter((c) => c.level === 'alarm').map((c) => c.name);
           throw new CliError('STATUS_ALARM', `CA(s) at alarm level: ${names.join(', ')}`, {
-            hint: 'See the "!" lines of `ca status`: sign fresh CRLs with `ca crl --issuer NAME`, plan a re-key for an expiring CA.',
+            hint: 'See the "!" lines of `ca status`: sign fresh CRLs with `ca crl --due`, plan a re-key for an expiring CA.',
+          });
+        }
+        if (args.check && r.level === 'warn') {
+          const names = r.cas.filter((c) => c.level === 'warn').map((c) => c.name);
+          throw new CliError('STATUS_WARN', `CA(s) at warn level: ${names.join(', ')}`, {
+            hint: 'See the "!" lines of `ca status`: `ca crl --due` signs every CRL inside its overlap window.',
           });
         }
       }),
