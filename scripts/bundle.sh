@@ -29,6 +29,8 @@
 #                    and install.sh then say so
 #   --debs-from DIR  take the .debs in DIR (e.g. an earlier bundle's debs/) instead of downloading;
 #                    they are checked against Debian's signed hashes all the same
+#   --debs-only DIR  only resolve, download and check the .debs into DIR (the bundle's debs/ step
+#                    on its own: tests, or to carry the packages separately)
 #   --keep-work      keep the staging directory (printed) for inspection
 set -euo pipefail
 
@@ -36,12 +38,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$REPO/bundle"
 DEBS_MODE=download
 DEBS_FROM=
+DEBS_ONLY=
 KEEP=0
 while (($#)); do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
     --no-debs) DEBS_MODE=none; shift ;;
     --debs-from) DEBS_MODE=from; DEBS_FROM="$(cd "$2" && pwd)"; shift 2 ;;
+    --debs-only) DEBS_ONLY="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
     --keep-work) KEEP=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) printf 'bundle: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
@@ -56,8 +60,32 @@ die() { printf '[bundle] ERROR: %s\n' "$*" >&2; exit 1; }
 # the bundled node and the native modules link against beyond libc. Never vsmartcard-vpcd.
 CEREMONY_PACKAGES=(pcscd libpcsclite1 libccid opensc pcsc-tools openssl sqlite3 libstdc++6)
 
+ARCHIVE=(node "$REPO/scripts/bundle/debian-archive.mjs")
+# check_debs DIR: every DIR/*.deb matches Debian's signed hash (debs/DEBIAN-SHA256SUMS says which).
+check_debs() {
+  log "checking every .deb against Debian's signed Packages hashes"
+  "${ARCHIVE[@]}" check "$1" >"$1/DEBIAN-SHA256SUMS"
+  if grep -qE '  vsmartcard-vpcd ' "$1/DEBIAN-SHA256SUMS"; then die "vsmartcard-vpcd must never be in the bundle"; fi
+}
+# fetch_debs DIR: resolve CEREMONY_PACKAGES against a minimal Debian 12, download, check.
+fetch_debs() {
+  local wanted
+  log "resolving ${CEREMONY_PACKAGES[*]} against a minimal Debian 12"
+  mapfile -t wanted < <("${ARCHIVE[@]}" resolve "${CEREMONY_PACKAGES[@]}")
+  ((${#wanted[@]})) || die "apt resolved no packages"
+  log "apt-get download: ${wanted[*]}"
+  (cd "$1" && apt-get download -q "${wanted[@]}" 2>&1 | grep -v 'unsandboxed as root' >&2) ||
+    die "apt-get download failed (stale lists? run apt-get update)"
+  check_debs "$1"
+}
+
 [[ "$(uname -m)" == x86_64 ]] || die "the bundle is for x86_64; this machine is $(uname -m)"
 grep -q '^VERSION_ID="12"' /etc/os-release || die "build the bundle on Debian 12 (the ceremony machine's release)"
+if [[ -n "$DEBS_ONLY" ]]; then
+  fetch_debs "$DEBS_ONLY"
+  log "wrote $(grep -c . "$DEBS_ONLY/DEBIAN-SHA256SUMS") checked .deb files to $DEBS_ONLY"
+  exit 0
+fi
 command -v git >/dev/null || die "git not found"
 git -C "$REPO" rev-parse --verify HEAD >/dev/null 2>&1 || die "$REPO is not a git checkout"
 
@@ -105,9 +133,11 @@ mkdir -p "$APP/dist"
 cp -r "$SRC/dist/src" "$APP/dist/src"
 # No emulator on the ceremony machine (src/common/build-flavour.ts explains the marker).
 rm -rf "$APP/dist/src/card/emulator" "$APP/dist/src/cli/commands/emulator.js"
-if grep -rlE "(from |import\()['\"][^'\"]*emulator[/.]" "$APP/dist/src"; then
+# The one import left is the guarded one in the command list (refused-command.js stands in).
+if grep -rlE "(from |import\()['\"][^'\"]*emulator[/.]" "$APP/dist/src" | grep -v '/cli/commands/index\.js$'; then
   die "the files above still import the emulator, which the ceremony build leaves out"
 fi
+grep -q "refused-command.js" "$APP/dist/src/cli/commands/index.js" || die "cli/commands/index.js lost the ceremony-build guard"
 printf 'cardca ceremony build: no emulator, no rehearsal homes (see docs/air-gapped-box.md)\n' >"$APP/CEREMONY-BUILD"
 
 log "npm ci --omit=dev (compiling better-sqlite3 and pcsclite for Node $NODE_VERSION)"
@@ -142,27 +172,18 @@ for lic in "$NODE_PREFIX/share/doc/nodejs/LICENSE" "$NODE_PREFIX/LICENSE"; do
   if [[ -f "$lic" ]]; then cp "$lic" "$ROOT/node/LICENSE"; break; fi
 done
 cp "$SRC/scripts/bundle/ca" "$ROOT/bin/ca"
-cp "$SRC/scripts/bundle/install.sh" "$ROOT/install.sh"
+cp "$SRC/scripts/bundle/install.sh" "$SRC/scripts/bundle/install-debs.sh" "$SRC/scripts/bundle/manifest-check.sh" "$ROOT/"
 cp "$SRC"/docs/*.md "$ROOT/docs/"
 
 # --- 5. Debian packages -----------------------------------------------------------------------
-ARCHIVE=(node "$SRC/scripts/bundle/debian-archive.mjs")
 DEB_RELEASES=
 case "$DEBS_MODE" in
   none) log "leaving out the .deb files (--no-debs)" ;;
-  download | from)
+  download) mkdir -p "$ROOT/debs"; fetch_debs "$ROOT/debs"; DEB_RELEASES="$("${ARCHIVE[@]}" releases)" ;;
+  from)
     mkdir -p "$ROOT/debs"
-    if [[ "$DEBS_MODE" == download ]]; then
-      log "resolving ${CEREMONY_PACKAGES[*]} against a minimal Debian 12"
-      mapfile -t wanted < <("${ARCHIVE[@]}" resolve "${CEREMONY_PACKAGES[@]}")
-      log "apt-get download ${#wanted[@]} packages"
-      (cd "$ROOT/debs" && apt-get download -q "${wanted[@]}" >&2 2> >(grep -v 'unsandboxed as root' >&2))
-    else
-      cp "$DEBS_FROM"/*.deb "$ROOT/debs/"
-    fi
-    log "checking every .deb against Debian's signed Packages hashes"
-    "${ARCHIVE[@]}" check "$ROOT/debs" >"$ROOT/debs/DEBIAN-SHA256SUMS"
-    if grep -q ' vsmartcard-vpcd ' "$ROOT/debs/DEBIAN-SHA256SUMS"; then die "vsmartcard-vpcd must never be in the bundle"; fi
+    cp "$DEBS_FROM"/*.deb "$ROOT/debs/"
+    check_debs "$ROOT/debs"
     DEB_RELEASES="$("${ARCHIVE[@]}" releases)"
     ;;
 esac

@@ -45,26 +45,9 @@ refuse() { printf '[install] REFUSED: %s\n' "$1" >&2; [[ -z "${2:-}" ]] || print
   printf '[install] Nothing was changed.\n' >&2; exit 1; }
 
 # --- 1. the manifest -----------------------------------------------------------------------------
-# check_tree DIR: DIR holds exactly the files MANIFEST.sha256 lists, with those hashes.
-check_tree() {
-  local dir="$1" listed present odd
-  [[ -f "$dir/MANIFEST.sha256" && ! -L "$dir/MANIFEST.sha256" ]] || { echo "MANIFEST.sha256 is missing"; return 1; }
-  # Paths must stay inside the bundle: no absolute paths, no "..", nothing odd.
-  if grep -qvE '^[0-9a-f]{64}  [A-Za-z0-9@._+/-]+$' "$dir/MANIFEST.sha256" ||
-    grep -qE '  (/|.*(^|/)\.\.(/|$))' "$dir/MANIFEST.sha256"; then
-    echo "MANIFEST.sha256 has malformed lines"; return 1
-  fi
-  odd="$(cd "$dir" && find . ! -type f ! -type d -printf '%P\n')"
-  [[ -z "$odd" ]] || { echo "not regular files (symlinks, devices): $odd"; return 1; }
-  listed="$(cut -c67- "$dir/MANIFEST.sha256" | sort)"
-  present="$(cd "$dir" && find . -type f ! -path ./MANIFEST.sha256 -printf '%P\n' | sort)"
-  if [[ "$listed" != "$present" ]]; then
-    diff <(printf '%s\n' "$listed") <(printf '%s\n' "$present") | grep '^[<>]' |
-      sed 's/^</missing:/; s/^>/not in the manifest:/' | head -20
-    return 1
-  fi
-  (cd "$dir" && sha256sum --quiet --strict -c MANIFEST.sha256 2>&1) || return 1
-}
+# check_tree DIR (scripts/bundle/manifest-check.sh, shared with scripts/verify-bundle).
+# shellcheck source=manifest-check.sh
+source "$HERE/manifest-check.sh"
 
 field() { sed -n "s/^$1: //p" "$HERE/BUILDINFO" | head -1; }
 log "checking the bundle in $HERE against MANIFEST.sha256"
@@ -117,21 +100,16 @@ fi
 
 # --- 2. Debian packages, from local files only ---------------------------------------------------
 mapfile -t DEB_FILES < <(cut -c67- "$HERE/MANIFEST.sha256" | grep '^debs/[^/]*\.deb$' || true)
-# apt with no package source at all: only the files named here and what is installed count, so
-# apt resolves the dependencies and refuses (before touching anything) if one is missing.
-APT_LOCAL=(apt-get -q -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/nonexistent
-  -o APT::Install-Recommends=false -o APT::Install-Suggests=false --no-download)
 if ((DEBS)); then
   ((${#DEB_FILES[@]})) || refuse "this bundle carries no .deb files (built with --no-debs)" \
     "Install pcscd, libccid, opensc, pcsc-tools, openssl and sqlite3 another way, then use --no-debs."
   debs=("${DEB_FILES[@]/#/$HERE/}")
-  log "checking that the ${#debs[@]} bundled .deb files install on this machine (apt, no sources)"
-  if ! sim="$(DEBIAN_FRONTEND=noninteractive "${APT_LOCAL[@]}" -s install "${debs[@]}" 2>&1)"; then
-    printf '%s\n' "$sim" | sed 's/^/[install]   /' >&2
+  log "checking that the ${#debs[@]} bundled .deb files install on this machine (apt, no package sources)"
+  if ! plan="$("$HERE/install-debs.sh" --simulate "${debs[@]}" 2>&1)"; then
+    printf '%s\n' "$plan" | sed 's/^/[install]   /' >&2
     refuse "apt cannot install the bundled packages on this machine (above)"
   fi
-  printf '%s\n' "$sim" | grep -E '^(Inst|Conf|Remv) ' | sed 's/^/[install]   /' >&2 || true
-  if grep -q '^Remv ' <<<"$sim"; then refuse "installing the packages would remove others (Remv above)"; fi
+  printf '%s\n' "$plan" | sed 's/^/[install]   /' >&2
 fi
 
 if ((CHECK_ONLY)); then
@@ -144,7 +122,7 @@ fi
 
 if ((DEBS)); then
   log "installing the .deb files"
-  DEBIAN_FRONTEND=noninteractive "${APT_LOCAL[@]}" -y install "${debs[@]}" >&2
+  "$HERE/install-debs.sh" "${debs[@]}" >&2
 fi
 
 # --- 3. cardca under DEST, `ca` on the PATH --------------------------------------------------------
