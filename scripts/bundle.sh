@@ -103,7 +103,7 @@ NODE_VERSION="$("$NODE" -p process.version)"
 NODE_PREFIX="$(dirname "$(dirname "$NODE")")"
 [[ -f "$NODE_PREFIX/include/node/node.h" ]] ||
   die "no Node headers at $NODE_PREFIX/include/node (the native modules must compile against this Node's own headers)"
-pkg-config --exists libpcsclite 2>/dev/null || die "libpcsclite-dev is missing (pcsclite compiles against it): apt-get install libpcsclite-dev"
+[[ -f /usr/include/PCSC/winscard.h ]] || die "libpcsclite-dev is missing (pcsclite compiles against it): apt-get install libpcsclite-dev"
 command -v g++ >/dev/null && command -v make >/dev/null && command -v python3 >/dev/null ||
   die "g++, make and python3 are needed to compile the native modules"
 
