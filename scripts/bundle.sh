@@ -31,6 +31,7 @@
 #                    they are checked against Debian's signed hashes all the same
 #   --debs-only DIR  only resolve, download and check the .debs into DIR (the bundle's debs/ step
 #                    on its own: tests, or to carry the packages separately)
+#   --apt-update     run `apt-get update` first (the .debs come from the archive's current state)
 #   --keep-work      keep the staging directory (printed) for inspection
 set -euo pipefail
 
@@ -39,6 +40,7 @@ OUT="$REPO/bundle"
 DEBS_MODE=download
 DEBS_FROM=
 DEBS_ONLY=
+APT_UPDATE=0
 KEEP=0
 while (($#)); do
   case "$1" in
@@ -46,6 +48,7 @@ while (($#)); do
     --no-debs) DEBS_MODE=none; shift ;;
     --debs-from) DEBS_MODE=from; DEBS_FROM="$(cd "$2" && pwd)"; shift 2 ;;
     --debs-only) DEBS_ONLY="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
+    --apt-update) APT_UPDATE=1; shift ;;
     --keep-work) KEEP=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) printf 'bundle: unknown option %s (see --help)\n' "$1" >&2; exit 2 ;;
@@ -70,6 +73,7 @@ check_debs() {
 # fetch_debs DIR: resolve CEREMONY_PACKAGES against a minimal Debian 12, download, check.
 fetch_debs() {
   local wanted
+  if ((APT_UPDATE)); then log "apt-get update"; apt-get update -q >&2; fi
   log "resolving ${CEREMONY_PACKAGES[*]} against a minimal Debian 12"
   mapfile -t wanted < <("${ARCHIVE[@]}" resolve "${CEREMONY_PACKAGES[@]}")
   ((${#wanted[@]})) || die "apt resolved no packages"

@@ -134,7 +134,10 @@ else
   trap 'rm -rf "$tmp"' EXIT
   cp -a "$HERE/." "$tmp/"
   [[ $EUID -ne 0 ]] || chown -R 0:0 "$tmp"
-  chmod 0755 "$tmp"
+  # Modes as built (an unpacking umask must not make cardca unreadable for the CA account).
+  find "$tmp" -type d -exec chmod 0755 {} +
+  find "$tmp" -type f -perm -u+x -exec chmod 0755 {} +
+  find "$tmp" -type f ! -perm -u+x -exec chmod 0644 {} +
   problems="$(check_tree "$tmp")" || { printf '%s\n' "$problems" >&2; echo "[install] the copy in $tmp does not match the manifest (disk full or failing?)" >&2; exit 1; }
   mv -T "$tmp" "$DEST"
   trap - EXIT

@@ -61,8 +61,11 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'cardca-bundle-test-'));
   cloneA = join(work, 'a', 'cardca');
   const cloneC = join(work, 'elsewhere', 'deeper', 'cardca-changed');
-  expectOk(await runCommand('git', ['clone', '-q', REPO, cloneA]), 'git clone A');
-  expectOk(await runCommand('git', ['clone', '-q', REPO, cloneC]), 'git clone C');
+  const head = expectOk(await runCommand('git', ['-C', REPO, 'rev-parse', 'HEAD']), 'rev-parse HEAD').stdout.trim();
+  for (const clone of [cloneA, cloneC]) {
+    expectOk(await runCommand('git', ['clone', '-q', '--no-checkout', REPO, clone]), `git clone ${clone}`);
+    expectOk(await runCommand('git', ['-C', clone, 'checkout', '-q', '--detach', head]), `checkout in ${clone}`);
+  }
   expectOk(
     await sh(`cd "$1" && printf '// a changed source file\\n' >>src/cli/main.ts &&
       git -c user.name=test -c user.email=test@example.invalid commit -qam 'change one source file'`, cloneC),
@@ -132,6 +135,9 @@ test('installer inside `unshare -n` with --prefix and --no-debs; installed `ca -
   assert.deepEqual(links.map((l) => l.split(/\s+/)[0]), ['lo'], 'the namespace has no network interface but lo');
   const prefix = join(work, 'prefix');
   const bundleHash = sha256(join(unpackedA, 'MANIFEST.sha256'));
+  const check = expectOk(await runCommand(join(unpackedA, 'install.sh'), ['--check', '--prefix', prefix, '--no-debs']), 'install.sh --check');
+  assert.match(check.stderr, /check: would install to .*prefix\/cardca-/);
+  assert.ok(!existsSync(prefix), '--check changed nothing');
   const inst = expectOk(await runCommand('unshare', ['-n', join(unpackedA, 'install.sh'), '--prefix', prefix, '--no-debs']), 'install.sh');
   assert.match(inst.stdout, new RegExp(`^bundle hash ${bundleHash}$`, 'm'));
   assert.equal(expectOk(await runCommand('readlink', [join(prefix, 'bin', 'ca')]), 'readlink').stdout.trim(), join(prefix, `cardca-${VERSION}`, 'bin', 'ca'));
@@ -197,7 +203,10 @@ test('a tampered bundle: the installer refuses before changing anything, verify-
 
 test('the .deb step: fetched packages match Debian\'s signed hashes and install on a minimal Debian 12 from local files', async () => {
   const debs = join(work, 'debs');
-  expectOk(await runCommand('bash', [join(REPO, 'scripts', 'bundle.sh'), '--debs-only', debs], { timeoutMs: 10 * 60_000 }), 'bundle.sh --debs-only');
+  // A fresh machine (CI) may have no apt lists yet: then bundle.sh fetches them first.
+  const lists = existsSync('/var/lib/apt/lists') && readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_InRelease'));
+  const args = ['--debs-only', debs, ...(lists ? [] : ['--apt-update'])];
+  expectOk(await runCommand('bash', [join(REPO, 'scripts', 'bundle.sh'), ...args], { timeoutMs: 10 * 60_000 }), 'bundle.sh --debs-only');
   const sums = readFileSync(join(debs, 'DEBIAN-SHA256SUMS'), 'utf8');
   const pkgs = new Set(sums.trim().split('\n').map((l) => l.split(/\s+/)[2]));
   for (const p of ['pcscd', 'libpcsclite1', 'libccid', 'opensc', 'pcsc-tools', 'openssl', 'sqlite3']) assert.ok(pkgs.has(p), `${p} missing`);
