@@ -104,7 +104,7 @@ test('the bundle is the ceremony build: runtime files only, bundled Node, no emu
   for (const f of files) {
     assert.ok(!f.startsWith('app/dist/src/card/emulator/') && f !== 'app/dist/src/cli/commands/emulator.js', `emulator code in the bundle: ${f}`);
     assert.ok(!/^app\/node_modules\/(typescript|@types)\//.test(f), `dev dependency in the bundle: ${f}`);
-    assert.ok(!f.endsWith('.map') && !f.startsWith('app/dist/test/'), `not a runtime file: ${f}`);
+    assert.ok(!/^app\/dist\/.*\.map$/.test(f) && !f.startsWith('app/dist/test/'), `not a runtime file of cardca: ${f}`);
     assert.ok(!/\/build\/(Release\/obj|config\.gypi|Makefile)/.test(f), `native build leftover: ${f}`);
   }
   const node = expectOk(await runCommand(join(unpackedA, 'node', 'bin', 'node'), ['-p', 'process.version']), 'bundled node');
@@ -244,6 +244,11 @@ test('the .deb step: fetched packages match Debian\'s signed hashes and install 
   const check = await runCommand(process.execPath, [archive, 'check', bad], { timeoutMs: 300_000 });
   assert.equal(check.code, 1, check.stderr);
   assert.match(check.stderr, /but Debian signed/);
+  // Lists whose InRelease does not verify under the keyring are not trusted at all.
+  const wrongKey = await runCommand(process.execPath, [archive, 'check', debs],
+    { env: { CARDCA_DEBIAN_KEYRING: '/usr/share/keyrings/debian-archive-removed-keys.gpg' }, timeoutMs: 300_000 });
+  assert.equal(wrongKey.code, 1, wrongKey.stderr);
+  assert.match(wrongKey.stderr, /signature not valid under/);
   passed++;
 });
 
