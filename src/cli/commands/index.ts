@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CliContext } from '../context.js';
+import { buildFlavour } from '../../common/build-flavour.js';
 
 /**
  * Every `ca` command, listed explicitly (no commandDir magic). Each entry is a factory so that
@@ -18,7 +19,14 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'emulator', load: async () => (await import('./emulator.js')).emulatorCommand },
+  // The ceremony build ships without the emulator (src/common/build-flavour.ts).
+  {
+    name: 'emulator',
+    load: async () =>
+      buildFlavour() === 'ceremony'
+        ? (await import('./refused-command.js')).refusedCommand.bind(null, 'emulator')
+        : (await import('./emulator.js')).emulatorCommand,
+  },
   { name: 'card', load: async () => (await import('./card/card.js')).cardCommand },
   { name: 'init', load: async () => (await import('./init.js')).initCommand },
   { name: 'ceremony', load: async () => (await import('./ceremony.js')).ceremonyCommand },

@@ -1,0 +1,16 @@
+import type { CommandModule } from 'yargs';
+import { refuseInCeremonyBuild } from '../../common/build-flavour.js';
+
+/**
+ * Stands in for a command the ceremony build leaves out (its code is not in the bundle): it keeps
+ * its place in `ca --help` and answers every use with USAGE_CEREMONY_BUILD instead of a
+ * "module not found" crash.
+ */
+export function refusedCommand(name: string): CommandModule<object, any> {
+  return {
+    command: `${name} [args..]`,
+    describe: 'not available in the ceremony build (rehearsal machines only)',
+    builder: (y) => y.strict(false).help(false),
+    handler: () => refuseInCeremonyBuild(`\`ca ${name}\``),
+  };
+}
