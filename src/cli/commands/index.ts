@@ -31,6 +31,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'audit', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'db', load: async () => (await import('./db.js')).dbCommand },
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'csr', load: async () => (await import('./csr.js')).csrCommand },
+  { name: 'enroll', load: async () => (await import('./enroll.js')).enrollCommand },
 ];
 
 /**

@@ -7,12 +7,14 @@ import { CRL_REASON_CODES, type CrlReason } from '../../ca/crl/tbs-cert-list-inp
 import { assertClockSane } from '../../ca/issuance.js';
 import { CaError } from '../../ca/errors.js';
 import { bytesEqual, toHex } from '../../common/hex.js';
+import { tokenBindings } from '../../ca/token-records.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
 
 interface RevokeArgs extends HomeArgs {
-  target: string;
+  target?: string;
+  card?: string;
   issuer?: string;
   reason: string;
   date?: string;
@@ -24,29 +26,55 @@ export const REVOCATION_REASONS = (Object.keys(CRL_REASON_CODES) as CrlReason[])
 /** `ca revoke SERIAL|CERT --reason R`: record a revocation; the next `ca crl` publishes it. */
 export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs> {
   return {
-    command: 'revoke <target>',
-    describe: 'Revoke a certificate by serial (hex, colons allowed) or certificate file',
+    command: 'revoke [target]',
+    describe: "Revoke a certificate by serial (hex, colons allowed) or certificate file, or every certificate on a user token (--card)",
     builder: (y) =>
       withHome(y)
         .positional('target', { type: 'string', describe: 'serial number in hex, or a certificate file (PEM/DER)' })
         .option('issuer', { type: 'string', describe: 'issuing CA (needed only if the serial is ambiguous)' })
         .option('reason', { type: 'string', demandOption: true, choices: REVOCATION_REASONS, describe: 'RFC 5280 §5.3.1 reason' })
-        .option('date', { type: 'string', describe: 'revocation (invalidity) time, ISO 8601; default now' }) as never,
+        .option('date', { type: 'string', describe: 'revocation (invalidity) time, ISO 8601; default now' })
+        .option('card', { type: 'string', describe: "revoke every certificate enrolled on this user token's keys (a lost token)" })
+        .example('$0 revoke --card DECM0102330007 --reason keyCompromise', 'a lost token: all its certificates') as never,
     handler: async (args) =>
-      withCa(ctx, args, { command: `revoke ${args.target}`, write: true }, async (ca) => {
+      withCa(ctx, args, { command: `revoke ${args.target ?? `--card ${args.card}`}`, write: true }, async (ca) => {
         const now = ca.clock.now();
         assertClockSane(ca.store, now);
+        if ((args.target === undefined) === (args.card === undefined)) throw usageError('name a serial or certificate file, or --card SERIAL (not both)');
+        if (args.card !== undefined) {
+          const date = args.date ? new Date(args.date) : now;
+          if (Number.isNaN(date.getTime())) throw usageError(`--date ${args.date} is not a date`);
+          if (date.getTime() > now.getTime()) throw usageError('--date is in the future', 'A revocation date is when the key stopped being trusted, not later.');
+          const reason = args.reason as CrlReason;
+          const bound = tokenBindings(ca.store.auditRecords(), args.card).filter((b) => args.issuer === undefined || b.issuerName === args.issuer);
+          const certs = bound.flatMap((b) => ca.store.getCertificate(b.serialHex, b.issuerName).map((c) => ({ b, c })));
+          const live = certs.filter((x) => x.c.status === 'issued');
+          if (live.length === 0) {
+            throw new CaError('REVOKE_NOT_FOUND', `no unrevoked certificate is enrolled on card ${args.card}${certs.length ? ` (${certs.length} already revoked)` : ''}`, {
+              hint: 'Check with `ca list --card SERIAL`.',
+            });
+          }
+          const issuers = new Set<string>();
+          for (const { b, c } of live) {
+            const r = ca.store.revokeCertificate(c.id, date, reason, { event: 'certificate.revoked', ca: c.issuerName, data: { serial: c.serialHex, reason, date: date.toISOString(), card: b.cardSerial, keyId: b.keyId } }, now);
+            issuers.add(c.issuerName);
+            println(ctx, `revoked ${r.serialHex} (${r.subject}) of ${c.issuerName}, key ${b.keyId} on card ${b.cardSerial}: ${reason}`);
+          }
+          for (const i of issuers) println(ctx, `  publish it: ca crl --issuer ${i}`);
+          return;
+        }
+        const target = args.target!;
         let serialHex: string;
         let issuerName = args.issuer;
         let certDer: Uint8Array | undefined;
-        if (existsSync(args.target)) {
-          const bytes = readFileSync(args.target);
+        if (existsSync(target)) {
+          const bytes = readFileSync(target);
           certDer = bytes.includes('-----BEGIN') ? pemDecode(bytes.toString('latin1'), 'CERTIFICATE') : new Uint8Array(bytes);
           const cert = AsnConvert.parse(certDer, Certificate);
           serialHex = toHex(new Uint8Array(cert.tbsCertificate.serialNumber)).toUpperCase();
         } else {
-          serialHex = args.target.replace(/[:\s]/g, '').toUpperCase();
-          if (!/^[0-9A-F]+$/.test(serialHex)) throw usageError(`${args.target} is neither a file nor a hex serial`);
+          serialHex = target.replace(/[:\s]/g, '').toUpperCase();
+          if (!/^[0-9A-F]+$/.test(serialHex)) throw usageError(`${target} is neither a file nor a hex serial`);
         }
         let found = ca.store.getCertificate(serialHex, issuerName);
         if (certDer) found = found.filter((c) => c.der && bytesEqual(c.der, certDer));

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CliContext } from '../../context.js';
+import { cardCertCommand } from './cert.js';
 import { cardInitCommand } from './init.js';
 import { cardKeygenCommand } from './keygen.js';
 import { cardListCommand } from './list.js';
@@ -18,6 +19,7 @@ export function cardCommand(ctx: CliContext): CommandModule<object, any> {
         .command(cardInitCommand(ctx) as CommandModule<object, any>)
         .command(cardKeygenCommand(ctx) as CommandModule<object, any>)
         .command(cardPinCommand(ctx) as CommandModule<object, any>)
+        .command(cardCertCommand(ctx) as CommandModule<object, any>)
         .demandCommand(1, 'Name a card command; `ca card --help` lists them.')
         .example('$0 card list', 'what is in every reader'),
     handler: () => undefined,
