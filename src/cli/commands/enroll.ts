@@ -222,8 +222,8 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
               await writeFileAtomic(files[0]!, pemEncode(r.certificate, 'CERTIFICATE'), { mkdirs: true });
               await writeFileAtomic(files[1]!, chain.map((c) => pemEncode(c, 'CERTIFICATE')).join(''), { mkdirs: true });
               if (args.ovpn) {
-                const info = (token as unknown as { info: { driver: string; serial: string; label?: string } }).info;
-                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label }, r.key.id);
+                const info = userSlot.open!.info;
+                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer }, r.key.id);
                 const ovpn = renderTokenOvpn({
                   ...(remote ? { remote } : {}),
                   proto: args['ovpn-proto'],
