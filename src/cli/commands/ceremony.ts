@@ -8,13 +8,14 @@ import { cardService } from '../card-context.js';
 import type { PcscCardService } from '../../card/pcsc-card-service.js';
 import { CardSlot, withCa, withHome, type CaContext, type HomeArgs } from '../ca-context.js';
 import { CliError } from '../cli-error.js';
+import { externalSubCa, type ExternalSubCaArgs } from './ceremony-external.js';
 import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
-interface CeremonyArgs extends HomeArgs, TranscriptArgs {
+interface CeremonyArgs extends HomeArgs, TranscriptArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
   card?: string;
   reader?: string;
   'pin-file'?: string;
@@ -282,10 +283,16 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         .positional('name', { type: 'string', describe: 'sub-CA name from hierarchy.yaml' })
         .option('issuer-card', { type: 'string', describe: "serial of the parent CA's card (default: the one bound to it)" })
         .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" })
+        .option('external-root', { type: 'boolean', default: false, describe: "the root is someone else's: write a CSR signed by the new key instead (see --out)" })
+        .option('import-cert', { type: 'string', describe: 'finish an --external-root sub-CA with the certificate FILE the external CA issued' })
+        .option('chain', { type: 'string', describe: 'with --import-cert: the external issuing CA(s) and root (PEM)' })
+        .option('out', { type: 'string', describe: 'with --external-root: where to write the CSR (default HOME/requests/NAME.csr)' })
+        .conflicts('external-root', 'import-cert')
         .example('$0 ceremony subca servers --card DECM0102330002 --operator "A. Admin"', "key on card …0002, signed by the root's card (insert both, or swap when asked)")
         .epilogue('Writes HOME/certs/NAME.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log.') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `ceremony subca ${args.name}`, write: true }, async (ca) => {
+        if (args['external-root'] || args['import-cert']) return externalSubCa(ctx, ca, args);
         const node = ca.profiles.ca(args.name!);
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
