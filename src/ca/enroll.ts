@@ -125,7 +125,7 @@ export async function inspectToken(card: TokenCard, req: Pick<EnrollRequest, 'la
   }
   if (same.length !== 1) {
     throw new CaError('TOKEN_NOTHING_TO_RESUME', `card ${serial} has ${same.length} keys labelled "${req.label}"; --resume needs exactly one`, {
-      hint: 'Check `ca card list --keys` and the --label you enrolled with.',
+      hint: 'Check `ca card list` and the --label you enrolled with.',
     });
   }
   const k = same[0]!;

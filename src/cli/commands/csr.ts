@@ -36,7 +36,7 @@ export function csrCommand(ctx: CliContext): CommandModule<object, CsrArgs> {
     describe: 'Write a PKCS#10 request signed by a key on a card',
     builder: (y) =>
       withPinFile(withCardSelection(y))
-        .option('key-id', { type: 'string', demandOption: true, describe: 'key id (hex, see `ca card list --keys`) or label' })
+        .option('key-id', { type: 'string', demandOption: true, describe: 'key id (hex, see `ca card list`) or label' })
         .option('subject', { type: 'string', demandOption: true, describe: 'subject DN, RFC 4514 (e.g. "CN=alice,OU=Staff")' })
         .option('san', { type: 'string', array: true, describe: 'subjectAltName to request (dns:…, ip:…, email:…, uri:…)' })
         .option('out', { type: 'string', demandOption: true, describe: 'output file (PEM)' })

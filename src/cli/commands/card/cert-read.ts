@@ -36,7 +36,7 @@ export function cardCertReadCommand(ctx: CliContext): CommandModule<object, Cert
           const want = args['key-id'].replace(/[\s:]/g, '').toUpperCase();
           const keys = await s.listKeys();
           const k = keys.find((x) => x.id === want) ?? keys.find((x) => x.label === args['key-id']);
-          if (!k) throw new CardError('KEY_NOT_FOUND', `no key with id or label "${args['key-id']}" on card ${s.info.serial}`, { hint: 'List the keys with `ca card list --keys`.' });
+          if (!k) throw new CardError('KEY_NOT_FOUND', `no key with id or label "${args['key-id']}" on card ${s.info.serial}`, { hint: 'List the keys with `ca card list`.' });
           if (!k.certificate) {
             throw new CardError('CARD_NO_CERTIFICATE', `key ${k.id} ("${k.label}") on card ${s.info.serial} has no certificate`, {
               hint: 'Finish its enrolment with `ca enroll --resume`, or store one with `ca card cert write`.',
