@@ -2,6 +2,7 @@ import { bytesEqual, toHex } from '../common/hex.js';
 import { CardcaError } from '../common/cardca-error.js';
 import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import type { IssuerInfo } from './cert/certificate-content.js';
+import type { CeremonyKey } from './ceremony.js';
 import { certificateContent } from './cert/certificate-content.js';
 import type { Clock } from './clock.js';
 import type { CrashHook } from './crash-points.js';
@@ -21,12 +22,7 @@ import type { NameAttribute } from './x509/name.js';
  * card only through `TokenCard` (the card stack's session satisfies it structurally), so any
  * card family with a driver can be a token, and `src/ca` never imports `src/card`.
  */
-export interface TokenKey {
-  readonly id: string;
-  readonly keyRef: number;
-  readonly label: string;
-  readonly algorithm: KeyAlgorithm;
-  readonly publicKey: Uint8Array;
+export interface TokenKey extends CeremonyKey {
   /** DER X.509 certificate stored next to the key, if any. */
   readonly certificate: Uint8Array | undefined;
 }

@@ -218,7 +218,7 @@ async function report(ctx: CliContext, ca: CaContext, r: CeremonyResult, args: C
 }
 
 /** POSIX shell quoting, so the recorded command can be re-typed as shown. */
-function shq(v: string): string {
+export function shq(v: string): string {
   return /^[A-Za-z0-9_@%+=:,./…-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 

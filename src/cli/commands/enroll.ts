@@ -18,6 +18,7 @@ import { obtainNewPin, readPinFile, soPinBytes, obtainPin } from '../pin-input.j
 import { issuingCa } from './ca-signing.js';
 import { parseSan } from './sign.js';
 import { writeTokenCertificate } from './enroll-write-back.js';
+import { shq } from './ceremony.js';
 
 interface EnrollArgs extends HomeArgs {
   issuer: string;
@@ -44,10 +45,6 @@ interface EnrollArgs extends HomeArgs {
 }
 
 const ALGS: readonly KeyAlgorithm[] = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384', 'p521'];
-
-function shq(v: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The command to repeat with `--resume` for one card (PIN files shown, never PINs). */
 function resumeCommand(args: EnrollArgs, card: string, subject: string, label: string): string {

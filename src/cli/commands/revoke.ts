@@ -41,10 +41,14 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         const now = ca.clock.now();
         assertClockSane(ca.store, now);
         if ((args.target === undefined) === (args.card === undefined)) throw usageError('name a serial or certificate file, or --card SERIAL (not both)');
-        if (args.card !== undefined) {
+        const revocationDate = (): Date => {
           const date = args.date ? new Date(args.date) : now;
           if (Number.isNaN(date.getTime())) throw usageError(`--date ${args.date} is not a date`);
           if (date.getTime() > now.getTime()) throw usageError('--date is in the future', 'A revocation date is when the key stopped being trusted, not later.');
+          return date;
+        };
+        if (args.card !== undefined) {
+          const date = revocationDate();
           const reason = args.reason as CrlReason;
           const bound = tokenBindings(ca.store.auditRecords(), args.card).filter((b) => args.issuer === undefined || b.issuerName === args.issuer);
           const certs = bound.flatMap((b) => ca.store.getCertificate(b.serialHex, b.issuerName).map((c) => ({ b, c })));
@@ -86,9 +90,7 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         if (found.length > 1) throw usageError(`serial ${serialHex} exists under several CAs`, 'Add --issuer NAME.');
         const c = found[0]!;
         issuerName = c.issuerName;
-        const date = args.date ? new Date(args.date) : now;
-        if (Number.isNaN(date.getTime())) throw usageError(`--date ${args.date} is not a date`);
-        if (date.getTime() > now.getTime()) throw usageError('--date is in the future', 'A revocation date is when the key stopped being trusted, not later.');
+        const date = revocationDate();
         const reason = args.reason as CrlReason;
         const r = ca.store.revokeCertificate(c.id, date, reason, { event: 'certificate.revoked', ca: issuerName, data: { serial: c.serialHex, reason, date: date.toISOString() } }, now);
         println(ctx, `revoked ${r.serialHex} (${r.subject}) of ${issuerName}: ${reason}`);
