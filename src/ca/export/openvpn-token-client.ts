@@ -22,7 +22,7 @@ export interface TokenOvpnInput {
 }
 
 export function renderTokenOvpn(i: TokenOvpnInput): string {
-  if (/[\r\n]/.test(i.pkcs11Id) || /[\r\n]/.test(i.providerPath)) throw new TypeError('pkcs11 values must be single lines');
+  if (/['\r\n]/.test(i.pkcs11Id) || /[\r\n]/.test(i.providerPath)) throw new TypeError('pkcs11 values must be single lines, the id without quotes');
   const lines = [
     `# OpenVPN client for ${i.subject}, key on token ${i.cardSerial} (written by cardca enroll)`,
     '# The token PIN is asked when connecting; it is not stored here.',
@@ -36,8 +36,9 @@ export function renderTokenOvpn(i: TokenOvpnInput): string {
     'remote-cert-tls server',
     'tls-cert-profile preferred',
     `pkcs11-providers ${i.providerPath}`,
-    // The id is written verbatim: pkcs11-helper's serialization escapes nothing OpenVPN's config
-    // parser needs escaped except backslash, which `openvpn --show-pkcs11-ids` already doubles.
+    // Single quotes, as `openvpn --show-pkcs11-ids` asks: inside them OpenVPN's config parser
+    // takes the `\xHH` escapes literally and hands them to pkcs11-helper unchanged (the
+    // integration test's client reads exactly this line and logs in with the token).
     `pkcs11-id '${i.pkcs11Id}'`,
     '<ca>',
     ...i.chain.map((c) => pemEncode('CERTIFICATE', c).trimEnd()),
