@@ -146,6 +146,26 @@ describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token",
     }
   });
 
+  test("ca ceremony subca users --external-root writes a card-signed CSR; --import-cert of openssl's answer finishes it", async () => {
+    const csr = join(h.dir, 'users.csr');
+    const r = expectOk(await ca('ceremony', 'subca', 'users', ...home(), '--card', h.subEmu.serial, '--pin-file', h.pin, '--external-root', '--out', csr, '--yes'), 'external request');
+    assert.match(r.stdout, /external-root request for users/);
+    expectOk(await runCommand('openssl', ['req', '-in', csr, '-verify', '-noout']), 'openssl req -verify');
+    const o = (args: string[]) => runCommand('openssl', args, { timeoutMs: 60_000 });
+    const ext = (n: string) => join(h.dir, n);
+    expectOk(await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', ext('ext.key'), '-out', ext('ext.crt'), '-subj', '/O=Other Org/CN=Other Root', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']), 'ext root');
+    writeFileSync(ext('ext.cnf'), 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+    expectOk(await o(['x509', '-req', '-in', csr, '-CA', ext('ext.crt'), '-CAkey', ext('ext.key'), '-CAcreateserial', '-days', '1000', '-extfile', ext('ext.cnf'), '-out', ext('users.crt')]), 'ext sign');
+    const noChain = await ca('ceremony', 'subca', 'users', ...home(), '--pin-file', h.pin, '--import-cert', ext('users.crt'), '--yes');
+    assert.notEqual(noChain.code, 0);
+    assert.match(noChain.stderr, /CA_CHAIN_MISSING/);
+    const ok = expectOk(await ca('ceremony', 'subca', 'users', ...home(), '--pin-file', h.pin, '--import-cert', ext('users.crt'), '--chain', ext('ext.crt'), '--yes'), 'import');
+    assert.match(ok.stdout, /sub-CA users is ready/);
+    const shown = expectOk(await ca('card', 'list', '--json'), 'card list').stdout;
+    assert.ok(shown.includes(h.subEmu.serial));
+    assert.deepEqual(pemCerts(join(h.home, 'certs', 'users.crt')), pemCerts(ext('users.crt')));
+  });
+
   test('a real OpenVPN client logs in with the token (PIN over management); refused after ca revoke --card and a new CRL', async () => {
     // Server: a vpn-server certificate from the servers sub-CA (openssl key: the server is not a token).
     const kc = await makeKeyAndCsr(h.dir, 'gw', 'ec-p256', '/CN=gw.vpn.example.test', { addext: ['subjectAltName=DNS:gw.vpn.example.test'] });
