@@ -292,10 +292,10 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         .epilogue('Writes HOME/certs/NAME.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log.') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `ceremony subca ${args.name}`, write: true }, async (ca) => {
-        if (args['external-root'] || args['import-cert']) return externalSubCa(ctx, ca, args);
         const node = ca.profiles.ca(args.name!);
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
+        if (args['external-root'] || args['import-cert']) return externalSubCa(ctx, ca, args);
         assertClockSane(ca.store, ca.clock.now());
         const service = cardService(ctx, {});
         const slots: CardSlot[] = [];
