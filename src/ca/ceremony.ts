@@ -58,7 +58,7 @@ export interface CeremonyDeps {
   readonly say?: (line: string) => void;
 }
 
-class StepLog {
+export class StepLog {
   readonly steps: CeremonyStep[] = [];
   constructor(
     private readonly deps: CeremonyDeps,
@@ -73,7 +73,7 @@ class StepLog {
   }
 }
 
-async function obtainKey(card: CeremonyCard, keyId: string | undefined, algorithm: KeyAlgorithm, label: string, log: StepLog): Promise<CeremonyKey> {
+export async function obtainKey(card: CeremonyCard, keyId: string | undefined, algorithm: KeyAlgorithm, label: string, log: StepLog): Promise<CeremonyKey> {
   if (keyId !== undefined) {
     const key = (await card.listKeys()).find((k) => k.id.toUpperCase() === keyId.toUpperCase());
     if (!key) {

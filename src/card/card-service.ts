@@ -19,6 +19,8 @@ export interface CardInfo {
   readonly atr: string;
   /** Applet / firmware version as "major.minor". */
   readonly version: string | undefined;
+  /** TokenInfo manufacturerID, when the card has one. */
+  readonly manufacturer?: string | undefined;
 }
 
 export type PinState = 'verified' | 'not-verified' | 'blocked' | 'not-initialized' | 'transport';

@@ -50,6 +50,7 @@ export class DriverCardSession implements CardSession {
         driver: driver.name,
         atr: toHex(transport.atr()),
         version: d.version,
+        ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }),
       };
       return new DriverCardSession(transport, channel, driver, info);
     });

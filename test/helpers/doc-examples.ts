@@ -208,6 +208,8 @@ case "\${1:-} \${2:-}" in
   "ceremony root") add --pin-file "$PIN"; has --yes || args+=(--yes) ;;
   "ceremony subca") add --pin-file "$PIN"; add --issuer-pin-file "$PIN"; has --yes || args+=(--yes) ;;
   "sign "* | "crl "*) add --pin-file "$PIN" ;;
+  "enroll "*) add --pin-file "$PIN"; add --user-pin-file "$PIN"; add --user-so-pin-file "$SO" ;;
+  "csr "*) add --pin-file "$PIN" ;;
 esac
 ${options.logFile ? `printf 'ca %s\\n' "\${args[*]}" >>${q(options.logFile)}` : ''}
 exec ${q(process.execPath)} ${q(options.cliPath)} "\${args[@]}"

@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { connect as tcpConnect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -523,6 +524,15 @@ export interface OpenvpnHandshakeInput {
   faketime?: string | Date;
   /** Overall limit; both processes are killed by then (default 15 s). */
   timeoutMs?: number;
+  /**
+   * The client's key is on a token: `configFile` holds its `pkcs11-providers` / `pkcs11-id` lines
+   * (read by OpenVPN's own config parser; `clientCert`/`clientKeyFile` are then ignored), and the
+   * token PIN is given over the management interface (`--management-query-passwords`), as a GUI
+   * would. Test PINs only.
+   */
+  clientPkcs11?: { configFile: string; pin: string };
+  /** The client's own `ca` file, when the two sides trust different chains (default: caFile). */
+  clientCaFile?: string;
 }
 
 export interface OpenvpnSideResult {
@@ -545,6 +555,33 @@ export interface OpenvpnHandshakeResult {
 }
 
 const INIT_DONE = 'Initialization Sequence Completed';
+
+/**
+ * Connect to an OpenVPN management port (retrying until it listens) and answer every
+ * `>PASSWORD:Need 'NAME' password` with the PIN (management-notes.txt "COMMAND -- password").
+ */
+function answerPinOverManagement(port: number, pin: string, gone: () => boolean): void {
+  const attempt = (n: number): void => {
+    if (gone() || n > 100) return;
+    const sock = tcpConnect({ host: '127.0.0.1', port });
+    let buf = '';
+    sock.on('error', () => {
+      sock.destroy();
+      setTimeout(() => attempt(n + 1), 100);
+    });
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const line = buf.slice(0, i).replace(/\r$/, '');
+        buf = buf.slice(i + 1);
+        const m = /^>PASSWORD:Need '(.*)' password/.exec(line);
+        if (m) sock.write(`password "${m[1]!.replace(/(["\\])/g, '\\$1')}" "${pin}"\n`);
+      }
+    });
+    sock.on('close', () => undefined);
+  };
+  attempt(0);
+}
 
 async function udpPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -588,6 +625,7 @@ async function handshakeOnce(
   input: OpenvpnHandshakeInput,
   [serverPort, clientPort]: [number, number],
 ): Promise<OpenvpnHandshakeResult> {
+  const managementPort = clientPort === 65535 ? clientPort - 1 : clientPort + 1;
   const timeoutMs = input.timeoutMs ?? 15_000;
   const handWindow = String(Math.max(2, Math.floor(timeoutMs / 1000) - 2));
   const profile = input.tlsCertProfile ?? 'preferred';
@@ -606,7 +644,12 @@ async function handshakeOnce(
   const clientArgs = [
     ...common, '--tls-client',
     '--local', '127.0.0.1', '--lport', String(clientPort), '--remote', '127.0.0.1', '--rport', String(serverPort),
-    '--cert', input.clientCert, '--key', input.clientKeyFile, '--remote-cert-tls', 'server',
+    ...(input.clientPkcs11
+      ? ['--config', input.clientPkcs11.configFile, '--management', '127.0.0.1', String(managementPort), '--management-query-passwords']
+      : ['--cert', input.clientCert, '--key', input.clientKeyFile]),
+    '--remote-cert-tls', 'server',
+    // A later --ca wins over the one in `common` (OpenVPN options: last occurrence applies).
+    ...(input.clientCaFile ? ['--ca', input.clientCaFile] : []),
   ];
   const clientCrl = input.clientCrlFile === undefined ? input.crlFile : input.clientCrlFile;
   if (clientCrl) clientArgs.push('--crl-verify', clientCrl);
@@ -660,6 +703,7 @@ async function handshakeOnce(
   server = start(serverArgs);
   client = start(clientArgs);
   check();
+  if (input.clientPkcs11) answerPinOverManagement(managementPort, input.clientPkcs11.pin, () => client!.exited);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

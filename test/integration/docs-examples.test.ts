@@ -4,7 +4,8 @@
  * Every ```sh block marked `<!-- doc-test: NAME -->` in docs/*.md (docs/operator-guide.md
  * first, then the others alphabetically) runs in document order in one temporary CA home, with
  * two factory-fresh virtual SmartCard-HSMs on vpcd ports 35965/35966 ("Virtual PCD 2 00 00" /
- * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD, and a non-interactive `ca` on the
+ * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD (plus a blank user token on 35967,
+ * $USER_CARD, for docs/user-tokens.md), and a non-interactive `ca` on the
  * PATH that answers the PIN prompts with files made by this test (test/helpers/doc-examples.ts).
  * Each block must exit as documented and print the output the doc shows. Independently, every
  * `--flag` shown with a `ca` command in a ```sh block of the operator docs must exist in that
@@ -32,13 +33,15 @@ import {
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DOCS = join(REPO, 'docs');
-const PORTS = { root: 35965, sub: 35966 } as const;
+const PORTS = { root: 35965, sub: 35966, user: 35967 } as const;
 /** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
 const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md', 'key-custody.md'];
 
 let dir: string;
 let rootEmu: EmulatorProcess | undefined;
 let subEmu: EmulatorProcess | undefined;
+/** A factory-fresh user token for docs/user-tokens.md ($USER_CARD). */
+let userEmu: EmulatorProcess | undefined;
 /** The temp dir is kept for inspection when the examples failed. */
 let examplesPassed = false;
 
@@ -69,6 +72,7 @@ before(async () => {
 after(async () => {
   await rootEmu?.stop();
   await subEmu?.stop();
+  await userEmu?.stop();
   if (examplesPassed) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -158,12 +162,14 @@ test('the marked examples run in order on two virtual cards and print what the d
 
   rootEmu = await startEmulator({ port: PORTS.root });
   subEmu = await startEmulator({ port: PORTS.sub });
+  userEmu = await startEmulator({ port: PORTS.user });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
     CA_HOME: join(dir, 'ca-data'),
     ROOT_CARD: rootEmu.serial,
     SUB_CARD: subEmu.serial,
+    USER_CARD: userEmu.serial,
     OPENSC_CONF: process.env['OPENSC_CONF'] ?? join(REPO, 'test', 'rig', 'opensc.conf'),
     NO_COLOR: '1',
   };

@@ -21,6 +21,8 @@ export interface DeviceInfo {
   readonly label: string | undefined;
   readonly initialized: boolean;
   readonly version: string | undefined;
+  /** TokenInfo manufacturerID, when the card has one (OpenSC shows it as the PKCS#11 token manufacturer). */
+  readonly manufacturer?: string | undefined;
 }
 
 export interface InitOptions {

@@ -143,17 +143,18 @@ export class ScHsmDriver implements CardDriver {
     const status = await this.pinStatus();
     const initialized = status.state !== 'not-initialized';
     let label: string | undefined;
+    let manufacturer: string | undefined;
     if (initialized) {
       const ti = await this.readFile(cmd.EF_TOKEN_INFO);
       if (ti && ti.length > 0) {
         try {
-          label = parseTokenInfo(ti).label;
+          ({ label, manufacturer } = parseTokenInfo(ti));
         } catch {
           label = undefined; // a foreign or damaged TokenInfo must not stop status/list
         }
       }
     }
-    return { serial, label, initialized, version: this.version };
+    return { serial, label, initialized, version: this.version, ...(manufacturer === undefined ? {} : { manufacturer }) };
   }
 
   private async pinStatusOf(ref: number): Promise<PinStatus> {

@@ -9,13 +9,14 @@ import type { PcscCardService } from '../../card/pcsc-card-service.js';
 import { CardSlot, withCa, withHome, type CaContext, type HomeArgs } from '../ca-context.js';
 import { assertKeyCanBeBackedUp } from './key/ceremony-backup-guard.js';
 import { CliError } from '../cli-error.js';
+import { externalSubCa, type ExternalSubCaArgs } from './ceremony-external.js';
 import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
-interface CeremonyArgs extends HomeArgs, TranscriptArgs {
+interface CeremonyArgs extends HomeArgs, TranscriptArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
   card?: string;
   reader?: string;
   'pin-file'?: string;
@@ -223,7 +224,7 @@ async function report(ctx: CliContext, ca: CaContext, r: CeremonyResult, args: C
 }
 
 /** POSIX shell quoting, so the recorded command can be re-typed as shown. */
-function shq(v: string): string {
+export function shq(v: string): string {
   return /^[A-Za-z0-9_@%+=:,./…-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -291,6 +292,11 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         .option('issuer-card', { type: 'string', describe: "serial of the parent CA's card (default: the one bound to it)" })
         .option('issuer-reader', { type: 'string', describe: "reader holding the parent CA's card (like --reader for the new card)" })
         .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" })
+        .option('external-root', { type: 'boolean', default: false, describe: "the root is someone else's: write a CSR signed by the new key instead (see --out)" })
+        .option('import-cert', { type: 'string', describe: 'finish an --external-root sub-CA with the certificate FILE the external CA issued' })
+        .option('chain', { type: 'string', describe: 'with --import-cert: the external issuing CA(s) and root (PEM)' })
+        .option('out', { type: 'string', describe: 'with --external-root: where to write the CSR (default HOME/requests/NAME.csr)' })
+        .conflicts('external-root', 'import-cert')
         .example('$0 ceremony subca servers --card DECM0102330002 --operator "A. Admin"', "key on card …0002, signed by the root's card (insert both, or swap when asked)")
         .epilogue('Writes HOME/certs/NAME.crt and a transcript (Markdown + printable HTML) into HOME/ceremonies/; the transcript SHA-256 goes into the audit log.') as never,
     handler: async (args) =>
@@ -298,6 +304,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const node = ca.profiles.ca(args.name!);
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
+        if (args['external-root'] || args['import-cert']) return externalSubCa(ctx, ca, args);
         assertClockSane(ca.store, ca.clock.now());
         const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
         const slots: CardSlot[] = [];

@@ -42,6 +42,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },
   { name: 'key', load: async () => (await import('./key/key.js')).keyCommand },
   { name: 'openvpn', load: async () => (await import('./openvpn.js')).openvpnCommand },
+  { name: 'csr', load: async () => (await import('./csr.js')).csrCommand },
+  { name: 'enroll', load: async () => (await import('./enroll.js')).enrollCommand },
 ];
 
 /**

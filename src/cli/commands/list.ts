@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { DateTime, Duration } from 'luxon';
 import { isoUtc } from '../../ca/clock.js';
 import type { CertificateRecord, CertificateStatus } from '../../ca/store.js';
+import { tokenBindings } from '../../ca/token-records.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
@@ -10,6 +11,7 @@ interface ListArgs extends HomeArgs {
   issuer?: string;
   status?: string;
   expiring?: string;
+  card?: string;
   json: boolean;
 }
 
@@ -51,19 +53,26 @@ export function listCommand(ctx: CliContext): CommandModule<object, ListArgs> {
         .option('issuer', { type: 'string', describe: 'only this CA' })
         .option('status', { type: 'string', choices: STATUSES, describe: 'only this status' })
         .option('expiring', { type: 'string', describe: 'only valid certificates expiring within this span (e.g. 30d)' })
+        .option('card', { type: 'string', describe: "only certificates enrolled on this user token's keys (`ca enroll`)" })
         .option('json', { type: 'boolean', default: false, describe: 'JSON output' }) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'list', write: false }, async (ca) => {
         const now = ca.clock.now();
-        const certs = ca.store.findCertificates({
+        let certs = ca.store.findCertificates({
           ...(args.issuer ? { issuer: args.issuer } : {}),
           ...(args.status ? { status: args.status as CertificateStatus } : args.expiring ? { status: 'issued' as const } : {}),
           ...(args.expiring
             ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, { zone: 'utc' }).plus(parseSpan(args.expiring)).toJSDate()) }
             : {}),
         });
+        const bindings = args.card === undefined ? undefined : tokenBindings(ca.store.auditRecords(), args.card);
+        const bindingOf = (c: CertificateRecord) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
+        if (bindings) certs = certs.filter((c) => bindingOf(c) !== undefined);
         if (args.json) {
-          println(ctx, JSON.stringify(certs.map(certJson), null, 2));
+          println(ctx, JSON.stringify(certs.map((c) => {
+            const b = bindingOf(c);
+            return b ? { ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } } : certJson(c);
+          }), null, 2));
           return;
         }
         for (const c of certs) println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);

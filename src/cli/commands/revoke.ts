@@ -7,12 +7,14 @@ import { CA_REASONS, CRL_REASON_CODES, SUBSCRIBER_REASONS, type CrlReason } from
 import { assertClockSane } from '../../ca/issuance.js';
 import { CaError } from '../../ca/errors.js';
 import { bytesEqual, toHex } from '../../common/hex.js';
+import { tokenBindings } from '../../ca/token-records.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 
 interface RevokeArgs extends HomeArgs {
-  target: string;
+  target?: string;
+  card?: string;
   issuer?: string;
   reason: string;
   'compromised-at'?: string;
@@ -28,8 +30,8 @@ export const REVOCATION_REASONS = (Object.keys(CRL_REASON_CODES) as CrlReason[])
 /** `ca revoke SERIAL|CERT --reason R`: record a revocation; the next `ca crl` publishes it. */
 export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs> {
   return {
-    command: 'revoke <target>',
-    describe: 'Revoke a certificate by serial (hex, colons allowed) or certificate file',
+    command: 'revoke [target]',
+    describe: "Revoke a certificate by serial (hex, colons allowed) or certificate file, or every certificate on a user token (--card)",
     builder: (y) =>
       withHome(y)
         .positional('target', { type: 'string', describe: 'serial number in hex, or a certificate file (PEM/DER)' })
@@ -41,22 +43,56 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         })
         // Scripts written for the old flag keep working; it now means exactly --compromised-at.
         .option('date', { type: 'string', hidden: true, describe: 'deprecated alias of --compromised-at' })
-        .conflicts('date', 'compromised-at') as never,
+        .conflicts('date', 'compromised-at')
+        .option('card', { type: 'string', describe: "revoke every certificate enrolled on this user token's keys (a lost token)" })
+        .example('$0 revoke --card DECM0102330007 --reason keyCompromise', 'a lost token: all its certificates') as never,
     handler: async (args) =>
-      withCa(ctx, args, { command: `revoke ${args.target}`, write: true }, async (ca) => {
+      withCa(ctx, args, { command: `revoke ${args.target ?? `--card ${args.card}`}`, write: true }, async (ca) => {
         const now = ca.clock.now();
         assertClockSane(ca.store, now);
+        if ((args.target === undefined) === (args.card === undefined)) throw usageError('name a serial or certificate file, or --card SERIAL (not both)');
+        if (args.date !== undefined) eprintln(ctx, 'warning: --date is deprecated; it sets the invalidity (compromise) date. Use --compromised-at.');
+        const compromisedText = args['compromised-at'] ?? args.date;
+        // The revocationDate is the time of recording, always; a compromise date goes into
+        // invalidityDate (RFC 5280 §5.3.2). The store keeps it as the revocation's revoked_at.
+        const compromisedAt = compromisedText !== undefined ? new Date(compromisedText) : undefined;
+        if (compromisedAt && Number.isNaN(compromisedAt.getTime())) throw usageError(`--compromised-at ${compromisedText} is not a date`, 'Use ISO 8601, e.g. 2026-11-30T14:00:00Z.');
+        if (compromisedAt && compromisedAt.getTime() > now.getTime()) throw usageError('--compromised-at is in the future', 'It is when the key was (or may have been) compromised, which cannot be later than now.');
+        const reason = args.reason as CrlReason;
+        if (args.card !== undefined) {
+          // Tokens hold end-entity certificates only (BR 4.9.1.1, 7.2.2 reasons).
+          if (!SUBSCRIBER_REASONS.includes(reason)) {
+            throw new CaError('REVOKE_REASON_NOT_ALLOWED', `reason ${reason} is not allowed for an end-entity certificate (BR 4.9.1, 7.2.2)`, { hint: `Use one of: ${SUBSCRIBER_REASONS.join(', ')}.` });
+          }
+          const bound = tokenBindings(ca.store.auditRecords(), args.card).filter((b) => args.issuer === undefined || b.issuerName === args.issuer);
+          const certs = bound.flatMap((b) => ca.store.getCertificate(b.serialHex, b.issuerName).map((c) => ({ b, c })));
+          const live = certs.filter((x) => x.c.status === 'issued');
+          if (live.length === 0) {
+            throw new CaError('REVOKE_NOT_FOUND', `no unrevoked certificate is enrolled on card ${args.card}${certs.length ? ` (${certs.length} already revoked)` : ''}`, {
+              hint: 'Check with `ca list --card SERIAL`.',
+            });
+          }
+          const issuers = new Set<string>();
+          for (const { b, c } of live) {
+            const r = ca.store.revokeCertificate(c.id, compromisedAt ?? now, reason, { event: 'certificate.revoked', ca: c.issuerName, data: { serial: c.serialHex, reason, revocationDate: now.toISOString(), ...(compromisedAt ? { invalidityDate: compromisedAt.toISOString() } : {}), card: b.cardSerial, keyId: b.keyId } }, now);
+            issuers.add(c.issuerName);
+            println(ctx, `revoked ${r.serialHex} (${r.subject}) of ${c.issuerName}, key ${b.keyId} on card ${b.cardSerial}: ${reason}`);
+          }
+          for (const i of issuers) println(ctx, `  publish it: ca crl --issuer ${i}`);
+          return;
+        }
+        const target = args.target!;
         let serialHex: string;
         let issuerName = args.issuer;
         let certDer: Uint8Array | undefined;
-        if (existsSync(args.target)) {
-          const bytes = readFileSync(args.target);
+        if (existsSync(target)) {
+          const bytes = readFileSync(target);
           certDer = bytes.includes('-----BEGIN') ? pemDecode(bytes.toString('latin1'), 'CERTIFICATE') : new Uint8Array(bytes);
           const cert = AsnConvert.parse(certDer, Certificate);
           serialHex = toHex(new Uint8Array(cert.tbsCertificate.serialNumber)).toUpperCase();
         } else {
-          serialHex = args.target.replace(/[:\s]/g, '').toUpperCase();
-          if (!/^[0-9A-F]+$/.test(serialHex)) throw usageError(`${args.target} is neither a file nor a hex serial`);
+          serialHex = target.replace(/[:\s]/g, '').toUpperCase();
+          if (!/^[0-9A-F]+$/.test(serialHex)) throw usageError(`${target} is neither a file nor a hex serial`);
         }
         let found = ca.store.getCertificate(serialHex, issuerName);
         if (certDer) found = found.filter((c) => c.der && bytesEqual(c.der, certDer));
@@ -68,7 +104,6 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         if (found.length > 1) throw usageError(`serial ${serialHex} exists under several CAs`, 'Add --issuer NAME.');
         const c = found[0]!;
         issuerName = c.issuerName;
-        const reason = args.reason as CrlReason;
         // BR 4.9.1.1 / 4.9.1.2 / 7.2.2: which reasons fit which kind of certificate.
         const allowed = c.isCa ? CA_REASONS : SUBSCRIBER_REASONS;
         if (!allowed.includes(reason)) {
@@ -76,13 +111,6 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
             hint: `Use one of: ${allowed.join(', ')}.`,
           });
         }
-        if (args.date !== undefined) eprintln(ctx, 'warning: --date is deprecated; it sets the invalidity (compromise) date. Use --compromised-at.');
-        const compromisedText = args['compromised-at'] ?? args.date;
-        // The revocationDate is the time of recording, always; a compromise date goes into
-        // invalidityDate (RFC 5280 §5.3.2). The store keeps it as the revocation's revoked_at.
-        const compromisedAt = compromisedText !== undefined ? new Date(compromisedText) : undefined;
-        if (compromisedAt && Number.isNaN(compromisedAt.getTime())) throw usageError(`--compromised-at ${compromisedText} is not a date`, 'Use ISO 8601, e.g. 2026-11-30T14:00:00Z.');
-        if (compromisedAt && compromisedAt.getTime() > now.getTime()) throw usageError('--compromised-at is in the future', 'It is when the key was (or may have been) compromised, which cannot be later than now.');
         const r = ca.store.revokeCertificate(
           c.id,
           compromisedAt ?? now,

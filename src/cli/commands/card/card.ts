@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CliContext } from '../../context.js';
-import { cardCertCommand } from './cert-write.js';
+import { cardCertCommand } from './cert.js';
 import { cardDeleteKeyCommand } from './delete-key.js';
 import { cardDkekCommand } from './dkek.js';
 import { cardInitCommand } from './init.js';

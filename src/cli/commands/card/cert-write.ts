@@ -32,13 +32,12 @@ export function certificateFileBytes(file: string): Uint8Array {
  * touches the card and never removes the only copy of the public key, so the command is also
  * the way to finish a write-back that an interrupted ceremony left behind.
  */
-export function cardCertCommand(ctx: CliContext): CommandModule<object, CertWriteArgs> {
+export function cardCertWriteCommand(ctx: CliContext): CommandModule<object, CertWriteArgs> {
   return {
-    command: 'cert <action> <file>',
-    describe: 'Card certificates: `cert write FILE` stores the certificate of --key-id on the card',
+    command: 'write <file>',
+    describe: 'store the certificate of --key-id on the card (checked against the key first)',
     builder: (y) =>
       withPinFile(withCardSelection(y))
-        .positional('action', { choices: ['write'] as const, describe: 'what to do' })
         .positional('file', { type: 'string', describe: 'the certificate, DER or PEM' })
         .option('key-id', { type: 'string', demandOption: true, describe: 'key iD (hex) or label, as `ca card list` shows it' })
         .example('$0 card cert write --card DECM0102330 --key-id 4F1A… root.crt', 'finish an interrupted certificate write-back') as never,

@@ -1,0 +1,275 @@
+import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { pemEncode } from '../../ca/chain.js';
+import { enrollToken, preflightEnrollment, type EnrollRequest, type EnrollResult, type TokenCard } from '../../ca/enroll.js';
+import { renderTokenOvpn } from '../../ca/export/openvpn-token-client.js';
+import { parseRfc4514 } from '../../ca/x509/parse-dn.js';
+import type { CaContext } from '../ca-context.js';
+import { CardSlot, withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { cardService } from '../card-context.js';
+import { usageError } from '../cli-error.js';
+import { eprintln, println, type CliContext } from '../context.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
+import type { KeyAlgorithm, Signer } from '../../crypto/signer.js';
+import type { PcscCardService } from '../../card/pcsc-card-service.js';
+import { openscPkcs11Id, OPENSC_PKCS11_MODULE } from '../../card/opensc-pkcs11-id.js';
+import { CaError } from '../../ca/errors.js';
+import { obtainNewPin, readPinFile, soPinBytes, obtainPin } from '../pin-input.js';
+import { issuingCa } from './ca-signing.js';
+import { parseSan } from './sign.js';
+import { writeTokenCertificate } from './enroll-write-back.js';
+import { shq } from './ceremony.js';
+
+interface EnrollArgs extends HomeArgs {
+  issuer: string;
+  profile?: string;
+  card: string[];
+  subject: string[];
+  san?: string[];
+  alg?: KeyAlgorithm;
+  label?: string;
+  out?: string;
+  ovpn: boolean;
+  'ovpn-remote'?: string;
+  'ovpn-proto': 'udp' | 'tcp';
+  'pkcs11-module': string;
+  init: boolean;
+  'token-label'?: string;
+  resume: boolean;
+  'issuer-card'?: string;
+  'pin-file'?: string;
+  'user-pin-file'?: string;
+  'user-so-pin-file'?: string;
+  'allow-last-pin-try': boolean;
+  json: boolean;
+}
+
+const ALGS: readonly KeyAlgorithm[] = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384', 'p521'];
+
+/** The command to repeat with `--resume` for one card (PIN files shown, never PINs). */
+function resumeCommand(args: EnrollArgs, card: string, subject: string, label: string): string {
+  const p = ['ca', 'enroll', '--issuer', args.issuer];
+  if (args.home) p.push('--home', args.home);
+  if (args.profile) p.push('--profile', args.profile);
+  p.push('--card', card, '--subject', subject, '--label', label);
+  for (const s of args.san ?? []) p.push('--san', s);
+  if (args['issuer-card']) p.push('--issuer-card', args['issuer-card']);
+  if (args['pin-file']) p.push('--pin-file', args['pin-file']);
+  if (args['user-pin-file']) p.push('--user-pin-file', args['user-pin-file']);
+  if (args.out) p.push('--out', args.out);
+  if (args.ovpn) p.push('--ovpn');
+  if (args['ovpn-remote']) p.push('--ovpn-remote', args['ovpn-remote']);
+  return p.map(shq).join(' ');
+}
+
+function parseRemote(s: string | undefined): { host: string; port: number } | undefined {
+  if (s === undefined) return undefined;
+  const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?$/.exec(s);
+  const port = m?.[2] ? Number(m[2]) : 1194;
+  if (!m || port < 1 || port > 65535) throw usageError(`--ovpn-remote ${s} is not HOST[:PORT]`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** Issuing CA first … root last, from the database. */
+function caChain(ca: CaContext, issuerName: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let name: string | undefined = issuerName; name; ) {
+    const r = ca.store.getCa(name);
+    if (!r?.certificate) break;
+    out.push(r.certificate);
+    name = r.parentName;
+  }
+  return out;
+}
+
+/** `--init`: initialise a blank user card (SO-PIN + new user PIN), before anything else touches it. */
+async function initUserCard(ctx: CliContext, service: PcscCardService, serial: string, args: EnrollArgs, label: string): Promise<void> {
+  const s = await service.open({ serial });
+  try {
+    if (s.info.initialized) {
+      throw new CaError('TOKEN_ALREADY_INITIALISED', `card ${serial} is already initialised; --init would erase every key on it`, {
+        hint: 'Drop --init to enrol on it as it is, or wipe it deliberately with `ca card init`.',
+      });
+    }
+    const so = soPinBytes(await obtainPin(ctx, { file: args['user-so-pin-file'], prompt: `SO-PIN of card ${serial} (16 hex digits): `, what: 'SO-PIN' }));
+    let pin: Buffer | undefined;
+    try {
+      pin = args['user-pin-file'] ? readPinFile(args['user-pin-file'], 'user PIN') : await obtainNewPin(ctx, { file: undefined, what: `user PIN for card ${serial}` });
+      if (pin.length < 6 || pin.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
+      await s.initialize({ soPin: so, userPin: pin, retries: 3, label: label.slice(0, 32) });
+    } finally {
+      so.fill(0);
+      pin?.fill(0);
+    }
+    eprintln(ctx, `  ✔ initialised card ${serial} ("${label.slice(0, 32)}", 3 PIN tries)`);
+  } finally {
+    await s.close();
+  }
+}
+
+function fileStem(r: EnrollResult): string {
+  return `${r.cardSerial}-${r.key.label.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+}
+
+/** `ca enroll`: key on the user's token, CSR on the token, issued by the issuer's card, written back. */
+export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs> {
+  return {
+    command: 'enroll',
+    describe: "Issue to a user's token: key generated on it, CSR signed on it, certificate written back",
+    builder: (y) =>
+      withHome(y)
+        .option('issuer', { type: 'string', demandOption: true, describe: 'issuing CA (e.g. clients)' })
+        .option('profile', { type: 'string', describe: "leaf profile (default: the issuer's first leaf profile)" })
+        .option('card', { type: 'string', array: true, demandOption: true, describe: "user card serial; repeat for several tokens (one issuer session)" })
+        .option('subject', { type: 'string', array: true, demandOption: true, describe: 'subject DN, RFC 4514 (CN=alice); once for all cards or once per --card' })
+        .option('san', { type: 'string', array: true, describe: 'subjectAltName (dns:…, email:…, ip:…, uri:…), as the profile allows' })
+        .option('alg', { choices: ALGS, describe: 'key to generate (default p256 when the profile allows it)' })
+        .option('label', { type: 'string', describe: 'key label on the token (default: the subject CN)' })
+        .option('out', { type: 'string', describe: 'directory for the certificate, chain and .ovpn (default: current directory)' })
+        .option('ovpn', { type: 'boolean', default: false, describe: 'also write a client .ovpn that uses the token through PKCS#11' })
+        .option('ovpn-remote', { type: 'string', describe: 'HOST[:PORT] for the .ovpn remote line (default port 1194)' })
+        .option('ovpn-proto', { choices: ['udp', 'tcp'] as const, default: 'udp' as const, describe: '.ovpn proto' })
+        .option('pkcs11-module', { type: 'string', default: OPENSC_PKCS11_MODULE, describe: "PKCS#11 module for pkcs11-providers (OpenSC's)" })
+        .option('init', { type: 'boolean', default: false, describe: 'initialise a blank user card first (SO-PIN, new user PIN)' })
+        .option('token-label', { type: 'string', describe: 'token label for --init (default: the key label)' })
+        .option('resume', { type: 'boolean', default: false, describe: 'finish an enrolment that left a key without a certificate' })
+        .option('issuer-card', { type: 'string', describe: "serial of the issuer's card (default: the card bound to the CA)" })
+        .option('pin-file', { type: 'string', describe: "issuer card's user PIN from FILE (automation); default: prompt" })
+        .option('user-pin-file', { type: 'string', describe: "user card's PIN from FILE (with --init: the new PIN)" })
+        .option('user-so-pin-file', { type: 'string', describe: "user card's SO-PIN from FILE (with --init)" })
+        .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
+        .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+        .example('$0 enroll --issuer clients --profile vpn-client --card DECM0102330007 --subject CN=alice --ovpn --ovpn-remote vpn.example.org', 'both cards inserted (or swap when asked)')
+        .example('$0 enroll --issuer clients --card SERIAL1 --subject CN=bob --card SERIAL2 --subject CN=carol --init --user-so-pin-file so.pin --user-pin-file user.pin --pin-file issuer.pin', 'two blank tokens, one issuer session') as never,
+    handler: async (args) =>
+      withCa(ctx, args, { command: `enroll --issuer ${args.issuer}`, write: true }, async (ca) => {
+        const issuer = issuingCa(ca, args.issuer);
+        const profileName = args.profile ?? issuer.info.profile.issues.find((p) => ca.profiles.profile(p).kind === 'leaf');
+        if (!profileName) throw usageError(`CA ${args.issuer} issues no leaf profile`);
+        const profile = ca.profiles.leafProfile(profileName);
+        const cards = args.card;
+        if (new Set(cards).size !== cards.length) throw usageError('the same --card is given twice');
+        if (args.subject.length !== 1 && args.subject.length !== cards.length) throw usageError(`${args.subject.length} --subject for ${cards.length} --card`, 'Give one --subject for all cards, or one per --card in the same order.');
+        if (args.label !== undefined && cards.length > 1) throw usageError('--label applies to one card only', 'With several cards the label is each subject CN.');
+        if (args['issuer-card'] && args['issuer-card'] !== issuer.ca.cardSerial) {
+          throw new CaError('CARD_WRONG', `CA ${issuer.ca.name} is bound to card ${issuer.ca.cardSerial}, not ${args['issuer-card']}`, { hint: 'Drop --issuer-card, or insert the bound card.' });
+        }
+        if (cards.includes(issuer.ca.cardSerial)) throw usageError(`card ${issuer.ca.cardSerial} is the issuer's card`);
+        if (args.init && args.resume) throw usageError('--init and --resume exclude each other');
+        const algorithm = args.alg ?? (profile.allowedKeys.includes('p256') ? 'p256' : profile.allowedKeys[0]!);
+        const sans = (args.san ?? []).map(parseSan);
+        const remote = parseRemote(args['ovpn-remote']);
+        const jobs = cards.map((serial, i) => {
+          const subjectText = args.subject[args.subject.length === 1 ? 0 : i]!;
+          const subject = parseRfc4514(subjectText);
+          const cn = [...subject].reverse().find((a) => a.type === 'CN')?.value;
+          const label = args.label ?? cn;
+          if (!label) throw usageError(`no --label and no CN in ${subjectText}`, 'Give --label.');
+          const req: EnrollRequest = {
+            issuerName: issuer.ca.name,
+            issuer: issuer.info,
+            profile,
+            subject,
+            sans,
+            algorithm,
+            label,
+            resume: args.resume,
+            resumeCommand: resumeCommand(args, serial, subjectText, label),
+          };
+          preflightEnrollment(ca, req); // bad input changes nothing: before any card
+          return { serial, req };
+        });
+
+        const service = cardService(ctx, {});
+        const slots: CardSlot[] = [];
+        const others = (me: CardSlot) => (): CardSlot[] => slots.filter((s) => s !== me);
+        const issuerSlot: CardSlot = new CardSlot(ctx, service, `signing card of ${issuer.ca.name}`, issuer.ca.cardSerial, {
+          pinFile: args['pin-file'],
+          allowLastPinTry: args['allow-last-pin-try'],
+          others: () => others(issuerSlot)(),
+        });
+        slots.push(issuerSlot);
+        let issuerSigner: Signer | undefined;
+        const getIssuerSigner = async (): Promise<Signer> => (issuerSigner ??= await (await issuerSlot.get()).signer(issuer.ca.keyId));
+        const results: EnrollResult[] = [];
+        const outDir = args.out ?? ctx.cwd;
+        const written: string[][] = [];
+        try {
+          for (const job of jobs) {
+            eprintln(ctx, `enrolling card ${job.serial} (${job.req.label}):`);
+            if (args.init) await initUserCard(ctx, service, job.serial, args, args['token-label'] ?? job.req.label);
+            const userSlot: CardSlot = new CardSlot(ctx, service, `user token ${job.serial}`, job.serial, {
+              pinFile: args['user-pin-file'],
+              allowLastPinTry: args['allow-last-pin-try'],
+              others: () => others(userSlot)(),
+            });
+            slots.push(userSlot);
+            try {
+              const token: TokenCard = await userSlot.get();
+              const r = await enrollToken(
+                { store: ca.store, clock: ca.clock, crashHook: ca.crashHook, writeBack: writeTokenCertificate, say: (l) => eprintln(ctx, l) },
+                token,
+                getIssuerSigner,
+                job.req,
+              );
+              results.push(r);
+              const chain = caChain(ca, issuer.ca.name);
+              const stem = fileStem(r);
+              const files = [join(outDir, `${stem}.crt`), join(outDir, `${stem}.chain.pem`)];
+              await writeFileAtomic(files[0]!, pemEncode(r.certificate, 'CERTIFICATE'), { mkdirs: true });
+              await writeFileAtomic(files[1]!, chain.map((c) => pemEncode(c, 'CERTIFICATE')).join(''), { mkdirs: true });
+              if (args.ovpn) {
+                const info = userSlot.open!.info;
+                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer }, r.key.id);
+                const ovpn = renderTokenOvpn({
+                  ...(remote ? { remote } : {}),
+                  proto: args['ovpn-proto'],
+                  providerPath: args['pkcs11-module'],
+                  pkcs11Id,
+                  chain,
+                  subject: r.record.subject,
+                  cardSerial: r.cardSerial,
+                });
+                files.push(join(outDir, `${stem}.ovpn`));
+                await writeFileAtomic(files[2]!, ovpn, { mkdirs: true });
+              }
+              written.push(files);
+            } finally {
+              await userSlot.release();
+              slots.splice(slots.indexOf(userSlot), 1);
+            }
+          }
+        } finally {
+          for (const s of slots) await s.release();
+          await service.close();
+        }
+        if (args.json) {
+          println(
+            ctx,
+            JSON.stringify(
+              results.map((r, i) => ({
+                card: r.cardSerial,
+                reader: r.reader,
+                keyId: r.key.id,
+                label: r.key.label,
+                algorithm: r.key.algorithm,
+                issuer: r.record.issuerName,
+                serial: r.record.serialHex,
+                subject: r.record.subject,
+                notAfter: r.record.notAfter,
+                resumed: r.resumed,
+                files: written[i],
+              })),
+              null,
+              2,
+            ),
+          );
+        } else {
+          for (const [i, r] of results.entries()) {
+            println(ctx, `${r.cardSerial}  key ${r.key.id} "${r.key.label}"  ${r.record.issuerName} serial ${r.record.serialHex}  ${r.record.subject}  until ${r.record.notAfter}`);
+            for (const f of written[i]!) println(ctx, `  wrote ${f}`);
+          }
+        }
+      }),
+  };
+}
