@@ -2,7 +2,7 @@ import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import { ApduChannel, type ApduTracer } from './apdu/apdu-channel.js';
 import type { CardInfo, CardKeyInfo, CardSession, PinStatus } from './card-service.js';
 import { CardSigner } from './card-signer.js';
-import type { CardDriver } from './drivers/card-driver.js';
+import type { CardDriver, KeyAttestation, KeyPlacement } from './drivers/card-driver.js';
 import { selectDriver } from './drivers/registry.js';
 import { CardError } from './errors.js';
 import type { CardTransport } from './transport/card-transport.js';
@@ -25,6 +25,11 @@ export class DriverCardSession implements CardSession {
   readonly channel: ApduChannel;
   private readonly transport: CardTransport;
   private keyCache: CardKeyInfo[] | undefined;
+  /**
+   * Where `generateKey` puts a new key when the caller (a ceremony in src/ca, which knows no
+   * card family) does not say: set by the CLI from `--slot` and the policy options.
+   */
+  keyPlacement: KeyPlacement = {};
 
   private constructor(transport: CardTransport, channel: ApduChannel, driver: CardDriver, info: CardInfo) {
     this.transport = transport;
@@ -90,10 +95,35 @@ export class DriverCardSession implements CardSession {
     return keys;
   }
 
-  async generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo> {
-    const k = await this.run(() => this.driver.generateKey(o));
+  async generateKey(o: { label: string; algorithm: KeyAlgorithm } & KeyPlacement): Promise<CardKeyInfo> {
+    const k = await this.run(() => this.driver.generateKey({ ...this.keyPlacement, ...o }));
     this.keyCache = undefined;
     return k;
+  }
+
+  /** True when this card family needs a card-administration key (PIV management key) for keygen and writes. */
+  get needsAdminKey(): boolean {
+    return this.driver.authenticateAdmin !== undefined;
+  }
+
+  /** Authenticate the card-administration key (PIV: management key 9B). The caller wipes `key`. */
+  authenticateAdmin(key: Uint8Array): Promise<void> {
+    const fn = this.driver.authenticateAdmin?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_NO_ADMIN_KEY', `a ${this.info.driver} card has no management key`, { hint: 'Leave out --mgmt-key-file for this card.' });
+    return this.run(() => fn(key));
+  }
+
+  changeUnblockCredential(oldValue: Uint8Array, newValue: Uint8Array): Promise<void> {
+    const fn = this.driver.changeUnblockCredential?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_UNSUPPORTED_OPERATION', `a ${this.info.driver} card has no separate PUK to change`);
+    return this.run(() => fn(oldValue, newValue));
+  }
+
+  async attest(keyId: string): Promise<KeyAttestation> {
+    const k = await this.findKey(keyId);
+    const fn = this.driver.attest?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_NO_ATTESTATION', `a ${this.info.driver} card cannot attest its keys`);
+    return this.run(() => fn(k.keyRef));
   }
 
   private async findKey(keyId: string): Promise<CardKeyInfo> {
