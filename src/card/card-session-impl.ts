@@ -101,6 +101,15 @@ export class DriverCardSession implements CardSession {
     return k;
   }
 
+  /** Key reference of an operator's slot name, or undefined when the family has no slots (or no such slot). */
+  parseKeySlot(text: string): number | undefined {
+    return this.driver.parseKeySlot?.(text);
+  }
+
+  get hasKeySlots(): boolean {
+    return this.driver.parseKeySlot !== undefined;
+  }
+
   /** True when this card family needs a card-administration key (PIV management key) for keygen and writes. */
   get needsAdminKey(): boolean {
     return this.driver.authenticateAdmin !== undefined;

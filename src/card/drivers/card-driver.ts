@@ -72,6 +72,11 @@ export interface CardDriver {
   authenticateAdmin?(key: Uint8Array): Promise<void>;
   /** Change the unblock credential (PIV PUK). */
   changeUnblockCredential?(oldValue: Uint8Array, newValue: Uint8Array): Promise<void>;
+  /**
+   * Families whose keys live in fixed slots (PIV) parse an operator's slot name ("9c") into the
+   * key reference here; families that allocate references themselves leave it out.
+   */
+  parseKeySlot?(text: string): number | undefined;
   /** Device attestation of a generated key, where the family has one. */
   attest?(keyRef: number): Promise<KeyAttestation>;
   /** Select the application; also a logout on SmartCard-HSM. */

@@ -23,6 +23,7 @@ import {
   PIN_POLICY,
   PIV_ALG,
   PIV_PIX,
+  parseSlot,
   slotHex,
   slotName,
   TOUCH_POLICY,
@@ -94,6 +95,10 @@ export class PivDriver implements CardDriver {
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
+  }
+
+  parseKeySlot(text: string): number | undefined {
+    return parseSlot(text);
   }
 
   private get hasMetadata(): boolean {

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CliContext } from '../../context.js';
+import { cardAttestCommand } from './attest.js';
 import { cardInitCommand } from './init.js';
 import { cardKeygenCommand } from './keygen.js';
 import { cardListCommand } from './list.js';
@@ -10,7 +11,7 @@ import { cardStatusCommand } from './status.js';
 export function cardCommand(ctx: CliContext): CommandModule<object, any> {
   return {
     command: 'card <command>',
-    describe: 'Smart-card administration: list, status, init, keygen, pin change|unblock',
+    describe: 'Smart-card administration: list, status, init, keygen, pin change|unblock|change-puk, attest',
     builder: (y) =>
       y
         .command(cardListCommand(ctx) as CommandModule<object, any>)
@@ -18,6 +19,7 @@ export function cardCommand(ctx: CliContext): CommandModule<object, any> {
         .command(cardInitCommand(ctx) as CommandModule<object, any>)
         .command(cardKeygenCommand(ctx) as CommandModule<object, any>)
         .command(cardPinCommand(ctx) as CommandModule<object, any>)
+        .command(cardAttestCommand(ctx) as CommandModule<object, any>)
         .demandCommand(1, 'Name a card command; `ca card --help` lists them.')
         .example('$0 card list', 'what is in every reader'),
     handler: () => undefined,

@@ -6,9 +6,10 @@ import { usageError } from '../../cli-error.js';
 import { withCardSelection } from './card-options.js';
 
 interface PinArgs extends CardGlobalArgs {
-  action: 'change' | 'unblock';
+  action: 'change' | 'unblock' | 'change-puk';
   'pin-file'?: string;
   'new-pin-file'?: string;
+  'new-puk-file'?: string;
   'so-pin-file'?: string;
   'allow-last-pin-try': boolean;
 }
@@ -20,10 +21,11 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
     describe: 'Change the user PIN, or unblock it with the SO-PIN',
     builder: (y) =>
       withCardSelection(y)
-        .positional('action', { choices: ['change', 'unblock'] as const, describe: 'change: old → new PIN; unblock: SO-PIN → new PIN' })
+        .positional('action', { choices: ['change', 'unblock', 'change-puk'] as const, describe: 'change: old → new PIN; unblock: SO-PIN (PIV: PUK) → new PIN; change-puk: PIV old → new PUK' })
         .option('pin-file', { type: 'string', describe: 'current user PIN from FILE (change)' })
         .option('new-pin-file', { type: 'string', describe: 'new user PIN from FILE; default: prompt twice' })
-        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from FILE (unblock)' })
+        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from FILE (unblock); PIV: the PUK (unblock, change-puk)' })
+        .option('new-puk-file', { type: 'string', describe: 'PIV: new PUK from FILE (change-puk); default: prompt twice' })
         .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last try without the typed confirmation' })
         .example('$0 card pin change --card DECM0102330', 'prompts for the current and the new PIN')
         .example('$0 card pin unblock --card DECM0102330', 'prompts for the SO-PIN and a new user PIN') as never,
@@ -47,8 +49,24 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
               old.fill(0);
             }
             println(ctx, `user PIN of card ${s.info.serial} changed`);
+          } else if (args.action === 'change-puk') {
+            if (s.driver.unblockCredential !== 'puk') throw usageError(`card ${s.info.serial} has no PUK (it is unblocked with its SO-PIN)`);
+            const old = await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'Current PUK: ', what: 'PUK' });
+            try {
+              const next = await obtainNewPin(ctx, { file: args['new-puk-file'], what: 'PUK' });
+              try {
+                await s.changeUnblockCredential(old, next);
+              } finally {
+                next.fill(0);
+              }
+            } finally {
+              old.fill(0);
+            }
+            println(ctx, `PUK of card ${s.info.serial} changed`);
           } else {
-            const so = soPinBytes(await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'SO-PIN (16 hex digits): ', what: 'SO-PIN' }));
+            const puk = s.driver.unblockCredential === 'puk';
+            const text = await obtainPin(ctx, { file: args['so-pin-file'], prompt: puk ? 'PUK: ' : 'SO-PIN (16 hex digits): ', what: puk ? 'PUK' : 'SO-PIN' });
+            const so = puk ? text : soPinBytes(text);
             try {
               const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
               try {
