@@ -4,7 +4,8 @@
  * Every ```sh block marked `<!-- doc-test: NAME -->` in docs/*.md (docs/operator-guide.md
  * first, then the others alphabetically) runs in document order in one temporary CA home, with
  * two factory-fresh virtual SmartCard-HSMs on vpcd ports 35965/35966 ("Virtual PCD 2 00 00" /
- * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD, and a non-interactive `ca` on the
+ * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD, a factory-fresh emulated PIV token
+ * on 35963 ($PIV_CARD, docs/piv.md), and a non-interactive `ca` on the
  * PATH that answers the PIN prompts with files made by this test (test/helpers/doc-examples.ts).
  * Each block must exit as documented and print the output the doc shows. Independently, every
  * `--flag` shown with a `ca` command in a ```sh block of the operator docs must exist in that
@@ -32,13 +33,14 @@ import {
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DOCS = join(REPO, 'docs');
-const PORTS = { root: 35965, sub: 35966 } as const;
+const PORTS = { root: 35965, sub: 35966, piv: 35963 } as const;
 /** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
 const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md'];
 
 let dir: string;
 let rootEmu: EmulatorProcess | undefined;
 let subEmu: EmulatorProcess | undefined;
+let pivEmu: EmulatorProcess | undefined;
 /** The temp dir is kept for inspection when the examples failed. */
 let examplesPassed = false;
 
@@ -69,6 +71,7 @@ before(async () => {
 after(async () => {
   await rootEmu?.stop();
   await subEmu?.stop();
+  await pivEmu?.stop();
   if (examplesPassed) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -152,18 +155,22 @@ test('the marked examples run in order on two virtual cards and print what the d
   writeFileSync(pinFile, '648219\n', { mode: 0o600 });
   writeFileSync(soPinFile, '3537363231383830\n', { mode: 0o600 });
   const binDir = join(dir, 'bin');
-  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, logFile: join(dir, 'commands.log') });
+  const pukFile = join(dir, 'piv.puk');
+  writeFileSync(pukFile, '97531086\n', { mode: 0o600 });
+  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, pukFile, logFile: join(dir, 'commands.log') });
   const work = join(dir, 'work');
   mkdirSync(work);
 
   rootEmu = await startEmulator({ port: PORTS.root });
   subEmu = await startEmulator({ port: PORTS.sub });
+  pivEmu = await startEmulator({ port: PORTS.piv, extraArgs: ['--type', 'piv'] });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
     CA_HOME: join(dir, 'ca-data'),
     ROOT_CARD: rootEmu.serial,
     SUB_CARD: subEmu.serial,
+    PIV_CARD: pivEmu.serial,
     OPENSC_CONF: process.env['OPENSC_CONF'] ?? join(REPO, 'test', 'rig', 'opensc.conf'),
     NO_COLOR: '1',
   };
