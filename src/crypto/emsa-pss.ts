@@ -20,11 +20,12 @@ function mgf1(hash: string, seed: Uint8Array, len: number): Buffer {
   return out;
 }
 
-/** Encoded message of `modBits - 1` bits, left-padded to the modulus length in bytes (ready for raw RSA). */
-export function emsaPssEncode(hash: HashAlgorithm, mHash: Uint8Array, modBits: number, salt: Uint8Array = randomBytes(mHash.length)): Uint8Array {
-  const h = NODE_HASH[hash];
+/**
+ * EM of `emBits` bits (emLen bytes) over node hash `h` (any node digest name, so the emulator's
+ * SHA-1/SHA-224 cases share this code). Throws RangeError when emLen is too short.
+ */
+export function emsaPssWithHash(h: string, mHash: Uint8Array, emBits: number, salt: Uint8Array = randomBytes(mHash.length)): Uint8Array {
   const hLen = mHash.length;
-  const emBits = modBits - 1;
   const emLen = Math.ceil(emBits / 8);
   if (emLen < hLen + salt.length + 2) throw new RangeError('RSA modulus too short for PSS with this hash');
   const mPrime = Buffer.concat([Buffer.alloc(8), mHash, salt]);
@@ -35,7 +36,12 @@ export function emsaPssEncode(hash: HashAlgorithm, mHash: Uint8Array, modBits: n
   const mask = mgf1(h, H, db.length);
   for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
   db[0]! &= 0xff >> (8 * emLen - emBits);
-  const em = Buffer.concat([db, H, Buffer.of(0xbc)]);
+  return new Uint8Array(Buffer.concat([db, H, Buffer.of(0xbc)]));
+}
+
+/** Encoded message of `modBits - 1` bits, left-padded to the modulus length in bytes (ready for raw RSA). */
+export function emsaPssEncode(hash: HashAlgorithm, mHash: Uint8Array, modBits: number, salt: Uint8Array = randomBytes(mHash.length)): Uint8Array {
+  const em = emsaPssWithHash(NODE_HASH[hash], mHash, modBits - 1, salt);
   const k = Math.ceil(modBits / 8);
   const out = new Uint8Array(k);
   out.set(em, k - em.length);

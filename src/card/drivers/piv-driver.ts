@@ -211,13 +211,7 @@ export class PivDriver implements CardDriver {
   private async changeRef(ref: number, oldValue: Uint8Array, newValue: Uint8Array, what: string): Promise<void> {
     checkPinLength(oldValue, what);
     checkPinLength(newValue, `new ${what}`);
-    const data = new Uint8Array(16);
-    const a = piv.padPin(oldValue);
-    const b = piv.padPin(newValue);
-    data.set(a);
-    data.set(b, 8);
-    a.fill(0);
-    b.fill(0);
+    const data = paddedPair(oldValue, newValue);
     try {
       const r = await this.ch.transmit(piv.changeReference(ref, data));
       if (r.sw !== 0x9000) throw pukAware(statusWordError(r.sw, `CHANGE REFERENCE DATA (${what})`), ref);
@@ -240,13 +234,7 @@ export class PivDriver implements CardDriver {
     }
     checkPinLength(puk, 'PUK');
     checkPinLength(newPin, 'new PIN');
-    const data = new Uint8Array(16);
-    const a = piv.padPin(puk);
-    const b = piv.padPin(newPin);
-    data.set(a);
-    data.set(b, 8);
-    a.fill(0);
-    b.fill(0);
+    const data = paddedPair(puk, newPin);
     try {
       const r = await this.ch.transmit(piv.resetRetryCounter(data));
       if (r.sw !== 0x9000) throw pukAware(statusWordError(r.sw, 'RESET RETRY COUNTER (PUK)'), KEY_REF.puk);
@@ -507,6 +495,18 @@ function dynAuth(data: Uint8Array, tag: number): Uint8Array | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `old‖new` (or `PUK‖new PIN`), each FF-padded to 8 bytes (SP 800-73-4 Part 2 §3.2.2–3.2.3); the caller wipes it. */
+function paddedPair(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const data = new Uint8Array(16);
+  const a = piv.padPin(first);
+  const b = piv.padPin(second);
+  data.set(a);
+  data.set(b, 8);
+  a.fill(0);
+  b.fill(0);
+  return data;
 }
 
 /** PIV PINs and PUKs are 6–8 bytes (SP 800-73-4 Part 2 §2.4.3; YubiKey enforces 6). */
