@@ -45,6 +45,7 @@ export class DriverCardSession implements CardSession {
     });
     return transport.exclusive(async () => {
       const driver = await selectDriver(channel);
+      channel.driverMaxCommandData = driver.maxCommandData;
       await driver.selectApplication();
       const d = await driver.deviceInfo();
       const info: CardInfo = {

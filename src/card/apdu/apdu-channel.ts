@@ -33,6 +33,12 @@ export class ApduChannel {
   private readonly opts: ChannelOptions;
   /** Number of raw exchanges so far (for benchmarks and tests). */
   exchanges = 0;
+  /**
+   * Chaining limit chosen after the driver (card-family seam): used when the channel options
+   * set none. PIV sets 255 (SP 800-73-4 Part 2 §3: command chaining, short APDUs, as
+   * yubico-piv-tool and OpenSC send them).
+   */
+  driverMaxCommandData: number | undefined;
 
   constructor(transport: CardTransport, opts: ChannelOptions = {}) {
     this.transport = transport;
@@ -51,7 +57,8 @@ export class ApduChannel {
 
   /** Exchange one logical command; returns data and the final status word (not checked). */
   async transmit(cmd: CommandApdu): Promise<ResponseApdu> {
-    const parts = this.opts.maxCommandData === undefined ? [cmd] : chainCommand(cmd, this.opts.maxCommandData);
+    const limit = this.opts.maxCommandData ?? this.driverMaxCommandData;
+    const parts = limit === undefined ? [cmd] : chainCommand(cmd, limit);
     for (const part of parts.slice(0, -1)) {
       const r = await this.raw(part);
       if (r.sw !== 0x9000) return r; // the card refused the chain; the caller maps the SW

@@ -64,6 +64,8 @@ export interface CardDriver {
    * PUK (6–8 characters). Absent = 'so-pin'.
    */
   readonly unblockCredential?: 'so-pin' | 'puk';
+  /** Largest command data field before command chaining, when the family wants chaining (PIV: 255). */
+  readonly maxCommandData?: number;
   /**
    * Families whose administrative operations (key generation, certificate writes) need a
    * separate card-administration key (PIV management key, SP 800-73-4 key 9B) authenticate

@@ -86,6 +86,8 @@ interface SlotMetadata {
 export class PivDriver implements CardDriver {
   readonly name = 'piv';
   readonly unblockCredential = 'puk' as const;
+  /** Short APDUs with command chaining, as every PIV card must accept (SP 800-73-4 Part 2 §3). */
+  readonly maxCommandData = 255;
   private readonly ch: ApduChannel;
   /** Firmware "major.minor.patch" from Yubico GET VERSION, undefined on other PIV cards. */
   private yubico: [number, number, number] | undefined;

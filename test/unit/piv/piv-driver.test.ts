@@ -130,3 +130,22 @@ test('init on PIV: new PIN, PUK and retries, CHUID written; a second init is ref
   await again.authenticateAdmin(MGMT());
   await assert.rejects(again.initialize({ soPin: Buffer.from('87654321'), userPin: Buffer.from('246810'), retries: 5, label: 'x' }), (e: unknown) => e instanceof CardError && e.code === 'PIV_ALREADY_PERSONALISED');
 });
+
+test('PIV sends short APDUs with command chaining (CLA 10), never extended lengths: RSA-2048 signature and certificate write', async () => {
+  const card = new PivCard();
+  const sent: string[] = [];
+  const s = await DriverCardSession.open(new InProcessTransport(card), { tracer: (dir, hex) => dir === '=>' && sent.push(hex) });
+  await s.authenticateAdmin(MGMT());
+  const k = await s.generateKey({ label: '', algorithm: 'rsa2048', slot: 0x9a });
+  await s.verifyPin(PIN());
+  const signer = await s.signer('9A');
+  const tbs = Uint8Array.of(1, 2, 3);
+  assert.ok(verifySignature(k.publicKey, 'rsa-pkcs1-sha256', tbs, await signer.sign(tbs, 'rsa-pkcs1-sha256')));
+  assert.ok(sent.some((h) => h.startsWith('10 87 07 9A FF')), 'first part of the chained GENERAL AUTHENTICATE');
+  // An extended APDU has 00 as its fifth byte and more bytes after it (ISO 7816-4 §5.1).
+  const extended = sent.filter((h) => {
+    const b = h.split(' ');
+    return b.length > 5 && b[4] === '00';
+  });
+  assert.deepEqual(extended, [], 'no extended APDU');
+});
