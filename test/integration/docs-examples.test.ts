@@ -35,7 +35,7 @@ const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DOCS = join(REPO, 'docs');
 const PORTS = { root: 35965, sub: 35966, piv: 35963 } as const;
 /** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
-const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md'];
+const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md', 'piv.md'];
 
 let dir: string;
 let rootEmu: EmulatorProcess | undefined;
