@@ -123,6 +123,12 @@ export class DriverCardSession implements CardSession {
     return this.run(() => fn(key));
   }
 
+  changeAdminKey(newKey: Uint8Array): Promise<void> {
+    const fn = this.driver.changeAdminKey?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_NO_ADMIN_KEY', `a ${this.info.driver} card has no management key`);
+    return this.run(() => fn(newKey));
+  }
+
   changeUnblockCredential(oldValue: Uint8Array, newValue: Uint8Array): Promise<void> {
     const fn = this.driver.changeUnblockCredential?.bind(this.driver);
     if (!fn) throw new CardError('CARD_UNSUPPORTED_OPERATION', `a ${this.info.driver} card has no separate PUK to change`);

@@ -72,6 +72,8 @@ export interface CardDriver {
    * it here. The buffer is wiped by the caller.
    */
   authenticateAdmin?(key: Uint8Array): Promise<void>;
+  /** Replace the card-administration key (PIV management key); needs authenticateAdmin first. */
+  changeAdminKey?(newKey: Uint8Array): Promise<void>;
   /** Change the unblock credential (PIV PUK). */
   changeUnblockCredential?(oldValue: Uint8Array, newValue: Uint8Array): Promise<void>;
   /**

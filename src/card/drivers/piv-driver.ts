@@ -283,6 +283,32 @@ export class PivDriver implements CardDriver {
     this.mgmtAuthenticated = true;
   }
 
+  /**
+   * Yubico SET MANAGEMENT KEY. The new key keeps the card's current algorithm when its length
+   * fits it (24 bytes: 3DES or AES-192), else AES by length (16 → AES-128, 32 → AES-256).
+   */
+  async changeAdminKey(newKey: Uint8Array): Promise<void> {
+    this.requireAdmin('Changing the management key');
+    if (!this.yubico) {
+      throw new CardError('PIV_UNSUPPORTED_OPERATION', 'SP 800-73-4 has no command to change the management key; this is a Yubico extension', {
+        hint: "Use the card vendor's tool.",
+      });
+    }
+    const current = await this.managementKeyAlgorithm(newKey.length);
+    const alg: MgmtKeyAlgorithm = MGMT_KEY_LENGTH[current] === newKey.length ? current : newKey.length === 16 ? 'aes128' : newKey.length === 32 ? 'aes256' : 'tdes';
+    const cmd = piv.setManagementKey(mgmtAlgId(alg), newKey);
+    try {
+      const r = await this.ch.transmit(cmd);
+      if (r.sw === 0x6a80 || r.sw === 0x6a86) {
+        throw new CardError('PIV_MGMT_KEY_REFUSED', `the token refused a ${alg} management key`, { hint: 'Its firmware may not support that algorithm (AES needs YubiKey 5.4).' });
+      }
+      if (r.sw !== 0x9000) throw statusWordError(r.sw, 'SET MANAGEMENT KEY');
+    } finally {
+      cmd.data?.fill(0);
+    }
+    this.mgmtAuthenticated = false;
+  }
+
   private async managementKeyAlgorithm(keyLength: number): Promise<MgmtKeyAlgorithm> {
     const md = await this.metadata(KEY_REF.management);
     const a = md ? findTlv(md, METADATA_TAG.algorithm) : undefined;

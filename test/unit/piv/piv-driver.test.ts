@@ -149,3 +149,15 @@ test('PIV sends short APDUs with command chaining (CLA 10), never extended lengt
   });
   assert.deepEqual(extended, [], 'no extended APDU');
 });
+
+test('the management key can be changed (to AES-128 here); afterwards the factory key is refused', async () => {
+  const { card, s } = await open();
+  await s.authenticateAdmin(MGMT());
+  const aes = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
+  await s.changeAdminKey(aes);
+  const { s: again } = await open(card);
+  await assert.rejects(again.authenticateAdmin(MGMT()), (e: unknown) => e instanceof CardError && e.code === 'PIV_MGMT_KEY_LENGTH');
+  await assert.rejects(again.authenticateAdmin(Buffer.from('00112233445566778899AABBCCDDEEFE'.replace(/E$/, '0'), 'hex')), (e: unknown) => e instanceof CardError && e.code === 'PIV_MGMT_KEY_WRONG');
+  await again.authenticateAdmin(aes);
+  await again.generateKey({ label: '', algorithm: 'p256', slot: 0x9d });
+});
