@@ -14,10 +14,10 @@ export interface ChannelOptions {
   readonly timeoutMs?: number;
 }
 
-/** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE). */
+/** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE, PIV SET MANAGEMENT KEY). */
 function redact(cmd: CommandApdu, bytes: Uint8Array): string {
   const secret =
-    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
+    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c, 0xff].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
   if (!secret || !cmd.data || cmd.data.length === 0) return toHex(bytes, ' ');
   const headerLen = bytes.length - cmd.data.length - (cmd.le === undefined ? 0 : 1);
   return `${toHex(bytes.subarray(0, Math.max(4, headerLen)), ' ')} <${cmd.data.length} bytes redacted>`;

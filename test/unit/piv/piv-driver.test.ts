@@ -161,3 +161,16 @@ test('the management key can be changed (to AES-128 here); afterwards the factor
   await again.authenticateAdmin(aes);
   await again.generateKey({ label: '', algorithm: 'p256', slot: 0x9d });
 });
+
+test('SET MANAGEMENT KEY is redacted in --trace-apdu output and in the emulator APDU log', async () => {
+  const { redactedCommandHex } = await import('../../../src/card/emulator/apdu-log.js');
+  const card = new PivCard();
+  const sent: string[] = [];
+  const s = await DriverCardSession.open(new InProcessTransport(card), { tracer: (dir, hex) => dir === '=>' && sent.push(hex) });
+  await s.authenticateAdmin(MGMT());
+  const secret = Buffer.from('5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A', 'hex');
+  await s.changeAdminKey(secret);
+  const set = sent.find((h) => h.startsWith('00 FF FF FF'));
+  assert.ok(set && /redacted/.test(set) && !set.includes('5A 5A'), set);
+  assert.equal(redactedCommandHex(Uint8Array.from([0x00, 0xff, 0xff, 0xff, 0x13, 0x08, 0x9b, 0x10, ...secret])), '00FFFFFF<redacted>');
+});
