@@ -2,7 +2,7 @@ import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import { ApduChannel, type ApduTracer } from './apdu/apdu-channel.js';
 import type { CardInfo, CardKeyEntry, CardKeyInfo, CardSession, PinStatus } from './card-service.js';
 import { CardSigner } from './card-signer.js';
-import type { CardDriver } from './drivers/card-driver.js';
+import type { CardDriver, KeyAttestation, KeyPlacement } from './drivers/card-driver.js';
 import { selectDriver } from './drivers/registry.js';
 import { CardError } from './errors.js';
 import type { CardTransport } from './transport/card-transport.js';
@@ -25,6 +25,11 @@ export class DriverCardSession implements CardSession {
   readonly channel: ApduChannel;
   private readonly transport: CardTransport;
   private keyCache: CardKeyInfo[] | undefined;
+  /**
+   * Where `generateKey` puts a new key when the caller (a ceremony in src/ca, which knows no
+   * card family) does not say: set by the CLI from `--slot` and the policy options.
+   */
+  keyPlacement: KeyPlacement = {};
 
   private constructor(transport: CardTransport, channel: ApduChannel, driver: CardDriver, info: CardInfo) {
     this.transport = transport;
@@ -40,6 +45,7 @@ export class DriverCardSession implements CardSession {
     });
     return transport.exclusive(async () => {
       const driver = await selectDriver(channel);
+      channel.driverMaxCommandData = driver.maxCommandData;
       await driver.selectApplication();
       const d = await driver.deviceInfo();
       const info: CardInfo = {
@@ -104,10 +110,50 @@ export class DriverCardSession implements CardSession {
     }));
   }
 
-  async generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo> {
-    const k = await this.run(() => this.driver.generateKey(o));
+  async generateKey(o: { label: string; algorithm: KeyAlgorithm } & KeyPlacement): Promise<CardKeyInfo> {
+    const k = await this.run(() => this.driver.generateKey({ ...this.keyPlacement, ...o }));
     this.keyCache = undefined;
     return k;
+  }
+
+  /** Key reference of an operator's slot name, or undefined when the family has no slots (or no such slot). */
+  parseKeySlot(text: string): number | undefined {
+    return this.driver.parseKeySlot?.(text);
+  }
+
+  get hasKeySlots(): boolean {
+    return this.driver.parseKeySlot !== undefined;
+  }
+
+  /** True when this card family needs a card-administration key (PIV management key) for keygen and writes. */
+  get needsAdminKey(): boolean {
+    return this.driver.authenticateAdmin !== undefined;
+  }
+
+  /** Authenticate the card-administration key (PIV: management key 9B). The caller wipes `key`. */
+  authenticateAdmin(key: Uint8Array): Promise<void> {
+    const fn = this.driver.authenticateAdmin?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_NO_ADMIN_KEY', `a ${this.info.driver} card has no management key`, { hint: 'Leave out --mgmt-key-file for this card.' });
+    return this.run(() => fn(key));
+  }
+
+  changeAdminKey(newKey: Uint8Array): Promise<void> {
+    const fn = this.driver.changeAdminKey?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_NO_ADMIN_KEY', `a ${this.info.driver} card has no management key`);
+    return this.run(() => fn(newKey));
+  }
+
+  changeUnblockCredential(oldValue: Uint8Array, newValue: Uint8Array): Promise<void> {
+    const fn = this.driver.changeUnblockCredential?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_UNSUPPORTED_OPERATION', `a ${this.info.driver} card has no separate PUK to change`);
+    return this.run(() => fn(oldValue, newValue));
+  }
+
+  async attest(keyId: string): Promise<KeyAttestation> {
+    const k = await this.findKey(keyId);
+    const fn = this.driver.attest?.bind(this.driver);
+    if (!fn) throw new CardError('CARD_NO_ATTESTATION', `a ${this.info.driver} card cannot attest its keys`);
+    return this.run(() => fn(k.keyRef));
   }
 
   private async findKey(keyId: string): Promise<CardKeyInfo> {

@@ -149,7 +149,14 @@ export class CardSlot {
     private readonly service: PcscCardService,
     readonly role: string,
     readonly serial: string | undefined,
-    private readonly o: { reader?: string | undefined; pinFile?: string | undefined; allowLastPinTry?: boolean; others?: () => CardSlot[] },
+    private readonly o: {
+      reader?: string | undefined;
+      pinFile?: string | undefined;
+      allowLastPinTry?: boolean;
+      others?: () => CardSlot[];
+      /** Run once on the verified session (e.g. PIV management-key authentication and key placement). */
+      prepare?: (s: DriverCardSession) => Promise<void>;
+    },
   ) {}
 
   get open(): DriverCardSession | undefined {
@@ -165,6 +172,7 @@ export class CardSlot {
           const st = await s.pinStatus();
           this.triesLeftBefore ??= st.triesLeft ?? null;
           await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true });
+          await this.o.prepare?.(s);
         } catch (e) {
           await s.close();
           throw e;

@@ -194,7 +194,7 @@ export async function verifyOnSession(
   if (status.state === 'blocked') {
     throw new PinError('PIN_BLOCKED', `the user PIN of ${card} is blocked`, {
       triesLeft: 0,
-      hint: 'Unblock it with the SO-PIN: `ca card pin unblock --card SERIAL` (see docs/card-setup.md).',
+      hint: 'Unblock it with the SO-PIN (PIV: the PUK): `ca card pin unblock --card SERIAL` (see docs/card-setup.md, docs/piv.md).',
     });
   }
   if (status.state === 'transport') {

@@ -177,6 +177,8 @@ export interface NonInteractiveCaOptions {
   /** Files (mode 0600) holding the test PINs: user PIN (both cards) and SO-PIN. */
   readonly pinFile: string;
   readonly soPinFile: string;
+  /** PIV cards: the PUK file used by `ca card init` when the example passes --mgmt-key-file. */
+  readonly pukFile?: string;
   /** Optional log of every expanded command line (PIN file paths only, never PINs). */
   readonly logFile?: string;
 }
@@ -194,11 +196,12 @@ export function writeNonInteractiveCa(options: NonInteractiveCaOptions): string 
 set -euo pipefail
 PIN=${q(options.pinFile)}
 SO=${q(options.soPinFile)}
+PUK=${q(options.pukFile ?? options.soPinFile)}
 args=("$@")
 has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" || $a == "$1="* ]] && return 0; done; return 1; }
 add() { has "$1" || args+=("$1" "$2"); }
 case "\${1:-} \${2:-}" in
-  "card init") add --so-pin-file "$SO"; add --pin-file "$PIN" ;;
+  "card init") if has --mgmt-key-file; then add --so-pin-file "$PUK"; else add --so-pin-file "$SO"; fi; add --pin-file "$PIN" ;;
   "card keygen") add --pin-file "$PIN" ;;
   "card pin")
     case "\${3:-}" in

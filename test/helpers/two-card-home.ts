@@ -40,6 +40,11 @@ export async function initTwoCardHome(prefix: string, ports: readonly [number, n
       'card init',
     );
   }
-  expectOk(await runCommand(process.execPath, [BIN, 'init', '--home', home]), 'init');
+  await initHome(home);
   return { dir, home, pin, soPin, rootEmu, subEmu };
+}
+
+/** `ca init` of a CA home for tests with emulated cards (the one place that says how). */
+export async function initHome(home: string): Promise<void> {
+  expectOk(await runCommand(process.execPath, [BIN, 'init', '--home', home]), 'init');
 }

@@ -5,7 +5,8 @@
  * first, then the others alphabetically) runs in document order in one temporary CA home, with
  * two factory-fresh virtual SmartCard-HSMs on vpcd ports 35965/35966 ("Virtual PCD 2 00 00" /
  * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD (plus a blank user token on 35967,
- * $USER_CARD, for docs/user-tokens.md), and a non-interactive `ca` on the
+ * $USER_CARD, for docs/user-tokens.md, and a factory-fresh emulated PIV token on 35963, $PIV_CARD,
+ * for docs/piv.md), and a non-interactive `ca` on the
  * PATH that answers the PIN prompts with files made by this test (test/helpers/doc-examples.ts).
  * Each block must exit as documented and print the output the doc shows. Independently, every
  * `--flag` shown with a `ca` command in a ```sh block of the operator docs must exist in that
@@ -33,15 +34,16 @@ import {
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DOCS = join(REPO, 'docs');
-const PORTS = { root: 35965, sub: 35966, user: 35967 } as const;
+const PORTS = { root: 35965, sub: 35966, user: 35967, piv: 35963 } as const;
 /** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
-const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md', 'key-custody.md'];
+const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md', 'key-custody.md', 'piv.md'];
 
 let dir: string;
 let rootEmu: EmulatorProcess | undefined;
 let subEmu: EmulatorProcess | undefined;
 /** A factory-fresh user token for docs/user-tokens.md ($USER_CARD). */
 let userEmu: EmulatorProcess | undefined;
+let pivEmu: EmulatorProcess | undefined;
 /** The temp dir is kept for inspection when the examples failed. */
 let examplesPassed = false;
 
@@ -73,6 +75,7 @@ after(async () => {
   await rootEmu?.stop();
   await subEmu?.stop();
   await userEmu?.stop();
+  await pivEmu?.stop();
   if (examplesPassed) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -156,13 +159,16 @@ test('the marked examples run in order on two virtual cards and print what the d
   writeFileSync(pinFile, '648219\n', { mode: 0o600 });
   writeFileSync(soPinFile, '3537363231383830\n', { mode: 0o600 });
   const binDir = join(dir, 'bin');
-  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, logFile: join(dir, 'commands.log') });
+  const pukFile = join(dir, 'piv.puk');
+  writeFileSync(pukFile, '97531086\n', { mode: 0o600 });
+  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, pukFile, logFile: join(dir, 'commands.log') });
   const work = join(dir, 'work');
   mkdirSync(work);
 
   rootEmu = await startEmulator({ port: PORTS.root });
   subEmu = await startEmulator({ port: PORTS.sub });
   userEmu = await startEmulator({ port: PORTS.user });
+  pivEmu = await startEmulator({ port: PORTS.piv, extraArgs: ['--type', 'piv'] });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
@@ -170,6 +176,7 @@ test('the marked examples run in order on two virtual cards and print what the d
     ROOT_CARD: rootEmu.serial,
     SUB_CARD: subEmu.serial,
     USER_CARD: userEmu.serial,
+    PIV_CARD: pivEmu.serial,
     OPENSC_CONF: process.env['OPENSC_CONF'] ?? join(REPO, 'test', 'rig', 'opensc.conf'),
     NO_COLOR: '1',
   };

@@ -27,10 +27,10 @@ export const OPERATION_TIMEOUTS_MS: Readonly<Record<'keygen' | 'sign' | 'other',
   other: 30_000,
 };
 
-/** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE). */
+/** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE, PIV SET MANAGEMENT KEY). */
 function isSecret(cmd: CommandApdu): boolean {
   const secret =
-    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
+    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c, 0xff].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
   return secret && cmd.data !== undefined && cmd.data.length > 0;
 }
 
@@ -51,6 +51,12 @@ export class ApduChannel {
   private readonly opts: ChannelOptions;
   /** Number of raw exchanges so far (for benchmarks and tests). */
   exchanges = 0;
+  /**
+   * Chaining limit chosen after the driver (card-family seam): used when the channel options
+   * set none. PIV sets 255 (SP 800-73-4 Part 2 §3: command chaining, short APDUs, as
+   * yubico-piv-tool and OpenSC send them).
+   */
+  driverMaxCommandData: number | undefined;
 
   constructor(transport: CardTransport, opts: ChannelOptions = {}) {
     this.transport = transport;
@@ -75,7 +81,8 @@ export class ApduChannel {
 
   /** Exchange one logical command; returns data and the final status word (not checked). */
   async transmit(cmd: CommandApdu): Promise<ResponseApdu> {
-    const parts = this.opts.maxCommandData === undefined ? [cmd] : chainCommand(cmd, this.opts.maxCommandData);
+    const limit = this.opts.maxCommandData ?? this.driverMaxCommandData;
+    const parts = limit === undefined ? [cmd] : chainCommand(cmd, limit);
     for (const part of parts.slice(0, -1)) {
       const r = await this.raw(part);
       if (r.sw !== 0x9000) return r; // the card refused the chain; the caller maps the SW

@@ -40,8 +40,53 @@ export type RawSignMode =
   | { readonly kind: 'rsa-pss'; readonly hashLength: number } // input: hash
   | { readonly kind: 'ecdsa' }; // input: hash; output DER
 
+/**
+ * Where and how a new key is made. Families without slots ignore `slot`; families without
+ * YubiKey policies ignore the policies. `overwrite` must be set (after a typed confirmation)
+ * to replace a key that is already there.
+ */
+export interface KeyPlacement {
+  /** PIV: key reference of the slot (9A, 9C, 9D, 9E, 82–95). */
+  readonly slot?: number;
+  readonly pinPolicy?: 'default' | 'never' | 'once' | 'always';
+  readonly touchPolicy?: 'default' | 'never' | 'always' | 'cached';
+  readonly overwrite?: boolean;
+}
+
+/** An attestation that a key was generated on the device (YubiKey PIV: ATTEST + the F9 certificate). */
+export interface KeyAttestation {
+  /** Certificate for the key's public key, signed by the device's attestation key. */
+  readonly certificate: Uint8Array;
+  /** The attestation key's own certificate (issued by the vendor root). */
+  readonly intermediate: Uint8Array;
+}
+
 export interface CardDriver {
   readonly name: string;
+  /**
+   * What unblocks the user PIN: the SmartCard-HSM's SO-PIN (8 bytes, 16 hex digits) or a PIV
+   * PUK (6–8 characters). Absent = 'so-pin'.
+   */
+  readonly unblockCredential?: 'so-pin' | 'puk';
+  /** Largest command data field before command chaining, when the family wants chaining (PIV: 255). */
+  readonly maxCommandData?: number;
+  /**
+   * Families whose administrative operations (key generation, certificate writes) need a
+   * separate card-administration key (PIV management key, SP 800-73-4 key 9B) authenticate
+   * it here. The buffer is wiped by the caller.
+   */
+  authenticateAdmin?(key: Uint8Array): Promise<void>;
+  /** Replace the card-administration key (PIV management key); needs authenticateAdmin first. */
+  changeAdminKey?(newKey: Uint8Array): Promise<void>;
+  /** Change the unblock credential (PIV PUK). */
+  changeUnblockCredential?(oldValue: Uint8Array, newValue: Uint8Array): Promise<void>;
+  /**
+   * Families whose keys live in fixed slots (PIV) parse an operator's slot name ("9c") into the
+   * key reference here; families that allocate references themselves leave it out.
+   */
+  parseKeySlot?(text: string): number | undefined;
+  /** Device attestation of a generated key, where the family has one. */
+  attest?(keyRef: number): Promise<KeyAttestation>;
   /** Select the application; also a logout on SmartCard-HSM. */
   selectApplication(): Promise<void>;
   deviceInfo(): Promise<DeviceInfo>;
@@ -57,7 +102,7 @@ export interface CardDriver {
    * driver without it lists only `listKeys()`).
    */
   listKeyEntries?(): Promise<CardKeyEntry[]>;
-  generateKey(options: { label: string; algorithm: KeyAlgorithm }): Promise<CardKeyInfo>;
+  generateKey(options: { label: string; algorithm: KeyAlgorithm } & KeyPlacement): Promise<CardKeyInfo>;
   /**
    * Store the certificate of key `keyRef`. Must check that its SPKI is the key's public key
    * before touching the card, and never leave the key without a readable public key.

@@ -10,6 +10,7 @@ import {
 } from 'node:crypto';
 import { bigintToBytes, curveByName, type CurveInfo, type CurveName } from './ec-curves.js';
 import { CardStatus, SW } from './status-words.js';
+import { emsaPssWithHash } from '../../crypto/emsa-pss.js';
 
 /**
  * The card's private-key operations. Keys are held as PKCS#8 DER (the state file stores them
@@ -131,33 +132,14 @@ export function rsaPkcs1(pkcs8: Uint8Array, digestInfoBytes: Uint8Array): Uint8A
   return new Uint8Array(privateEncrypt({ key: loadPrivateKey(pkcs8), padding: constants.RSA_PKCS1_PADDING }, digestInfoBytes));
 }
 
-function mgf1(name: HashName, seed: Uint8Array, len: number): Uint8Array {
-  const out = Buffer.alloc(len);
-  let off = 0;
-  for (let counter = 0; off < len; counter++) {
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(counter);
-    const block = createHash(name).update(seed).update(c).digest();
-    block.copy(out, off, 0, Math.min(block.length, len - off));
-    off += block.length;
-  }
-  return new Uint8Array(out);
-}
-
 /** EMSA-PSS-ENCODE (RFC 8017 §9.1.1), MGF1 with the same hash, salt length = hash length. */
 export function emsaPssEncode(name: HashName, mHash: Uint8Array, emBits: number, salt = randomBytes(mHash.length)): Uint8Array {
-  const hLen = mHash.length;
-  const emLen = Math.ceil(emBits / 8);
-  if (emLen < hLen + salt.length + 2) throw new CardStatus(SW.WRONG_DATA);
-  const mPrime = Buffer.concat([Buffer.alloc(8), mHash, salt]);
-  const h = createHash(name).update(mPrime).digest();
-  const db = Buffer.alloc(emLen - hLen - 1);
-  db[emLen - salt.length - hLen - 2] = 0x01;
-  Buffer.from(salt).copy(db, emLen - salt.length - hLen - 1);
-  const mask = mgf1(name, h, db.length);
-  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
-  db[0]! &= 0xff >> (8 * emLen - emBits);
-  return new Uint8Array(Buffer.concat([db, h, Buffer.from([0xbc])]));
+  try {
+    return emsaPssWithHash(name, mHash, emBits, salt);
+  } catch (e) {
+    if (e instanceof RangeError) throw new CardStatus(SW.WRONG_DATA);
+    throw e;
+  }
 }
 
 /** RSASSA-PSS over a given hash: EMSA-PSS then raw RSA (alg `40`). */

@@ -32,7 +32,8 @@ export function loadStateFile(path: string, now: Date = new Date()): { state: Ca
   return { state: parsed, created: false };
 }
 
-export function saveStateFile(path: string, state: CardStateData): void {
+/** Any card family's JSON state (the PIV emulator saves through this too). */
+export function saveStateFile(path: string, state: CardStateData | object): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   const text = JSON.stringify(state, null, 2) + '\n';

@@ -13,10 +13,13 @@ import { externalSubCa, type ExternalSubCaArgs } from './ceremony-external.js';
 import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
+import type { DriverCardSession } from '../../card/card-session-impl.js';
+import { authenticateAdminIfNeeded, withMgmtKey, type MgmtKeyArgs } from '../mgmt-key-input.js';
+import { keyPlacementOf, withKeyPlacement, type KeyPlacementArgs } from './card/key-placement-options.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
-interface CeremonyArgs extends HomeArgs, TranscriptArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
+interface CeremonyArgs extends HomeArgs, TranscriptArgs, MgmtKeyArgs, KeyPlacementArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
   card?: string;
   reader?: string;
   'pin-file'?: string;
@@ -32,8 +35,16 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs, Omit<ExternalSubCaArgs,
   'no-backup'?: boolean;
 }
 
+/** The new CA's card: PIV management key and slot/policies, where the card family has them. */
+function prepareSubjectCard(ctx: CliContext, args: CeremonyArgs): (s: DriverCardSession) => Promise<void> {
+  return async (s) => {
+    await authenticateAdminIfNeeded(ctx, s, args['mgmt-key-file']);
+    s.keyPlacement = await keyPlacementOf(ctx, s, args);
+  };
+}
+
 function common<T>(y: Argv<T>): Argv<T> {
-  return withTranscriptOptions(withHome(y))
+  return withKeyPlacement(withMgmtKey(withTranscriptOptions(withHome(y))))
     .option('card', { type: 'string', describe: 'serial of the card that gets the CA key' })
     .option('reader', { type: 'string', describe: 'reader holding that card' })
     .option('pin-file', { type: 'string', describe: "the card's user PIN from FILE (automation); default: prompt" })
@@ -231,7 +242,8 @@ export function shq(v: string): string {
 function commandLine(args: CeremonyArgs, kind: string): string {
   const parts = ['ca', 'ceremony', kind];
   if (args.name) parts.push(args.name);
-  for (const k of ['home', 'card', 'reader', 'issuer-card', 'issuer-reader', 'key-id', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  for (const k of ['home', 'card', 'reader', 'issuer-card', 'issuer-reader', 'key-id', 'slot', 'pin-policy', 'touch-policy', 'operator', 'time-zone'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
+  if (args['mgmt-key-file']) parts.push('--mgmt-key-file', '…');
   for (const w of args.witness ?? []) parts.push('--witness', w);
   if (args['pin-file']) parts.push('--pin-file', '…');
   if (args['issuer-pin-file']) parts.push('--issuer-pin-file', '…');
@@ -254,7 +266,12 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const confirmation = await confirm(ctx, args, 'root');
         assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
         const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
-        const slot = new CardSlot(ctx, service, 'root', args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] });
+        const slot = new CardSlot(ctx, service, 'root', args.card, {
+          reader: args.reader,
+          pinFile: args['pin-file'],
+          allowLastPinTry: args['allow-last-pin-try'],
+          prepare: prepareSubjectCard(ctx, args),
+        });
         try {
           const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
           let r: CeremonyResult;
@@ -314,6 +331,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           pinFile: args['pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(subject)(),
+          prepare: prepareSubjectCard(ctx, args),
         });
         const issuer: CardSlot = new CardSlot(ctx, service, `${node.parent ?? 'parent'} (issuer)`, args['issuer-card'] ?? parent?.cardSerial, {
           reader: args['issuer-reader'],

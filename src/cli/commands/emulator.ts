@@ -5,6 +5,8 @@ import { FaultPlan, FaultSpecError } from '../../card/emulator/fault-plan.js';
 import { InstrumentedCard } from '../../card/emulator/instrumented-card.js';
 import { ScHsmCard } from '../../card/emulator/sc-hsm-card.js';
 import { loadStateFile, saveStateFile } from '../../card/emulator/state-file.js';
+import { createPivEmulatorCard, stateFileIsPiv } from '../../card/emulator/piv-emulator.js';
+import type { VirtualCard } from '../../card/emulator/virtual-card.js';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../card/emulator/vpcd-client.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
@@ -18,6 +20,7 @@ interface StartArgs {
   'max-response'?: number;
   extended: boolean;
   'reinsert-after-ms'?: number;
+  type?: 'sc-hsm' | 'piv';
 }
 
 /**
@@ -27,7 +30,7 @@ interface StartArgs {
 export function emulatorCommand(ctx: CliContext): CommandModule<object, any> {
   return {
     command: 'emulator <action>',
-    describe: 'Virtual SmartCard-HSM for tests and ceremony rehearsal (TEST card, not for real keys)',
+    describe: 'Virtual SmartCard-HSM or PIV token (--type piv) for tests and ceremony rehearsal (TEST card, not for real keys)',
     builder: (y) =>
       y
         .positional('action', { choices: ['start'] as const, describe: 'start: run the emulated card until SIGTERM/SIGINT' })
@@ -38,7 +41,8 @@ export function emulatorCommand(ctx: CliContext): CommandModule<object, any> {
         .option('fault', { type: 'string', array: true, describe: 'fault spec, repeatable: remove-after=K, power-off-after=K, sw=K:SW, sw-ins=INS:SW, delay=K:MS' })
         .option('max-response', { type: 'number', describe: 'T=0 style: return responses longer than N bytes via 61xx/GET RESPONSE' })
         .option('extended', { type: 'boolean', default: true, describe: 'accept extended-length APDUs (--no-extended: answer 6700)' })
-        .option('reinsert-after-ms', { type: 'number', describe: 'after a remove-after fault, re-insert the card after N ms' }),
+        .option('reinsert-after-ms', { type: 'number', describe: 'after a remove-after fault, re-insert the card after N ms' })
+        .option('type', { choices: ['sc-hsm', 'piv'] as const, describe: 'card family: sc-hsm (SmartCard-HSM) or piv (YubiKey-style PIV token); default: that of an existing state file, else sc-hsm' }),
     handler: async (argv) => runEmulator(ctx, argv as unknown as StartArgs),
   };
 }
@@ -53,15 +57,30 @@ async function runEmulator(ctx: CliContext, args: StartArgs): Promise<void> {
     if (err instanceof FaultSpecError) throw usageError(err.message, 'See `ca emulator start --help` for the fault syntax.');
     throw err;
   }
-  const { state, created } = loadStateFile(statePath, ctx.now());
-  // Fix the serial at first start: the factory-fresh state is written before anything else.
-  if (created) saveStateFile(statePath, state);
-  const card = new ScHsmCard({
-    state,
-    persist: (s) => saveStateFile(statePath, s),
-    ...(args['max-response'] !== undefined ? { maxResponseSize: args['max-response'] } : {}),
-    extendedLength: args.extended,
-  });
+  const type = args.type ?? (stateFileIsPiv(statePath) ? 'piv' : 'sc-hsm');
+  let card: VirtualCard & { readonly serial: string };
+  let created: boolean;
+  let family: string;
+  if (type === 'piv') {
+    ({ card, created } = createPivEmulatorCard(statePath, {
+      now: ctx.now(),
+      extendedLength: args.extended,
+      ...(args['max-response'] !== undefined ? { maxResponseSize: args['max-response'] } : {}),
+    }));
+    family = 'PIV token (YubiKey-style)';
+  } else {
+    const loaded = loadStateFile(statePath, ctx.now());
+    created = loaded.created;
+    // Fix the serial at first start: the factory-fresh state is written before anything else.
+    if (created) saveStateFile(statePath, loaded.state);
+    card = new ScHsmCard({
+      state: loaded.state,
+      persist: (s) => saveStateFile(statePath, s),
+      ...(args['max-response'] !== undefined ? { maxResponseSize: args['max-response'] } : {}),
+      extendedLength: args.extended,
+    });
+    family = 'SmartCard-HSM';
+  }
   const instrumented = new InstrumentedCard(card, {
     faults,
     ...(args['apdu-log'] ? { apduLog: new ApduLog(resolve(ctx.cwd, args['apdu-log'])) } : {}),
@@ -75,12 +94,13 @@ async function runEmulator(ctx: CliContext, args: StartArgs): Promise<void> {
 
   const bar = '!'.repeat(78);
   eprintln(ctx, bar);
-  eprintln(ctx, '!!  cardca EMULATOR: this is a TEST SmartCard-HSM, NOT a real card.');
+  eprintln(ctx, `!!  cardca EMULATOR: this is a TEST ${family}, NOT a real card.`);
   eprintln(ctx, '!!  Its keys and PINs sit UNPROTECTED in the state file. Never use it for');
   eprintln(ctx, '!!  production keys or real certificates.');
   eprintln(ctx, `!!  state file: ${statePath}${created ? ' (new, factory-fresh)' : ''}`);
   eprintln(ctx, `!!  serial:     ${card.serial}`);
   eprintln(ctx, `!!  vpcd:       ${args.host}:${args.port}`);
+  if (type === 'piv') eprintln(ctx, '!!  factory PIN 123456, PUK 12345678, management key 0102…0708 (3DES); touch is simulated');
   if (faults.list().length > 0) eprintln(ctx, `!!  faults:     ${(args.fault ?? []).join(' ')}`);
   eprintln(ctx, bar);
 

@@ -5,11 +5,16 @@ import { obtainNewPin, obtainPin, soPinBytes, verifyOnSession } from '../../pin-
 import { usageError } from '../../cli-error.js';
 import { guardSoPin } from '../../so-pin-guard.js';
 import { withCardSelection } from './card-options.js';
+import type { DriverCardSession } from '../../../card/card-session-impl.js';
+import { authenticateAdminIfNeeded, mgmtKeyBytes } from '../../mgmt-key-input.js';
 
 interface PinArgs extends CardGlobalArgs {
-  action: 'change' | 'unblock';
+  action: 'change' | 'unblock' | 'change-puk' | 'change-mgmt-key';
+  'mgmt-key-file'?: string;
+  'new-mgmt-key-file'?: string;
   'pin-file'?: string;
   'new-pin-file'?: string;
+  'new-puk-file'?: string;
   'so-pin-file'?: string;
   'allow-last-pin-try': boolean;
 }
@@ -21,10 +26,16 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
     describe: 'Change the user PIN, or unblock it with the SO-PIN',
     builder: (y) =>
       withCardSelection(y)
-        .positional('action', { choices: ['change', 'unblock'] as const, describe: 'change: old → new PIN; unblock: SO-PIN → new PIN' })
+        .positional('action', {
+          choices: ['change', 'unblock', 'change-puk', 'change-mgmt-key'] as const,
+          describe: 'change: old → new PIN; unblock: SO-PIN (PIV: PUK) → new PIN; change-puk: PIV old → new PUK; change-mgmt-key: PIV management key',
+        })
+        .option('mgmt-key-file', { type: 'string', describe: 'PIV: current management key (hex) from FILE (change-mgmt-key); default: prompt' })
+        .option('new-mgmt-key-file', { type: 'string', describe: 'PIV: new management key (hex) from FILE (change-mgmt-key); default: prompt twice' })
         .option('pin-file', { type: 'string', describe: 'current user PIN from FILE (change)' })
         .option('new-pin-file', { type: 'string', describe: 'new user PIN from FILE; default: prompt twice' })
-        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from FILE (unblock)' })
+        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from FILE (unblock); PIV: the PUK (unblock, change-puk)' })
+        .option('new-puk-file', { type: 'string', describe: 'PIV: new PUK from FILE (change-puk); default: prompt twice' })
         .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last try without the typed confirmation' })
         .example('$0 card pin change --card DECM0102330', 'prompts for the current and the new PIN')
         .example('$0 card pin unblock --card DECM0102330', 'prompts for the SO-PIN and a new user PIN') as never,
@@ -48,9 +59,27 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
               old.fill(0);
             }
             println(ctx, `user PIN of card ${s.info.serial} changed`);
+          } else if (args.action === 'change-mgmt-key') {
+            await changeMgmtKey(ctx, s, args);
+          } else if (args.action === 'change-puk') {
+            if (s.driver.unblockCredential !== 'puk') throw usageError(`card ${s.info.serial} has no PUK (it is unblocked with its SO-PIN)`);
+            const old = await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'Current PUK: ', what: 'PUK' });
+            try {
+              const next = await obtainNewPin(ctx, { file: args['new-puk-file'], what: 'PUK' });
+              try {
+                await s.changeUnblockCredential(old, next);
+              } finally {
+                next.fill(0);
+              }
+            } finally {
+              old.fill(0);
+            }
+            println(ctx, `PUK of card ${s.info.serial} changed`);
           } else {
-            await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
-            const so = soPinBytes(await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'SO-PIN (16 hex digits): ', what: 'SO-PIN' }));
+            const puk = s.driver.unblockCredential === 'puk';
+            if (!puk) await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
+            const text = await obtainPin(ctx, { file: args['so-pin-file'], prompt: puk ? 'PUK: ' : 'SO-PIN (16 hex digits): ', what: puk ? 'PUK' : 'SO-PIN' });
+            const so = puk ? text : soPinBytes(text);
             try {
               const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
               try {
@@ -69,4 +98,17 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
         }
       }),
   };
+}
+
+/** PIV: authenticate the current management key, then set the new one (typed twice unless from a file). */
+async function changeMgmtKey(ctx: CliContext, s: DriverCardSession, args: PinArgs): Promise<void> {
+  if (!s.needsAdminKey) throw usageError(`card ${s.info.serial} has no management key`);
+  await authenticateAdminIfNeeded(ctx, s, args['mgmt-key-file']);
+  const next = mgmtKeyBytes(await obtainNewPin(ctx, { file: args['new-mgmt-key-file'], what: 'management key (hex)' }));
+  try {
+    await s.changeAdminKey(next);
+  } finally {
+    next.fill(0);
+  }
+  println(ctx, `management key of card ${s.info.serial} changed; keep the new one in custody`);
 }
