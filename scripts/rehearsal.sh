@@ -146,7 +146,7 @@ step "initialise the sub-CA card" "${CA[@]}" card init --reader "$READER_SUB" --
   --so-pin-file "$SO" --pin-file "$PIN" --retries 3
 step "card status (spends no PIN try)" "${CA[@]}" card status --card "$ROOT_CARD"
 step "card list" "${CA[@]}" card list
-step "create the CA home" "${CA[@]}" init
+step "create the CA home" "${CA[@]}" init --rehearsal
 
 # --- ceremonies (operator guide §3, §4) --------------------------------------------------------
 WHO=(--operator "Rehearsal Operator" --witness "Rehearsal Witness")

@@ -136,7 +136,7 @@ export interface CaStore {
 
   /** Everything the store knows about a public key (for `checkKeyNotReused`). */
   lookupKey(spkiSha256: Uint8Array): KeyLookupResult[];
-  /** Latest recorded issuance, CRL or audit time (clock sanity). */
+  /** Latest signing event: certificate or CRL reserved/issued, CA bound (clock sanity; never a refusal). */
   lastActivity(): Date | undefined;
 
   /** TX1 of the issuance cycle. Throws `STORE_SERIAL_TAKEN` if the serial exists for the issuer. */

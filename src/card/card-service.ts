@@ -19,6 +19,8 @@ export interface CardInfo {
   readonly atr: string;
   /** Applet / firmware version as "major.minor". */
   readonly version: string | undefined;
+  /** Set when the card shows it is an emulator (a test card): how that is known. */
+  readonly emulated?: string;
 }
 
 export type PinState = 'verified' | 'not-verified' | 'blocked' | 'not-initialized' | 'transport';

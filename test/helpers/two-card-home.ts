@@ -40,6 +40,6 @@ export async function initTwoCardHome(prefix: string, ports: readonly [number, n
       'card init',
     );
   }
-  expectOk(await runCommand(process.execPath, [BIN, 'init', '--home', home]), 'init');
+  expectOk(await runCommand(process.execPath, [BIN, 'init', '--rehearsal', '--home', home]), 'init');
   return { dir, home, pin, soPin, rootEmu, subEmu };
 }

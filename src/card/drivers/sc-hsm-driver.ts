@@ -13,6 +13,8 @@ import { encodeTokenInfo, parseTokenInfo } from '../pkcs15/token-info-file.js';
 import { findTlv, readTlv } from '../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
 import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
+import { emulatedDeviceEvidence } from './sc-hsm/device-provenance.js';
+import { protectedDataFid } from './sc-hsm/protected-data.js';
 import { buildGakp, curveDomain, RSA_BITS } from './sc-hsm/gakp.js';
 import * as cmd from './sc-hsm/sc-hsm-commands.js';
 
@@ -58,6 +60,8 @@ export class ScHsmDriver implements CardDriver {
   private readonly ch: ApduChannel;
   private version: string | undefined;
   private serial: string | undefined;
+  /** EF 2F02 as read for the serial (device CVC ‖ DICA CVC), for `emulatedDeviceEvidence`. */
+  private deviceCertificates: Uint8Array | undefined;
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
@@ -92,6 +96,21 @@ export class ScHsmDriver implements CardDriver {
     }
   }
 
+  /**
+   * PIN-protected data object `CD id` (card-protocols.md §3.1 file table: `CD xx` is
+   * PIN-protected data; reading and writing need the user PIN verified in this session).
+   */
+  async readDataObject(id: number): Promise<Uint8Array | undefined> {
+    return this.readFile(protectedDataFid(id));
+  }
+
+  /** Replace the content of `CD id`: UPDATE BINARY never shortens an EF, so delete it first. */
+  async writeDataObject(id: number, data: Uint8Array): Promise<void> {
+    const fid = protectedDataFid(id);
+    await this.deleteFile(fid, false);
+    await this.writeFile(fid, data);
+  }
+
   private async deleteFile(fid: number, mustExist: boolean): Promise<void> {
     const r = await this.ch.transmit(cmd.deleteFile(fid));
     if (r.sw === 0x9000 || (!mustExist && r.sw === 0x6a82)) return;
@@ -108,6 +127,7 @@ export class ScHsmDriver implements CardDriver {
     }
     // Serial = CHR of the device CVC minus its 5-character sequence number (OpenSC `sc_hsm_get_serialnr`).
     const chr = chrOfFirstCvc(dev);
+    this.deviceCertificates = dev;
     this.serial = chr.length > 5 ? chr.slice(0, -5) : chr;
     return this.serial;
   }
@@ -127,7 +147,8 @@ export class ScHsmDriver implements CardDriver {
         }
       }
     }
-    return { serial, label, initialized, version: this.version };
+    const emulated = emulatedDeviceEvidence(this.deviceCertificates);
+    return { serial, label, initialized, version: this.version, ...(emulated ? { emulated } : {}) };
   }
 
   private async pinStatusOf(ref: number): Promise<PinStatus> {

@@ -14,6 +14,8 @@ import type { CliContext } from '../context.js';
 export interface IssuingCa {
   readonly ca: CaRecord;
   readonly info: IssuerInfo;
+  /** The home is a rehearsal home (emulated cards allowed). */
+  readonly rehearsal?: boolean;
 }
 
 export function issuingCa(cactx: CaContext, name: string): IssuingCa {
@@ -23,7 +25,7 @@ export function issuingCa(cactx: CaContext, name: string): IssuingCa {
     throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: `Run \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'}\` first.` });
   }
   if (!ca.certificate) throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, { hint: 'See `ca audit` records and run the ceremony again with --key-id.' });
-  return { ca, info: issuerInfoFromCertificate(ca.certificate, cactx.profiles.caProfile(ca.profileName)) };
+  return { ca, info: issuerInfoFromCertificate(ca.certificate, cactx.profiles.caProfile(ca.profileName)), rehearsal: cactx.mode.rehearsal };
 }
 
 export async function withIssuerSigner<T>(
@@ -41,6 +43,7 @@ export async function withIssuerSigner<T>(
     reader: args.reader,
     pinFile: args['pin-file'],
     allowLastPinTry: args['allow-last-pin-try'] === true,
+    refuseEmulated: issuer.rehearsal !== true,
   });
   try {
     const session = await slot.get();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { rootCeremony, subCaCeremony, type CeremonyCard, type CeremonyResult } from '../../ca/ceremony.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { cardService } from '../card-context.js';
@@ -14,7 +14,7 @@ import { promptLine } from '../pin-input.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
-interface CeremonyArgs extends HomeArgs, TranscriptArgs {
+interface CeremonyArgs extends HomeArgs, TranscriptArgs, ConfirmClockArgs {
   card?: string;
   reader?: string;
   'pin-file'?: string;
@@ -28,7 +28,7 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs {
 }
 
 function common<T>(y: Argv<T>): Argv<T> {
-  return withTranscriptOptions(withHome(y))
+  return withConfirmClock(withTranscriptOptions(withHome(y)))
     .option('card', { type: 'string', describe: 'serial of the card that gets the CA key' })
     .option('reader', { type: 'string', describe: 'reader holding that card' })
     .option('pin-file', { type: 'string', describe: "the card's user PIN from FILE (automation); default: prompt" })
@@ -245,9 +245,14 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
     handler: async (args) =>
       withCa(ctx, args, { command: 'ceremony root', write: true }, async (ca) => {
         const confirmation = await confirm(ctx, args, 'root');
-        assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
+        checkCommandClock(ca, args, 'ceremony root'); // before any card or PIN
         const service = cardService(ctx, {});
-        const slot = new CardSlot(ctx, service, 'root', args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] });
+        const slot = new CardSlot(ctx, service, 'root', args.card, {
+          reader: args.reader,
+          pinFile: args['pin-file'],
+          allowLastPinTry: args['allow-last-pin-try'],
+          refuseEmulated: !ca.mode.rehearsal,
+        });
         try {
           const headBefore = ca.store.auditRecords().at(-1)?.seq ?? 0;
           let r: CeremonyResult;
@@ -289,7 +294,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const node = ca.profiles.ca(args.name!);
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
-        assertClockSane(ca.store, ca.clock.now());
+        checkCommandClock(ca, args, `ceremony subca ${args.name}`);
         const service = cardService(ctx, {});
         const slots: CardSlot[] = [];
         const others = (me: CardSlot) => () => slots.filter((s) => s !== me);
@@ -298,11 +303,13 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           pinFile: args['pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(subject)(),
+          refuseEmulated: !ca.mode.rehearsal,
         });
         const issuer: CardSlot = new CardSlot(ctx, service, `${node.parent ?? 'parent'} (issuer)`, args['issuer-card'] ?? parent?.cardSerial, {
           pinFile: args['issuer-pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(issuer)(),
+          refuseEmulated: !ca.mode.rehearsal,
         });
         slots.push(subject, issuer);
         try {

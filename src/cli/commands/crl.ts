@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane, sha256 } from '../../ca/issuance.js';
+import { sha256 } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { issueCrl } from '../../ca/crl-cycle.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
@@ -11,7 +12,7 @@ import { println, type CliContext } from '../context.js';
 import { operatorName, participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
 
-interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs {
+interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs, ConfirmClockArgs {
   issuer: string;
   out?: string;
 }
@@ -29,7 +30,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
     command: 'crl',
     describe: "Sign a fresh CRL for a CA on its card (revoked and outcome-unknown serials)",
     builder: (y) =>
-      withTranscriptOptions(withSigningCard(withHome(y)))
+      withConfirmClock(withTranscriptOptions(withSigningCard(withHome(y))))
         .option('issuer', { type: 'string', demandOption: true, describe: 'CA whose CRL to sign' })
         .option('out', { type: 'string', describe: 'PEM output file (default HOME/crl/ISSUER.crl)' })
         .example('$0 crl --issuer servers', "sign servers' next CRL with its card (PIN prompt)")
@@ -38,7 +39,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
     handler: async (args) =>
       withCa(ctx, args, { command: `crl --issuer ${args.issuer}`, write: true }, async (ca) => {
         const startedAt = ca.clock.now();
-        assertClockSane(ca.store, startedAt); // before any card or PIN
+        checkCommandClock(ca, args, `crl --issuer ${args.issuer}`); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
         const r = await withIssuerSigner(ctx, args, issuer, (signer) =>
           issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook }),

@@ -31,6 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'audit', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'db', load: async () => (await import('./db.js')).dbCommand },
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'profiles', load: async () => (await import('./profiles.js')).profilesCommand },
 ];
 
 /**

@@ -4,14 +4,14 @@ import { Certificate } from '@peculiar/asn1-x509';
 import type { CommandModule } from 'yargs';
 import { pemDecode } from '../../ca/chain.js';
 import { CRL_REASON_CODES, type CrlReason } from '../../ca/crl/tbs-cert-list-input.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { CaError } from '../../ca/errors.js';
 import { bytesEqual, toHex } from '../../common/hex.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
 
-interface RevokeArgs extends HomeArgs {
+interface RevokeArgs extends HomeArgs, ConfirmClockArgs {
   target: string;
   issuer?: string;
   reason: string;
@@ -27,15 +27,14 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
     command: 'revoke <target>',
     describe: 'Revoke a certificate by serial (hex, colons allowed) or certificate file',
     builder: (y) =>
-      withHome(y)
+      withConfirmClock(withHome(y))
         .positional('target', { type: 'string', describe: 'serial number in hex, or a certificate file (PEM/DER)' })
         .option('issuer', { type: 'string', describe: 'issuing CA (needed only if the serial is ambiguous)' })
         .option('reason', { type: 'string', demandOption: true, choices: REVOCATION_REASONS, describe: 'RFC 5280 §5.3.1 reason' })
         .option('date', { type: 'string', describe: 'revocation (invalidity) time, ISO 8601; default now' }) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `revoke ${args.target}`, write: true }, async (ca) => {
-        const now = ca.clock.now();
-        assertClockSane(ca.store, now);
+        const now = checkCommandClock(ca, args, `revoke ${args.target}`);
         let serialHex: string;
         let issuerName = args.issuer;
         let certDer: Uint8Array | undefined;

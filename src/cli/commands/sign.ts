@@ -3,7 +3,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { checkCsrKeyPolicy, checkKeyNotReused } from '../../ca/csr/check-csr.js';
 import { certificateContent } from '../../ca/cert/certificate-content.js';
 import { toHex } from '../../common/hex.js';
@@ -17,7 +17,7 @@ import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
 
-interface SignArgs extends HomeArgs, SigningCardArgs {
+interface SignArgs extends HomeArgs, SigningCardArgs, ConfirmClockArgs {
   csr: string[];
   issuer: string;
   profile?: string;
@@ -53,7 +53,7 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
     command: 'sign <csr..>',
     describe: 'Issue certificates from CSRs (content from the profile; the card signs)',
     builder: (y) =>
-      withSigningCard(withHome(y))
+      withConfirmClock(withSigningCard(withHome(y)))
         .positional('csr', { type: 'string', array: true, describe: 'PKCS#10 request files (PEM or DER)' })
         .option('issuer', { type: 'string', demandOption: true, describe: 'issuing CA name' })
         .option('profile', { type: 'string', describe: "certificate profile (default: the issuer's first leaf profile)" })
@@ -66,7 +66,7 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
         .example('$0 sign web.csr --issuer servers --profile tls-server', 'issue web.crt') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `sign --issuer ${args.issuer}`, write: true }, async (ca) => {
-        assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
+        checkCommandClock(ca, args, 'sign'); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
         const issuerProfile = issuer.info.profile;
         const profileName = args.profile ?? issuerProfile.issues.find((p) => ca.profiles.profile(p).kind === 'leaf');
