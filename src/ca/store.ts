@@ -161,6 +161,8 @@ export interface CaStore {
     build: (crlNumber: bigint) => { tbs: Uint8Array; tbsSha256: Uint8Array; thisUpdate: Date; nextUpdate: Date; entries: number },
     audit: (crlNumber: bigint) => AuditEvent,
     at: Date,
+    /** Never pick a number ≤ this (the highest number on a card's checkpoint: RFC 5280 §5.2.3). */
+    floor?: bigint,
   ): CrlRecord;
   markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord;
   markCrlFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void;

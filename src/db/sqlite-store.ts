@@ -297,11 +297,13 @@ export class SqliteStore implements CaStore {
     build: (crlNumber: bigint) => { tbs: Uint8Array; tbsSha256: Uint8Array; thisUpdate: Date; nextUpdate: Date; entries: number },
     audit: (crlNumber: bigint) => AuditEvent,
     at: Date,
+    floor?: bigint,
   ): CrlRecord {
     return writeTransaction(this.db, () => {
       const issuerId = this.caId(issuerName);
       const max = this.db.prepare('SELECT max(crl_number) AS n FROM crls WHERE issuer_id = ?').get(issuerId) as Row;
-      const n = BigInt((max['n'] as number | null) ?? 0) + 1n;
+      const highest = BigInt((max['n'] as number | null) ?? 0);
+      const n = (floor !== undefined && floor > highest ? floor : highest) + 1n;
       const b = build(n);
       const id = Number(
         this.db

@@ -6,12 +6,15 @@ import type { AuditRecord } from '../../ca/store.js';
 import { DbError } from '../../db/db-error.js';
 import { verifyAuditChain } from '../../db/db-check.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { insertedCardCheckpoints, loadCheckpointFile, type CardReadArgs } from '../checkpoints.js';
+import { assertMatchesCheckpoints } from '../../db/checkpoint-compare.js';
 import { println, type CliContext } from '../context.js';
 import { transcriptEntries } from '../transcript-writer.js';
 
-interface AuditArgs extends HomeArgs {
+interface AuditArgs extends HomeArgs, CardReadArgs {
   json: boolean;
   transcript?: string[];
+  checkpoint?: string[];
 }
 
 /**
@@ -56,9 +59,19 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
           array: true,
           describe: 'also check this ceremony transcript copy (.md or .html) against its SHA-256 in the audit log (repeatable)',
         })
+        .option('checkpoint', { type: 'string', array: true, describe: 'also compare the database with this checkpoint file (repeatable; e.g. the binder copy)' })
+        .option('card', { type: 'string', describe: "compare with the checkpoint on this card (default: every inserted card of this home's CAs)" })
+        .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
+        .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints (PIN-protected), from FILE; default: prompt" })
         .example('$0 audit verify', 'check the hash chain of the whole audit log')
+        .example('$0 audit verify --card DECM0102330001', 'also compare with the checkpoint on that card (PIN prompt)')
+        .example('$0 audit verify --checkpoint binder/checkpoint-DECM0102330001.json', 'compare with a checkpoint copy')
         .example('$0 audit verify --transcript binder/ceremony-20261127T100000Z-root-root.html', 'check a printed/archived transcript copy')
-        .epilogue('Exit 0: intact (and every --transcript matches). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN.') as never,
+        .epilogue(
+          'Exit 0: intact (and every --transcript matches). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN. ' +
+            'Exit 14: the database is behind a checkpoint (CHECKPOINT_BEHIND: truncated or rolled back), disagrees with it (CHECKPOINT_MISMATCH: rewritten), ' +
+            'or the checkpoint is of another home (CHECKPOINT_FOREIGN) or not a checkpoint (CHECKPOINT_MALFORMED).',
+        ) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'audit verify', write: false }, async (ca) => {
         const r = verifyAuditChain(ca.store);
@@ -67,7 +80,10 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
             hint: 'The database was altered outside cardca. Keep a copy, compare with the backups, and investigate before signing anything.',
           });
         }
+        const cps = [...(args.checkpoint ?? []).map((f) => loadCheckpointFile(ctx, f)), ...(await insertedCardCheckpoints(ctx, ca.store, args))];
+        assertMatchesCheckpoints(ca.store, ca.mode.homeId, cps);
         println(ctx, `audit log intact: ${r.records} records, head ${r.head}`);
+        for (const { cp, source } of cps) println(ctx, `  matches the checkpoint from ${source}: audit #${cp.auditSeq} (${cp.reason}, ${cp.at}); the database is ${r.records - cp.auditSeq} record(s) past it`);
         for (const t of args.transcript ?? []) {
           const path = resolve(ctx.cwd, t);
           let bytes: Uint8Array;

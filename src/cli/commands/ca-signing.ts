@@ -3,6 +3,7 @@ import { CaError } from '../../ca/errors.js';
 import { issuerInfoFromCertificate } from '../../ca/issuance-issuer.js';
 import type { CaRecord } from '../../ca/store.js';
 import type { Signer } from '../../crypto/signer.js';
+import type { DriverCardSession } from '../../card/card-session-impl.js';
 import { cardService } from '../card-context.js';
 import { CardSlot, type CaContext, type SigningCardArgs } from '../ca-context.js';
 import type { CliContext } from '../context.js';
@@ -32,7 +33,7 @@ export async function withIssuerSigner<T>(
   ctx: CliContext,
   args: SigningCardArgs,
   issuer: IssuingCa,
-  fn: (signer: Signer) => Promise<T>,
+  fn: (signer: Signer, session: DriverCardSession) => Promise<T>,
 ): Promise<T> {
   const serial = args.card ?? issuer.ca.cardSerial;
   if (serial !== issuer.ca.cardSerial) {
@@ -48,7 +49,7 @@ export async function withIssuerSigner<T>(
   try {
     const session = await slot.get();
     const signer = await session.signer(issuer.ca.keyId);
-    return await fn(signer);
+    return await fn(signer, session);
   } finally {
     await slot.release();
     await service.close();

@@ -11,6 +11,7 @@ import { CliError } from '../cli-error.js';
 import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
+import { writeCheckpoints } from '../checkpoints.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
@@ -263,11 +264,13 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
             });
           } catch (e) {
+            await writeCheckpoints(ctx, ca, [slot.open], 'ceremony root (failed)');
             const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
             const rootName = ca.profiles.cas.find((c) => c.parent === undefined)?.name ?? 'root';
             await writeFailedTranscript(ctx, ca, args, { kind: 'root', caName: rootName, headBefore, error: e, command: commandLine(args, 'root'), confirmation, tries });
             throw e;
           }
+          await writeCheckpoints(ctx, ca, [slot.open], `ceremony root ${r.caName}`);
           const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
           await report(ctx, ca, r, args, { command: commandLine(args, 'root'), confirmation, tries });
         } finally {
@@ -323,6 +326,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
             });
           } catch (e) {
+            await writeCheckpoints(ctx, ca, slots.map((x) => x.open), `ceremony subca ${args.name} (failed)`);
             const tries: CardTries[] = [];
             for (const s of slots) {
               const t = await triesOf(s, service);
@@ -331,6 +335,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
             await writeFailedTranscript(ctx, ca, args, { kind: 'subca', caName: args.name!, headBefore, error: e, command: commandLine(args, 'subca'), confirmation, tries });
             throw e;
           }
+          await writeCheckpoints(ctx, ca, slots.map((x) => x.open), `ceremony subca ${args.name}`);
           const tries: CardTries[] = [];
           for (const s of slots) {
             const t = await triesOf(s, service);

@@ -11,6 +11,8 @@ import { withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs 
 import { println, type CliContext } from '../context.js';
 import { operatorName, participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
+import { crlNumberFloor } from '../crl-number-floor.js';
+import { writeCheckpoints } from '../checkpoints.js';
 
 interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs, ConfirmClockArgs {
   issuer: string;
@@ -41,9 +43,15 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
         const startedAt = ca.clock.now();
         checkCommandClock(ca, args, `crl --issuer ${args.issuer}`); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
-        const r = await withIssuerSigner(ctx, args, issuer, (signer) =>
-          issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook }),
-        );
+        const r = await withIssuerSigner(ctx, args, issuer, async (signer, session) => {
+          const floor = await crlNumberFloor(ctx, ca, session, issuer.ca.name);
+          const crl = await issueCrl({
+            store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook,
+            ...(floor !== undefined ? { minCrlNumber: floor } : {}),
+          });
+          await writeCheckpoints(ctx, ca, [session], `crl ${issuer.ca.name} #${crl.record.crlNumber}`);
+          return crl;
+        });
         const signedAt = ca.clock.now();
         const out = args.out ? resolve(ctx.cwd, args.out) : join(ca.home, 'crl', `${issuer.ca.name}.crl`);
         await writeFileAtomic(out, pemEncode(r.der, 'X509 CRL'), { mkdirs: true });

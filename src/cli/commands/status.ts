@@ -7,6 +7,7 @@ import { toHex } from '../../common/hex.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { CliError, usageError } from '../cli-error.js';
 import { println, useColour, type CliContext } from '../context.js';
+import { collectTrustStatus, REHEARSAL_STATUS_LINE, renderTrustStatus } from '../status-trust.js';
 
 /**
  * `ca status`: one screen for the operator (and cron) — per CA the card and key, how long its
@@ -183,8 +184,13 @@ export function statusCommand(ctx: CliContext): CommandModule<object, StatusArgs
           throw usageError('--warn-days and --alarm-days must be numbers with 0 ≤ alarm ≤ warn', 'Example: --warn-days 14 --alarm-days 3.');
         }
         const r = collectStatus(ca.store, ca.clock.now(), t);
-        if (args.json) println(ctx, JSON.stringify(r, null, 2));
-        else render(ctx, r);
+        const trust = collectTrustStatus(ca.store, ca.mode);
+        if (args.json) println(ctx, JSON.stringify({ ...r, ...trust }, null, 2));
+        else {
+          if (trust.rehearsal) println(ctx, REHEARSAL_STATUS_LINE);
+          render(ctx, r);
+          renderTrustStatus(ctx, trust);
+        }
         if (args.check && r.level === 'alarm') {
           const names = r.cas.filter((c) => c.level === 'alarm').map((c) => c.name);
           throw new CliError('STATUS_ALARM', `CA(s) at alarm level: ${names.join(', ')}`, {
