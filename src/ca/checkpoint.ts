@@ -77,7 +77,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     o.cas !== null && typeof o.cas === 'object' && Object.values(o.cas).every((c) => c && Number.isInteger(c.serials) && typeof c.crlNumber === 'string' && /^\d+$/.test(c.crlNumber));
   if (
     o.format !== CHECKPOINT_FORMAT || typeof o.homeId !== 'string' || typeof o.card !== 'string' || !Number.isInteger(o.auditSeq) || (o.auditSeq ?? 0) < 1 ||
-    typeof o.auditHead !== 'string' || !/^[0-9a-f]{64}$/.test(o.auditHead) || !okCas || typeof o.at !== 'string' || typeof o.reason !== 'string'
+    typeof o.auditHead !== 'string' || !/^[0-9a-fA-F]{64}$/.test(o.auditHead) || !okCas || typeof o.at !== 'string' || typeof o.reason !== 'string'
   ) {
     throw bad(`not a ${CHECKPOINT_FORMAT} record`, source);
   }

@@ -11,7 +11,7 @@ import type { ProfileSet } from '../ca/profile/profile-types.js';
 import type { DriverCardSession } from '../card/card-session-impl.js';
 import { CardError } from '../card/errors.js';
 import type { PcscCardService } from '../card/pcsc-card-service.js';
-import { openDatabase } from '../db/database.js';
+import { needsMigration, openDatabase } from '../db/database.js';
 import { DbError } from '../db/db-error.js';
 import { acquireLock, type HeldLock } from '../db/lock-file.js';
 import { SqliteStore } from '../db/sqlite-store.js';
@@ -107,7 +107,7 @@ export async function withCa<T>(
   }
   const crashHook = crashHookFromEnv(ctx.env);
   let lock: HeldLock | undefined;
-  if (o.write) lock = await acquireLock(join(home, LOCK_FILE), Number(ctx.env['CA_LOCK_TIMEOUT_MS'] ?? 10_000));
+  if (o.write || needsMigration(dbPath)) lock = await acquireLock(join(home, LOCK_FILE), Number(ctx.env['CA_LOCK_TIMEOUT_MS'] ?? 10_000));
   try {
     const db = openDatabase(dbPath);
     const store = new SqliteStore(db);

@@ -29,7 +29,7 @@ export function caCounters(store: SqliteStore): Record<string, CheckpointCa> {
 
 export function auditHead(store: SqliteStore): { seq: number; hash: string } {
   const r = store.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
-  return r ? { seq: r.seq, hash: toHex(new Uint8Array(r.hash)) } : { seq: 0, hash: '' };
+  return r ? { seq: r.seq, hash: toHex(new Uint8Array(r.hash)).toLowerCase() } : { seq: 0, hash: '' };
 }
 
 export function checkpointNow(store: SqliteStore, o: { homeId: string; card: string; reason: string; at: Date; rehearsal: boolean }): Checkpoint {
@@ -56,8 +56,8 @@ export function compareWithCheckpoint(store: SqliteStore, homeId: string, cp: Ch
   const at = store.db.prepare('SELECT hash FROM audit_log WHERE seq = ?').get(cp.auditSeq) as { hash: Buffer } | undefined;
   if (!at) {
     out.push({ kind: 'behind', message: `the audit log ends at #${head.seq}, but the checkpoint covers #${cp.auditSeq}: records #${head.seq + 1}..#${cp.auditSeq} are missing (truncated or rolled back)` });
-  } else if (toHex(new Uint8Array(at.hash)) !== cp.auditHead) {
-    out.push({ kind: 'mismatch', message: `audit record #${cp.auditSeq} has hash ${toHex(new Uint8Array(at.hash))}, the checkpoint recorded ${cp.auditHead}: a record at or before #${cp.auditSeq} was rewritten` });
+  } else if (toHex(new Uint8Array(at.hash)).toLowerCase() !== cp.auditHead.toLowerCase()) {
+    out.push({ kind: 'mismatch', message: `audit record #${cp.auditSeq} has hash ${toHex(new Uint8Array(at.hash)).toLowerCase()}, the checkpoint recorded ${cp.auditHead}: a record at or before #${cp.auditSeq} was rewritten` });
   }
   const now = caCounters(store);
   for (const [name, c] of Object.entries(cp.cas)) {

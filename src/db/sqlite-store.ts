@@ -218,6 +218,13 @@ export class SqliteStore implements CaStore {
     return rows.map((r) => this.certFromRow(r));
   }
 
+  /** Certificates `issuerName` made from exactly this CSR (by SHA-256 of its DER), oldest first. */
+  certificatesForRequest(issuerName: string, csrSha256: Uint8Array): CertificateRecord[] {
+    return (
+      this.db.prepare(`${CERT_SELECT} JOIN requests rq ON rq.id = c.request_id WHERE i.name = ? AND rq.csr_sha256 = ? ORDER BY c.id`).all(issuerName, buf(csrSha256)) as Row[]
+    ).map((r) => this.certFromRow(r));
+  }
+
   findCertificates(f: CertificateFilter): CertificateRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];

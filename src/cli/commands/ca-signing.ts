@@ -25,7 +25,11 @@ export function issuingCa(cactx: CaContext, name: string): IssuingCa {
     cactx.profiles.ca(name); // a name not in the hierarchy is a PROFILE_NOT_FOUND
     throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: `Run \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'}\` first.` });
   }
-  if (!ca.certificate) throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, { hint: 'See `ca audit` records and run the ceremony again with --key-id.' });
+  if (!ca.certificate) {
+    throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, {
+      hint: `Finish the ceremony: \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'} --resume\`.`,
+    });
+  }
   return { ca, info: issuerInfoFromCertificate(ca.certificate, cactx.profiles.caProfile(ca.profileName)), rehearsal: cactx.mode.rehearsal };
 }
 

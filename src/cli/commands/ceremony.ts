@@ -26,6 +26,7 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs, ConfirmClockArgs {
   json: boolean;
   'allow-last-pin-try': boolean;
   name?: string;
+  resume?: boolean;
 }
 
 function common<T>(y: Argv<T>): Argv<T> {
@@ -36,7 +37,13 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('key-id', { type: 'string', describe: 'use this existing key on the card instead of generating one' })
     .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation before generating and signing' })
     .option('json', { type: 'boolean', default: false, describe: 'print the ceremony record as JSON (for transcripts)' })
-    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' }) as Argv<T>;
+    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
+    .option('resume', {
+      type: 'boolean',
+      default: false,
+      describe: 'finish a ceremony that failed after binding its key: re-use that key (card, key id and public key checked), attach or sign its certificate',
+    })
+    .conflicts('resume', 'key-id') as Argv<T>;
 }
 
 /** Returns how the operator confirmed (for the transcript). */
@@ -229,6 +236,7 @@ function commandLine(args: CeremonyArgs, kind: string): string {
   for (const w of args.witness ?? []) parts.push('--witness', w);
   if (args['pin-file']) parts.push('--pin-file', '…');
   if (args['issuer-pin-file']) parts.push('--issuer-pin-file', '…');
+  if (args.resume) parts.push('--resume');
   if (args.yes) parts.push('--yes');
   if (args.json) parts.push('--json');
   return parts.map(shq).join(' ');
@@ -248,7 +256,9 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const confirmation = await confirm(ctx, args, 'root');
         checkCommandClock(ca, args, 'ceremony root'); // before any card or PIN
         const service = cardService(ctx, {});
-        const slot = new CardSlot(ctx, service, 'root', args.card, {
+        const rootNode = ca.profiles.cas.find((c) => c.parent === undefined);
+        const bound = args.resume && rootNode ? ca.store.getCa(rootNode.name)?.cardSerial : undefined;
+        const slot = new CardSlot(ctx, service, 'root', args.card ?? bound, {
           reader: args.reader,
           pinFile: args['pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
@@ -262,6 +272,7 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
             r = await rootCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
               card,
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
+              ...(args.resume ? { resume: true } : {}),
             });
           } catch (e) {
             await writeCheckpoints(ctx, ca, [slot.open], 'ceremony root (failed)');
@@ -301,7 +312,8 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const service = cardService(ctx, {});
         const slots: CardSlot[] = [];
         const others = (me: CardSlot) => () => slots.filter((s) => s !== me);
-        const subject: CardSlot = new CardSlot(ctx, service, `${args.name} (new sub-CA)`, args.card, {
+        const bound = args.resume ? ca.store.getCa(args.name!)?.cardSerial : undefined;
+        const subject: CardSlot = new CardSlot(ctx, service, `${args.name} (new sub-CA)`, args.card ?? bound, {
           reader: args.reader,
           pinFile: args['pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
@@ -324,6 +336,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
               subjectCard: async (): Promise<CeremonyCard> => (await subject.get()),
               issuerCard: async (): Promise<CeremonyCard> => (await issuer.get()),
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
+              ...(args.resume ? { resume: true } : {}),
             });
           } catch (e) {
             await writeCheckpoints(ctx, ca, slots.map((x) => x.open), `ceremony subca ${args.name} (failed)`);
