@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../ca/checkpoint.js';
 import { sha256Hex } from '../ca/transcript.js';
@@ -93,6 +94,16 @@ export interface CardReadArgs {
   card?: string;
   reader?: string;
   'pin-file'?: string;
+  checkpoint?: string[];
+}
+
+/** The options of commands that compare the database with checkpoints (cards and files). */
+export function withCheckpointSources<T>(y: Argv<T>): Argv<T & CardReadArgs> {
+  return y
+    .option('checkpoint', { type: 'string', array: true, describe: 'also compare with this checkpoint file (repeatable; e.g. the binder copy)' })
+    .option('card', { type: 'string', describe: "compare with the checkpoint on this card (default: every inserted card of this home's CAs)" })
+    .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
+    .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints (PIN-protected), from FILE; default: prompt" }) as Argv<T & CardReadArgs>;
 }
 
 /**

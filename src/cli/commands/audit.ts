@@ -6,7 +6,7 @@ import type { AuditRecord } from '../../ca/store.js';
 import { DbError } from '../../db/db-error.js';
 import { verifyAuditChain } from '../../db/db-check.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { insertedCardCheckpoints, loadCheckpointFile, type CardReadArgs } from '../checkpoints.js';
+import { insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
 import { assertMatchesCheckpoints } from '../../db/checkpoint-compare.js';
 import { println, type CliContext } from '../context.js';
 import { transcriptEntries } from '../transcript-writer.js';
@@ -14,7 +14,6 @@ import { transcriptEntries } from '../transcript-writer.js';
 interface AuditArgs extends HomeArgs, CardReadArgs {
   json: boolean;
   transcript?: string[];
-  checkpoint?: string[];
 }
 
 /**
@@ -53,16 +52,12 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
     command: 'verify',
     describe: 'Recompute the audit hash chain; fails on any altered, missing or reordered record',
     builder: (y) =>
-      withHome(y)
+      withCheckpointSources(withHome(y))
         .option('transcript', {
           type: 'string',
           array: true,
           describe: 'also check this ceremony transcript copy (.md or .html) against its SHA-256 in the audit log (repeatable)',
         })
-        .option('checkpoint', { type: 'string', array: true, describe: 'also compare the database with this checkpoint file (repeatable; e.g. the binder copy)' })
-        .option('card', { type: 'string', describe: "compare with the checkpoint on this card (default: every inserted card of this home's CAs)" })
-        .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
-        .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints (PIN-protected), from FILE; default: prompt" })
         .example('$0 audit verify', 'check the hash chain of the whole audit log')
         .example('$0 audit verify --card DECM0102330001', 'also compare with the checkpoint on that card (PIN prompt)')
         .example('$0 audit verify --checkpoint binder/checkpoint-DECM0102330001.json', 'compare with a checkpoint copy')

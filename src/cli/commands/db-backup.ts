@@ -13,7 +13,7 @@ import { acquireLock } from '../../db/lock-file.js';
 import { MIGRATIONS } from '../../db/migrations.js';
 import { SqliteStore } from '../../db/sqlite-store.js';
 import { DB_FILE, homeClock, LOCK_FILE, resolveHome, withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { insertedCardCheckpoints, loadCheckpointFile, type CardReadArgs } from '../checkpoints.js';
+import { insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { readHomeMode } from '../home-mode.js';
 
@@ -31,7 +31,6 @@ interface BackupArgs extends HomeArgs {
 
 interface RestoreArgs extends HomeArgs, CardReadArgs {
   file: string;
-  checkpoint?: string[];
   'allow-rollback': boolean;
 }
 
@@ -106,12 +105,8 @@ function restoreCommand(ctx: CliContext): CommandModule<object, RestoreArgs> {
     command: 'restore <file>',
     describe: 'Replace the database with a backup; refuses one older than any checkpoint (DB_ROLLBACK)',
     builder: (y) =>
-      withHome(y)
+      withCheckpointSources(withHome(y))
         .positional('file', { type: 'string', describe: 'a file written by `ca db backup`' })
-        .option('checkpoint', { type: 'string', array: true, describe: 'also compare with this checkpoint file (repeatable)' })
-        .option('card', { type: 'string', describe: 'compare with the checkpoint on this card (default: every inserted card of the CAs)' })
-        .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
-        .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints, from FILE; default: prompt" })
         .option('allow-rollback', {
           type: 'boolean',
           default: false,
