@@ -43,7 +43,7 @@ export interface Checkpoint {
 
 const bad = (message: string, source: string): CaError =>
   new CaError('CHECKPOINT_MALFORMED', `${source}: ${message}`, {
-    hint: 'This is not a cardca checkpoint, or its write was interrupted. Compare with the other copy (the card object vs. HOME/ceremonies/checkpoint-CARD.json).',
+    hint: 'This is not a cardca checkpoint, or its write was interrupted. Compare with the other copy (the card object vs. HOME/checkpoints/checkpoint-CARD.json).',
   });
 
 export function encodeCheckpoint(cp: Checkpoint): Uint8Array {

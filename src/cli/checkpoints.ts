@@ -16,15 +16,17 @@ import { verifyOnSession } from './pin-input.js';
 
 /**
  * Where checkpoints live (issue #8 item 1): on the card, in the PIN-protected data object
- * `CHECKPOINT_OBJECT_ID` (SmartCard-HSM `CD CA`), and as a copy beside the transcripts,
- * HOME/ceremonies/checkpoint-CARD.json (the newest one per card). Every write is audited
+ * `CHECKPOINT_OBJECT_ID` (SmartCard-HSM `CD CA`), and as a copy next to the transcripts' directory,
+ * HOME/checkpoints/checkpoint-CARD.json (the newest one per card). Every write is audited
  * (`checkpoint.written`), which is what `ca status` reports.
  */
 export const CHECKPOINT_OBJECT_ID = 0xca;
 export const CHECKPOINT_EVENT = 'checkpoint.written';
+/** HOME/checkpoints/: beside HOME/ceremonies/, not in it (that directory holds transcripts only). */
+export const CHECKPOINTS_DIR = 'checkpoints';
 
 export function checkpointCopyPath(home: string, card: string): string {
-  return join(home, 'ceremonies', `checkpoint-${card.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
+  return join(home, CHECKPOINTS_DIR, `checkpoint-${card.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
 }
 
 /** Write a checkpoint of the database as it is now onto `session`'s card (PIN verified) and beside the transcripts. */
@@ -84,7 +86,7 @@ export function loadCheckpointFile(ctx: CliContext, file: string): { cp: Checkpo
     bytes = readFileSync(path);
   } catch (e) {
     throw new DbError('CHECKPOINT_UNREADABLE', `cannot read the checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: 'Give a checkpoint file written by cardca (HOME/ceremonies/checkpoint-CARD.json, or the binder copy).',
+      hint: 'Give a checkpoint file written by cardca (HOME/checkpoints/checkpoint-CARD.json, or the binder copy).',
     });
   }
   return { cp: decodeCheckpoint(bytes, path), source: path };

@@ -7,7 +7,7 @@
  *   - a deleted keyCompromise revocation (row moved to abandoned): `ca db check`,
  *   - a restored stale backup: `ca db restore` (DB_ROLLBACK), and after a forced restore `ca crl`
  *     does not reuse a CRL number.
- * Plus: the checkpoint is on the card as PIN-protected data object CD CA, and a production home
+ * Plus: the checkpoint is on the card as PIN-protected data object CD CA (copy in HOME/checkpoints/), and a production home
  * refuses an emulated card with CARD_EMULATED (issue #18 item 12).
  */
 import { after, before, test } from 'node:test';
@@ -61,7 +61,7 @@ after(async () => {
 });
 
 test('the checkpoint is on the signing card (PIN-protected CD CA) and beside the transcripts; status shows it', async () => {
-  const copy = JSON.parse(readFileSync(join(t.home, 'ceremonies', `checkpoint-${t.subEmu.serial}.json`), 'utf8')) as { auditSeq: number; cas: Record<string, { crlNumber: string; serials: number }> };
+  const copy = JSON.parse(readFileSync(join(t.home, 'checkpoints', `checkpoint-${t.subEmu.serial}.json`), 'utf8')) as { auditSeq: number; cas: Record<string, { crlNumber: string; serials: number }> };
   assert.equal(copy.cas['servers']!.crlNumber, '1');
   assert.equal(copy.cas['servers']!.serials, 2);
   const v = expectOk(await ca(t.home, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin), 'audit verify with the card');
@@ -88,7 +88,7 @@ test('tail truncation (triggers dropped, last rows deleted) passes the chain che
   const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(r.code, 14, r.stderr);
   assert.match(r.stderr, /CHECKPOINT_BEHIND.*records #\d+\.\.#\d+ are missing/);
-  const f = await ca(h, 'audit', 'verify', '--checkpoint', join(t.home, 'ceremonies', `checkpoint-${t.subEmu.serial}.json`));
+  const f = await ca(h, 'audit', 'verify', '--checkpoint', join(t.home, 'checkpoints', `checkpoint-${t.subEmu.serial}.json`));
   assert.equal(f.code, 14, 'the binder copy detects it too');
 });
 

@@ -13,7 +13,7 @@ import { acquireLock } from '../../db/lock-file.js';
 import { MIGRATIONS } from '../../db/migrations.js';
 import { SqliteStore } from '../../db/sqlite-store.js';
 import { DB_FILE, homeClock, LOCK_FILE, resolveHome, withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
+import { CHECKPOINTS_DIR, insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { readHomeMode } from '../home-mode.js';
 
@@ -134,9 +134,8 @@ function restoreCommand(ctx: CliContext): CommandModule<object, RestoreArgs> {
               cur.db.close();
             }
           }
-          const copies = existsSync(join(home, 'ceremonies'))
-            ? readdirSync(join(home, 'ceremonies')).filter((f) => /^checkpoint-.*\.json$/.test(f)).map((f) => join(home, 'ceremonies', f))
-            : [];
+          const cpDir = join(home, CHECKPOINTS_DIR);
+          const copies = existsSync(cpDir) ? readdirSync(cpDir).filter((f) => /^checkpoint-.*\.json$/.test(f)).map((f) => join(cpDir, f)) : [];
           const cps = [
             ...[...(args.checkpoint ?? []), ...copies].map((f) => loadCheckpointFile(ctx, f)),
             ...(await insertedCardCheckpoints(ctx, b.store, args)),
