@@ -252,7 +252,7 @@ function cliHome(kind: KeyKind, dir: string, rootReader: string, subReader: stri
   const ca = (...args: string[]): void => {
     execFileSync(process.execPath, [CA_BIN, ...args, '--home', home], { stdio: 'pipe', timeout: 120_000 });
   };
-  ca('init');
+  ca('init', '--rehearsal');
   if (kind === 'rsa2048') cpSync(profilesFor(kind, dir), join(home, 'profiles'), { recursive: true });
   ca('ceremony', 'root', '--yes', '--reader', rootReader, '--pin-file', pinFile);
   ca('ceremony', 'subca', 'servers', '--yes', '--reader', subReader, '--pin-file', pinFile, '--issuer-pin-file', pinFile);

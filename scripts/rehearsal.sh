@@ -146,7 +146,7 @@ step "initialise the sub-CA card" "${CA[@]}" card init --reader "$READER_SUB" --
   --so-pin-file "$SO" --pin-file "$PIN" --retries 3
 step "card status (spends no PIN try)" "${CA[@]}" card status --card "$ROOT_CARD"
 step "card list" "${CA[@]}" card list
-step "create the CA home" "${CA[@]}" init
+step "create the CA home" "${CA[@]}" init --rehearsal
 
 # --- ceremonies (operator guide §3, §4) --------------------------------------------------------
 WHO=(--operator "Rehearsal Operator" --witness "Rehearsal Witness")
@@ -230,11 +230,16 @@ shopt -u nullglob
 args=()
 for t in "${transcripts[@]}"; do args+=(--transcript "$t"); done
 step "audit chain intact, and every ceremony transcript matches its audit record" "${CA[@]}" audit verify "${args[@]}"
+step "the database matches the checkpoints on both cards (PIN-protected CD CA)" "${CA[@]}" audit verify --pin-file "$PIN"
 step "ca status" "${CA[@]}" status --warn-days 7 --alarm-days 3
 step "ca status --check (no CA at alarm level)" "${CA[@]}" status --check --warn-days 7 --alarm-days 3
 step "database check" "${CA[@]}" db check
-step "backup with sqlite3 .backup (never cp a live WAL database)" sqlite3 "$HOME_DIR/ca.db" ".backup '$WORK/ca-backup.db'"
+step "online backup, integrity-checked and hashed into the audit log" "${CA[@]}" db backup --out "$WORK/ca-backup.db"
 step "the backup is intact" bash -c "sqlite3 '$WORK/ca-backup.db' 'PRAGMA integrity_check' | grep -qx ok"
+
+step "a production home (no --rehearsal), for the next check" "${CA[@]}" init --home "$WORK/production-home"
+expect_fail "a production home refuses the emulated root card" "CARD_EMULATED" \
+  "${CA[@]}" ceremony root --home "$WORK/production-home" --card "$ROOT_CARD" --pin-file "$PIN" --yes
 
 # --- independent check: openssl as a relying party --------------------------------------------
 ROOT_CRT="$HOME_DIR/certs/root.crt"

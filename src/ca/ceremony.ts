@@ -5,7 +5,8 @@ import { CaError } from './errors.js';
 import { assertClockSane, codeOf, issueCertificate, sha256 } from './issuance.js';
 import { issuerInfoFromStore } from './issuance-issuer.js';
 import type { ProfileSet } from './profile/profile-types.js';
-import type { CaStore } from './store.js';
+import type { CaRecord, CaStore, CertificateRecord } from './store.js';
+import { bytesEqual } from '../common/hex.js';
 
 /**
  * Key ceremonies: `root` (key on the root card, self-signed) and `subca` (key on the sub-CA's
@@ -90,21 +91,78 @@ export async function obtainKey(card: CeremonyCard, keyId: string | undefined, a
   return key;
 }
 
+/**
+ * `--resume` (issue #8 item 5): the key the first run generated and bound is re-used, after
+ * checking the card serial, the key id and the public key against what the database recorded.
+ */
+async function resumeKey(card: CeremonyCard, ca: CaRecord, log: StepLog): Promise<CeremonyKey> {
+  if (card.info.serial !== ca.cardSerial) {
+    throw new CaError('CARD_WRONG', `CA ${ca.name}'s key was generated on card ${ca.cardSerial}, not on card ${card.info.serial}`, { hint: `Insert card ${ca.cardSerial} (or pass --card ${ca.cardSerial}).` });
+  }
+  const key = (await card.listKeys()).find((k) => k.id.toUpperCase() === ca.keyId.toUpperCase());
+  if (!key) {
+    throw new CaError('CA_RESUME_KEY_MISSING', `card ${card.info.serial} no longer has key ${ca.keyId}, which the first run of the ${ca.name} ceremony bound`, {
+      hint: 'The key was deleted from the card: this CA cannot be finished. Keep the card and the audit log for the investigation.',
+    });
+  }
+  if (!bytesEqual(key.publicKey, ca.publicKey)) {
+    throw new CaError('CA_RESUME_KEY_MISMATCH', `key ${ca.keyId} on card ${card.info.serial} is not the key the first run bound (its public key differs)`, {
+      hint: 'Do not continue with this card: compare `ca card list` with the ca.bound audit record.',
+    });
+  }
+  log.done(`resumed: key ${key.id} on card ${card.info.serial} is the one bound by the first run (public key matches)`, { keyId: key.id, resume: true });
+  return key;
+}
+
+/** A certificate the interrupted run already signed for this CA key (newest first), and any others. */
+function alreadySigned(store: CaStore, issuerName: string, ca: CaRecord): { attach: CertificateRecord | undefined; others: CertificateRecord[] } {
+  const signed = store.findCertificates({ issuer: issuerName, status: 'issued' }).filter((c) => c.isCa && bytesEqual(c.spkiSha256, ca.spkiSha256));
+  return { attach: signed.at(-1), others: signed.slice(0, -1) };
+}
+
+/**
+ * On resume: a certificate the interrupted run already signed (and verified) for this key is
+ * attached rather than signed again; any further ones (a run that signed twice) are revoked as
+ * superseded so exactly one CA certificate for the key stays valid.
+ */
+function settlePrior(deps: CeremonyDeps, issuerName: string, ca: CaRecord, log: StepLog): CertificateRecord | undefined {
+  const { attach, others } = alreadySigned(deps.store, issuerName, ca);
+  for (const c of others) {
+    const at = deps.clock.now();
+    deps.store.revokeCertificate(c.id, at, 'superseded', { event: 'certificate.revoked', ca: issuerName, data: { serial: c.serialHex, reason: 'superseded', date: at.toISOString(), resume: true } }, at);
+    log.done(`revoked the extra certificate serial ${c.serialHex} the interrupted run signed (superseded)`, { serial: c.serialHex });
+  }
+  if (attach) log.done(`attached the certificate the interrupted run signed and verified (serial ${attach.serialHex})`, { serial: attach.serialHex });
+  return attach;
+}
+
 async function run(
   deps: CeremonyDeps,
   kind: 'root' | 'subca',
   caName: string,
-  body: (log: StepLog) => Promise<Omit<CeremonyResult, 'kind' | 'caName' | 'ceremonyId' | 'startedAt' | 'endedAt' | 'steps'>>,
+  resume: boolean,
+  body: (log: StepLog, unfinished: CaRecord | undefined) => Promise<Omit<CeremonyResult, 'kind' | 'caName' | 'ceremonyId' | 'startedAt' | 'endedAt' | 'steps'>>,
 ): Promise<CeremonyResult> {
   const startedAt = deps.clock.now();
   assertClockSane(deps.store, startedAt);
-  if (deps.store.getCa(caName)) {
-    throw new CaError('CA_EXISTS', `CA ${caName} already exists`, { hint: 'A ceremony runs once per CA; see `ca list`.' });
+  const existing = deps.store.getCa(caName);
+  const again = kind === 'root' ? 'ca ceremony root' : `ca ceremony subca ${caName}`;
+  if (existing?.certificate) {
+    throw new CaError('CA_EXISTS', `CA ${caName} already exists (its ceremony completed)`, { hint: 'A ceremony runs once per CA; see `ca list` and `ca show`.' });
   }
-  const start = deps.store.audit({ event: 'ceremony.start', ca: caName, data: { kind } }, startedAt);
+  if (existing && !resume) {
+    throw new CaError('CA_EXISTS', `the ${kind === 'root' ? 'root' : 'sub-CA'} ceremony of ${caName} started but did not finish: its key ${existing.keyId} on card ${existing.cardSerial} is bound, it has no certificate yet`, {
+      hint: `Finish it with \`${again} --resume\` (same card and PIN options); it re-uses that key and signs or attaches the certificate.`,
+      details: { card: existing.cardSerial, keyId: existing.keyId },
+    });
+  }
+  if (!existing && resume) {
+    throw new CaError('CA_NOTHING_TO_RESUME', `no unfinished ceremony of ${caName} to resume: the CA was never bound to a key`, { hint: `Run \`${again}\` without --resume.` });
+  }
+  const start = deps.store.audit({ event: 'ceremony.start', ca: caName, data: { kind, ...(resume ? { resume: true } : {}) } }, startedAt);
   const log = new StepLog(deps, caName, String(start.seq));
   try {
-    const r = await body(log);
+    const r = await body(log, existing);
     const endedAt = deps.clock.now();
     deps.store.audit({ event: 'ceremony.end', ca: caName, data: { ceremony: log.ceremonyId, status: 'success', certificateSha256: toHex(sha256(r.certificate)) } }, endedAt);
     return { kind, caName, ceremonyId: log.ceremonyId, startedAt, endedAt, steps: log.steps, ...r };
@@ -120,28 +178,32 @@ export interface RootCeremonyOptions {
   readonly keyId?: string;
   /** Root name (default: the hierarchy's root). */
   readonly caName?: string;
+  /** Finish a ceremony that failed after binding its key (`--resume`). */
+  readonly resume?: boolean;
 }
 
 export async function rootCeremony(deps: CeremonyDeps, o: RootCeremonyOptions): Promise<CeremonyResult> {
   const node = o.caName ? deps.profiles.ca(o.caName) : deps.profiles.cas.find((c) => c.parent === undefined);
   if (!node) throw new CaError('PROFILE_NO_ROOT', 'the hierarchy has no root CA');
   if (node.parent !== undefined) throw new CaError('USAGE_NOT_ROOT', `${node.name} is not the root (its parent is ${node.parent}); use \`ca ceremony subca ${node.name}\``);
-  return run(deps, 'root', node.name, async (log) => {
+  return run(deps, 'root', node.name, o.resume === true, async (log, unfinished) => {
     log.done(`card ${o.card.info.serial} in "${o.card.info.reader}" opened, PIN verified`, { card: o.card.info.serial });
-    const key = await obtainKey(o.card, o.keyId, node.profile.key, `cardca ${node.name}`, log);
+    const key = unfinished ? await resumeKey(o.card, unfinished, log) : await obtainKey(o.card, o.keyId, node.profile.key, `cardca ${node.name}`, log);
     const spkiSha256 = sha256(key.publicKey);
-    deps.store.createCa(
+    if (!unfinished) deps.store.createCa(
       { name: node.name, profileName: node.profile.name, cardSerial: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
       { event: 'ca.bound', ca: node.name, data: { card: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256) } },
       deps.clock.now(),
     );
-    log.done('bound the key to the CA in the database');
-    const signer = await o.card.signer(key.id);
-    const issued = await issueCertificate(
-      { store: deps.store, clock: deps.clock, signer, issuerName: node.name, issuer: 'self' },
-      { profile: node.profile, spki: key.publicKey, subject: [], subjectCaName: node.name, source: 'ceremony root' },
-    );
-    log.done(`self-signed the root certificate (serial ${issued.record.serialHex}), signature and TBS verified`, { serial: issued.record.serialHex });
+    if (!unfinished) log.done('bound the key to the CA in the database');
+    const prior = unfinished ? settlePrior(deps, node.name, unfinished, log) : undefined;
+    const issued = prior
+      ? { record: prior, der: prior.der! }
+      : await issueCertificate(
+          { store: deps.store, clock: deps.clock, signer: await o.card.signer(key.id), issuerName: node.name, issuer: 'self' },
+          { profile: node.profile, spki: key.publicKey, subject: [], subjectCaName: node.name, source: 'ceremony root' },
+        );
+    if (!prior) log.done(`self-signed the root certificate (serial ${issued.record.serialHex}), signature and TBS verified`, { serial: issued.record.serialHex });
     await o.card.writeCertificate(key.id, issued.der);
     log.done(`wrote the certificate to card ${o.card.info.serial}`);
     deps.store.setCaCertificate(node.name, issued.der, { event: 'ca.certificate', ca: node.name, data: { serial: issued.record.serialHex, sha256: toHex(sha256(issued.der)) } }, deps.clock.now());
@@ -162,6 +224,8 @@ export interface SubCaCeremonyOptions {
   /** The issuing (parent) CA's card, PIN verified. */
   readonly issuerCard: () => Promise<CeremonyCard>;
   readonly keyId?: string;
+  /** Finish a ceremony that failed after binding its key (`--resume`). */
+  readonly resume?: boolean;
 }
 
 export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions): Promise<CeremonyResult> {
@@ -172,29 +236,36 @@ export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions)
     throw new CaError('CA_PARENT_MISSING', `the parent CA ${node.parent} has no certificate yet`, { hint: `Run the ${node.parent} ceremony first.` });
   }
   const parentInfo = issuerInfoFromStore(deps.store, parent, deps.profiles.caProfile(parent.profileName));
-  return run(deps, 'subca', node.name, async (log) => {
+  return run(deps, 'subca', node.name, o.resume === true, async (log, unfinished) => {
     const subj = await o.subjectCard();
     const subjSerial = subj.info.serial;
     log.done(`sub-CA card ${subjSerial} in "${subj.info.reader}" opened, PIN verified`, { card: subjSerial });
-    const key = await obtainKey(subj, o.keyId, node.profile.key, `cardca ${node.name}`, log);
+    const key = unfinished ? await resumeKey(subj, unfinished, log) : await obtainKey(subj, o.keyId, node.profile.key, `cardca ${node.name}`, log);
     const spkiSha256 = sha256(key.publicKey);
-    deps.store.createCa(
+    if (!unfinished) deps.store.createCa(
       { name: node.name, parentName: parent.name, profileName: node.profile.name, cardSerial: subjSerial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
       { event: 'ca.bound', ca: node.name, data: { card: subjSerial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256), parent: parent.name } },
       deps.clock.now(),
     );
-    log.done('bound the key to the CA in the database');
-    const iss = await o.issuerCard();
-    if (iss.info.serial !== parent.cardSerial) {
-      throw new CaError('CARD_WRONG', `card ${iss.info.serial} is not the card of ${parent.name} (${parent.cardSerial})`, { hint: `Insert card ${parent.cardSerial}.` });
+    if (!unfinished) log.done('bound the key to the CA in the database');
+    const prior = unfinished ? settlePrior(deps, parent.name, unfinished, log) : undefined;
+    let iss: CeremonyCard | undefined;
+    if (!prior) {
+      iss = await o.issuerCard();
+      if (iss.info.serial !== parent.cardSerial) {
+        throw new CaError('CARD_WRONG', `card ${iss.info.serial} is not the card of ${parent.name} (${parent.cardSerial})`, {
+          hint: `Insert card ${parent.cardSerial}, then finish with \`ca ceremony subca ${node.name} --resume\` (--issuer-card ${parent.cardSerial}).`,
+        });
+      }
+      log.done(`issuer card ${iss.info.serial} (${parent.name}) in "${iss.info.reader}" opened, PIN verified`, { card: iss.info.serial });
     }
-    log.done(`issuer card ${iss.info.serial} (${parent.name}) in "${iss.info.reader}" opened, PIN verified`, { card: iss.info.serial });
-    const signer = await iss.signer(parent.keyId);
-    const issued = await issueCertificate(
-      { store: deps.store, clock: deps.clock, signer, issuerName: parent.name, issuer: parentInfo },
-      { profile: node.profile, spki: key.publicKey, subject: [], subjectCaName: node.name, source: `ceremony subca ${node.name}` },
-    );
-    log.done(`${parent.name} signed the ${node.name} certificate (serial ${issued.record.serialHex}), signature and TBS verified`, { serial: issued.record.serialHex });
+    const issued = prior
+      ? { record: prior, der: prior.der! }
+      : await issueCertificate(
+          { store: deps.store, clock: deps.clock, signer: await iss!.signer(parent.keyId), issuerName: parent.name, issuer: parentInfo },
+          { profile: node.profile, spki: key.publicKey, subject: [], subjectCaName: node.name, source: `ceremony subca ${node.name}` },
+        );
+    if (!prior) log.done(`${parent.name} signed the ${node.name} certificate (serial ${issued.record.serialHex}), signature and TBS verified`, { serial: issued.record.serialHex });
     const again = await o.subjectCard();
     if (again.info.serial !== subjSerial) throw new CaError('CARD_WRONG', `expected card ${subjSerial}, got ${again.info.serial}`, { hint: `Insert card ${subjSerial}.` });
     await again.writeCertificate(key.id, issued.der);
@@ -204,7 +275,7 @@ export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions)
     return {
       cards: [
         { role: node.name, serial: subjSerial, reader: subj.info.reader, ...(subj.info.label ? { label: subj.info.label } : {}) },
-        { role: parent.name, serial: iss.info.serial, reader: iss.info.reader, ...(iss.info.label ? { label: iss.info.label } : {}) },
+        ...(iss ? [{ role: parent.name, serial: iss.info.serial, reader: iss.info.reader, ...(iss.info.label ? { label: iss.info.label } : {}) }] : []),
       ],
       keys: [{ label: key.label, algorithm: key.algorithm, cardSerial: subjSerial, keyId: key.id, spkiSha256: toHex(spkiSha256) }],
       certificates: [certSummary(node.name, issued.record.subject, issued.record.serialHex, issued.record.notBefore, issued.record.notAfter, issued.der)],

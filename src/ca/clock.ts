@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { CaError } from './errors.js';
 
 /**
  * The injected clock (ARCHITECTURE.md "The clock is injected"). Every time the CA writes into a
@@ -21,5 +22,39 @@ export function fixedClock(at: Date | string): Clock {
 
 /** ISO 8601 UTC with milliseconds: the one textual time format of the store (sorts as text). */
 export function isoUtc(d: Date): string {
+  // Never let "Invalid DateTime" into the store: a non-finite date is a bug or a bad clock.
+  if (!Number.isFinite(d.getTime())) throw new CaError('CLOCK_INVALID', 'an invalid date reached the store', { hint: 'Check the system clock (`date -u`) and CA_FAKE_NOW.' });
   return DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
+}
+
+/**
+ * A clock whose every reading is checked: a non-finite date (a bad fake time, a broken RTC)
+ * never reaches a certificate, CRL or audit record (issue #8 item 4). `source` names where the
+ * time comes from, for the message.
+ */
+export function checkedClock(inner: Clock, source: string): Clock {
+  return {
+    now: () => {
+      const t = inner.now();
+      if (!(t instanceof Date) || !Number.isFinite(t.getTime())) {
+        throw new CaError('CLOCK_INVALID', `the clock (${source}) gave an invalid time`, { hint: 'Check the system clock (`date -u`); a CA_FAKE_NOW value must be an ISO 8601 time.' });
+      }
+      return t;
+    },
+  };
+}
+
+/**
+ * Parse `CA_FAKE_NOW` strictly (ISO 8601 with a time and a zone, e.g. 2026-12-01T10:00:00Z):
+ * anything else is refused with `CLOCK_FAKE_INVALID` instead of becoming "Invalid DateTime".
+ */
+export function parseFakeNow(text: string): Date {
+  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(text);
+  const t = ok ? DateTime.fromISO(text, { setZone: true }) : undefined;
+  if (!t || !t.isValid) {
+    throw new CaError('CLOCK_FAKE_INVALID', `CA_FAKE_NOW=${JSON.stringify(text.slice(0, 40))} is not an ISO 8601 time with a zone`, {
+      hint: 'Use e.g. CA_FAKE_NOW=2026-12-01T10:00:00Z, or unset it.',
+    });
+  }
+  return t.toJSDate();
 }

@@ -28,6 +28,8 @@ export interface CrlDeps {
   readonly issuer: IssuerInfo;
   /** Kill-point hook of the crash tests (crash-points.ts); absent in normal runs. */
   readonly crashHook?: CrashHook;
+  /** The highest CRL number a checkpoint on the card recorded: the new number is above it. */
+  readonly minCrlNumber?: bigint;
 }
 
 export interface IssuedCrl {
@@ -79,6 +81,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     },
     (crlNumber) => ({ event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries: entries.length, tbsSha256: toHex(sha256(tbs!)) } }),
     at,
+    deps.minCrlNumber,
   );
   crashPoint(deps.crashHook, 'crl-after-reserve');
   const lintCtx = lintCtxFor(previous?.crlNumber);

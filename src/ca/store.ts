@@ -139,7 +139,7 @@ export interface CaStore {
 
   /** Everything the store knows about a public key (for `checkKeyNotReused`). */
   lookupKey(spkiSha256: Uint8Array): KeyLookupResult[];
-  /** Latest recorded issuance, CRL or audit time (clock sanity). */
+  /** Latest signing event: certificate or CRL reserved/issued, CA bound (clock sanity; never a refusal). */
   lastActivity(): Date | undefined;
 
   /** TX1 of the issuance cycle. Throws `STORE_SERIAL_TAKEN` if the serial exists for the issuer. */
@@ -164,6 +164,8 @@ export interface CaStore {
     build: (crlNumber: bigint) => { tbs: Uint8Array; tbsSha256: Uint8Array; thisUpdate: Date; nextUpdate: Date; entries: number },
     audit: (crlNumber: bigint) => AuditEvent,
     at: Date,
+    /** Never pick a number ≤ this (the highest number on a card's checkpoint: RFC 5280 §5.2.3). */
+    floor?: bigint,
   ): CrlRecord;
   markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord;
   markCrlFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void;

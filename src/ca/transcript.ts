@@ -97,6 +97,12 @@ export interface CeremonyRecord {
   /** cardca version that ran the ceremony. */
   readonly software: string;
   readonly notes?: readonly string[];
+  /**
+   * Made in a rehearsal home (`ca init --rehearsal`): the transcript says REHEARSAL in its title
+   * and, printed, on every page (a watermark), so it can never pass for a production record.
+   * `fakeClock`: the rehearsal's pinned time (CA_FAKE_NOW), when one was used.
+   */
+  readonly rehearsal?: { readonly fakeClock?: string };
 }
 
 export interface RenderedTranscriptFile {
@@ -227,6 +233,7 @@ function buildView(r: CeremonyRecord, esc: (s: string) => string): Record<string
     endedUtc: utc(r.endedAt),
     endedLocal: local(r.endedAt),
     software: esc(r.software),
+    rehearsal: r.rehearsal ? { fakeClock: r.rehearsal.fakeClock ? esc(r.rehearsal.fakeClock) : undefined } : undefined,
     timeAttestation: r.timeAttestation
       ? {
           attestedBy: esc(r.timeAttestation.attestedBy),

@@ -21,6 +21,8 @@ export interface CardInfo {
   readonly version: string | undefined;
   /** TokenInfo manufacturerID, when the card has one. */
   readonly manufacturer?: string | undefined;
+  /** Set when the card shows it is an emulator (a test card): how that is known. */
+  readonly emulated?: string;
 }
 
 export type PinState = 'verified' | 'not-verified' | 'blocked' | 'not-initialized' | 'transport';

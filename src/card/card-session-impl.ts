@@ -57,6 +57,7 @@ export class DriverCardSession implements CardSession {
         atr: toHex(transport.atr()),
         version: d.version,
         ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }),
+        ...(d.emulated ? { emulated: d.emulated } : {}),
       };
       return new DriverCardSession(transport, channel, driver, info);
     });
@@ -212,7 +213,26 @@ export class DriverCardSession implements CardSession {
     return this.run(() => fn(this.channel, this.driver));
   }
 
+  /** See `CardDriver.readDataObject`; `CARD_NO_DATA_OBJECTS` when the card family has none. */
+  readDataObject(id: number): Promise<Uint8Array | undefined> {
+    const d = this.driver;
+    if (!d.readDataObject) return Promise.reject(noDataObjects(this.info));
+    return this.run(() => d.readDataObject!(id));
+  }
+
+  writeDataObject(id: number, data: Uint8Array): Promise<void> {
+    const d = this.driver;
+    if (!d.writeDataObject) return Promise.reject(noDataObjects(this.info));
+    return this.run(() => d.writeDataObject!(id, data));
+  }
+
   async close(): Promise<void> {
     await this.transport.close();
   }
+}
+
+function noDataObjects(info: CardInfo): CardError {
+  return new CardError('CARD_NO_DATA_OBJECTS', `card ${info.serial} (${info.driver}) has no PIN-protected data objects`, {
+    hint: 'Checkpoints are kept in the file copy only for this card family.',
+  });
 }

@@ -2,14 +2,16 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { CardcaError } from '../common/cardca-error.js';
-import type { Clock } from '../ca/clock.js';
+import { checkedClock, fixedClock, isoUtc, parseFakeNow, type Clock } from '../ca/clock.js';
+import { readHomeMode, type HomeMode } from './home-mode.js';
+import { assertProfilesPinned } from './profile-pin.js';
 import { CRASH_POINTS, type CrashHook } from '../ca/crash-points.js';
 import { loadProfiles } from '../ca/profile/load-profiles.js';
 import type { ProfileSet } from '../ca/profile/profile-types.js';
 import type { DriverCardSession } from '../card/card-session-impl.js';
 import { CardError } from '../card/errors.js';
 import type { PcscCardService } from '../card/pcsc-card-service.js';
-import { openDatabase } from '../db/database.js';
+import { needsMigration, openDatabase } from '../db/database.js';
 import { DbError } from '../db/db-error.js';
 import { acquireLock, type HeldLock } from '../db/lock-file.js';
 import { SqliteStore } from '../db/sqlite-store.js';
@@ -43,6 +45,8 @@ export function cliClock(ctx: CliContext): Clock {
 
 export interface CaContext {
   readonly home: string;
+  /** Rehearsal or production, home id, clock-jump limit (home-mode.ts). */
+  readonly mode: HomeMode;
   readonly store: SqliteStore;
   readonly profiles: ProfileSet;
   readonly clock: Clock;
@@ -68,6 +72,24 @@ export function crashHookFromEnv(env: Readonly<Record<string, string | undefined
 }
 
 /**
+ * The clock of a command in this home. A production home takes the system clock (or the
+ * context's, in tests that run `main` in-process) and ignores `CA_FAKE_NOW`, saying so; only a
+ * rehearsal home honours it, strictly parsed, and then every audit record says `fakeClock`
+ * (issue #8 item 4). Every reading is checked to be a real date.
+ */
+export function homeClock(ctx: CliContext, mode: HomeMode, store?: SqliteStore): Clock {
+  const fake = ctx.env['CA_FAKE_NOW'];
+  if (fake === undefined || fake === '') return checkedClock(cliClock(ctx), 'system clock');
+  if (!mode.rehearsal) {
+    eprintln(ctx, 'warning: CA_FAKE_NOW is ignored: this is a production CA home (made without `ca init --rehearsal`); the time comes from the system clock');
+    return checkedClock(cliClock(ctx), 'system clock');
+  }
+  const at = parseFakeNow(fake);
+  if (store) store.auditTag = { fakeClock: isoUtc(at) };
+  return checkedClock(fixedClock(at), `CA_FAKE_NOW=${fake}`);
+}
+
+/**
  * Open the CA home for a command. `write`: take the exclusive lock (one writing `ca` process at
  * a time) and recover rows a crash left `reserved`. Refusals (`CardcaError`) are written to the
  * audit log before they propagate, so a refused command leaves exactly that trace.
@@ -75,7 +97,7 @@ export function crashHookFromEnv(env: Readonly<Record<string, string | undefined
 export async function withCa<T>(
   ctx: CliContext,
   args: HomeArgs,
-  o: { command: string; write: boolean },
+  o: { command: string; write: boolean; profilesCheck?: false },
   fn: (ca: CaContext) => Promise<T>,
 ): Promise<T> {
   const home = resolveHome(ctx, args);
@@ -85,21 +107,23 @@ export async function withCa<T>(
   }
   const crashHook = crashHookFromEnv(ctx.env);
   let lock: HeldLock | undefined;
-  if (o.write) lock = await acquireLock(join(home, LOCK_FILE), Number(ctx.env['CA_LOCK_TIMEOUT_MS'] ?? 10_000));
+  if (o.write || needsMigration(dbPath)) lock = await acquireLock(join(home, LOCK_FILE), Number(ctx.env['CA_LOCK_TIMEOUT_MS'] ?? 10_000));
   try {
     const db = openDatabase(dbPath);
     const store = new SqliteStore(db);
-    const clock = cliClock(ctx);
     try {
+      const mode = readHomeMode(store);
+      const clock = homeClock(ctx, mode, store);
       if (o.write) {
         const r = store.recoverReserved(clock.now());
         if (r.certificates + r.crls > 0) {
           eprintln(ctx, `warning: recovered ${r.certificates} certificate and ${r.crls} CRL reservation(s) left by an interrupted run; they are now outcome_unknown and will be listed on the next CRL`);
         }
       }
+      if (o.profilesCheck !== false) assertProfilesPinned(store, home, join(home, PROFILES_DIR));
       const profiles = loadProfiles(join(home, PROFILES_DIR));
       try {
-        return await fn({ home, store, profiles, clock, crashHook });
+        return await fn({ home, mode, store, profiles, clock, crashHook });
       } catch (e) {
         if (o.write && e instanceof CardcaError) {
           try {
@@ -116,6 +140,28 @@ export async function withCa<T>(
   } finally {
     lock?.release();
   }
+}
+
+/**
+ * Emulated cards belong to rehearsal homes only (issue #18 item 12). A card is taken for an
+ * emulator when its driver says so (SmartCard-HSM: the device certificate chain of the cardca
+ * emulator) or when it sits in a vsmartcard virtual reader (vpcd's readers are "Virtual PCD";
+ * card-protocols.md §5: never on the ceremony host).
+ */
+export function emulationEvidence(info: { serial: string; reader: string; emulated?: string }): string | undefined {
+  const why: string[] = [];
+  if (info.emulated) why.push(info.emulated);
+  if (/^Virtual PCD\b/i.test(info.reader)) why.push(`it sits in "${info.reader}", a vsmartcard virtual reader (vpcd) that only software cards use`);
+  return why.length ? why.join('; and ') : undefined;
+}
+
+export function assertNotEmulated(info: { serial: string; reader: string; emulated?: string }, role: string): void {
+  const why = emulationEvidence(info);
+  if (!why) return;
+  throw new CardError('CARD_EMULATED', `card ${info.serial} (${role}) in "${info.reader}" is an emulated test card: ${why}`, {
+    hint: 'This is a production CA home: use the real card. To rehearse with emulated cards, make a separate home with `ca init --rehearsal --home DIR`.',
+    details: { serial: info.serial, reader: info.reader, role },
+  });
 }
 
 /** Options of every command that signs with a card. */
@@ -156,6 +202,8 @@ export class CardSlot {
       others?: () => CardSlot[];
       /** Run once on the verified session (e.g. PIV management-key authentication and key placement). */
       prepare?: (s: DriverCardSession) => Promise<void>;
+      /** A production home: refuse an emulated card with `CARD_EMULATED` before any PIN. */
+      refuseEmulated?: boolean;
     },
   ) {}
 
@@ -169,6 +217,7 @@ export class CardSlot {
       const s = await this.find();
       if (s) {
         try {
+          if (this.o.refuseEmulated) assertNotEmulated(s.info, this.role);
           const st = await s.pinStatus();
           this.triesLeftBefore ??= st.triesLeft ?? null;
           await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true });

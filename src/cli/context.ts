@@ -10,19 +10,21 @@ export interface CliContext {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
-  /** Wall clock; tests and `CA_FAKE_NOW` may pin it. */
+  /**
+   * Wall clock; tests that run `main` in-process may pin it. `CA_FAKE_NOW` is not read here: only
+   * a rehearsal home honours it (ca-context.ts `homeClock`).
+   */
   now(): Date;
 }
 
 export function defaultContext(): CliContext {
-  const fake = process.env['CA_FAKE_NOW'];
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
-    now: () => (fake ? new Date(fake) : new Date()),
+    now: () => new Date(),
   };
 }
 

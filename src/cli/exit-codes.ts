@@ -19,6 +19,7 @@ export const EXIT = {
   integrity: 11,
   exportRefused: 12,
   fileSystem: 13,
+  checkpoint: 14,
 } as const;
 
 const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
@@ -52,6 +53,8 @@ const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
   INTEGRITY: EXIT.integrity,
   EXPORT: EXIT.exportRefused,
   FS: EXIT.fileSystem,
+  PROFILES: EXIT.config,
+  CHECKPOINT: EXIT.checkpoint,
 };
 
 /**

@@ -69,6 +69,10 @@ export interface WrittenTranscript {
 
 /** Render, write atomically (each file), then append one `transcript.written` audit record. */
 export async function writeTranscript(ca: CaContext, record: CeremonyRecord): Promise<WrittenTranscript> {
+  if (ca.mode.rehearsal && !record.rehearsal) {
+    const fake = ca.store.auditTag?.['fakeClock'];
+    record = { ...record, rehearsal: typeof fake === 'string' ? { fakeClock: fake } : {} };
+  }
   const rendered = renderCeremonyTranscript(record);
   const dir = join(ca.home, CEREMONIES_DIR);
   // Names carry the start second; a second ceremony of the same kind and CA in that second

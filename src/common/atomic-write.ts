@@ -10,9 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CardcaError } from './cardca-error.js';
+import { processExists } from './process-alive.js';
 
 /** Mode for public artefacts (certificates, CRLs, bundles, transcripts). */
 export const PUBLIC_FILE_MODE = 0o644;
@@ -47,6 +48,7 @@ export async function writeFileAtomic(
   const dir = dirname(path);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   if (options.mkdirs) await mkdirDurable(dir);
+  await removeStaleTemps(dir);
   // Hidden, unique, same directory: never collides with a real artefact name and is easy to
   // recognise (and clean up) if the process is killed between write and rename.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -76,6 +78,33 @@ export async function writeFileAtomic(
       details: { path, errno: (e as NodeJS.ErrnoException).code },
     });
   }
+}
+
+/** `.NAME.PID.RANDOM.tmp`, as written by {@link writeFileAtomic}. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * A write killed between create and rename leaves its temp file behind; the next write into
+ * the same directory removes every such file whose process is gone (issue #8 item 8). A temp
+ * file of a live process (another writer, right now) is left alone.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processExists(pid)) continue;
+    await rm(join(dir, n), { force: true }).catch(() => undefined);
+    removed.push(n);
+  }
+  return removed;
 }
 
 /**

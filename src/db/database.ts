@@ -85,3 +85,20 @@ function migrate(db: Db, migrations: readonly Migration[]): void {
 export function writeTransaction<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
+
+/**
+ * Whether opening `path` would run a migration. A read-only command then takes the CA-home
+ * lock for the open, so a migration never races a writer (issue #8 item 7).
+ */
+export function needsMigration(path: string, migrations: readonly Migration[] = MIGRATIONS): boolean {
+  let db: Db | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const current = db.pragma('user_version', { simple: true }) as number;
+    return current < migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  } catch {
+    return false; // unreadable: openDatabase reports it properly
+  } finally {
+    db?.close();
+  }
+}

@@ -8,6 +8,8 @@ import { verifyCrl } from '../ca/crl/assemble-crl.js';
 import { chainHash, GENESIS_HASH } from './audit-chain.js';
 import { canonicalJson } from './audit-chain.js';
 import type { SqliteStore } from './sqlite-store.js';
+import { replayAuditLog } from './audit-replay.js';
+import { ISO_UTC_GLOB, TIME_COLUMNS } from './migrations.js';
 
 /**
  * `ca audit verify` and `ca db check`: re-derive everything that can be re-derived and report
@@ -117,5 +119,19 @@ export function checkDatabase(store: SqliteStore): { problems: CheckProblem[]; c
   }
   const audit = verifyAuditChain(store);
   problems.push(...audit.problems);
+  problems.push(...replayAuditLog(store));
+  problems.push(...invalidTimes(store));
   return { problems, certificates: certs.length, crls: crls.length, auditRecords: audit.records };
+}
+
+/** Time values written before migration 2's triggers (e.g. "Invalid DateTime" from a bad fake clock). */
+export function invalidTimes(store: SqliteStore): CheckProblem[] {
+  const out: CheckProblem[] = [];
+  for (const [table, cols] of Object.entries(TIME_COLUMNS)) {
+    for (const c of cols) {
+      const n = (store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL AND ${c} NOT GLOB ?`).get(ISO_UTC_GLOB) as { n: number }).n;
+      if (n > 0) out.push({ what: `${table}.${c}`, message: `${n} value(s) are not ISO 8601 UTC times` });
+    }
+  }
+  return out;
 }

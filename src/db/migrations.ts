@@ -12,6 +12,37 @@ export interface Migration {
   readonly sql: string;
 }
 
+/**
+ * Every time column of migration 1 and the time format they must hold (clock.ts `isoUtc`):
+ * a non-finite date ("Invalid DateTime") is refused by the database itself, whatever code path
+ * tries to write it (issue #8 item 4). SQLite cannot add a CHECK to an existing table without
+ * rebuilding it, so BEFORE INSERT/UPDATE triggers play that part.
+ */
+export const TIME_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  cas: ['created_at'],
+  requests: ['received_at'],
+  certificates: ['not_before', 'not_after', 'reserved_at', 'issued_at'],
+  revocations: ['revoked_at', 'recorded_at'],
+  crls: ['this_update', 'next_update', 'reserved_at', 'issued_at'],
+  audit_log: ['at'],
+};
+
+export const ISO_UTC_GLOB = '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]Z';
+
+function timeColumnTriggers(): string {
+  const out: string[] = [];
+  for (const [table, cols] of Object.entries(TIME_COLUMNS)) {
+    const bad = cols.map((c) => `(NEW.${c} IS NOT NULL AND NEW.${c} NOT GLOB '${ISO_UTC_GLOB}')`).join(' OR ');
+    for (const op of ['INSERT', 'UPDATE']) {
+      out.push(
+        `CREATE TRIGGER ${table}_time_format_${op.toLowerCase()} BEFORE ${op} ON ${table} WHEN ${bad}\n` +
+          `BEGIN SELECT RAISE(ABORT, 'a time column of ${table} must be ISO 8601 UTC (yyyy-mm-ddThh:mm:ss.sssZ)'); END;`,
+      );
+    }
+  }
+  return out.join('\n');
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -124,6 +155,11 @@ BEGIN SELECT RAISE(ABORT, 'serial, issuer and TBS of a certificate never change'
   },
   {
     version: 2,
+    name: 'time columns hold real ISO 8601 UTC times',
+    sql: timeColumnTriggers(),
+  },
+  {
+    version: 3,
     name: 'further cards holding a CA key (key custody, issue 10)',
     sql: `
 -- A CA key restored from a DKEK backup lives on a further card; cas.card_serial stays the card

@@ -32,6 +32,12 @@ FROM certificates c JOIN cas i ON i.id = c.issuer_id LEFT JOIN revocations r ON 
 
 /** `CaStore` over better-sqlite3. Every writer runs in `BEGIN IMMEDIATE` with its audit record. */
 export class SqliteStore implements CaStore {
+  /**
+   * Merged into the data of every audit record this store appends (a rehearsal home's fake
+   * clock: `{ fakeClock: ISO }`), so every record made under it says so.
+   */
+  auditTag: Readonly<Record<string, unknown>> | undefined;
+
   constructor(readonly db: Db) {}
 
   // ---- CAs -------------------------------------------------------------------------------
@@ -117,10 +123,14 @@ export class SqliteStore implements CaStore {
 
   lastActivity(): Date | undefined {
     const r = this.db
+      // Signing events only (issue #8 item 4): a refused command's audit record must not move
+      // the watermark, or one refusal under a clock in 2036 would lock every write until 2036.
       .prepare(`SELECT max(t) AS t FROM (
         SELECT max(issued_at) AS t FROM certificates UNION ALL
+        SELECT max(reserved_at) FROM certificates UNION ALL
         SELECT max(issued_at) FROM crls UNION ALL
-        SELECT max(at) FROM audit_log)`)
+        SELECT max(reserved_at) FROM crls UNION ALL
+        SELECT max(created_at) FROM cas)`)
       .get() as Row;
     return r['t'] ? new Date(r['t'] as string) : undefined;
   }
@@ -206,6 +216,13 @@ export class SqliteStore implements CaStore {
       ? (this.db.prepare(`${CERT_SELECT} WHERE c.serial_hex = ? AND i.name = ?`).all(hex, issuerName) as Row[])
       : (this.db.prepare(`${CERT_SELECT} WHERE c.serial_hex = ?`).all(hex) as Row[]);
     return rows.map((r) => this.certFromRow(r));
+  }
+
+  /** Certificates `issuerName` made from exactly this CSR (by SHA-256 of its DER), oldest first. */
+  certificatesForRequest(issuerName: string, csrSha256: Uint8Array): CertificateRecord[] {
+    return (
+      this.db.prepare(`${CERT_SELECT} JOIN requests rq ON rq.id = c.request_id WHERE i.name = ? AND rq.csr_sha256 = ? ORDER BY c.id`).all(issuerName, buf(csrSha256)) as Row[]
+    ).map((r) => this.certFromRow(r));
   }
 
   findCertificates(f: CertificateFilter): CertificateRecord[] {
@@ -295,11 +312,13 @@ export class SqliteStore implements CaStore {
     build: (crlNumber: bigint) => { tbs: Uint8Array; tbsSha256: Uint8Array; thisUpdate: Date; nextUpdate: Date; entries: number },
     audit: (crlNumber: bigint) => AuditEvent,
     at: Date,
+    floor?: bigint,
   ): CrlRecord {
     return writeTransaction(this.db, () => {
       const issuerId = this.caId(issuerName);
       const max = this.db.prepare('SELECT max(crl_number) AS n FROM crls WHERE issuer_id = ?').get(issuerId) as Row;
-      const n = BigInt((max['n'] as number | null) ?? 0) + 1n;
+      const highest = BigInt((max['n'] as number | null) ?? 0);
+      const n = (floor !== undefined && floor > highest ? floor : highest) + 1n;
       const b = build(n);
       const id = Number(
         this.db
@@ -338,10 +357,11 @@ export class SqliteStore implements CaStore {
     const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
     const seq = last ? (last['seq'] as number) + 1 : 1;
     const prevHash = last ? u8(last['hash']) : GENESIS_HASH;
-    const fields = { seq, at: isoUtc(at), event: e.event, ca: e.ca ?? null, data: canonicalJson(e.data) };
+    const data = this.auditTag ? { ...e.data, ...this.auditTag } : e.data;
+    const fields = { seq, at: isoUtc(at), event: e.event, ca: e.ca ?? null, data: canonicalJson(data) };
     const hash = chainHash(prevHash, fields);
     this.db.prepare('INSERT INTO audit_log (seq, at, event, ca, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?)').run(seq, fields.at, fields.event, fields.ca, fields.data, buf(prevHash), buf(hash));
-    return { seq, at: fields.at, event: e.event, ...(e.ca === undefined ? {} : { ca: e.ca }), data: e.data, prevHash, hash };
+    return { seq, at: fields.at, event: e.event, ...(e.ca === undefined ? {} : { ca: e.ca }), data, prevHash, hash };
   }
 
   auditRecords(): AuditRecord[] {

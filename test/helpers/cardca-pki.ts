@@ -230,7 +230,7 @@ export async function buildCardcaPki(options: BuildCardcaPkiOptions): Promise<Ca
       }
     });
     await timed('ca init + ceremonies', async () => {
-      await mustCli(['init', ...h]);
+      await mustCli(['init', '--rehearsal', ...h]);
       await mustCli(['ceremony', 'root', ...h, '--card', emuA.serial, '--reader', emuA.readerName, '--pin-file', pinFile, '--yes']);
       for (const s of subCas) {
         await mustCli(['ceremony', 'subca', s, ...h, '--card', emuB.serial, '--reader', emuB.readerName, '--pin-file', pinFile, '--issuer-card', emuA.serial, '--issuer-pin-file', pinFile, '--yes']);

@@ -27,7 +27,8 @@
  * `writeNonInteractiveCa()` writes the `ca` the examples run: a wrapper around
  * `node dist/src/cli/bin.js` that adds the PIN files created by the test (and `--yes` for
  * ceremonies) when the example does not pass them, because the documented commands are the
- * interactive ones an operator types at the ceremony table.
+ * interactive ones an operator types at the ceremony table. `ca init` gets `--rehearsal`: the
+ * examples run on emulated cards, which only a rehearsal home accepts (issue #18 item 12).
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -213,6 +214,7 @@ case "\${1:-} \${2:-}" in
   "sign "* | "crl "*) add --pin-file "$PIN" ;;
   "enroll "*) add --pin-file "$PIN"; add --user-pin-file "$PIN"; add --user-so-pin-file "$SO" ;;
   "csr "*) add --pin-file "$PIN" ;;
+  "init "*) has --rehearsal || args+=(--rehearsal) ;;
 esac
 ${options.logFile ? `printf 'ca %s\\n' "\${args[*]}" >>${q(options.logFile)}` : ''}
 exec ${q(process.execPath)} ${q(options.cliPath)} "\${args[@]}"

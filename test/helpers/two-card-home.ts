@@ -46,5 +46,5 @@ export async function initTwoCardHome(prefix: string, ports: readonly [number, n
 
 /** `ca init` of a CA home for tests with emulated cards (the one place that says how). */
 export async function initHome(home: string): Promise<void> {
-  expectOk(await runCommand(process.execPath, [BIN, 'init', '--home', home]), 'init');
+  expectOk(await runCommand(process.execPath, [BIN, 'init', '--rehearsal', '--home', home]), 'init');
 }

@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EmulatorProcess } from '../helpers/emulator-process.js';
@@ -77,8 +77,8 @@ async function newCsr(): Promise<string> {
   return out;
 }
 
-const sign = (csr: string, out: string, env: Record<string, string> = {}): Promise<Exit> =>
-  ca(['sign', csr, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', pin, '--reader', subEmu.readerName, '--out', out], env);
+const sign = (csr: string, out: string, env: Record<string, string> = {}, ...extra: string[]): Promise<Exit> =>
+  ca(['sign', csr, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', pin, '--reader', subEmu.readerName, '--out', out, ...extra], env);
 const crl = (env: Record<string, string> = {}): Promise<Exit> => ca(['crl', '--issuer', 'servers', '--pin-file', pin, '--reader', subEmu.readerName], env);
 
 function withDb<T>(fn: (db: Database.Database) => T): T {
@@ -189,8 +189,13 @@ for (const point of ['issuance-after-reserve', 'issuance-after-sign'] as const) 
     ok(await ca(['audit', 'verify']), 'audit verify');
     assertInvariants(base);
 
-    // The same CSR signed again: a fresh serial, the burnt one stays burnt.
-    ok(await sign(csr, out), 'sign again');
+    // The same CSR again: named with its outcome_unknown serial and not signed (issue #8 item 8) ...
+    const plain = await sign(csr, out);
+    assert.equal(plain.code, 5, plain.stderr);
+    assert.match(plain.stderr, new RegExp(`CSR_OUTCOME_UNKNOWN.*serial ${row!.serial_hex}`));
+    assert.equal(rowFor(csr).length, 1, 'nothing reserved without --reissue');
+    // ... and with --reissue: a fresh serial, the burnt one stays burnt.
+    ok(await sign(csr, out, {}, '--reissue'), 'sign again --reissue');
     const rows = rowFor(csr);
     assert.equal(rows.length, 2);
     assert.equal(rows[1]!.status, 'issued');
@@ -222,11 +227,14 @@ test('SIGKILL at issuance-after-commit: issued in the database, no file; the cer
     execFile('openssl', ['x509', '-in', out, '-noout', '-serial'], (err, stdout) => (err ? rej(err) : res(stdout))),
   );
   assert.equal(text.trim(), `serial=${row!.serial_hex}`);
-  // Its key is taken: signing the same CSR again is refused, nothing reserved.
-  const again = await sign(csr, out);
-  assert.notEqual(again.code, 0);
-  assert.match(again.stderr, /KEY_/);
+  // The identical command again just finishes the job (issue #8 item 8): the certificate is
+  // reported and written out, nothing new is reserved or signed.
+  rmSync(out);
+  const again = ok(await sign(csr, out), 'the same command again');
+  assert.match(again.stderr, new RegExp(`already issued by servers as serial ${row!.serial_hex}`));
+  assert.ok(existsSync(out));
   assert.equal(rowFor(csr).length, 1);
+  assert.equal(cardSignatures().count - base.count, 1, 'no second signature');
   allSerials.add(row!.serial_hex);
 });
 

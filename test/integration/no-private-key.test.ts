@@ -256,7 +256,7 @@ after(async () => {
 });
 
 test('small ceremony: root, sub-CA, leaf, CRLs, every export format', async () => {
-  ok(await ca('init'), 'init');
+  ok(await ca('init', '--rehearsal'), 'init');
   ok(await ca('ceremony', 'root', '--card', rootEmu.serial, '--pin-file', pin, '--yes', '--json'), 'ceremony root');
   ok(await ca('ceremony', 'subca', 'servers', '--card', subEmu.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes', '--json'), 'ceremony subca');
   const csr = join(csrDir, 'web.csr');

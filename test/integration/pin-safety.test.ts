@@ -173,7 +173,7 @@ test('card init at the TTY: SO-PIN and new user PIN typed, never echoed, not in 
 });
 
 test('ceremony root at the TTY: tries left shown before any VERIFY with data; the PIN is not echoed', async () => {
-  ok(await ca('init', '--home', home), 'init');
+  ok(await ca('init', '--rehearsal', '--home', home), 'init');
   const from = apduLines();
   const pane = await inTty('root', ['ceremony', 'root', '--card', emu.serial, '--home', home]);
   await pane.waitFor(/Type "yes" to continue: $/m);

@@ -51,7 +51,7 @@ export function checkKeyNotReused(
     }
     if (x.kind === 'issued' && !opts.allowReuse) {
       throw new CsrError('KEY_DUPLICATE', `the public key is already certified (serial ${x.serialHex})`, {
-        hint: 'Generate a new key, or allow key reuse for a renewal explicitly.',
+        hint: 'Every certificate needs its own key: generate a new key and a new CSR.',
       });
     }
   }

@@ -23,6 +23,8 @@ export interface DeviceInfo {
   readonly version: string | undefined;
   /** TokenInfo manufacturerID, when the card has one (OpenSC shows it as the PKCS#11 token manufacturer). */
   readonly manufacturer?: string | undefined;
+  /** Set when the card shows it is an emulator (a test card): how that is known. */
+  readonly emulated?: string;
 }
 
 export interface InitOptions {
@@ -111,4 +113,10 @@ export interface CardDriver {
   deleteKey(keyRef: number): Promise<void>;
   /** One card exchange: the raw signature operation on `keyRef`. */
   sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A small PIN-protected data object `id` (1..255) that only a PIN holder can read or write
+   * (SmartCard-HSM: `CD id`). Absent on card families without one. `undefined`: no such object.
+   */
+  readDataObject?(id: number): Promise<Uint8Array | undefined>;
+  writeDataObject?(id: number, data: Uint8Array): Promise<void>;
 }

@@ -13,6 +13,8 @@ import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
 import { buildGakp } from './sc-hsm/gakp.js';
 import { writeCertificateSafely } from './sc-hsm/cert-write-back.js';
 import { discoverKey, intrinsicKeyId, stagingFid } from './sc-hsm/key-discovery.js';
+import { emulatedDeviceEvidence } from './sc-hsm/device-provenance.js';
+import { protectedDataFid } from './sc-hsm/protected-data.js';
 import * as cmd from './sc-hsm/sc-hsm-commands.js';
 import { LengthPolicy } from './sc-hsm/length-policy.js';
 
@@ -64,6 +66,8 @@ export class ScHsmDriver implements CardDriver {
   private serial: string | undefined;
   /** Extended APDUs where the reader carries them, short ones where not (length-policy.ts). */
   readonly lengths: LengthPolicy;
+  /** EF 2F02 as read for the serial (device CVC ‖ DICA CVC), for `emulatedDeviceEvidence`. */
+  private deviceCertificates: Uint8Array | undefined;
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
@@ -118,6 +122,21 @@ export class ScHsmDriver implements CardDriver {
     }
   }
 
+  /**
+   * PIN-protected data object `CD id` (card-protocols.md §3.1 file table: `CD xx` is
+   * PIN-protected data; reading and writing need the user PIN verified in this session).
+   */
+  async readDataObject(id: number): Promise<Uint8Array | undefined> {
+    return this.readFile(protectedDataFid(id));
+  }
+
+  /** Replace the content of `CD id`: UPDATE BINARY never shortens an EF, so delete it first. */
+  async writeDataObject(id: number, data: Uint8Array): Promise<void> {
+    const fid = protectedDataFid(id);
+    await this.deleteFile(fid, false);
+    await this.writeFile(fid, data);
+  }
+
   private async deleteFile(fid: number, mustExist: boolean): Promise<void> {
     const r = await this.ch.transmit(cmd.deleteFile(fid));
     if (r.sw === 0x9000 || (!mustExist && r.sw === 0x6a82)) return;
@@ -134,6 +153,7 @@ export class ScHsmDriver implements CardDriver {
     }
     // Serial = CHR of the device CVC minus its 5-character sequence number (OpenSC `sc_hsm_get_serialnr`).
     const chr = chrOfFirstCvc(dev);
+    this.deviceCertificates = dev;
     this.serial = chr.length > 5 ? chr.slice(0, -5) : chr;
     return this.serial;
   }
@@ -154,7 +174,8 @@ export class ScHsmDriver implements CardDriver {
         }
       }
     }
-    return { serial, label, initialized, version: this.version, ...(manufacturer === undefined ? {} : { manufacturer }) };
+    const emulated = emulatedDeviceEvidence(this.deviceCertificates);
+    return { serial, label, initialized, version: this.version, ...(manufacturer === undefined ? {} : { manufacturer }), ...(emulated ? { emulated } : {}) };
   }
 
   private async pinStatusOf(ref: number): Promise<PinStatus> {

@@ -6,10 +6,12 @@ import type { AuditRecord } from '../../ca/store.js';
 import { DbError } from '../../db/db-error.js';
 import { verifyAuditChain } from '../../db/db-check.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
+import { insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
+import { assertMatchesCheckpoints } from '../../db/checkpoint-compare.js';
 import { println, type CliContext } from '../context.js';
 import { transcriptEntries } from '../transcript-writer.js';
 
-interface AuditArgs extends HomeArgs {
+interface AuditArgs extends HomeArgs, CardReadArgs {
   json: boolean;
   transcript?: string[];
 }
@@ -50,15 +52,21 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
     command: 'verify',
     describe: 'Recompute the audit hash chain; fails on any altered, missing or reordered record',
     builder: (y) =>
-      withHome(y)
+      withCheckpointSources(withHome(y))
         .option('transcript', {
           type: 'string',
           array: true,
           describe: 'also check this ceremony transcript copy (.md or .html) against its SHA-256 in the audit log (repeatable)',
         })
         .example('$0 audit verify', 'check the hash chain of the whole audit log')
+        .example('$0 audit verify --card DECM0102330001', 'also compare with the checkpoint on that card (PIN prompt)')
+        .example('$0 audit verify --checkpoint binder/checkpoint-DECM0102330001.json', 'compare with a checkpoint copy')
         .example('$0 audit verify --transcript binder/ceremony-20261127T100000Z-root-root.html', 'check a printed/archived transcript copy')
-        .epilogue('Exit 0: intact (and every --transcript matches). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN.') as never,
+        .epilogue(
+          'Exit 0: intact (and every --transcript matches). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN. ' +
+            'Exit 14: the database is behind a checkpoint (CHECKPOINT_BEHIND: truncated or rolled back), disagrees with it (CHECKPOINT_MISMATCH: rewritten), ' +
+            'or the checkpoint is of another home (CHECKPOINT_FOREIGN) or not a checkpoint (CHECKPOINT_MALFORMED).',
+        ) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'audit verify', write: false }, async (ca) => {
         const r = verifyAuditChain(ca.store);
@@ -67,7 +75,10 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
             hint: 'The database was altered outside cardca. Keep a copy, compare with the backups, and investigate before signing anything.',
           });
         }
+        const cps = [...(args.checkpoint ?? []).map((f) => loadCheckpointFile(ctx, f)), ...(await insertedCardCheckpoints(ctx, ca.store, args))];
+        assertMatchesCheckpoints(ca.store, ca.mode.homeId, cps);
         println(ctx, `audit log intact: ${r.records} records, head ${r.head}`);
+        for (const { cp, source } of cps) println(ctx, `  matches the checkpoint from ${source}: audit #${cp.auditSeq} (${cp.reason}, ${cp.at}); the database is ${r.records - cp.auditSeq} record(s) past it`);
         for (const t of args.transcript ?? []) {
           const path = resolve(ctx.cwd, t);
           let bytes: Uint8Array;

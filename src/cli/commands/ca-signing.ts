@@ -3,6 +3,7 @@ import { CaError } from '../../ca/errors.js';
 import { issuerInfoFromStore } from '../../ca/issuance-issuer.js';
 import type { CaRecord } from '../../ca/store.js';
 import type { Signer } from '../../crypto/signer.js';
+import type { DriverCardSession } from '../../card/card-session-impl.js';
 import { cardService } from '../card-context.js';
 import { CardSlot, type CaContext, type SigningCardArgs } from '../ca-context.js';
 import type { CliContext } from '../context.js';
@@ -17,6 +18,8 @@ export interface IssuingCa {
   readonly info: IssuerInfo;
   /** Further cards holding the CA key (restored from a DKEK backup, `ca key restore`). */
   readonly furtherCards: readonly string[];
+  /** The home is a rehearsal home (emulated cards allowed). */
+  readonly rehearsal?: boolean;
 }
 
 export function issuingCa(cactx: CaContext, name: string): IssuingCa {
@@ -25,16 +28,20 @@ export function issuingCa(cactx: CaContext, name: string): IssuingCa {
     cactx.profiles.ca(name); // a name not in the hierarchy is a PROFILE_NOT_FOUND
     throw new CaError('UNKNOWN_ISSUER', `CA ${name} has not been created yet`, { hint: `Run \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'}\` first.` });
   }
-  if (!ca.certificate) throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, { hint: 'See `ca audit` records and run the ceremony again with --key-id.' });
+  if (!ca.certificate) {
+    throw new CaError('CA_NOT_READY', `CA ${name} has no certificate (its ceremony did not finish)`, {
+      hint: `Finish the ceremony: \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'} --resume\`.`,
+    });
+  }
   const furtherCards = caCards(cactx.store, name).map((b) => b.cardSerial);
-  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)), furtherCards };
+  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)), furtherCards, rehearsal: cactx.mode.rehearsal };
 }
 
 export async function withIssuerSigner<T>(
   ctx: CliContext,
   args: SigningCardArgs,
   issuer: IssuingCa,
-  fn: (signer: Signer) => Promise<T>,
+  fn: (signer: Signer, session: DriverCardSession) => Promise<T>,
 ): Promise<T> {
   const serial = args.card ?? issuer.ca.cardSerial;
   if (serial !== issuer.ca.cardSerial && !issuer.furtherCards.includes(serial)) {
@@ -46,11 +53,12 @@ export async function withIssuerSigner<T>(
     reader: args.reader,
     pinFile: args['pin-file'],
     allowLastPinTry: args['allow-last-pin-try'] === true,
+    refuseEmulated: issuer.rehearsal !== true,
   });
   try {
     const session = await slot.get();
     const signer = await session.signer(issuer.ca.keyId);
-    return await fn(signer);
+    return await fn(signer, session);
   } finally {
     await slot.release();
     await service.close();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { rootCeremony, subCaCeremony, type CeremonyCard, type CeremonyResult } from '../../ca/ceremony.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { cardService } from '../card-context.js';
@@ -13,13 +13,14 @@ import { externalSubCa, type ExternalSubCaArgs } from './ceremony-external.js';
 import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
+import { writeCheckpoints } from '../checkpoints.js';
 import type { DriverCardSession } from '../../card/card-session-impl.js';
 import { authenticateAdminIfNeeded, withMgmtKey, type MgmtKeyArgs } from '../mgmt-key-input.js';
 import { keyPlacementOf, withKeyPlacement, type KeyPlacementArgs } from './card/key-placement-options.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
-interface CeremonyArgs extends HomeArgs, TranscriptArgs, MgmtKeyArgs, KeyPlacementArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
+interface CeremonyArgs extends HomeArgs, TranscriptArgs, ConfirmClockArgs, MgmtKeyArgs, KeyPlacementArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
   card?: string;
   reader?: string;
   'pin-file'?: string;
@@ -33,6 +34,7 @@ interface CeremonyArgs extends HomeArgs, TranscriptArgs, MgmtKeyArgs, KeyPlaceme
   'allow-last-pin-try': boolean;
   name?: string;
   'no-backup'?: boolean;
+  resume?: boolean;
 }
 
 /** The new CA's card: PIV management key and slot/policies, where the card family has them. */
@@ -44,7 +46,7 @@ function prepareSubjectCard(ctx: CliContext, args: CeremonyArgs): (s: DriverCard
 }
 
 function common<T>(y: Argv<T>): Argv<T> {
-  return withKeyPlacement(withMgmtKey(withTranscriptOptions(withHome(y))))
+  return withKeyPlacement(withMgmtKey(withConfirmClock(withTranscriptOptions(withHome(y)))))
     .option('card', { type: 'string', describe: 'serial of the card that gets the CA key' })
     .option('reader', { type: 'string', describe: 'reader holding that card' })
     .option('pin-file', { type: 'string', describe: "the card's user PIN from FILE (automation); default: prompt" })
@@ -53,7 +55,13 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation before generating and signing' })
     .option('json', { type: 'boolean', default: false, describe: 'print the ceremony record as JSON (for transcripts)' })
     .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
-    .option('card-timeout', { type: 'number', describe: 'seconds one card exchange may take (default: 600 key generation, 60 signing, 30 other)' }) as Argv<T>;
+    .option('card-timeout', { type: 'number', describe: 'seconds one card exchange may take (default: 600 key generation, 60 signing, 30 other)' })
+    .option('resume', {
+      type: 'boolean',
+      default: false,
+      describe: 'finish a ceremony that failed after binding its key: re-use that key (card, key id and public key checked), attach or sign its certificate',
+    })
+    .conflicts('resume', 'key-id') as Argv<T>;
 }
 
 /** Returns how the operator confirmed (for the transcript). */
@@ -247,6 +255,7 @@ function commandLine(args: CeremonyArgs, kind: string): string {
   for (const w of args.witness ?? []) parts.push('--witness', w);
   if (args['pin-file']) parts.push('--pin-file', '…');
   if (args['issuer-pin-file']) parts.push('--issuer-pin-file', '…');
+  if (args.resume) parts.push('--resume');
   if (args.yes) parts.push('--yes');
   if (args.json) parts.push('--json');
   return parts.map(shq).join(' ');
@@ -264,12 +273,15 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
     handler: async (args) =>
       withCa(ctx, args, { command: 'ceremony root', write: true }, async (ca) => {
         const confirmation = await confirm(ctx, args, 'root');
-        assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
+        checkCommandClock(ca, args, 'ceremony root'); // before any card or PIN
         const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
-        const slot = new CardSlot(ctx, service, 'root', args.card, {
+        const rootNode = ca.profiles.cas.find((c) => c.parent === undefined);
+        const bound = args.resume && rootNode ? ca.store.getCa(rootNode.name)?.cardSerial : undefined;
+        const slot = new CardSlot(ctx, service, 'root', args.card ?? bound, {
           reader: args.reader,
           pinFile: args['pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
+          refuseEmulated: !ca.mode.rehearsal,
           prepare: prepareSubjectCard(ctx, args),
         });
         try {
@@ -278,17 +290,20 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
           try {
             const card: CeremonyCard = await slot.get();
             const rootName = ca.profiles.cas.find((c) => c.parent === undefined)?.name ?? 'root';
-            await assertKeyCanBeBackedUp(ctx, { card: await slot.get(), store: ca.store, at: ca.clock.now(), caName: rootName, noBackup: args['no-backup'] === true, generating: !args['key-id'] });
+            await assertKeyCanBeBackedUp(ctx, { card: await slot.get(), store: ca.store, at: ca.clock.now(), caName: rootName, noBackup: args['no-backup'] === true, generating: !args['key-id'] && !args.resume });
             r = await rootCeremony({ store: ca.store, clock: ca.clock, profiles: ca.profiles, say: (l) => eprintln(ctx, l) }, {
               card,
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
+              ...(args.resume ? { resume: true } : {}),
             });
           } catch (e) {
+            await writeCheckpoints(ctx, ca, [slot.open], 'ceremony root (failed)');
             const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
             const rootName = ca.profiles.cas.find((c) => c.parent === undefined)?.name ?? 'root';
             await writeFailedTranscript(ctx, ca, args, { kind: 'root', caName: rootName, headBefore, error: e, command: commandLine(args, 'root'), confirmation, tries });
             throw e;
           }
+          await writeCheckpoints(ctx, ca, [slot.open], `ceremony root ${r.caName}`);
           const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
           await report(ctx, ca, r, args, { command: commandLine(args, 'root'), confirmation, tries });
         } finally {
@@ -322,22 +337,25 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         const parent = node.parent ? ca.store.getCa(node.parent) : undefined;
         const confirmation = await confirm(ctx, args, `sub-CA ${args.name}`);
         if (args['external-root'] || args['import-cert']) return externalSubCa(ctx, ca, args);
-        assertClockSane(ca.store, ca.clock.now());
+        checkCommandClock(ca, args, `ceremony subca ${args.name}`);
         const service = cardService(ctx, args['card-timeout'] === undefined ? {} : { 'card-timeout': args['card-timeout'] });
         const slots: CardSlot[] = [];
         const others = (me: CardSlot) => () => slots.filter((s) => s !== me);
-        const subject: CardSlot = new CardSlot(ctx, service, `${args.name} (new sub-CA)`, args.card, {
+        const bound = args.resume ? ca.store.getCa(args.name!)?.cardSerial : undefined;
+        const subject: CardSlot = new CardSlot(ctx, service, `${args.name} (new sub-CA)`, args.card ?? bound, {
           reader: args.reader,
           pinFile: args['pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(subject)(),
           prepare: prepareSubjectCard(ctx, args),
+          refuseEmulated: !ca.mode.rehearsal,
         });
         const issuer: CardSlot = new CardSlot(ctx, service, `${node.parent ?? 'parent'} (issuer)`, args['issuer-card'] ?? parent?.cardSerial, {
           reader: args['issuer-reader'],
           pinFile: args['issuer-pin-file'],
           allowLastPinTry: args['allow-last-pin-try'],
           others: () => others(issuer)(),
+          refuseEmulated: !ca.mode.rehearsal,
         });
         slots.push(subject, issuer);
         let backupChecked = false;
@@ -349,14 +367,16 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
               caName: args.name!,
               subjectCard: async (): Promise<CeremonyCard> => {
                 const c = await subject.get();
-                if (!backupChecked) await assertKeyCanBeBackedUp(ctx, { card: c, store: ca.store, at: ca.clock.now(), caName: args.name!, noBackup: args['no-backup'] === true, generating: !args['key-id'] });
+                if (!backupChecked) await assertKeyCanBeBackedUp(ctx, { card: c, store: ca.store, at: ca.clock.now(), caName: args.name!, noBackup: args['no-backup'] === true, generating: !args['key-id'] && !args.resume });
                 backupChecked = true;
                 return c;
               },
               issuerCard: async (): Promise<CeremonyCard> => (await issuer.get()),
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
+              ...(args.resume ? { resume: true } : {}),
             });
           } catch (e) {
+            await writeCheckpoints(ctx, ca, slots.map((x) => x.open), `ceremony subca ${args.name} (failed)`);
             const tries: CardTries[] = [];
             for (const s of slots) {
               const t = await triesOf(s, service);
@@ -365,6 +385,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
             await writeFailedTranscript(ctx, ca, args, { kind: 'subca', caName: args.name!, headBefore, error: e, command: commandLine(args, 'subca'), confirmation, tries });
             throw e;
           }
+          await writeCheckpoints(ctx, ca, slots.map((x) => x.open), `ceremony subca ${args.name}`);
           const tries: CardTries[] = [];
           for (const s of slots) {
             const t = await triesOf(s, service);

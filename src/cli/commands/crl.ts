@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane, sha256 } from '../../ca/issuance.js';
+import { sha256 } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { issueCrl } from '../../ca/crl-cycle.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
@@ -12,8 +13,10 @@ import { operatorName, participants, softwareVersion, transcriptTimeZone, withTr
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
 import { runCrlDue } from './crl-due.js';
 import { usageError } from '../cli-error.js';
+import { crlNumberFloor } from '../crl-number-floor.js';
+import { writeCheckpoints } from '../checkpoints.js';
 
-interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs {
+interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs, ConfirmClockArgs {
   issuer: string;
   out?: string;
   due?: boolean;
@@ -32,7 +35,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
     command: 'crl',
     describe: "Sign a fresh CRL for a CA on its card (revoked and outcome-unknown serials)",
     builder: (y) =>
-      withTranscriptOptions(withSigningCard(withHome(y)))
+      withConfirmClock(withTranscriptOptions(withSigningCard(withHome(y))))
         .option('issuer', { type: 'string', describe: 'CA whose CRL to sign' })
         .option('due', { type: 'boolean', describe: "sign every CRL inside its profile's overlap window (or expired), card by card, one transcript" })
         .conflicts('due', ['issuer', 'out'])
@@ -46,11 +49,17 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
         if (args.due) return runCrlDue(ctx, args, ca);
         if (!args.issuer) throw usageError('give --issuer NAME or --due', 'Example: `ca crl --issuer servers`, or `ca crl --due` for every CRL inside its overlap window.');
         const startedAt = ca.clock.now();
-        assertClockSane(ca.store, startedAt); // before any card or PIN
+        checkCommandClock(ca, args, `crl --issuer ${args.issuer}`); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
-        const r = await withIssuerSigner(ctx, args, issuer, (signer) =>
-          issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook }),
-        );
+        const r = await withIssuerSigner(ctx, args, issuer, async (signer, session) => {
+          const floor = await crlNumberFloor(ctx, ca, session, issuer.ca.name);
+          const crl = await issueCrl({
+            store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook,
+            ...(floor !== undefined ? { minCrlNumber: floor } : {}),
+          });
+          await writeCheckpoints(ctx, ca, [session], `crl ${issuer.ca.name} #${crl.record.crlNumber}`);
+          return crl;
+        });
         const signedAt = ca.clock.now();
         const out = args.out ? resolve(ctx.cwd, args.out) : join(ca.home, 'crl', `${issuer.ca.name}.crl`);
         await writeFileAtomic(out, pemEncode(r.der, 'X509 CRL'), { mkdirs: true });

@@ -3,6 +3,7 @@ import { DbError } from '../../db/db-error.js';
 import { checkDatabase } from '../../db/db-check.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
+import { dbBackupCommands } from './db-backup.js';
 
 function checkCommand(ctx: CliContext): CommandModule<object, HomeArgs> {
   return {
@@ -31,7 +32,11 @@ export function dbCommand(ctx: CliContext): CommandModule<object, object> {
   return {
     command: 'db <action>',
     describe: 'Database maintenance',
-    builder: (y) => y.command(checkCommand(ctx)).demandCommand(1) as never,
+    builder: (y) => {
+      let b = y.command(checkCommand(ctx));
+      for (const c of dbBackupCommands(ctx)) b = b.command(c);
+      return b.demandCommand(1) as never;
+    },
     handler: () => undefined,
   };
 }

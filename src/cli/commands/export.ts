@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { markRehearsalExport } from '../rehearsal-marks.js';
 import { pemEncode } from '../../ca/chain.js';
 import { CaError } from '../../ca/errors.js';
 import {
@@ -171,7 +172,8 @@ function chainCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
         const names = chain.map((c) => c.name);
         const needsCrls = needsAllCrls(format);
         const crls = needsCrls ? concentratorCrls(ca.store, names, ca.clock.now()) : [];
-        const files = renderChainExport({ chain: chain.map((c) => c.der), crls, names }, format);
+        const rendered = renderChainExport({ chain: chain.map((c) => c.der), crls, names }, format);
+        const files = ca.mode.rehearsal ? markRehearsalExport(rendered) : rendered;
         const paths = await writeExport(ctx, files, args.out, needsCrls ? `${args.issuer}-${format}` : `${args.issuer}-chain`);
         report(ctx, paths);
       }),

@@ -44,6 +44,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'openvpn', load: async () => (await import('./openvpn.js')).openvpnCommand },
   { name: 'csr', load: async () => (await import('./csr.js')).csrCommand },
   { name: 'enroll', load: async () => (await import('./enroll.js')).enrollCommand },
+  { name: 'profiles', load: async () => (await import('./profiles.js')).profilesCommand },
 ];
 
 /**

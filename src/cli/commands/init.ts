@@ -7,11 +7,19 @@ import { openDatabase } from '../../db/database.js';
 import { DbError } from '../../db/db-error.js';
 import { SqliteStore } from '../../db/sqlite-store.js';
 import { fsyncDirectory } from '../../common/atomic-write.js';
-import { cliClock, DB_FILE, PROFILES_DIR, resolveHome, withHome, type HomeArgs } from '../ca-context.js';
+import { randomBytes } from 'node:crypto';
+import { isoUtc } from '../../ca/clock.js';
+import { hashProfileSet } from '../../ca/profile/profile-set-hash.js';
+import { pinnedFiles } from '../profile-pin.js';
+import { usageError } from '../cli-error.js';
+import { DEFAULT_CLOCK_MAX_AHEAD_DAYS } from '../home-mode.js';
+import { homeClock, DB_FILE, PROFILES_DIR, resolveHome, withHome, type HomeArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
 
 interface InitArgs extends HomeArgs {
   profiles?: string;
+  rehearsal: boolean;
+  'clock-max-ahead-days': number;
 }
 
 /** The repository's example hierarchy (dist/src/cli/commands → repo root). */
@@ -27,6 +35,17 @@ export function initCommand(ctx: CliContext): CommandModule<object, InitArgs> {
     builder: (y) =>
       withHome(y)
         .option('profiles', { type: 'string', describe: 'hierarchy and profiles to copy (default: the example profiles/)' })
+        .option('rehearsal', {
+          type: 'boolean',
+          default: false,
+          describe: 'make a REHEARSAL home: accepts emulated cards and CA_FAKE_NOW, and says REHEARSAL on every transcript, export README and status',
+        })
+        .option('clock-max-ahead-days', {
+          type: 'number',
+          default: DEFAULT_CLOCK_MAX_AHEAD_DAYS,
+          describe: 'a signing command whose clock is more than this many days past the last signing event needs --confirm-clock',
+        })
+        .example('$0 init --rehearsal --home /tmp/rehearsal', 'a rehearsal home for emulated cards (`npm run rehearsal`)')
         .example('$0 init --home /media/ca', 'create the CA home on the ceremony stick') as never,
     handler: async (args) => {
       const home = resolveHome(ctx, args);
@@ -34,7 +53,12 @@ export function initCommand(ctx: CliContext): CommandModule<object, InitArgs> {
       if (existsSync(join(home, DB_FILE)) || existsSync(join(home, PROFILES_DIR))) {
         throw new DbError('HOME_EXISTS', `${home} already holds a CA`, { hint: 'Refusing to overwrite it. Choose another --home, or keep using this one.' });
       }
-      // Validate first: a broken profile set must not leave a half-made home behind.
+      const days = args['clock-max-ahead-days'];
+      if (!Number.isFinite(days) || days <= 0) throw usageError(`--clock-max-ahead-days ${String(days)} is not a positive number of days`);
+      // Validate first: a broken profile set or clock must not leave a half-made home behind.
+      const mode = { rehearsal: args.rehearsal, homeId: randomBytes(16).toString('hex'), clockMaxAheadDays: days };
+      const clock = homeClock(ctx, mode);
+      const at = clock.now();
       const profiles = loadProfiles(src);
       mkdirSync(home, { recursive: true, mode: 0o700 });
       const dest = join(home, PROFILES_DIR);
@@ -43,12 +67,22 @@ export function initCommand(ctx: CliContext): CommandModule<object, InitArgs> {
       await fsyncDirectory(dest);
       const db = openDatabase(join(home, DB_FILE), { create: true });
       try {
-        new SqliteStore(db).audit({ event: 'ca.init', data: { profiles: src, cas: profiles.cas.map((c) => c.name) } }, cliClock(ctx).now());
+        const store = new SqliteStore(db);
+        if (mode.rehearsal && ctx.env['CA_FAKE_NOW']) store.auditTag = { fakeClock: isoUtc(at) };
+        const pinned = hashProfileSet(dest);
+        store.audit(
+          {
+            event: 'ca.init',
+            data: { profiles: src, cas: profiles.cas.map((c) => c.name), ...mode, profilesSha256: pinned.sha256, profileFiles: pinnedFiles(pinned) },
+          },
+          at,
+        );
       } finally {
         db.close();
       }
       await fsyncDirectory(home);
-      println(ctx, `created CA home ${home}`);
+      println(ctx, `created CA home ${home}${args.rehearsal ? ' (REHEARSAL)' : ''}`);
+      if (args.rehearsal) println(ctx, '  REHEARSAL: emulated cards and CA_FAKE_NOW are accepted here; nothing this home issues is for production');
       println(ctx, `  hierarchy: ${profiles.cas.map((c) => (c.parent ? `${c.name} (under ${c.parent})` : `${c.name} (root)`)).join(', ')}`);
       println(ctx, '  next: `ca ceremony root`');
     },

@@ -4,7 +4,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import type { CommandModule } from 'yargs';
 import { pemDecode } from '../../ca/chain.js';
 import { CA_REASONS, CRL_REASON_CODES, SUBSCRIBER_REASONS, type CrlReason } from '../../ca/crl/tbs-cert-list-input.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { CaError } from '../../ca/errors.js';
 import { bytesEqual, toHex } from '../../common/hex.js';
 import { tokenBindings } from '../../ca/token-records.js';
@@ -12,7 +12,7 @@ import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 
-interface RevokeArgs extends HomeArgs {
+interface RevokeArgs extends HomeArgs, ConfirmClockArgs {
   target?: string;
   card?: string;
   issuer?: string;
@@ -33,7 +33,7 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
     command: 'revoke [target]',
     describe: "Revoke a certificate by serial (hex, colons allowed) or certificate file, or every certificate on a user token (--card)",
     builder: (y) =>
-      withHome(y)
+      withConfirmClock(withHome(y))
         .positional('target', { type: 'string', describe: 'serial number in hex, or a certificate file (PEM/DER)' })
         .option('issuer', { type: 'string', describe: 'issuing CA (needed only if the serial is ambiguous)' })
         .option('reason', { type: 'string', demandOption: true, choices: REVOCATION_REASONS, describe: 'RFC 5280 §5.3.1 reason' })
@@ -48,8 +48,7 @@ export function revokeCommand(ctx: CliContext): CommandModule<object, RevokeArgs
         .example('$0 revoke --card DECM0102330007 --reason keyCompromise', 'a lost token: all its certificates') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `revoke ${args.target ?? `--card ${args.card}`}`, write: true }, async (ca) => {
-        const now = ca.clock.now();
-        assertClockSane(ca.store, now);
+        const now = checkCommandClock(ca, args, `revoke ${args.target ?? `--card ${args.card}`}`);
         if ((args.target === undefined) === (args.card === undefined)) throw usageError('name a serial or certificate file, or --card SERIAL (not both)');
         if (args.date !== undefined) eprintln(ctx, 'warning: --date is deprecated; it sets the invalidity (compromise) date. Use --compromised-at.');
         const compromisedText = args['compromised-at'] ?? args.date;

@@ -3,10 +3,11 @@ import { basename, extname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
-import { assertClockSane } from '../../ca/issuance.js';
+import { checkCommandClock, withConfirmClock, type ConfirmClockArgs } from '../clock-check.js';
 import { checkCsrKeyPolicy, checkKeyNotReused } from '../../ca/csr/check-csr.js';
 import { certificateContent } from '../../ca/cert/certificate-content.js';
 import { toHex } from '../../common/hex.js';
+import { sha256 } from '../../ca/issuance.js';
 import { parseCsr } from '../../ca/csr/parse-csr.js';
 import { CsrError } from '../../ca/errors.js';
 import { issueCertificate } from '../../ca/issuance.js';
@@ -17,7 +18,7 @@ import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { issuingCa, withIssuerSigner } from './ca-signing.js';
 
-interface SignArgs extends HomeArgs, SigningCardArgs {
+interface SignArgs extends HomeArgs, SigningCardArgs, ConfirmClockArgs {
   csr: string[];
   issuer: string;
   profile?: string;
@@ -26,6 +27,7 @@ interface SignArgs extends HomeArgs, SigningCardArgs {
   san?: string[];
   out?: string;
   json: boolean;
+  reissue: boolean;
 }
 
 /** `--san dns:a.example.test`, `ip:10.0.0.1`, `email:x@y`, `uri:…`; a bare value is an IP or DNS name. */
@@ -53,7 +55,7 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
     command: 'sign <csr..>',
     describe: 'Issue certificates from CSRs (content from the profile; the card signs)',
     builder: (y) =>
-      withSigningCard(withHome(y))
+      withConfirmClock(withSigningCard(withHome(y)))
         .positional('csr', { type: 'string', array: true, describe: 'PKCS#10 request files (PEM or DER)' })
         .option('issuer', { type: 'string', demandOption: true, describe: 'issuing CA name' })
         .option('profile', { type: 'string', describe: "certificate profile (default: the issuer's first leaf profile)" })
@@ -62,11 +64,16 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
         .option('san', { type: 'string', array: true, describe: 'subjectAltName (dns:…, ip:…, email:…, uri:…); replaces the CSR SANs' })
         .option('out', { type: 'string', describe: 'output file (one CSR) or directory; default: next to each CSR as NAME.crt' })
         .option('json', { type: 'boolean', default: false, describe: 'print the issued certificates as JSON' })
+        .option('reissue', {
+          type: 'boolean',
+          default: false,
+          describe: 'sign again (new serial) a CSR whose earlier signing ended outcome_unknown (that serial stays on the CRL)',
+        })
         .conflicts('days', 'not-after')
         .example('$0 sign web.csr --issuer servers --profile tls-server', 'issue web.crt') as never,
     handler: async (args) =>
       withCa(ctx, args, { command: `sign --issuer ${args.issuer}`, write: true }, async (ca) => {
-        assertClockSane(ca.store, ca.clock.now()); // before any card or PIN
+        checkCommandClock(ca, args, 'sign'); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
         const issuerProfile = issuer.info.profile;
         const profileName = args.profile ?? issuerProfile.issues.find((p) => ca.profiles.profile(p).kind === 'leaf');
@@ -95,7 +102,12 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
             if (e instanceof Error) e.message = `${file}: ${e.message}`;
             throw e;
           }
-          return { file, csr, out: outputPath(file, args.out, many) };
+          // A re-run after a crash (issue #8 item 8): this exact request may already have a
+          // certificate from this issuer (write it out again), or a serial whose outcome is unknown.
+          const before = ca.store.certificatesForRequest(issuer.ca.name, sha256(csr.der));
+          const done = before.find((c) => c.status === 'issued');
+          const unknown = before.filter((c) => c.status === 'outcome_unknown' && !c.revocation);
+          return { file, csr, out: outputPath(file, args.out, many), done, unknown };
         });
 
         // Policy, validity and duplicate keys too, for the whole batch, before the card: a batch
@@ -105,7 +117,13 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
           const fp = toHex(job.csr.spkiSha256);
           if (seen.has(fp)) throw new CsrError('KEY_DUPLICATE', `${job.file}: the same public key appears twice in this batch`, { hint: 'Every certificate needs its own key.' });
           seen.add(fp);
-          checkKeyNotReused(job.csr.spkiSha256, (h) => ca.store.lookupKey(h));
+          if (job.done) continue; // issued before from this very CSR: written out again below
+          try {
+            checkKeyNotReused(job.csr.spkiSha256, (h) => ca.store.lookupKey(h));
+          } catch (e) {
+            if (e instanceof Error) e.message = `${job.file}: ${e.message}`;
+            throw e;
+          }
           try {
             certificateContent({
               issuer: issuer.info,
@@ -127,8 +145,22 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
         const t0 = performance.now();
         let cardMs = 0;
         const results: { file: string; out: string; serial: string; subject: string; notAfter: string }[] = [];
-        await withIssuerSigner(ctx, args, issuer, async (signer) => {
+        const skipped: { file: string; serials: string[] }[] = [];
+        // Nothing to sign (every CSR was done before): no card, no PIN.
+        const toSign = jobs.filter((j) => !j.done && (j.unknown.length === 0 || args.reissue));
+        for (const [i, job] of jobs.entries()) {
+          if (job.done) {
+            await writeFileAtomic(job.out, pemEncode(job.done.der!, 'CERTIFICATE'), { mkdirs: true });
+            results.push({ file: job.file, out: job.out, serial: job.done.serialHex, subject: job.done.subject, notAfter: job.done.notAfter });
+            eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)}: already issued by ${issuer.ca.name} as serial ${job.done.serialHex} (${job.done.issuedAt ?? ''}); written again to ${job.out}`);
+          } else if (job.unknown.length > 0 && !args.reissue) {
+            skipped.push({ file: job.file, serials: job.unknown.map((c) => c.serialHex) });
+            eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)}: NOT signed: an earlier signing of this CSR ended outcome_unknown (serial ${job.unknown.map((c) => c.serialHex).join(', ')}, listed on the next CRL); --reissue signs it under a new serial`);
+          }
+        }
+        if (toSign.length > 0) await withIssuerSigner(ctx, args, issuer, async (signer) => {
           for (const [i, job] of jobs.entries()) {
+            if (!toSign.includes(job)) continue;
             const issued = await issueCertificate(
               { store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook },
               {
@@ -148,6 +180,13 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
             if (many || !args.json) eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)} → ${job.out} (serial ${issued.record.serialHex})`);
           }
         });
+        if (skipped.length > 0) {
+          for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
+          throw new CsrError('CSR_OUTCOME_UNKNOWN', `${skipped.length} CSR(s) not signed because an earlier signing ended outcome_unknown: ${skipped.map((x) => `${x.file} (serial ${x.serials.join(', ')})`).join('; ')}`, {
+            hint: 'Those serials go on the next CRL (`ca crl --issuer ISSUER`). To issue a certificate anyway, run the same command with --reissue (a new serial).',
+            details: { skipped },
+          });
+        }
         if (args.json) println(ctx, JSON.stringify(results, null, 2));
         else for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
         if (many) eprintln(ctx, `issued ${results.length} certificates in ${((performance.now() - t0) / 1000).toFixed(2)} s (card ${(cardMs / 1000).toFixed(2)} s)`);

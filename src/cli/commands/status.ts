@@ -10,6 +10,7 @@ import { CliError, usageError } from '../cli-error.js';
 import { caCards } from '../../db/ca-card-bindings.js';
 import { SqliteStore } from '../../db/sqlite-store.js';
 import { println, useColour, type CliContext } from '../context.js';
+import { collectTrustStatus, REHEARSAL_STATUS_LINE, renderTrustStatus } from '../status-trust.js';
 
 /**
  * `ca status`: one screen for the operator (and cron) — per CA the card and key, how long its
@@ -222,8 +223,13 @@ export function statusCommand(ctx: CliContext): CommandModule<object, StatusArgs
           }
         };
         const r = collectStatus(ca.store, ca.clock.now(), t, overlapOf);
-        if (args.json) println(ctx, JSON.stringify(r, null, 2));
-        else render(ctx, r);
+        const trust = collectTrustStatus(ca.store, ca.mode);
+        if (args.json) println(ctx, JSON.stringify({ ...r, ...trust }, null, 2));
+        else {
+          if (trust.rehearsal) println(ctx, REHEARSAL_STATUS_LINE);
+          render(ctx, r);
+          renderTrustStatus(ctx, trust);
+        }
         if (args.check && r.level === 'alarm') {
           const names = r.cas.filter((c) => c.level === 'alarm').map((c) => c.name);
           throw new CliError('STATUS_ALARM', `CA(s) at alarm level: ${names.join(', ')}`, {

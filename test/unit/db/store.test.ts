@@ -22,6 +22,7 @@ import { CardcaError } from '../../../src/common/cardca-error.js';
 const sha = (s: string | Uint8Array) => new Uint8Array(createHash('sha256').update(s).digest());
 const T0 = new Date('2026-11-01T10:00:00.000Z');
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);
+const T = T0.toISOString();
 
 function tempDb(): { path: string; store: SqliteStore } {
   const dir = mkdtempSync(join(tmpdir(), 'cardca-db-'));
@@ -157,15 +158,30 @@ test('CRL numbers strictly increase, also over a CRL that never finished', () =>
   const c = store.reserveCrl('root', build, (n) => ({ event: 'crl.intent', ca: 'root', data: { n: String(n) } }), at(3));
   assert.deepEqual([a.crlNumber, b.crlNumber, c.crlNumber], [1n, 2n, 3n]);
   assert.equal(store.latestCrl('root', 'issued')!.crlNumber, 1n);
-  assert.throws(() => store.db.prepare('INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs, tbs_sha256, reserved_at) VALUES (1, 3, \'reserved\', \'\', \'\', 0, x\'00\', ?, \'\')').run(Buffer.alloc(32)), /UNIQUE/);
+  assert.throws(() => store.db.prepare('INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs, tbs_sha256, reserved_at) VALUES (1, 3, \'reserved\', ?, ?, 0, x\'00\', ?, ?)').run(T, T, Buffer.alloc(32), T), /UNIQUE/);
 });
 
-test('lastActivity is the latest of issuance, CRL and audit times', () => {
+test('lastActivity is the latest signing event; audit records alone (a refusal) never move it', () => {
   const { store } = tempDb();
   assert.equal(store.lastActivity(), undefined);
-  store.audit({ event: 'a', data: {} }, at(5));
-  store.audit({ event: 'b', data: {} }, at(3));
+  store.audit({ event: 'command.refused', data: {} }, new Date('2036-01-01T00:00:00Z'));
+  assert.equal(store.lastActivity(), undefined, 'a refusal under a clock in 2036 is no signing event');
+  withRoot(store);
+  assert.equal(store.lastActivity()!.toISOString(), at(0).toISOString());
+  store.reserveCertificate(reservation([0x41], 5), { event: 'certificate.intent', ca: 'root', data: {} });
+  store.audit({ event: 'command.refused', data: {} }, at(9));
   assert.equal(store.lastActivity()!.toISOString(), at(5).toISOString());
+});
+
+test('time columns refuse what is not an ISO 8601 UTC time ("Invalid DateTime" never reaches the store)', () => {
+  const { store } = tempDb();
+  const ins = (v: string) => store.db.prepare("INSERT INTO audit_log (seq, at, event, ca, data, prev_hash, hash) VALUES (1, ?, 'x', NULL, '{}', ?, ?)").run(v, Buffer.alloc(32), Buffer.alloc(32));
+  assert.throws(() => ins('Invalid DateTime'), /ISO 8601 UTC/);
+  assert.throws(() => ins('2026-11-01 10:00:00'), /ISO 8601 UTC/);
+  assert.throws(() => store.audit({ event: 'x', data: {} }, new Date(Number.NaN)), code('CLOCK_INVALID'));
+  ins('2026-11-01T10:00:00.000Z');
+  withRoot(store);
+  assert.throws(() => store.db.prepare("UPDATE cas SET created_at = 'Invalid DateTime'").run(), /ISO 8601 UTC/);
 });
 
 test('lock file: a second holder waits, then fails LOCK_HELD naming the pid; a stale lock is taken over', async () => {

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The pinned identity of a profile set (issue #8 item 6): the SHA-256 of every `*.yaml`/`*.yml`
+ * file of the directory, and one SHA-256 over the sorted (name, file hash) list. `files` keeps
+ * the texts so a refusal can show what changed.
+ */
+export interface ProfileSetHash {
+  readonly sha256: string;
+  readonly files: Readonly<Record<string, { readonly sha256: string; readonly text: string }>>;
+}
+
+const hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+export function hashProfileSet(dir: string): ProfileSetHash {
+  const files: Record<string, { sha256: string; text: string }> = {};
+  for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+    const bytes = readFileSync(join(dir, f));
+    files[f] = { sha256: hex(bytes), text: bytes.toString('utf8') };
+  }
+  const list = Object.entries(files).map(([n, v]) => `${n}\0${v.sha256}\n`).join('');
+  return { sha256: hex(list), files };
+}

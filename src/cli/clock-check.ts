@@ -1,0 +1,35 @@
+import type { Argv } from 'yargs';
+import { assertClockNotAhead } from '../ca/clock-ahead.js';
+import { isoUtc } from '../ca/clock.js';
+import { assertClockSane } from '../ca/issuance.js';
+import type { CaContext } from './ca-context.js';
+
+export interface ConfirmClockArgs {
+  'confirm-clock'?: boolean;
+}
+
+export function withConfirmClock<T>(y: Argv<T>): Argv<T & ConfirmClockArgs> {
+  return y.option('confirm-clock', {
+    type: 'boolean',
+    default: false,
+    describe: 'the clock is right although it is far past the last signing event (audited)',
+  }) as Argv<T & ConfirmClockArgs>;
+}
+
+/**
+ * Both clock checks of a command that signs or records a time, before any card or PIN: not
+ * behind the last signing event (`CLOCK_BEHIND`), not more than the home's limit past it
+ * without `--confirm-clock` (`CLOCK_AHEAD`); a confirmed jump is audited.
+ */
+export function checkCommandClock(ca: CaContext, args: ConfirmClockArgs, command: string): Date {
+  const now = ca.clock.now();
+  assertClockSane(ca.store, now);
+  const jump = assertClockNotAhead(ca.store, now, ca.mode.clockMaxAheadDays, args['confirm-clock'] === true);
+  if (jump) {
+    ca.store.audit(
+      { event: 'clock.ahead-confirmed', data: { command, now: isoUtc(now), lastSigning: isoUtc(jump.last), days: Number(jump.days.toFixed(3)), maxAheadDays: ca.mode.clockMaxAheadDays } },
+      now,
+    );
+  }
+  return now;
+}

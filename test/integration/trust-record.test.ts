@@ -1,0 +1,223 @@
+/**
+ * A record nobody can quietly rewrite (issue #8), through the real CLI on two emulated
+ * SmartCard-HSMs (vpcd ports 35963/35964): an adversary with write access to the CA home edits
+ * the database the way the issue describes, and each edit is caught —
+ *   - tail truncation (triggers dropped, last rows deleted): `ca audit verify` with the card,
+ *   - a rewritten record with the chain recomputed: `ca audit verify` with the card,
+ *   - a deleted keyCompromise revocation (row moved to abandoned): `ca db check`,
+ *   - a restored stale backup: `ca db restore` (DB_ROLLBACK), and after a forced restore `ca crl`
+ *     does not reuse a CRL number.
+ * Plus: the checkpoint is on the card as PIN-protected data object CD CA (copy in HOME/checkpoints/), and a production home
+ * refuses an emulated card with CARD_EMULATED (issue #18 item 12).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
+import { initTwoCardHome, type TwoCardHome } from '../helpers/two-card-home.js';
+import { canonicalJson, chainHash } from '../../src/db/audit-chain.js';
+
+let t: TwoCardHome;
+const ca = (home: string, ...args: string[]): Promise<Run> => runCommand(process.execPath, [BIN, ...args, '--home', home]);
+let copies = 0;
+/** A copy of the CA home to tamper with (the original stays intact for the next test). */
+function copyHome(): string {
+  const dst = join(t.dir, `copy-${++copies}`);
+  cpSync(t.home, dst, { recursive: true });
+  return dst;
+}
+function sql(home: string, fn: (db: Database.Database) => void): void {
+  const db = new Database(join(home, 'ca.db'));
+  try {
+    fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+let revokedSerial: string;
+
+before(async () => {
+  t = await initTwoCardHome('cardca-trust-', [35963, 35964]);
+  const h = t.home;
+  expectOk(await ca(h, 'ceremony', 'root', '--card', t.rootEmu.serial, '--pin-file', t.pin, '--yes'), 'ceremony root');
+  expectOk(await ca(h, 'ceremony', 'subca', 'servers', '--card', t.subEmu.serial, '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes'), 'ceremony servers');
+  for (const cn of ['a.example.test', 'b.example.test']) {
+    const csr = join(t.dir, `${cn}.csr`);
+    expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(t.dir, `${cn}.key`), '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', csr]), 'openssl req');
+    expectOk(await ca(h, 'sign', csr, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', join(t.dir, `${cn}.crt`)), 'sign');
+  }
+  const rev = expectOk(await ca(h, 'revoke', join(t.dir, 'b.example.test.crt'), '--reason', 'keyCompromise'), 'revoke');
+  revokedSerial = /revoked ([0-9A-F]+)/.exec(rev.stdout)![1]!;
+  expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin), 'crl servers');
+});
+
+after(async () => {
+  await t?.rootEmu.stop();
+  await t?.subEmu.stop();
+});
+
+test('the checkpoint is on the signing card (PIN-protected CD CA) and beside the transcripts; status shows it', async () => {
+  const copy = JSON.parse(readFileSync(join(t.home, 'checkpoints', `checkpoint-${t.subEmu.serial}.json`), 'utf8')) as { auditSeq: number; cas: Record<string, { crlNumber: string; serials: number }> };
+  assert.equal(copy.cas['servers']!.crlNumber, '1');
+  assert.equal(copy.cas['servers']!.serials, 2);
+  const v = expectOk(await ca(t.home, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin), 'audit verify with the card');
+  assert.match(v.stdout, new RegExp(`matches the checkpoint from card ${t.subEmu.serial}.*audit #${copy.auditSeq} \\(crl servers #1`));
+  // Reading it needs the PIN: a non-interactive run without --pin-file is told so.
+  const noPin = expectOk(await ca(t.home, 'audit', 'verify'), 'audit verify without PIN');
+  assert.match(noPin.stderr, /reading it needs the PIN: pass --pin-file/);
+  const st = JSON.parse(expectOk(await ca(t.home, 'status', '--json'), 'status').stdout) as { checkpoints: { card: string; auditSeq: number; recordsSince: number; onCard: boolean }[]; rehearsal: boolean };
+  const sub = st.checkpoints.find((c) => c.card === t.subEmu.serial)!;
+  assert.equal(sub.auditSeq, copy.auditSeq);
+  assert.equal(sub.onCard, true);
+  assert.ok(sub.recordsSince >= 1);
+  assert.ok(st.checkpoints.some((c) => c.card === t.rootEmu.serial), 'the ceremonies wrote one to the root card too');
+  assert.equal(st.rehearsal, true);
+});
+
+test('tail truncation (triggers dropped, last rows deleted) passes the chain check but not the card checkpoint', async () => {
+  const h = copyHome();
+  sql(h, (db) => {
+    db.exec('DROP TRIGGER audit_no_delete');
+    db.exec('DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 6 FROM audit_log)');
+  });
+  expectOk(await ca(h, 'audit', 'verify'), 'the hash chain alone cannot see a cut tail');
+  const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
+  assert.equal(r.code, 14, r.stderr);
+  assert.match(r.stderr, /CHECKPOINT_BEHIND.*records #\d+\.\.#\d+ are missing/);
+  const f = await ca(h, 'audit', 'verify', '--checkpoint', join(t.home, 'checkpoints', `checkpoint-${t.subEmu.serial}.json`));
+  assert.equal(f.code, 14, 'the binder copy detects it too');
+});
+
+test('a rewritten record with the chain recomputed is caught by the card checkpoint', async () => {
+  const h = copyHome();
+  sql(h, (db) => {
+    db.exec('DROP TRIGGER audit_no_update');
+    const rows = db.prepare('SELECT seq, at, event, ca, data, prev_hash FROM audit_log ORDER BY seq').all() as { seq: number; at: string; event: string; ca: string | null; data: string; prev_hash: Buffer }[];
+    const target = rows.find((r) => r.event === 'certificate.revoked')!;
+    let prev: Uint8Array = new Uint8Array(rows.find((r) => r.seq === target.seq)!.prev_hash);
+    for (const r of rows.filter((x) => x.seq >= target.seq)) {
+      const data = r.seq === target.seq ? canonicalJson({ ...(JSON.parse(r.data) as object), reason: 'superseded' }) : r.data;
+      const hash = chainHash(prev, { seq: r.seq, at: r.at, event: r.event, ca: r.ca, data });
+      db.prepare('UPDATE audit_log SET data = ?, prev_hash = ?, hash = ? WHERE seq = ?').run(data, Buffer.from(prev), Buffer.from(hash), r.seq);
+      prev = hash;
+    }
+  });
+  expectOk(await ca(h, 'audit', 'verify'), 'a rehashed chain is self-consistent');
+  const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
+  assert.equal(r.code, 14, r.stderr);
+  assert.match(r.stderr, /CHECKPOINT_MISMATCH.*was rewritten/);
+});
+
+test('a deleted keyCompromise revocation (row moved to abandoned) is found by ca db check', async () => {
+  const h = copyHome();
+  sql(h, (db) => {
+    db.exec('DROP TRIGGER revocations_no_delete; DROP TRIGGER certificates_status_forward;');
+    const id = (db.prepare('SELECT id FROM certificates WHERE serial_hex = ?').get(revokedSerial) as { id: number }).id;
+    db.prepare('DELETE FROM revocations WHERE certificate_id = ?').run(id);
+    db.prepare("UPDATE certificates SET status = 'abandoned', der = NULL WHERE id = ?").run(id);
+  });
+  const r = await ca(h, 'db', 'check');
+  assert.equal(r.code, 11, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`PROBLEM certificate servers/${revokedSerial}: status is abandoned, the audit log says revoked`));
+  assert.match(r.stdout, /revokes it \(keyCompromise\), but its revocation row is missing/);
+  expectOk(await ca(t.home, 'db', 'check'), 'the untouched home checks clean');
+});
+
+test('a stale backup is refused (DB_ROLLBACK); after a forced restore ca crl does not reuse a CRL number', async () => {
+  const h = t.home;
+  const backup = join(t.dir, 'before-crl2.db');
+  const b = expectOk(await ca(h, 'db', 'backup', '--out', backup), 'db backup');
+  assert.match(b.stdout, /SHA-256 [0-9a-f]{64}/);
+  expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin), 'crl #2');
+  const refused = await ca(h, 'db', 'restore', backup, '--card', t.subEmu.serial, '--pin-file', t.pin);
+  assert.equal(refused.code, 6, refused.stderr);
+  assert.match(refused.stderr, /DB_ROLLBACK.*card .*CRL number is 1, the checkpoint's 2: CRLs 2\.\.2 are missing/);
+  expectOk(await ca(h, 'audit', 'verify'), 'a refused restore changed nothing');
+  expectOk(await ca(h, 'db', 'restore', backup, '--allow-rollback'), 'forced restore');
+  const crl = expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin), 'crl after the rollback');
+  assert.match(crl.stdout, /CRL #3 of servers/, 'number 2 was seen by relying parties: never signed again');
+  assert.match(crl.stderr, /the database was rolled back/);
+  const text = expectOk(await runCommand('openssl', ['crl', '-in', join(h, 'crl', 'servers.crl'), '-noout', '-text']), 'openssl crl');
+  assert.match(text.stdout, /X509v3 CRL Number:\s*\n\s*3\b/);
+});
+
+test('a sub-CA ceremony that failed after its first commit is finished by --resume (wrong issuer PIN, then wrong issuer card)', async () => {
+  const h = t.home;
+  const wrongPin = join(t.dir, 'wrong.pin');
+  writeFileSync(wrongPin, '000000\n', { mode: 0o600 });
+  const first = await ca(h, 'ceremony', 'subca', 'clients', '--card', t.subEmu.serial, '--pin-file', t.pin, '--issuer-pin-file', wrongPin, '--yes');
+  assert.equal(first.code, 4, first.stderr); // PIN_INCORRECT on the root card, after the key was bound
+  const again = await ca(h, 'ceremony', 'subca', 'clients', '--card', t.subEmu.serial, '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes');
+  assert.equal(again.code, 1, again.stderr);
+  assert.match(again.stderr, /CA_EXISTS.*started but did not finish/);
+  assert.match(again.stderr, /ca ceremony subca clients --resume/, 'the hint names the option that works');
+  // Resume naming a wrong issuer card (the sub-CA card, already in use as the subject): it is
+  // not found as the issuer, nothing is signed, and the ceremony stays resumable.
+  const wrongCard = await ca(h, 'ceremony', 'subca', 'clients', '--resume', '--issuer-card', t.subEmu.serial, '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes');
+  assert.equal(wrongCard.code, 8, wrongCard.stderr);
+  assert.match(wrongCard.stderr, /CARD_NOT_FOUND.*\(root \(issuer\)\)/);
+  const done = expectOk(await ca(h, 'ceremony', 'subca', 'clients', '--resume', '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes', '--json'), 'resume');
+  const rec = JSON.parse(done.stdout) as { steps: { text: string }[]; keys: { keyId: string }[] };
+  assert.ok(rec.steps.some((x) => /resumed: key .* is the one bound by the first run/.test(x.text)));
+  const list = JSON.parse(expectOk(await ca(h, 'list', '--json'), 'list').stdout) as { issuer?: string; issuerName?: string; subject: string; status: string }[];
+  assert.ok(list.length > 0);
+  expectOk(await ca(h, 'db', 'check'), 'db check after resume');
+  const chain = expectOk(await runCommand('openssl', ['verify', '-CAfile', join(h, 'certs', 'root.crt'), join(h, 'certs', 'clients.crt')]), 'openssl verify');
+  assert.match(chain.stdout, /OK/);
+  const nothing = await ca(h, 'ceremony', 'subca', 'users', '--resume', '--card', t.subEmu.serial, '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes');
+  assert.equal(nothing.code, 1, nothing.stderr);
+  assert.match(nothing.stderr, /CA_NOTHING_TO_RESUME/);
+});
+
+test('re-running a killed ca sign batch finishes the job; outcome_unknown needs --reissue; no stale .tmp files', async () => {
+  const h = t.home;
+  const out = join(t.dir, 'batch-out');
+  const csrs: string[] = [];
+  for (const n of [1, 2, 3]) {
+    const cn = `batch${n}.example.test`;
+    const csr = join(t.dir, `batch${n}.csr`);
+    expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(t.dir, `batch${n}.key`), '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', csr]), 'openssl req');
+    csrs.push(csr);
+  }
+  const sign = (env: Record<string, string> = {}, ...extra: string[]) =>
+    runCommand(process.execPath, [BIN, 'sign', ...csrs, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h, ...extra], { env });
+  // Killed right after the first certificate was committed, before its file was written.
+  const killed = await sign({ CA_CRASHPOINT: 'issuance-after-commit' });
+  assert.notEqual(killed.code, 0);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, '.batch2.crt.999999.0123456789ab.tmp'), 'half a certificate'); // what a kill mid-write leaves
+  const rerun = expectOk(await sign(), 'the identical command again');
+  assert.match(rerun.stderr, /batch1\.csr: already issued by servers as serial ([0-9A-F]+).*written again/);
+  assert.deepEqual(readdirSync(out).sort(), ['batch1.crt', 'batch2.crt', 'batch3.crt'], 'every certificate written, no .tmp left');
+  // Killed after the card signed, before the commit: that serial is outcome_unknown.
+  const csr4 = join(t.dir, 'batch4.csr');
+  expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(t.dir, 'batch4.key'), '-subj', '/CN=batch4.example.test', '-addext', 'subjectAltName=DNS:batch4.example.test', '-out', csr4]), 'openssl req');
+  csrs.push(csr4);
+  const killed2 = await runCommand(process.execPath, [BIN, 'sign', csr4, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h], { env: { CA_CRASHPOINT: 'issuance-after-sign' } });
+  assert.notEqual(killed2.code, 0);
+  const unknown = await sign();
+  assert.equal(unknown.code, 5, unknown.stderr);
+  assert.match(unknown.stderr, /CSR_OUTCOME_UNKNOWN.*batch4\.csr \(serial [0-9A-F]+\)/);
+  assert.match(unknown.stderr, /--reissue/);
+  assert.doesNotMatch(unknown.stderr, /allow key reuse/);
+  const reissued = expectOk(await sign({}, '--reissue'), 'sign --reissue');
+  assert.match(reissued.stderr, /batch4\.csr → .*batch4\.crt \(serial [0-9A-F]+\)/);
+  assert.ok(readdirSync(out).includes('batch4.crt'));
+  expectOk(await ca(h, 'db', 'check'), 'db check after the re-runs');
+});
+
+test('a production home refuses an emulated card with CARD_EMULATED, saying which card and how it knows', async () => {
+  const prod = join(mkdtempSync(join(tmpdir(), 'cardca-prod-')), 'ca-data');
+  expectOk(await ca(prod, 'init'), 'init (production)');
+  const r = await ca(prod, 'ceremony', 'root', '--card', t.rootEmu.serial, '--pin-file', t.pin, '--yes');
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`CARD_EMULATED.*card ${t.rootEmu.serial}.*DETEST(SRCA|DICA)00001.*not CardContact's SRCA`));
+  assert.match(r.stderr, /Virtual PCD/);
+  assert.match(r.stderr, /ca init --rehearsal/);
+  const list = JSON.parse(expectOk(await ca(prod, 'list', '--json'), 'list').stdout) as unknown[];
+  assert.equal(list.length, 0, 'nothing was created');
+});
