@@ -40,6 +40,13 @@ export function publicKeyTypeOfSpki(spki: Uint8Array): PublicKeyType {
   throw new TypeError(`unsupported public key type ${String(key.asymmetricKeyType)}`);
 }
 
+/** The KeyAlgorithm of a DER SubjectPublicKeyInfo; TypeError for a key cardca does not sign with. */
+export function keyAlgorithmOfSpki(spki: Uint8Array): KeyAlgorithm {
+  const t = publicKeyTypeOfSpki(spki);
+  if (!t.algorithm) throw new TypeError(`${t.type} keys are not usable as cardca keys`);
+  return t.algorithm;
+}
+
 /** `ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, … }` (RFC 5480 §2.1.1). */
 @AsnType({ type: AsnTypeTypes.Choice })
 class EcNamedCurve {

@@ -31,7 +31,7 @@ import {
 } from '../piv/piv-constants.js';
 import { findTlv, readTlv, tlv } from '../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, KeyAttestation, KeyPlacement, RawSignMode } from './card-driver.js';
-import { algorithmOfSpki } from './sc-hsm-driver.js';
+import { keyAlgorithmOfSpki as algorithmOfSpki } from '../../crypto/public-key-type.js';
 
 /** PIV key algorithm identifier for each cardca key algorithm (SP 800-78-4 Table 6-2; P-521 has none). */
 const ALG_ID: Partial<Record<KeyAlgorithm, number>> = {

@@ -285,7 +285,10 @@ function rsaPkcs8(n: Uint8Array, e: Uint8Array, d: Uint8Array, p: Uint8Array, q:
 }
 
 function ecPkcs8(curveName: CurveName, d: Uint8Array): Uint8Array {
-  const noble = { 'P-256': p256, 'P-384': p384, 'P-521': p521 }[curveName];
+  // The emulator rebuilds unwrapped EC keys through node's JWK import, so only the NIST curves
+  // come back; other curves are refused as a card refuses a key it cannot hold.
+  const noble = ({ 'P-256': p256, 'P-384': p384, 'P-521': p521 } as Partial<Record<CurveName, typeof p256>>)[curveName];
+  if (!noble) return fail(SW.WRONG_DATA);
   const size = curveByName(curveName)!.size;
   try {
     const q = noble.getPublicKey(d, false); // 04 ‖ X ‖ Y
