@@ -253,6 +253,11 @@ step "openssl accepts the valid VPN client certificate" \
 expect_fail "openssl refuses the revoked VPN client certificate" "certificate revoked" \
   openssl verify -x509_strict -purpose sslclient -crl_check_all -CAfile "$ROOT_CRT" \
   -untrusted "$EXP/clients-chain.pem" -CRLfile "$EXP/crls.pem" "$WORK/issued/bob-phone.crt"
+# --- the second, in-process judge: pkijs RFC 5280 path validation with every CRL level ----------
+step "ca verify (pkijs) accepts the valid server and VPN client certificates" \
+  "${CA[@]}" verify "$WORK/issued/www.crt" "$WORK/issued/alice-laptop.crt"
+expect_fail "ca verify (pkijs) refuses the revoked VPN client certificate" "revoked" \
+  "${CA[@]}" verify "$WORK/issued/bob-phone.crt"
 if [[ -d "$EXP/clients-openvpn" ]]; then
   expect_fail "the OpenVPN bundle (ca.pem + crl.pem) refuses the revoked client" "certificate revoked" \
     openssl verify -crl_check_all -CAfile "$EXP/clients-openvpn/ca.pem" -CRLfile "$EXP/clients-openvpn/crl.pem" \

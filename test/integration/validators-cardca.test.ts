@@ -206,6 +206,47 @@ describe('cardca output accepted and refused by independent validators', { timeo
     }
   });
 
+  test('ca verify (pkijs, in-process) agrees with openssl verify -crl_check_all on every certificate issued', async (t) => {
+    // Every leaf (valid and revoked) and every CA certificate, judged in one `ca verify` run.
+    const targets: { file: string; chain: string[]; label: string }[] = [
+      ...[...pki.leafs.values()].map((l) => ({ file: l.cert, chain: [pki.ca(l.issuer).cert], label: l.name })),
+      ...(['servers', 'clients', 'users', 'root'] as CaName[]).map((ca) => ({ file: pki.ca(ca).cert, chain: [], label: `${ca} CA` })),
+    ];
+    const r = await pki.cli('verify', ...targets.map((x) => x.file));
+    const verdicts = new Map([...r.stdout.matchAll(/^(.+?): (OK|FAILED)(.*)$/gm)].map((m) => [m[1]!, { ok: m[2] === 'OK', why: m[3]! }]));
+    const root = pki.ca('root').cert;
+    const disagreements: string[] = [];
+    let refused = 0;
+    await Promise.all(targets.map(async (x) => {
+      const o = await runTool('openssl', ['verify', '-crl_check_all', '-CAfile', root, ...x.chain.flatMap((c) => ['-untrusted', c]), '-CRLfile', pki.crlBundle, x.file]);
+      const v = verdicts.get(x.file);
+      if (!v) disagreements.push(`${x.label}: no verdict from ca verify\n${r.stdout}\n${r.stderr}`);
+      else if (v.ok !== o.ok) disagreements.push(`${x.label}: ca verify ${v.ok ? 'OK' : `FAILED${v.why}`}, openssl ${o.ok ? 'OK' : o.output}`);
+      if (v && !v.ok) refused++;
+    }));
+    t.diagnostic(`${targets.length} certificates, ${refused} refused by both`);
+    assert.deepEqual(disagreements, [], disagreements.join('\n'));
+    // The revoked leafs are the refusals, for the reason that they are revoked; the exit code says so.
+    assert.equal(refused, REVOKED.length);
+    for (const spec of REVOKED) assert.match(verdicts.get(pki.leaf(spec.name).cert)!.why, /revoked/, spec.name);
+    assert.notEqual(r.code, 0);
+    const valid = await pki.cli('verify', pki.leaf('tls-server-ec-p256').cert, pki.ca('servers').cert);
+    assert.equal(valid.code, 0, valid.stdout + valid.stderr);
+    // After the sub-CA CRL's nextUpdate, the same leaf fails (as with openssl -attime).
+    const later = new Date(pki.ca('servers').crlNextUpdate.getTime() + 3600_000).toISOString();
+    const lapsed = await pki.cli('verify', pki.leaf('tls-server-ec-p256').cert, '--at', later);
+    assert.notEqual(lapsed.code, 0, lapsed.stdout);
+  });
+
+  test('ca show SERIAL --text prints a leaf and a sub-CA certificate exactly as openssl x509 -text does', async () => {
+    for (const file of [pki.leaf('vpn-server-rsa-2048').cert, pki.ca('servers').cert, pki.ca('users').cert]) {
+      const serial = (await runTool('openssl', ['x509', '-in', file, '-noout', '-serial'])).output.trim().replace(/^serial=/, '');
+      const shown = await pki.cli('show', serial, '--text');
+      assert.equal(shown.code, 0, shown.stderr);
+      const o = await runTool('openssl', ['x509', '-in', file, '-noout', '-text', '-nameopt', 'utf8,sep_comma_plus_space,space_eq']);
+      assert.equal(shown.stdout.replace(/ +\n/g, '\n'), o.output.replace(/ +\n/g, '\n'), file);
+    }
+  });
 });
 
 async function readCerts(file: string): Promise<Uint8Array[]> {

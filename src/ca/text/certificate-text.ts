@@ -7,6 +7,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { NameConstraints, SubjectPublicKeyInfo, type GeneralName as AsnGeneralName } from '@peculiar/asn1-x509';
 import { decodeOidContent } from '../lint/certificate-model.js';
 import { children, readSingle, value } from '../x509/der.js';
+import { parseIp } from '../x509/extensions.js';
 
 /**
  * The whole certificate as text in the shape operators know from `openssl x509 -noout -text`
@@ -85,20 +86,9 @@ function ipText(bytes: Uint8Array): string {
   return g.join(':');
 }
 
+/** @peculiar/x509 renders iPAddress as text; back to octets for OpenSSL's rendering. */
 function ipFromText(s: string): Uint8Array {
-  // @peculiar/x509 renders iPAddress as text; turn it back into octets for OpenSSL's rendering.
-  if (s.includes('.') && !s.includes(':')) return Uint8Array.from(s.split('.').map(Number));
-  const [head, tail = ''] = s.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = s.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
-  });
-  return out;
+  return parseIp(s) ?? new Uint8Array(0);
 }
 
 function generalNameText(g: x509.GeneralName): string {

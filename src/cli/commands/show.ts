@@ -4,6 +4,7 @@ import { CaError } from '../../ca/errors.js';
 import { toHex } from '../../common/hex.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
+import { usageError } from '../cli-error.js';
 import { certJson } from './list.js';
 import { createHash } from 'node:crypto';
 
@@ -26,12 +27,13 @@ export function showCommand(ctx: CliContext): CommandModule<object, ShowArgs> {
         .option('issuer', { type: 'string', describe: 'issuing CA, if the serial is ambiguous' })
         .option('json', { type: 'boolean', default: false })
         .option('pem', { type: 'boolean', default: false, describe: 'print the certificate PEM' })
-        .option('text', { type: 'boolean', default: false, describe: 'print the whole certificate, in the shape of `openssl x509 -text` (parsed by @peculiar/x509)' })
-        .conflicts('text', 'json') as never,
+        .option('text', { type: 'boolean', default: false, describe: 'print the whole certificate, in the shape of `openssl x509 -text` (parsed by @peculiar/x509)' }) as never,
     handler: async (args) =>
       withCa(ctx, args, { command: 'show', write: false }, async (ca) => {
         const found = ca.store.getCertificate(args.serial, args.issuer);
         if (found.length === 0) throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${args.serial}`, { hint: 'See `ca list`.' });
+        // Not yargs .conflicts(): with boolean defaults it treats the unset --json as given.
+        if (args.text && args.json) throw usageError('--text and --json are mutually exclusive');
         if (args.text) {
           // Loaded here only: no other command (nor `ca show` without --text) pays for @peculiar/x509.
           const { certificateText } = await import('../../ca/text/certificate-text.js');

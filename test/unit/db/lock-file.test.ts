@@ -1,55 +1,53 @@
 /**
- * The CA-home lock survives power cuts and reboots (issue #8 item 7): the lock file is never
- * empty while held (created complete by link(2)), an empty one left by an older cardca is not a
- * lock after a moment, and a lock written in an earlier boot is stale even if its pid is alive
- * again (PID reuse after a reboot). A live holder still blocks with LOCK_HELD.
+ * The CA-home lock across processes: with a stale lock left by a dead process and several
+ * waiters taking it over at once, the critical sections of the holders must never overlap.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, currentBootId } from '../../../src/db/lock-file.js';
-import { CardcaError } from '../../../src/common/cardca-error.js';
+import { fileURLToPath } from 'node:url';
 
-const dirOf = (): string => mkdtempSync(join(tmpdir(), 'cardca-lock2-'));
-const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
+const LOCK_MODULE = fileURLToPath(new URL('../../../src/db/lock-file.js', import.meta.url));
 
-test('a held lock file holds "pid boot-id" and nothing else is left in the directory', async () => {
-  const dir = dirOf();
-  const l = await acquireLock(join(dir, 'ca.lock'), 200);
-  assert.equal(readFileSync(join(dir, 'ca.lock'), 'utf8'), `${process.pid} ${currentBootId()}\n`);
-  assert.deepEqual(readdirSync(dir), ['ca.lock'], 'the temporary file is gone after the link');
-  l.release();
-  assert.deepEqual(readdirSync(dir), []);
-});
+// Each child takes the lock, appends "enter <pid>", holds it briefly, appends "exit <pid>".
+const CHILD = `
+import { acquireLock } from ${JSON.stringify(LOCK_MODULE)};
+import { appendFileSync } from 'node:fs';
+const [lockPath, logPath] = process.argv.slice(1);
+const lock = await acquireLock(lockPath, 60000);
+appendFileSync(logPath, 'enter ' + process.pid + '\\n');
+await new Promise((r) => setTimeout(r, 30));
+appendFileSync(logPath, 'exit ' + process.pid + '\\n');
+lock.release();
+`;
 
-test('an empty lock file (killed between create and write, power cut) is taken over after a moment', async () => {
-  const dir = dirOf();
-  const path = join(dir, 'ca.lock');
-  writeFileSync(path, '');
-  const old = new Date(Date.now() - 10_000);
-  utimesSync(path, old, old);
-  const l = await acquireLock(path, 500);
-  assert.match(readFileSync(path, 'utf8'), new RegExp(`^${process.pid} `));
-  l.release();
-});
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
 
-test('a fresh empty lock file is respected briefly (it may be an older cardca creating it)', async () => {
-  const dir = dirOf();
-  const path = join(dir, 'ca.lock');
-  writeFileSync(path, '');
-  await assert.rejects(acquireLock(path, 150), code('LOCK_HELD'));
-});
-
-test('a lock from an earlier boot is stale even when its pid is alive now (PID reuse after reboot)', async () => {
-  const dir = dirOf();
-  const path = join(dir, 'ca.lock');
-  // process.ppid is alive: after a reboot a new process may well have the old holder's pid.
-  writeFileSync(path, `${process.ppid} 00000000-0000-0000-0000-000000000000\n`);
-  const l = await acquireLock(path, 500);
-  l.release();
-  // The same pid from this boot is a live holder: wait, then LOCK_HELD naming it.
-  writeFileSync(path, `${process.ppid} ${currentBootId()}\n`);
-  await assert.rejects(acquireLock(path, 200), (e: unknown) => code('LOCK_HELD')(e) && String((e as Error).message).includes(`pid ${process.ppid}`));
+test('waiters taking over a stale lock at once never hold it together', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cardca-lock-'));
+  const lockPath = join(dir, 'ca.lock');
+  const logPath = join(dir, 'log');
+  for (let round = 0; round < 3; round++) {
+    writeFileSync(lockPath, `${deadPid()}\n`);
+    writeFileSync(logPath, '');
+    const children = Array.from({ length: 6 }, () =>
+      spawn(process.execPath, ['--input-type=module', '-e', CHILD, lockPath, logPath], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    );
+    const codes = await Promise.all(children.map((c) => new Promise<number | null>((res) => c.on('exit', res))));
+    assert.deepEqual(codes, [0, 0, 0, 0, 0, 0]);
+    const events = readFileSync(logPath, 'utf8').trim().split('\n');
+    assert.equal(events.length, 12);
+    // Strict alternation enter/exit of the same pid means no two holders overlapped.
+    for (let i = 0; i < events.length; i += 2) {
+      const [e, pid] = events[i]!.split(' ');
+      assert.equal(e, 'enter', `event ${i}: ${events.join(', ')}`);
+      assert.equal(events[i + 1], `exit ${pid}`, `holders overlapped: ${events.join(', ')}`);
+    }
+  }
 });
