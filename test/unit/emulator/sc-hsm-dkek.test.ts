@@ -50,6 +50,8 @@ test('a card initialised without shares refuses a share (6A88) and WRAP (6A88)',
   await expectSw(card, `00A4040C0B${AID}`, '9000');
   await expectSw(card, apdu(0x80, 0x50, 0, 0, initWithShares(0)), '9000');
   assert.equal((await tx(card, apdu(0x80, 0x52, 0, 0, SHARE_A, 256))).sw, '6A88');
+  // After INITIALIZE nobody is logged in (as on a real card): GENERATE needs the PIN first.
+  await expectSw(card, apdu(0x00, 0x20, 0, 0x81, USER_PIN), '9000');
   await expectSw(card, apdu(0x00, 0x46, 1, 0, gakpEc('P-256'), 65536), '9000');
   assert.equal((await tx(card, '8072019200')).sw, '6A88');
 });
