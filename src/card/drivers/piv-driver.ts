@@ -31,6 +31,7 @@ import {
 } from '../piv/piv-constants.js';
 import { findTlv, readTlv, tlv } from '../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, KeyAttestation, KeyPlacement, RawSignMode } from './card-driver.js';
+import { emulatedPivEvidence } from '../piv/emulator-provenance.js';
 import { keyAlgorithmOfSpki as algorithmOfSpki } from '../../crypto/public-key-type.js';
 
 /** PIV key algorithm identifier for each cardca key algorithm (SP 800-78-4 Table 6-2; P-521 has none). */
@@ -162,7 +163,22 @@ export class PivDriver implements CardDriver {
       // A PIV token is usable as it comes; "initialised" means cardca's init wrote its CHUID.
       initialized: (await this.getObject(OBJECT_TAG.chuid, 'CHUID')) !== undefined,
       version: v ? v.join('.') : undefined,
+      ...(await this.emulatedEvidence()),
     };
+  }
+
+  /** Yubico tokens carry an F9 attestation certificate; the emulator's names its TEST root. */
+  private async emulatedEvidence(): Promise<{ emulated?: string }> {
+    if (!this.yubico) return {};
+    const obj = await this.getObject(OBJECT_TAG.attestationCert, 'attestation certificate (slot F9)').catch(() => undefined);
+    let cert: Uint8Array | undefined;
+    try {
+      cert = obj ? decodeCertObject(obj, 'slot F9') : undefined;
+    } catch {
+      cert = undefined;
+    }
+    const emulated = emulatedPivEvidence(cert);
+    return emulated ? { emulated } : {};
   }
 
   private async metadata(ref: number): Promise<Uint8Array | undefined> {
