@@ -176,3 +176,13 @@ test('a root ceremony into slot 9C: yubico-piv-tool shows the certificate; ca ca
   assert.notEqual(wrongRoot.code, 0);
   assert.match(wrongRoot.stderr, /ATTESTATION_NOT_CHAINED/);
 });
+
+test('a production home refuses an emulated PIV token with CARD_EMULATED, by its TEST attestation root', async () => {
+  const prod = join(h.dir, 'ca-data-piv-prod');
+  ok(await cli('init', '--home', prod), 'init (production, no --rehearsal)');
+  const before = stateKeys(piv);
+  const r = await ca(prod, 'ceremony', 'root', '--card', piv.serial, '--slot', '9c', '--pin-file', f('factory.pin'), '--mgmt-key-file', f('mgmt.key'), '--yes');
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`CARD_EMULATED.*${piv.serial}[\\s\\S]*attestation certificate \\(slot F9\\)[\\s\\S]*TEST root`));
+  assert.equal(stateKeys(piv), before, 'no key generated on the refused token');
+});
