@@ -324,7 +324,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
         .option('issuer-card', { type: 'string', describe: "serial of the parent CA's card (default: the one bound to it)" })
         .option('issuer-reader', { type: 'string', describe: "reader holding the parent CA's card (like --reader for the new card)" })
         .option('issuer-pin-file', { type: 'string', describe: "the parent card's user PIN from FILE" })
-        .option('external-root', { type: 'boolean', default: false, describe: "the root is someone else's: write a CSR signed by the new key instead (see --out)" })
+        .option('external-root', { type: 'boolean', describe: "the root is someone else's: write a CSR signed by the new key instead (see --out)" })
         .option('import-cert', { type: 'string', describe: 'finish an --external-root sub-CA with the certificate FILE the external CA issued' })
         .option('chain', { type: 'string', describe: 'with --import-cert: the external issuing CA(s) and root (PEM)' })
         .option('out', { type: 'string', describe: 'with --external-root: where to write the CSR (default HOME/requests/NAME.csr)' })
