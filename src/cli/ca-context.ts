@@ -1,3 +1,4 @@
+import { refuseInCeremonyBuild } from '../common/build-flavour.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
@@ -113,6 +114,7 @@ export async function withCa<T>(
     const store = new SqliteStore(db);
     try {
       const mode = readHomeMode(store);
+      if (mode.rehearsal) refuseInCeremonyBuild(`the rehearsal CA home ${home}`);
       const clock = homeClock(ctx, mode, store);
       if (o.write) {
         const r = store.recoverReserved(clock.now());

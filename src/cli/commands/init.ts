@@ -1,3 +1,4 @@
+import { refuseInCeremonyBuild } from '../../common/build-flavour.js';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,7 @@ export function initCommand(ctx: CliContext): CommandModule<object, InitArgs> {
         .example('$0 init --rehearsal --home /tmp/rehearsal', 'a rehearsal home for emulated cards (`npm run rehearsal`)')
         .example('$0 init --home /media/ca', 'create the CA home on the ceremony stick') as never,
     handler: async (args) => {
+      if (args.rehearsal) refuseInCeremonyBuild('`ca init --rehearsal`');
       const home = resolveHome(ctx, args);
       const src = args.profiles ? resolve(ctx.cwd, args.profiles) : defaultProfilesDir();
       if (existsSync(join(home, DB_FILE)) || existsSync(join(home, PROFILES_DIR))) {
