@@ -154,6 +154,10 @@ test('installer inside `unshare -n` with --prefix and --no-debs; installed `ca -
   assert.equal(emu.code, 2, emu.stderr);
   assert.match(emu.stderr, /error \[USAGE_CEREMONY_BUILD\]: `ca emulator` is not available in the ceremony build/);
   assert.ok(!existsSync(join(work, 'never.json')));
+  const rehearsal = await runCommand(ca, ['init', '--rehearsal', '--home', join(work, 'never-home')]);
+  assert.equal(rehearsal.code, 2, rehearsal.stderr);
+  assert.match(rehearsal.stderr, /error \[USAGE_CEREMONY_BUILD\]: `ca init --rehearsal` is not available in the ceremony build/);
+  assert.ok(!existsSync(join(work, 'never-home')), 'nothing created');
 
   // Re-running changes nothing.
   const before = await listing(prefix);
