@@ -17,9 +17,10 @@
 // Only dist/test/**/*.test.js files whose test/**/*.test.ts source still exists are run, so stale
 // output of a deleted test in dist/ does not haunt the suite.
 //
-// Concurrency: 1 file at a time. Integration suites own distinct vpcd ports per group
-// (35963/4, 35965/6, 35967/8, 35969/70) but files of one group share them, so running files in
-// parallel would need per-group scheduling; correctness first.
+// Concurrency: two lanes at once. The rig lane runs the integration files one at a time (they
+// share vpcd ports and OpenSC scans every reader), each in its own `node --test` under the rig
+// lock; the host lane runs the unit tests and the offline-bundle build, which need no reader,
+// in parallel with it. The summary adds up both lanes.
 //
 // Output: node's spec reporter on stdout for humans, plus the TAP reporter into
 // dist/test-results.tap; its summary block (# tests/# pass/# fail/...) is printed last.
@@ -64,15 +65,67 @@ function rig(cmd) {
   return { status: r.status ?? 1, last };
 }
 
-function printSummary(tapFile) {
-  if (!existsSync(tapFile)) return;
-  const lines = readFileSync(tapFile, 'utf8').split('\n');
-  const summary = lines.filter((l) =>
-    /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l),
-  );
-  if (summary.length > 0) {
-    process.stdout.write('\n# --- suite summary (node --test, TAP) ---\n' + summary.join('\n') + '\n');
+const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms'];
+
+/** Adds up the `# key N` summary lines of several TAP files (one per node --test process). */
+function summarise(tapFiles) {
+  const total = Object.fromEntries(SUMMARY_KEYS.map((k) => [k, 0]));
+  let seen = 0;
+  for (const f of tapFiles) {
+    if (!existsSync(f)) continue;
+    for (const l of readFileSync(f, 'utf8').split('\n')) {
+      const m = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([0-9.]+)$/.exec(l);
+      if (m) {
+        total[m[1]] += Number(m[2]);
+        seen++;
+      }
+    }
   }
+  return seen > 0 ? total : undefined;
+}
+
+function printSummary(total, wallMs) {
+  if (!total) return;
+  const lines = SUMMARY_KEYS.map((k) => `# ${k} ${k === 'duration_ms' ? Math.round(wallMs) : total[k]}`);
+  process.stdout.write('\n# --- suite summary (node --test, TAP, both lanes) ---\n' + lines.join('\n') + '\n');
+  // The plain closing line, whatever reads this log.
+  process.stdout.write(`${total.pass} passed, ${total.fail + total.cancelled} failed` + (total.skipped ? `, ${total.skipped} skipped` : '') + '\n');
+}
+
+/**
+ * Which lane a test file runs in. The rig lane runs the files that drive the PC/SC rig, one at
+ * a time, each under the rig lock; the host lane runs everything that needs no card reader (unit
+ * tests, the offline-bundle build) at the same time, so the two cores are both busy. A host-lane
+ * test that does touch the rig for a moment takes the same lock (CARDCA_RIG_LOCK).
+ */
+const HOST_LANE_INTEGRATION = ['integration/bundle.test.js'];
+function laneOf(relFromDistTest) {
+  if (relFromDistTest.startsWith('unit/')) return 'host';
+  return HOST_LANE_INTEGRATION.includes(relFromDistTest) ? 'host' : 'rig';
+}
+
+function runNodeTest({ files, tapFile, specFile, env, lockFile }) {
+  const args = [
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    `--test-reporter-destination=${specFile ?? 'stdout'}`,
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files.map((f) => relative(repo, f)),
+  ];
+  const [cmd, argv] = lockFile ? ['flock', [lockFile, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, argv, { cwd: repo, stdio: 'inherit', env });
+  const forward = (sig) => child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((res) => {
+    child.on('exit', (c, sig) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      res(c ?? 128 + (constants.signals[sig] ?? 0));
+    });
+  });
 }
 
 async function main() {
@@ -118,36 +171,42 @@ async function main() {
 
   const resultsDir = join(repo, 'dist');
   mkdirSync(resultsDir, { recursive: true });
-  const tapFile = join(resultsDir, 'test-results.tap');
-  const args = [
-    '--test',
-    '--test-concurrency=1',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    `--test-reporter-destination=${tapFile}`,
-    ...opts.passthrough,
-    ...files.map((f) => relative(repo, f)),
-  ];
-  console.log(`run-tests: ${files.length} test files, rig ${opts.rig ? (startedRig ? 'started' : 'reused') : 'skipped'}`);
+  const tapDir = join(resultsDir, 'tap');
+  rmSync(tapDir, { recursive: true, force: true });
+  mkdirSync(tapDir, { recursive: true });
+  const lockFile = join(resultsDir, 'rig.lock');
+  writeFileSync(lockFile, '');
+  const rel = (f) => relative(distTests, f).split(sep).join('/');
+  const hostFiles = files.filter((f) => laneOf(rel(f)) === 'host');
+  const rigFiles = files.filter((f) => laneOf(rel(f)) === 'rig');
+  console.log(`run-tests: ${files.length} test files (${rigFiles.length} on the rig lane, ${hostFiles.length} on the host lane), rig ${opts.rig ? (startedRig ? 'started' : 'reused') : 'skipped'}`);
 
   // OpenSC's PKCS#11 module gives slots to only 4 of the rig's 8 readers by default:
   // test/rig/opensc.conf raises the cap (an explicit OPENSC_CONF wins).
-  const env = { ...process.env, OPENSC_CONF: process.env.OPENSC_CONF ?? join(repo, 'test', 'rig', 'opensc.conf') };
+  const env = { ...process.env, OPENSC_CONF: process.env.OPENSC_CONF ?? join(repo, 'test', 'rig', 'opensc.conf'), CARDCA_RIG_LOCK: lockFile };
   if (opts.build) env.CARDCA_TYPECHECK_RESULT = typecheckFile;
-  const child = spawn(process.execPath, args, { cwd: repo, stdio: 'inherit', env });
-  const forward = (sig) => child.kill(sig);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  const code = await new Promise((res) => {
-    child.on('exit', (c, sig) => res(c ?? 128 + (constants.signals[sig] ?? 0)));
-  });
-  process.off('SIGINT', forward);
-  process.off('SIGTERM', forward);
+  const t0 = Date.now();
+  const hostSpec = join(tapDir, 'host-lane.spec.txt');
+  const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env });
+  // Rig files one process each, each under the lock, so a host-lane test can slip in between.
+  let rigCode = 0;
+  for (const [i, f] of rigFiles.entries()) {
+    const c = await runNodeTest({ files: [f], tapFile: join(tapDir, `rig-${String(i).padStart(2, '0')}.tap`), env, lockFile });
+    if (c !== 0) rigCode = c;
+  }
+  const hostCode = await host;
+  if (existsSync(hostSpec)) {
+    process.stdout.write(`\n# --- host lane (unit tests${hostFiles.some((f) => rel(f).startsWith('integration/')) ? ', offline bundle' : ''}) ---\n`);
+    process.stdout.write(readFileSync(hostSpec, 'utf8'));
+  }
 
   if (startedRig) rig('stop');
-  printSummary(tapFile);
-  return code;
+  const taps = readdirSync(tapDir).filter((f) => f.endsWith('.tap')).map((f) => join(tapDir, f));
+  const total = summarise(taps);
+  // One TAP file for tools that want the whole run.
+  writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
+  printSummary(total, Date.now() - t0);
+  return rigCode !== 0 ? rigCode : hostCode;
 }
 
 main().then(
