@@ -8,6 +8,7 @@
 // Ports: 35969/35970 ("Virtual PCD 4 00 00/01") and 35967 ("Virtual PCD 3 00 00").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,5 +194,41 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
     assert.match(r3.stderr, /DKEK_BACKUP_FILE_INVALID/);
     assert.deepEqual(await keys(stranger), before);
     assert.deepEqual(await keys(backup), backupKeys);
+  });
+
+  test('interop: sc-hsm-tool --unwrap-key imports a ca key backup and OpenSC signs with it; an sc-hsm-tool --wrap-key file restores with ca key restore', async () => {
+    const PKCS11 = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+    // sc-hsm-tool unwraps cardca's backup file into slot 10 of the backup card (same DKEK).
+    const un = await runCommand('sc-hsm-tool', ['-r', backup.readerName, '--unwrap-key', join(dir, 'root.wrap'), '--key-reference', '10', '--pin', '648219']);
+    assert.equal(un.code, 0, un.stdout + un.stderr);
+    assert.match(un.stdout, /Key successfully imported/);
+    const data = join(dir, 'tbs.bin');
+    const sig = join(dir, 'tbs.sig');
+    writeFileSync(data, 'signed through OpenSC with the unwrapped root key');
+    const rootCert = join(home, 'certs', 'root.crt');
+    // The example root profile is P-384 (profiles/root.yaml): the card signs a SHA-384 hash.
+    assert.match((await runCommand('openssl', ['x509', '-in', rootCert, '-noout', '-text'])).stdout, /id-ecPublicKey/);
+    const hashFile = join(dir, 'tbs.sha384');
+    writeFileSync(hashFile, createHash('sha384').update(readFileSync(data)).digest());
+    // The unwrapped key carries the root key's iD (slot 2 and slot 10 both hold the root key).
+    const id = JSON.parse(expectOk(await ca('status', '--home', home, '--json'), 'status').stdout).cas.find((c: { name: string }) => c.name === 'root').card.keyId as string;
+    const p11 = await runCommand('pkcs11-tool', ['--module', PKCS11, '--slot-description', backup.readerName, '--login', '--pin', '648219', '--sign', '--id', id, '--mechanism', 'ECDSA', '--signature-format', 'openssl', '--input-file', hashFile, '--output-file', sig]);
+    assert.equal(p11.code, 0, p11.stdout + p11.stderr);
+    const pub = join(dir, 'root.pub.pem');
+    expectOk(await runCommand('openssl', ['x509', '-in', rootCert, '-noout', '-pubkey', '-out', pub]), 'pubkey');
+    const v = await runCommand('openssl', ['dgst', '-sha384', '-verify', pub, '-signature', sig, data]);
+    assert.match(v.stdout, /Verified OK/, v.stderr);
+
+    // sc-hsm-tool wraps the restored key on the backup card; ca key restore puts it on the
+    // stranger card once that card holds the same shares.
+    const toolWrap = join(dir, 'tool.wrap');
+    const w = await runCommand('sc-hsm-tool', ['-r', backup.readerName, '--wrap-key', toolWrap, '--key-reference', '2', '--pin', '648219']);
+    assert.equal(w.code, 0, w.stdout + w.stderr);
+    expectOk(await ca('card', 'init', '--card', stranger.serial, '--label', 'third', '--so-pin-file', soPin, '--pin-file', pin, '--dkek-shares', '2'), 'reinit stranger');
+    expectOk(await ca('card', 'dkek', 'import', join(dir, 's1.pbe'), '--card', stranger.serial, '--password-file', pw1, ...KDF), 'import 1');
+    expectOk(await ca('card', 'dkek', 'import', join(dir, 's2.pbe'), '--card', stranger.serial, '--password-file', pw2, ...KDF), 'import 2');
+    const r = JSON.parse(expectOk(await ca('key', 'restore', toolWrap, '--home', home, '--card', stranger.serial, '--pin-file', pin, '--json'), 'restore tool file').stdout);
+    assert.equal(r.ca, 'root');
+    expectOk(await ca('key', 'drill', '--home', home, '--ca', 'root', '--card', stranger.serial, '--pin-file', pin), 'drill third card');
   });
 });
