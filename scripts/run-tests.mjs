@@ -104,7 +104,7 @@ function laneOf(relFromDistTest) {
   return HOST_LANE_INTEGRATION.includes(relFromDistTest) ? 'host' : 'rig';
 }
 
-function runNodeTest({ files, tapFile, specFile, env, lockFile }) {
+function runNodeTest({ files, tapFile, specFile, env, lockFile, passthrough = [] }) {
   const args = [
     '--test',
     '--test-concurrency=1',
@@ -112,6 +112,7 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile }) {
     `--test-reporter-destination=${specFile ?? 'stdout'}`,
     '--test-reporter=tap',
     `--test-reporter-destination=${tapFile}`,
+    ...passthrough,
     ...files.map((f) => relative(repo, f)),
   ];
   const [cmd, argv] = lockFile ? ['flock', [lockFile, process.execPath, ...args]] : [process.execPath, args];
@@ -187,11 +188,11 @@ async function main() {
   if (opts.build) env.CARDCA_TYPECHECK_RESULT = typecheckFile;
   const t0 = Date.now();
   const hostSpec = join(tapDir, 'host-lane.spec.txt');
-  const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env });
+  const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env, passthrough: opts.passthrough });
   // Rig files one process each, each under the lock, so a host-lane test can slip in between.
   let rigCode = 0;
   for (const [i, f] of rigFiles.entries()) {
-    const c = await runNodeTest({ files: [f], tapFile: join(tapDir, `rig-${String(i).padStart(2, '0')}.tap`), env, lockFile });
+    const c = await runNodeTest({ files: [f], tapFile: join(tapDir, `rig-${String(i).padStart(2, '0')}.tap`), env, lockFile, passthrough: opts.passthrough });
     if (c !== 0) rigCode = c;
   }
   const hostCode = await host;
