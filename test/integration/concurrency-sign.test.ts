@@ -121,7 +121,8 @@ async function contend(
   // Wait (on a condition, not a duration) until the lock file names the holder.
   // The 60 s bound only turns a broken lock (never taken) into a failure instead of a hang.
   const giveUp = Date.now() + 60_000;
-  while (!(existsSync(lockFile) && readFileSync(lockFile, 'utf8').trim() === String(holder.pid))) {
+  // The lock file holds "PID BOOT-ID" (src/db/lock-file.ts).
+  while (!(existsSync(lockFile) && readFileSync(lockFile, 'utf8').trim().split(/\s+/)[0] === String(holder.pid))) {
     if (Date.now() > giveUp) assert.fail(`the holder (pid ${holder.pid}) never wrote its pid into ${lockFile}`);
     if (holderGone()) assert.fail(`the holder exited before taking the lock:\n${(await holder.done).stderr}`);
     await sleep(20);

@@ -66,7 +66,7 @@ test('keys made by pkcs11-tool are listed with their real type and OpenSC\'s iD;
 
   // The root profile wants p384 (+ ecdsa-sha384): the ceremony uses the existing key.
   const home = join(dir, 'home');
-  expectOk(await ca('init', '--home', home), 'ca init');
+  expectOk(await ca('init', '--rehearsal', '--home', home), 'ca init');
   expectOk(await ca('ceremony', 'root', '--home', home, '--card', emu.serial, '--key-id', gen.id, '--pin-file', pinFile, '--yes'), 'ceremony root with --key-id');
   const after = JSON.parse(expectOk(await ca('card', 'list', '--reader', emu.readerName, '--json'), 'ca card list').stdout) as Array<{ keys: Array<{ label: string; certificateSubject: string | null }> }>;
   assert.match(String(after[0]!.keys[3]!.certificateSubject), /CN=/);

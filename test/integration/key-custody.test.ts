@@ -105,7 +105,7 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
       assert.deepEqual(await status(fresh), { shares: 1, missing: 1, kcv: '0000000000000000' });
       // A ceremony on a card whose DKEK is pending refuses to generate (the key could never leave).
       const home2 = join(dir, 'home2');
-      expectOk(await ca('init', '--home', home2), 'init home2');
+      expectOk(await ca('init', '--rehearsal', '--home', home2), 'init home2');
       const cer = await ca('ceremony', 'root', '--home', home2, '--card', fresh.serial, '--pin-file', pin, '--yes');
       assert.equal(cer.code, 3, cer.stderr);
       assert.match(cer.stderr, /DKEK_INCOMPLETE/);
@@ -129,7 +129,7 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
   });
 
   test('root ceremony, ca key backup (audited), root card destroyed, ca key restore onto the backup card, CRL by the backup card verifies', async () => {
-    expectOk(await ca('init', '--home', home), 'ca init');
+    expectOk(await ca('init', '--rehearsal', '--home', home), 'ca init');
     expectOk(await ca('ceremony', 'root', '--home', home, '--card', root.serial, '--pin-file', pin, '--yes'), 'ceremony root');
     const wrap = join(dir, 'root.wrap');
     const b = JSON.parse(expectOk(await ca('key', 'backup', '--home', home, '--ca', 'root', '--out', wrap, '--pin-file', pin, '--json'), 'backup').stdout);

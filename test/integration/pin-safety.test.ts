@@ -19,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import { factoryFreshState, pinRecord } from '../../src/card/emulator/card-state.js';
+import { saveStateFile } from '../../src/card/emulator/state-file.js';
 import { lockRigPorts, TmuxDriver, type TmuxPane } from '../helpers/tty.js';
 
 const PORT = 35969;
@@ -101,7 +103,11 @@ before(async () => {
   home = join(dir, 'ca-data');
   exportsDir = join(dir, 'exports');
   mkdirSync(exportsDir);
-  emu = await startEmulator({ port: PORT });
+  // A factory-fresh SmartCard-HSM wants its initialisation code 3537363231383830 (card-state.ts);
+  // this card's is the canary SO_PIN instead, so every scan below can tell it from anything else.
+  const stateFile = join(dir, 'card.json');
+  saveStateFile(stateFile, { ...factoryFreshState(), soPin: pinRecord(Buffer.from(SO_PIN, 'hex'), 15) });
+  emu = await startEmulator({ port: PORT, stateFile });
   reader = emu.readerName;
   tty = await TmuxDriver.start(dir);
 });

@@ -57,8 +57,8 @@ function common<T>(y: Argv<T>): Argv<T> {
     .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
     .option('card-timeout', { type: 'number', describe: 'seconds one card exchange may take (default: 600 key generation, 60 signing, 30 other)' })
     .option('resume', {
+      // No default: yargs counts a defaulted option as given, and --key-id would then conflict.
       type: 'boolean',
-      default: false,
       describe: 'finish a ceremony that failed after binding its key: re-use that key (card, key id and public key checked), attach or sign its certificate',
     })
     .conflicts('resume', 'key-id') as Argv<T>;
