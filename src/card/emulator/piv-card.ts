@@ -1,3 +1,4 @@
+import { PoweredCard } from './powered-card.js';
 import { randomBytes } from 'node:crypto';
 import { MGMT_ALG_BY_ID, METADATA_TAG, OBJECT_TAG, PIV_ALG, PIV_PIX, PIV_RID, KEY_REF, KEY_SLOTS, mgmtAlgId, slotHex } from '../piv/piv-constants.js';
 import { mgmtBlockSize, mgmtEncrypt } from '../piv/mgmt-key-crypto.js';
@@ -9,7 +10,6 @@ import { createAttestation, ensureAttestationIdentity } from './piv-attestation.
 import { factoryPivState, resetPivState, type PivStateData, type PivStoredKey, type PivStoredPin } from './piv-state.js';
 import { CardStatus, fail, SW, triesLeftSw } from './status-words.js';
 import { findTlv, parseTlvs, tlv } from './tlv.js';
-import type { VirtualCard } from './virtual-card.js';
 
 /**
  * ATR of a YubiKey 5 over USB CCID: T=1, historical bytes in compact-TLV form whose tag 5 carries
@@ -61,7 +61,7 @@ interface Reply {
  * ATTEST, SET MANAGEMENT KEY, SET PIN RETRIES and RESET. Command chaining (CLA 10) and
  * 61xx/GET RESPONSE as a YubiKey does. `process()` never rejects: every failure is a status word.
  */
-export class PivCard implements VirtualCard {
+export class PivCard extends PoweredCard {
   private s: PivStateData;
   private readonly persistFn: ((s: PivStateData) => void) | undefined;
   private readonly extended: boolean;
@@ -75,9 +75,9 @@ export class PivCard implements VirtualCard {
   private witness: Uint8Array | undefined;
   private chain: { ins: number; p1: number; p2: number; parts: Uint8Array[] } | undefined;
   private pending: Uint8Array | undefined;
-  private powered = true;
 
   constructor(o: PivCardOptions = {}) {
+    super();
     this.s = o.state ?? factoryPivState();
     this.persistFn = o.persist;
     this.extended = o.extendedLength ?? true;
@@ -101,26 +101,11 @@ export class PivCard implements VirtualCard {
     return structuredClone(this.s);
   }
 
-  atr(): Uint8Array {
+  override atr(): Uint8Array {
     return PIV_ATR.slice();
   }
 
-  powerOn(): void {
-    this.clearVolatile();
-    this.powered = true;
-  }
-
-  powerOff(): void {
-    this.clearVolatile();
-    this.powered = false;
-  }
-
-  reset(): void {
-    this.clearVolatile();
-    this.powered = true;
-  }
-
-  private clearVolatile(): void {
+  protected override clearVolatile(): void {
     // The PIV application is the default application of a YubiKey: selected after reset.
     this.selected = true;
     this.pinVerified = false;
@@ -135,7 +120,7 @@ export class PivCard implements VirtualCard {
     this.persistFn?.(this.s);
   }
 
-  async process(command: Uint8Array): Promise<Uint8Array> {
+  override async process(command: Uint8Array): Promise<Uint8Array> {
     try {
       if (!this.powered) return sw(SW.NO_PRECISE_DIAGNOSIS);
       const a = parseCommandApdu(command);

@@ -1,3 +1,4 @@
+import { PoweredCard } from './powered-card.js';
 import { randomBytes } from 'node:crypto';
 import { generateCardKey, type HashName, HASH_BY_LENGTH, digestInfo, ecdsaSignHash, hash, rsaPkcs1, rsaPss, rsaRaw, stripDigestInfo } from './card-crypto.js';
 import { factoryFreshState, fidKey, pinMatches, pinRecord, type CardStateData, type StoredKey, type StoredPin } from './card-state.js';
@@ -6,7 +7,6 @@ import { bytesToBigint, curveByName, curveByPrime, type CurveName } from './ec-c
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CardStatus, fail, SW, triesLeftSw } from './status-words.js';
 import { findTlv, parseTlvs, tlv, type Tlv } from './tlv.js';
-import type { VirtualCard } from './virtual-card.js';
 import { dkekCommand, dkekComplete } from './sc-hsm-dkek.js';
 
 /** SmartCard-HSM applet AID (card-protocols.md §3.1). */
@@ -55,7 +55,7 @@ const SIGN_HASH: Readonly<Record<number, HashName>> = {
  * status words follow card-protocols.md §3.1; ISO framing follows ISO 7816-4 §5.
  * `process()` never rejects: every failure is a status word.
  */
-export class ScHsmCard implements VirtualCard {
+export class ScHsmCard extends PoweredCard {
   private s: CardStateData;
   private readonly persistFn: ((state: CardStateData) => void) | undefined;
   private readonly maxResponse: number;
@@ -68,9 +68,9 @@ export class ScHsmCard implements VirtualCard {
   private pending: Uint8Array | undefined;
   /** SW to send with the last piece of a 61xx-chunked response (9000 or a warning like 6282). */
   private pendingSw = SW.OK as number;
-  private powered = true;
 
   constructor(options: ScHsmCardOptions = {}) {
+    super();
     this.s = options.state ?? factoryFreshState();
     this.persistFn = options.persist;
     this.maxResponse = options.maxResponseSize ?? Infinity;
@@ -108,33 +108,18 @@ export class ScHsmCard implements VirtualCard {
     return structuredClone(this.s);
   }
 
-  atr(): Uint8Array {
+  override atr(): Uint8Array {
     return SC_HSM_ATR.slice();
   }
 
-  powerOn(): void {
-    this.clearVolatile();
-    this.powered = true;
-  }
-
-  powerOff(): void {
-    this.clearVolatile();
-    this.powered = false;
-  }
-
-  reset(): void {
-    this.clearVolatile();
-    this.powered = true;
-  }
-
-  private clearVolatile(): void {
+  protected override clearVolatile(): void {
     this.userVerified = false;
     this.soVerified = false;
     this.currentEf = undefined;
     this.pending = undefined;
   }
 
-  async process(command: Uint8Array): Promise<Uint8Array> {
+  override async process(command: Uint8Array): Promise<Uint8Array> {
     try {
       // A card without power does not answer; the reader reports it as mute. We answer 6F00
       // so that callers always get bytes back (the vpcd layer powers on before APDUs anyway).
