@@ -175,8 +175,10 @@ async function main() {
   const tapDir = join(resultsDir, 'tap');
   rmSync(tapDir, { recursive: true, force: true });
   mkdirSync(tapDir, { recursive: true });
-  const lockFile = join(resultsDir, 'rig.lock');
-  writeFileSync(lockFile, '');
+  // One rig per machine: worktrees of the same repo share it, so CARDCA_RIG_LOCK may name a
+  // machine-wide lock file (each worktree's dist/ would otherwise give each its own lock).
+  const lockFile = process.env.CARDCA_RIG_LOCK ?? join(resultsDir, 'rig.lock');
+  if (!existsSync(lockFile)) writeFileSync(lockFile, '');
   const rel = (f) => relative(distTests, f).split(sep).join('/');
   const hostFiles = files.filter((f) => laneOf(rel(f)) === 'host');
   const rigFiles = files.filter((f) => laneOf(rel(f)) === 'rig');
