@@ -25,24 +25,43 @@
 // Output: node's spec reporter on stdout for humans, plus the TAP reporter into
 // dist/test-results.tap; its summary block (# tests/# pass/# fail/...) is printed last.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { existsSync, readdirSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, constants } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lanesUnavailable, openLane } from './rig-lanes.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const opts = { only: [], rig: true, build: true, passthrough: [] };
+  const opts = { only: [], rig: true, build: true, passthrough: [], lanes: defaultLanes() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') opts.only.push(argv[++i] ?? '');
+    else if (a === '--rig-lanes') opts.lanes = laneCount(argv[++i], '--rig-lanes');
+    else if (a.startsWith('--rig-lanes=')) opts.lanes = laneCount(a.slice('--rig-lanes='.length), '--rig-lanes');
     else if (a === '--no-rig') opts.rig = false;
     else if (a === '--no-build') opts.build = false;
     else if (a === '--') opts.passthrough.push(...argv.slice(i + 1)), (i = argv.length);
     else opts.only.push(a);
   }
   return opts;
+}
+
+/** Rig lanes by default: one per core (2 on the reference 2-core machine), at most 4. */
+function defaultLanes() {
+  const env = process.env.CARDCA_RIG_LANES;
+  if (env !== undefined && env !== '') return laneCount(env, 'CARDCA_RIG_LANES');
+  return Math.max(1, Math.min(availableParallelism(), 4));
+}
+
+function laneCount(v, what) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`run-tests: ${what} wants a whole number of lanes (0: the machine's rig), got ${JSON.stringify(v ?? '')}`);
+    process.exit(2);
+  }
+  return n;
 }
 
 function findTests(dir) {
@@ -87,7 +106,7 @@ function summarise(tapFiles) {
 function printSummary(total, wallMs) {
   if (!total) return;
   const lines = SUMMARY_KEYS.map((k) => `# ${k} ${k === 'duration_ms' ? Math.round(wallMs) : total[k]}`);
-  process.stdout.write('\n# --- suite summary (node --test, TAP, both lanes) ---\n' + lines.join('\n') + '\n');
+  process.stdout.write('\n# --- suite summary (node --test, TAP, all lanes) ---\n' + lines.join('\n') + '\n');
   // The plain closing line, whatever reads this log.
   process.stdout.write(`${total.pass} passed, ${total.fail + total.cancelled} failed` + (total.skipped ? `, ${total.skipped} skipped` : '') + '\n');
 }
@@ -104,7 +123,39 @@ function laneOf(relFromDistTest) {
   return HOST_LANE_INTEGRATION.includes(relFromDistTest) ? 'host' : 'rig';
 }
 
-function runNodeTest({ files, tapFile, specFile, env, lockFile, passthrough = [] }) {
+/**
+ * Each rig file's last duration (ms, keyed by its path under dist/test), kept in
+ * dist/test-durations.json from run to run so the lanes can start the longest files first.
+ */
+function readDurations(file) {
+  try {
+    const d = JSON.parse(readFileSync(file, 'utf8'));
+    return d && typeof d === 'object' && !Array.isArray(d) ? d : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeDurations(file, durations) {
+  const sorted = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(file, JSON.stringify(sorted, null, 2) + '\n');
+}
+
+/**
+ * Rig files, longest expected first (the classic greedy schedule for K lanes: the long files do
+ * not end up last on one lane). A file never timed yet (fresh clone, new test) is estimated from
+ * its compiled size at the median ms per byte of the timed ones (or by size alone).
+ */
+function longestFirst(rigFiles, rel, durations) {
+  const size = (f) => statSync(f).size || 1;
+  const known = rigFiles.filter((f) => Number.isFinite(durations[rel(f)]));
+  const rates = known.map((f) => durations[rel(f)] / size(f)).sort((a, b) => a - b);
+  const rate = rates.length > 0 ? rates[Math.floor(rates.length / 2)] : 1;
+  const estimate = (f) => (Number.isFinite(durations[rel(f)]) ? durations[rel(f)] : size(f) * rate);
+  return [...rigFiles].sort((a, b) => estimate(b) - estimate(a) || a.localeCompare(b));
+}
+
+function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthrough = [] }) {
   const args = [
     '--test',
     '--test-concurrency=1',
@@ -115,7 +166,7 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile, passthrough = []
     ...passthrough,
     ...files.map((f) => relative(repo, f)),
   ];
-  const [cmd, argv] = lockFile ? ['flock', [lockFile, process.execPath, ...args]] : [process.execPath, args];
+  const [cmd, argv] = wrap ? wrap(process.execPath, args) : lockFile ? ['flock', [lockFile, process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(cmd, argv, { cwd: repo, stdio: 'inherit', env });
   const forward = (sig) => child.kill(sig);
   process.on('SIGINT', forward);
@@ -160,56 +211,127 @@ async function main() {
     return 1;
   }
 
-  let startedRig = false;
-  if (opts.rig) {
-    const r = rig('start');
-    if (r.status !== 0) {
-      console.error('run-tests: the PC/SC rig is not usable (see above); not running the tests.');
-      return 1;
-    }
-    startedRig = r.last.startsWith('started ');
-  }
-
   const resultsDir = join(repo, 'dist');
   mkdirSync(resultsDir, { recursive: true });
   const tapDir = join(resultsDir, 'tap');
   rmSync(tapDir, { recursive: true, force: true });
   mkdirSync(tapDir, { recursive: true });
-  // One rig per machine: worktrees of the same repo share it, so CARDCA_RIG_LOCK may name a
-  // machine-wide lock file (each worktree's dist/ would otherwise give each its own lock).
-  const lockFile = process.env.CARDCA_RIG_LOCK ?? join(resultsDir, 'rig.lock');
-  if (!existsSync(lockFile)) writeFileSync(lockFile, '');
   const rel = (f) => relative(distTests, f).split(sep).join('/');
   const hostFiles = files.filter((f) => laneOf(rel(f)) === 'host');
   const rigFiles = files.filter((f) => laneOf(rel(f)) === 'rig');
-  console.log(`run-tests: ${files.length} test files (${rigFiles.length} on the rig lane, ${hostFiles.length} on the host lane), rig ${opts.rig ? (startedRig ? 'started' : 'reused') : 'skipped'}`);
 
-  // OpenSC's PKCS#11 module gives slots to only 4 of the rig's 8 readers by default:
-  // test/rig/opensc.conf raises the cap (an explicit OPENSC_CONF wins).
-  const env = { ...process.env, OPENSC_CONF: process.env.OPENSC_CONF ?? join(repo, 'test', 'rig', 'opensc.conf'), CARDCA_RIG_LOCK: lockFile };
-  if (opts.build) env.CARDCA_TYPECHECK_RESULT = typecheckFile;
-  const t0 = Date.now();
-  const hostSpec = join(tapDir, 'host-lane.spec.txt');
-  const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env, passthrough: opts.passthrough });
-  // Rig files one process each, each under the lock, so a host-lane test can slip in between.
-  let rigCode = 0;
-  for (const [i, f] of rigFiles.entries()) {
-    const c = await runNodeTest({ files: [f], tapFile: join(tapDir, `rig-${String(i).padStart(2, '0')}.tap`), env, lockFile, passthrough: opts.passthrough });
-    if (c !== 0) rigCode = c;
-  }
-  const hostCode = await host;
-  if (existsSync(hostSpec)) {
-    process.stdout.write(`\n# --- host lane (unit tests${hostFiles.some((f) => rel(f).startsWith('integration/')) ? ', offline bundle' : ''}) ---\n`);
-    process.stdout.write(readFileSync(hostSpec, 'utf8'));
+  // Ctrl-C / SIGTERM: the running test processes get the signal (runNodeTest forwards it), no
+  // further file starts, the lanes and the rig are stopped, the summary so far is printed.
+  let interrupted = false;
+  const onSignal = () => (interrupted = true);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // Rig lanes: private rigs in their own namespaces (scripts/rig-lanes.mjs), so the rig files
+  // need neither the machine's rig nor its lock. Without them (--rig-lanes 0, --no-rig, not
+  // root, unshare refused) the rig files run one at a time on the machine's rig, under its lock.
+  let lanes = [];
+  const wantLanes = opts.rig ? Math.min(opts.lanes, rigFiles.length) : 0;
+  if (wantLanes >= 1) {
+    const why = lanesUnavailable();
+    const tOpen = Date.now();
+    const opened = why ? [] : await Promise.allSettled(Array.from({ length: wantLanes }, (_, i) => openLane(repo, i + 1)));
+    lanes = opened.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+    const errors = opened.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
+    for (const e of errors) console.log(`run-tests: ${e}`);
+    if (lanes.length === 0) {
+      console.log(`run-tests: rig lanes unavailable (${why ?? 'none could start, see above'}): running the rig files one at a time on the machine's rig`);
+    } else {
+      console.log(`run-tests: ${lanes.length} of ${wantLanes} rig lanes ready in ${((Date.now() - tOpen) / 1000).toFixed(1)} s (${lanes.map((l) => `lane ${l.n}: pcscd ${l.pcscdPid}`).join(', ')})`);
+    }
   }
 
-  if (startedRig) rig('stop');
-  const taps = readdirSync(tapDir).filter((f) => f.endsWith('.tap')).map((f) => join(tapDir, f));
-  const total = summarise(taps);
-  // One TAP file for tools that want the whole run.
-  writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
-  printSummary(total, Date.now() - t0);
-  return rigCode !== 0 ? rigCode : hostCode;
+  try {
+    // The machine's rig serves the single rig lane, and in lane mode the host-lane tests that
+    // touch a reader for a moment (the offline bundle's `card list`).
+    const needMainRig = lanes.length === 0 || hostFiles.some((f) => rel(f).startsWith('integration/'));
+    let startedRig = false;
+    if (opts.rig && needMainRig) {
+      const r = rig('start');
+      if (r.status !== 0) {
+        console.error('run-tests: the PC/SC rig is not usable (see above); not running the tests.');
+        return 1;
+      }
+      startedRig = r.last.startsWith('started ');
+    }
+    try {
+      // One rig per machine: worktrees of the same repo share it, so CARDCA_RIG_LOCK may name a
+      // machine-wide lock file (each worktree's dist/ would otherwise give each its own lock).
+      const lockFile = process.env.CARDCA_RIG_LOCK ?? join(resultsDir, 'rig.lock');
+      if (!existsSync(lockFile)) writeFileSync(lockFile, '');
+      const rigWhere = lanes.length > 0 ? `${lanes.length} private rig lane${lanes.length > 1 ? 's' : ''}` : "the machine's rig";
+      const mainRig = !opts.rig ? 'skipped' : !needMainRig ? 'not needed' : startedRig ? 'started' : 'reused';
+      console.log(`run-tests: ${files.length} test files (${rigFiles.length} on ${rigWhere}, ${hostFiles.length} on the host lane), machine rig ${mainRig}`);
+
+      // OpenSC's PKCS#11 module gives slots to only 4 of the rig's 8 readers by default:
+      // test/rig/opensc.conf raises the cap (an explicit OPENSC_CONF wins).
+      const env = { ...process.env, OPENSC_CONF: process.env.OPENSC_CONF ?? join(repo, 'test', 'rig', 'opensc.conf'), CARDCA_RIG_LOCK: lockFile };
+      if (opts.build) env.CARDCA_TYPECHECK_RESULT = typecheckFile;
+      const t0 = Date.now();
+      const hostSpec = join(tapDir, 'host-lane.spec.txt');
+      const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env, passthrough: opts.passthrough });
+
+      const durationsFile = join(resultsDir, 'test-durations.json');
+      const durations = readDurations(durationsFile);
+      const tapOf = (f) => join(tapDir, `rig-${String(rigFiles.indexOf(f)).padStart(2, '0')}.tap`);
+      const record = (f, wallMs) => {
+        // node's own duration, which leaves out time spent waiting for the rig lock
+        const d = summarise([tapOf(f)])?.duration_ms;
+        durations[rel(f)] = Math.round(d > 0 ? d : wallMs);
+      };
+      let rigCode = 0;
+      if (lanes.length === 0) {
+        // Rig files one process each, each under the lock, so a host-lane test can slip in between.
+        for (const f of rigFiles) {
+          if (interrupted) break;
+          const t = Date.now();
+          const c = await runNodeTest({ files: [f], tapFile: tapOf(f), env, lockFile, passthrough: opts.passthrough });
+          if (c !== 0) rigCode = c;
+          if (!interrupted) record(f, Date.now() - t);
+        }
+      } else {
+        // Longest first, each lane takes the next file when it is free (its rig is its own, so
+        // no lock); each file's report is printed whole when it ends, so lanes do not interleave.
+        const queue = longestFirst(rigFiles, rel, durations);
+        await Promise.all(lanes.map(async (lane) => {
+          const laneEnv = { ...env, CARDCA_RIG_DIR: lane.dir, CARDCA_RIG_LOCK: join(lane.dir, 'rig.lock') };
+          while (queue.length > 0 && !interrupted) {
+            const f = queue.shift();
+            const specFile = tapOf(f).replace(/\.tap$/, '.spec.txt');
+            const t = Date.now();
+            const c = await runNodeTest({ files: [f], tapFile: tapOf(f), specFile, env: laneEnv, wrap: lane.wrap, passthrough: opts.passthrough });
+            if (c !== 0) rigCode = c;
+            if (!interrupted) record(f, Date.now() - t);
+            process.stdout.write(`\n# --- rig lane ${lane.n}: ${rel(f)} (${((Date.now() - t) / 1000).toFixed(1)} s${c !== 0 ? `, exit ${c}` : ''}) ---\n`);
+            if (existsSync(specFile)) process.stdout.write(readFileSync(specFile, 'utf8'));
+          }
+        }));
+      }
+      writeDurations(durationsFile, durations);
+      const hostCode = await host;
+      if (existsSync(hostSpec)) {
+        process.stdout.write(`\n# --- host lane (unit tests${hostFiles.some((f) => rel(f).startsWith('integration/')) ? ', offline bundle' : ''}) ---\n`);
+        process.stdout.write(readFileSync(hostSpec, 'utf8'));
+      }
+
+      const taps = readdirSync(tapDir).filter((f) => f.endsWith('.tap')).map((f) => join(tapDir, f));
+      const total = summarise(taps);
+      // One TAP file for tools that want the whole run.
+      writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
+      printSummary(total, Date.now() - t0);
+      if (interrupted) return 130;
+      return rigCode !== 0 ? rigCode : hostCode;
+    } finally {
+      if (startedRig) rig('stop');
+    }
+  } finally {
+    for (const notes of await Promise.all(lanes.map((l) => l.close()))) for (const n of notes) console.log(`run-tests: ${n}`);
+  }
 }
 
 main().then(
