@@ -172,9 +172,15 @@ function alive(pid: number): boolean {
  * Exclusive use of some rig ports across test files that `node --test` may run in parallel
  * (pin-safety and no-private-key share the vpcd ports 35969/35970). mkdir is atomic; a lock
  * whose owner process is gone is taken over. Returns the release function.
+ *
+ * The ports are those of one rig: a rig lane of scripts/run-tests.mjs (CARDCA_RIG_DIR set) has
+ * its own, in its own network namespace, so its lock lives in its state dir — a lock in /tmp
+ * would make lanes wait for each other's ports for nothing.
  */
 export async function lockRigPorts(ports: readonly number[], timeoutMs = 300_000): Promise<() => void> {
-  const dir = join(tmpdir(), `cardca-rig-lock-${[...ports].sort().join('-')}`);
+  const rigDir = process.env['CARDCA_RIG_DIR'];
+  const name = `cardca-rig-lock-${[...ports].sort().join('-')}`;
+  const dir = rigDir ? join(rigDir, name) : join(tmpdir(), name);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
