@@ -91,7 +91,8 @@ export function openLane(repo, n) {
       await within(closed, CLOSE_TIMEOUT_MS);
       if (!exited && keeper.pid) process.kill(keeper.pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
-      reject(new Error(`rig lane ${n}: ${why}${stderr.trim() ? `\n${stderr.trim()}` : ''}`));
+      // message: one line for the runner's notice; detail: what the keeper said
+      reject(Object.assign(new Error(`rig lane ${n}: ${why}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`), { detail: stderr.trim() }));
     };
     const timer = setTimeout(() => void fail(`not ready after ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
     closed.then(() => {

@@ -4,26 +4,34 @@
 //      JavaScript — they are reported as the failing test "the repository type-checks" in
 //      test/unit/lint-imports (via the result file named by CARDCA_TYPECHECK_RESULT), so the
 //      suite summary always appears and always counts them;
-//   1. makes sure the PC/SC rig is up (scripts/rig.sh start: reuses a pcscd that already shows
-//      our 8 vpcd readers, otherwise starts one), and stops it afterwards only if it started it;
-//   2. runs ONE `node --test` over every compiled test file, so node's summary (`# pass N`,
-//      `# fail N`) covers the whole suite; lint is part of the suite (test/unit/lint-imports);
-//   3. exits with the test run's exit code.
+//   1. opens K rig lanes (below), and makes sure the machine's PC/SC rig is up when something
+//      still needs it (scripts/rig.sh start: reuses a pcscd that already shows our 8 vpcd
+//      readers, otherwise starts one, and stops it afterwards only if it started it);
+//   2. runs the compiled test files with `node --test` and adds up their TAP summaries
+//      (`# pass N`, `# fail N`) into one for the whole suite; lint is part of the suite
+//      (test/unit/lint-imports);
+//   3. exits with the test run's exit code (130 after Ctrl-C).
 // It sets OPENSC_CONF=test/rig/opensc.conf (unless set) so OpenSC's PKCS#11 module has a slot
 // for each of the 8 readers.
 //
 // Usage: node scripts/run-tests.mjs [--only unit|integration|<path substring>]... [--no-rig] [--no-build]
+//                                   [--rig-lanes K] [-- <node --test options>]
 //
 // Only dist/test/**/*.test.js files whose test/**/*.test.ts source still exists are run, so stale
 // output of a deleted test in dist/ does not haunt the suite.
 //
-// Concurrency: two lanes at once. The rig lane runs the integration files one at a time (they
-// share vpcd ports and OpenSC scans every reader), each in its own `node --test` under the rig
-// lock; the host lane runs the unit tests and the offline-bundle build, which need no reader,
-// in parallel with it. The summary adds up both lanes.
+// Concurrency. The integration files that drive a rig share vpcd ports and OpenSC scans every
+// reader, so one rig runs one of them at a time. They run on K rig lanes (--rig-lanes K,
+// CARDCA_RIG_LANES; default one per core, at most 4): private rigs, each with its own pcscd in
+// its own network + mount namespace (scripts/rig-lane.sh, scripts/rig-lanes.mjs), longest file
+// first to whichever lane is free. Beside them the host lane runs the unit tests and the
+// offline-bundle build, which need no reader. Lanes need root and unshare; without them (or
+// with --rig-lanes 0, or --no-rig) the rig files run one at a time on the machine's rig, each
+// under the rig lock (CARDCA_RIG_LOCK), so a host-lane test can take it in between.
 //
-// Output: node's spec reporter on stdout for humans, plus the TAP reporter into
-// dist/test-results.tap; its summary block (# tests/# pass/# fail/...) is printed last.
+// Output: node's spec reporter on stdout for humans (in lanes, each file's report whole when it
+// ends), per-file TAP in dist/tap/ and all of it in dist/test-results.tap; the summary block
+// (# tests/# pass/# fail/...) and "N passed, N failed" are printed last.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
@@ -237,11 +245,12 @@ async function main() {
     const tOpen = Date.now();
     const opened = why ? [] : await Promise.allSettled(Array.from({ length: wantLanes }, (_, i) => openLane(repo, i + 1)));
     lanes = opened.filter((r) => r.status === 'fulfilled').map((r) => r.value);
-    const errors = opened.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
-    for (const e of errors) console.log(`run-tests: ${e}`);
+    const errors = opened.filter((r) => r.status === 'rejected').map((r) => r.reason);
     if (lanes.length === 0) {
-      console.log(`run-tests: rig lanes unavailable (${why ?? 'none could start, see above'}): running the rig files one at a time on the machine's rig`);
+      console.log(`run-tests: rig lanes unavailable (${why ?? errors[0]?.message}): running the rig files one at a time on the machine's rig`);
     } else {
+      // Some lanes started: run on those, but show in full why the others did not.
+      for (const e of errors) console.log(`run-tests: ${e.message}${e.detail ? `\n${e.detail}` : ''}`);
       console.log(`run-tests: ${lanes.length} of ${wantLanes} rig lanes ready in ${((Date.now() - tOpen) / 1000).toFixed(1)} s (${lanes.map((l) => `lane ${l.n}: pcscd ${l.pcscdPid}`).join(', ')})`);
     }
   }
@@ -324,7 +333,10 @@ async function main() {
       // One TAP file for tools that want the whole run.
       writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
       printSummary(total, Date.now() - t0);
-      if (interrupted) return 130;
+      if (interrupted) {
+        console.log('run-tests: interrupted: the files not started are not in the summary');
+        return 130;
+      }
       return rigCode !== 0 ? rigCode : hostCode;
     } finally {
       if (startedRig) rig('stop');
