@@ -14,7 +14,8 @@
 #   4. prints "lane ready PCSCD_PID" on stdout, then holds the namespaces (run commands in
 #      them with `nsenter --target THIS_PID --net --mount --wd=REPO -- CMD`) until its stdin
 #      reaches end of file — the caller closes it, or dies;
-#   5. stops its pcscd by PID (scripts/rig.sh stop) and exits. Also on SIGTERM/SIGINT/SIGHUP.
+#   5. stops its pcscd by PID (scripts/rig.sh stop), removes DIR if it created it, and exits.
+#      Also on SIGTERM/SIGINT/SIGHUP.
 # scripts/run-tests.mjs runs one per lane (`--rig-lanes K`). Messages go to stderr.
 set -euo pipefail
 
@@ -31,13 +32,19 @@ for ns in net mnt; do
 done
 
 export CARDCA_RIG_DIR="$DIR"
+# Ours to remove at exit only if we create it (it holds the lane's pcscd log and driver copies).
+created=0
+[[ -e "$DIR" ]] || created=1
 mkdir -p "$DIR"
 ip link set lo up
 ip route replace local 127.0.0.2 dev lo table local scope host src 127.0.0.1 quickack 1
 mkdir -p /run/pcscd
 mount -t tmpfs -o mode=0755,size=1m cardca-rig-lane /run/pcscd
 
-stop_rig() { bash "$REPO/scripts/rig.sh" stop </dev/null >/dev/null || true; }
+stop_rig() {
+  bash "$REPO/scripts/rig.sh" stop </dev/null >/dev/null || true
+  if ((created)); then rm -rf -- "$DIR"; fi
+}
 trap stop_rig EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
