@@ -7,7 +7,9 @@
 // lane through `nsenter --target KEEPER --net --mount`. The keeper's stdin is a pipe from us:
 // closing it (close(), or our death, even by SIGKILL) makes the keeper stop its pcscd by PID
 // and exit. The keeper has its own process group, so a Ctrl-C reaches us and not it, and we
-// close the lanes in order.
+// close the lanes in order. After each file, whatever is left in a lane's network namespace
+// besides keeper and pcscd (an emulator whose test died) is killed, so it cannot hold a vpcd
+// port for the next file.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,14 @@ function alive(pid) {
     return true;
   } catch (e) {
     return e.code === 'EPERM';
+  }
+}
+
+function kill(pid, sig) {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
   }
 }
 
@@ -89,7 +99,7 @@ export function openLane(repo, n) {
       clearTimeout(timer);
       keeper.stdin.end();
       await within(closed, CLOSE_TIMEOUT_MS);
-      if (!exited && keeper.pid) process.kill(keeper.pid, 'SIGKILL');
+      if (!exited && keeper.pid) kill(keeper.pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
       // message: one line for the runner's notice; detail: what the keeper said
       reject(Object.assign(new Error(`rig lane ${n}: ${why}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`), { detail: stderr.trim() }));
@@ -106,6 +116,16 @@ export function openLane(repo, n) {
       const keeperPid = keeper.pid;
       const pcscdPid = Number(m[1]);
       const netns = readlinkSync(`/proc/${keeperPid}/ns/net`);
+      const reap = async () => {
+        const strays = pidsInNetns(netns, [keeperPid, pcscdPid, process.pid]);
+        if (strays.length === 0) return [];
+        const notes = [`rig lane ${n}: killing processes left in the lane: ${strays.map((p) => `${p} (${comm(p)})`).join(', ')}`];
+        for (const p of strays) kill(p, 'SIGTERM');
+        const deadline = Date.now() + 3_000;
+        while (strays.some(alive) && Date.now() < deadline) await sleep(100);
+        for (const p of strays.filter(alive)) kill(p, 'SIGKILL');
+        return notes;
+      };
       resolve({
         n,
         dir,
@@ -115,35 +135,27 @@ export function openLane(repo, n) {
         /** argv that runs `cmd args` inside the lane's namespaces, in `cwd`. */
         wrap: (cmd, args, cwd = repo) => ['nsenter', ['--target', String(keeperPid), '--net', '--mount', `--wd=${cwd}`, '--', cmd, ...args]],
         /**
-         * Stops the lane: processes a test left behind in its network namespace are killed
-         * (they are ours: nothing else lives there) and reported; the keeper stops pcscd by
-         * PID; a pcscd that outlives it is killed. Resolves with notices for the log.
+         * Kills what a test file left running in the lane (an emulator whose test process died,
+         * say): it would hold a vpcd port for the next file. Anything in the lane's network
+         * namespace but the keeper and pcscd is ours and a leftover once the file has ended.
+         * Resolves with notices for the log.
+         */
+        reap,
+        /**
+         * Stops the lane: reaps it, the keeper stops pcscd by PID; a keeper or pcscd that
+         * outlives that is killed. Resolves with notices for the log.
          */
         close: async () => {
-          const notes = [];
-          const strays = pidsInNetns(netns, [keeperPid, pcscdPid]).filter((p) => p !== process.pid);
-          if (strays.length > 0) {
-            notes.push(`rig lane ${n}: killing processes left in the lane: ${strays.map((p) => `${p} (${comm(p)})`).join(', ')}`);
-            for (const p of strays) {
-              try {
-                process.kill(p, 'SIGTERM');
-              } catch {
-                /* gone */
-              }
-            }
-            const deadline = Date.now() + 3_000;
-            while (strays.some(alive) && Date.now() < deadline) await sleep(100);
-            for (const p of strays.filter(alive)) process.kill(p, 'SIGKILL');
-          }
+          const notes = await reap();
           keeper.stdin.end();
           await within(closed, CLOSE_TIMEOUT_MS);
           if (!exited) {
             notes.push(`rig lane ${n}: keeper PID ${keeperPid} did not exit in ${CLOSE_TIMEOUT_MS / 1000} s: killed`);
-            process.kill(keeperPid, 'SIGKILL');
+            kill(keeperPid, 'SIGKILL');
           }
           if (alive(pcscdPid) && comm(pcscdPid) === 'pcscd') {
             notes.push(`rig lane ${n}: pcscd PID ${pcscdPid} outlived its keeper: killed`);
-            process.kill(pcscdPid, 'SIGKILL');
+            kill(pcscdPid, 'SIGKILL');
           }
           rmSync(dir, { recursive: true, force: true });
           return notes;

@@ -163,6 +163,30 @@ function longestFirst(rigFiles, rel, durations) {
   return [...rigFiles].sort((a, b) => estimate(b) - estimate(a) || a.localeCompare(b));
 }
 
+/**
+ * Hang guard per `node --test` process (a test whose before hook failed can leave a child that
+ * keeps node's event loop alive for ever): CARDCA_TEST_FILE_TIMEOUT seconds, default 40 min —
+ * far above any file's duration even on a loaded 2-core machine. Not a performance limit.
+ */
+const FILE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 2400) * 1000;
+
+/** SIGnal `pid` and its direct children (flock's node, say: flock does not pass signals on). */
+function killTree(pid, sig) {
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    /* gone, or no /proc */
+  }
+  for (const p of [...children, pid]) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthrough = [] }) {
   const args = [
     '--test',
@@ -179,8 +203,16 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthroug
   const forward = (sig) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
+  let killTimer;
+  const hangTimer = setTimeout(() => {
+    console.log(`run-tests: ${files.map((f) => relative(repo, f)).join(' ')} still running after ${FILE_TIMEOUT_MS / 1000} s (CARDCA_TEST_FILE_TIMEOUT): stopping it`);
+    killTree(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 10_000);
+  }, FILE_TIMEOUT_MS);
   return new Promise((res) => {
     child.on('exit', (c, sig) => {
+      clearTimeout(hangTimer);
+      clearTimeout(killTimer);
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
       res(c ?? 128 + (constants.signals[sig] ?? 0));
@@ -318,6 +350,7 @@ async function main() {
             if (!interrupted) record(f, Date.now() - t);
             process.stdout.write(`\n# --- rig lane ${lane.n}: ${rel(f)} (${((Date.now() - t) / 1000).toFixed(1)} s${c !== 0 ? `, exit ${c}` : ''}) ---\n`);
             if (existsSync(specFile)) process.stdout.write(readFileSync(specFile, 'utf8'));
+            for (const note of await lane.reap()) console.log(`run-tests: after ${rel(f)}: ${note}`);
           }
         }));
       }
