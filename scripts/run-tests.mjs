@@ -320,8 +320,10 @@ async function main() {
       const durationsFile = join(resultsDir, 'test-durations.json');
       const durations = readDurations(durationsFile);
       const tapOf = (f) => join(tapDir, `rig-${String(rigFiles.indexOf(f)).padStart(2, '0')}.tap`);
-      const record = (f, wallMs) => {
-        // node's own duration, which leaves out time spent waiting for the rig lock
+      const record = (f, wallMs, code) => {
+        // Only a passing run's time says how long the file takes (a failure may end it early, a
+        // hang late); node's own duration leaves out time spent waiting for the rig lock.
+        if (code !== 0 || interrupted) return;
         const d = summarise([tapOf(f)])?.duration_ms;
         durations[rel(f)] = Math.round(d > 0 ? d : wallMs);
       };
@@ -333,7 +335,7 @@ async function main() {
           const t = Date.now();
           const c = await runNodeTest({ files: [f], tapFile: tapOf(f), env, lockFile, passthrough: opts.passthrough });
           if (c !== 0) rigCode = c;
-          if (!interrupted) record(f, Date.now() - t);
+          record(f, Date.now() - t, c);
         }
       } else {
         // Longest first, each lane takes the next file when it is free (its rig is its own, so
@@ -347,7 +349,7 @@ async function main() {
             const t = Date.now();
             const c = await runNodeTest({ files: [f], tapFile: tapOf(f), specFile, env: laneEnv, wrap: lane.wrap, passthrough: opts.passthrough });
             if (c !== 0) rigCode = c;
-            if (!interrupted) record(f, Date.now() - t);
+            record(f, Date.now() - t, c);
             process.stdout.write(`\n# --- rig lane ${lane.n}: ${rel(f)} (${((Date.now() - t) / 1000).toFixed(1)} s${c !== 0 ? `, exit ${c}` : ''}) ---\n`);
             if (existsSync(specFile)) process.stdout.write(readFileSync(specFile, 'utf8'));
             for (const note of await lane.reap()) console.log(`run-tests: after ${rel(f)}: ${note}`);
