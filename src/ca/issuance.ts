@@ -1,5 +1,6 @@
 import { noteOutcomeUnknown } from './outcome-unknown-note.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/sha256.js';
 import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
 import { assembleCertificate } from './cert/assemble-certificate.js';
@@ -35,9 +36,8 @@ export function randomSerial(random: (n: number) => Uint8Array = (n) => new Uint
   }
 }
 
-export function sha256(b: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(b).digest());
-}
+/** Kept for the modules that import it from here; the one implementation is common/sha256.ts. */
+export { sha256 };
 
 /** Refuse to sign when the clock is behind the last recorded activity (ARCHITECTURE.md rules). */
 export function assertClockSane(store: CaStore, now: Date): void {

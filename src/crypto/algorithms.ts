@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify as nodeVerify, constants } from 'node:crypto';
 import type { HashAlgorithm, KeyAlgorithm, SignatureAlgorithm } from './signer.js';
+import { readTlv } from '../common/der.js';
 
 /** OIDs, named as in the RFCs that define them. */
 export const OID = {
@@ -162,22 +163,6 @@ function derTlv(tag: number, value: Uint8Array): number[] {
   return [tag, ...lenBytes, ...value];
 }
 
-function readTlv(buf: Uint8Array, off: number): { tag: number; valueStart: number; end: number } {
-  if (off + 2 > buf.length) throw new RangeError('truncated DER');
-  const tag = buf[off]!;
-  let len = buf[off + 1]!;
-  let p = off + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 2 || p + n > buf.length) throw new RangeError('bad DER length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | buf[p + i]!;
-    if (len < 0x80 || (n === 2 && len < 0x100)) throw new RangeError('non-minimal DER length');
-    p += n;
-  }
-  if (p + len > buf.length) throw new RangeError('truncated DER');
-  return { tag, valueStart: p, end: p + len };
-}
 
 /**
  * Verify a signature in X.509 form against a DER SubjectPublicKeyInfo. Used after every card
