@@ -165,6 +165,11 @@ export class SqliteStore implements CaStore {
     return this.certFromRow(this.db.prepare(`${CERT_SELECT} WHERE c.id = ?`).get(id) as Row);
   }
 
+  atomically<T>(fn: () => T): T {
+    // Nested writeTransaction calls inside fn become savepoints of this one transaction.
+    return writeTransaction(this.db, fn);
+  }
+
   reserveCertificate(r: ReserveCertificate, audit: AuditEvent): CertificateRecord {
     return writeTransaction(this.db, () => {
       const issuerId = this.caId(r.issuerName);
