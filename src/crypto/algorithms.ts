@@ -1,6 +1,7 @@
-import { createHash, createPublicKey, verify as nodeVerify, constants } from 'node:crypto';
+import { createHash, verify as nodeVerify, constants } from 'node:crypto';
 import type { HashAlgorithm, KeyAlgorithm, SignatureAlgorithm } from './signer.js';
 import { readTlv } from '../common/der.js';
+import { publicKeyObject } from './public-key-object.js';
 
 /** OIDs, named as in the RFCs that define them. */
 export const OID = {
@@ -175,7 +176,7 @@ export function verifySignature(
   signature: Uint8Array,
 ): boolean {
   const info = signatureAlgorithmInfo(alg);
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const key = publicKeyObject(spki);
   const hashName = info.hash === 'SHA-256' ? 'sha256' : info.hash === 'SHA-384' ? 'sha384' : 'sha512';
   if (info.family === 'rsa-pss') {
     return nodeVerify(hashName, data, {
