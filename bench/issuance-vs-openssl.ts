@@ -44,18 +44,18 @@ import { checkCsrKeyPolicy, loadProfiles, parseCsr } from '../src/ca/index.js';
 const execFileP = promisify(execFile);
 
 /** The emulated card's test PINs (never a real card's): the peer gets the PIN in the URI. */
-const PIN_TEXT = '648219';
-const PIN = Buffer.from(PIN_TEXT);
-const SO = Buffer.from('3537363231383830', 'hex');
+export const PIN_TEXT = '648219';
+export const PIN = Buffer.from(PIN_TEXT);
+export const SO = Buffer.from('3537363231383830', 'hex');
 const PROFILES = new URL('../../profiles', import.meta.url).pathname;
 const ENGINE = '/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so';
 const OPENSC_PKCS11 = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 const DEFAULT_N = 20;
 const DEFAULT_PORT = 35963;
 
-type KeyKind = 'p256' | 'rsa2048';
+export type KeyKind = 'p256' | 'rsa2048';
 
-interface IssuingCa {
+export interface IssuingCa {
   readonly kind: KeyKind;
   readonly store: SqliteStore;
   readonly profiles: ReturnType<typeof loadProfiles>;
@@ -63,7 +63,7 @@ interface IssuingCa {
   readonly caPem: string;
 }
 
-interface Figures {
+export interface Figures {
   readonly ms: number;
   /** Lines added to the issuing card's APDU log. */
   readonly apdus: number;
@@ -97,7 +97,7 @@ function profilesFor(kind: KeyKind, dir: string): string {
 }
 
 /** CSRs made by `openssl req` (EC P-256, fresh keys), outside the timed part; DER for cardca, files for openssl. */
-function makeCsrs(n: number, dir: string, tag: string): { der: Uint8Array[]; files: string[] } {
+export function makeCsrs(n: number, dir: string, tag: string): { der: Uint8Array[]; files: string[] } {
   const der: Uint8Array[] = [];
   const files: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -111,7 +111,7 @@ function makeCsrs(n: number, dir: string, tag: string): { der: Uint8Array[]; fil
   return { der, files };
 }
 
-async function ceremonies(kind: KeyKind, dir: string, root: DriverCardSession, sub: DriverCardSession): Promise<IssuingCa> {
+export async function ceremonies(kind: KeyKind, dir: string, root: DriverCardSession, sub: DriverCardSession): Promise<IssuingCa> {
   const store = new SqliteStore(openDatabase(join(dir, `ca-${kind}.db`), { create: true }));
   const profiles = loadProfiles(profilesFor(kind, dir));
   await rootCeremony({ store, clock: systemClock, profiles }, { card: root });
@@ -190,7 +190,7 @@ function uriId(hex: string): string {
 }
 
 /** (b) the peer: one `openssl x509 -req -engine pkcs11` process per certificate. */
-async function opensslPerCert(ca: IssuingCa, serial: string, reader: string, csrFiles: readonly string[], dir: string, apduLog: string): Promise<Figures> {
+export async function opensslPerCert(ca: IssuingCa, serial: string, reader: string, csrFiles: readonly string[], dir: string, apduLog: string): Promise<Figures> {
   const caFile = join(dir, `ca-${ca.kind}.pem`);
   writeFileSync(caFile, ca.caPem);
   const ext = extFile(dir);
@@ -240,14 +240,14 @@ function opensslConf(dir: string): string {
   return file;
 }
 
-const CA_BIN = new URL('../src/cli/bin.js', import.meta.url).pathname;
+export const CA_BIN = new URL('../src/cli/bin.js', import.meta.url).pathname;
 
 /**
  * A `ca` home for the real CLI: `ca init`, then `ca ceremony root` on the root card and
  * `ca ceremony subca servers` on the issuing card (new keys next to the API-made ones), with
  * the `servers` profile switched to RSA-2048 for that key type. Untimed.
  */
-function cliHome(kind: KeyKind, dir: string, rootReader: string, subReader: string, pinFile: string): string {
+export function cliHome(kind: KeyKind, dir: string, rootReader: string, subReader: string, pinFile: string): string {
   const home = join(dir, `home-${kind}`);
   const ca = (...args: string[]): void => {
     execFileSync(process.execPath, [CA_BIN, ...args, '--home', home], { stdio: 'pipe', timeout: 120_000 });

@@ -1,5 +1,6 @@
 import { noteOutcomeUnknown } from './outcome-unknown-note.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/sha256.js';
 import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
 import { assembleCertificate } from './cert/assemble-certificate.js';
@@ -11,8 +12,9 @@ import { isoUtc } from './clock.js';
 import { checkKeyNotReused, type KeyLookupResult } from './csr/check-csr.js';
 import { crashPoint, type CrashHook } from './crash-points.js';
 import { CaError } from './errors.js';
-import { assertCertificateLintClean, assertTbsCertificateLintClean } from './lint/lint-certificate.js';
-import type { CaStore, CertificateRecord } from './store.js';
+import { assertCertificateLintClean, assertTbsCertificateLintClean, type CertificateLintContext } from './lint/lint-certificate.js';
+import type { AuditEvent, CaStore, CertificateRecord } from './store.js';
+import type { SignatureAlgorithm } from '../crypto/signer.js';
 import type { SanEntry } from './x509/extensions.js';
 import { formatName } from './x509/name.js';
 import { spkiSha256 } from './x509/key-identifier.js';
@@ -35,9 +37,8 @@ export function randomSerial(random: (n: number) => Uint8Array = (n) => new Uint
   }
 }
 
-export function sha256(b: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(b).digest());
-}
+/** Kept for the modules that import it from here; the one implementation is common/sha256.ts. */
+export { sha256 };
 
 /** Refuse to sign when the clock is behind the last recorded activity (ARCHITECTURE.md rules). */
 export function assertClockSane(store: CaStore, now: Date): void {
@@ -91,28 +92,77 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
   const { store, clock, issuerName } = deps;
   const now = clock.now();
   assertClockSane(store, now);
+  const checked = checkIssuance(deps, req);
+  const reserved = reserveIssuance(deps, req, checked, now);
+  crashPoint(deps.crashHook, 'issuance-after-reserve');
+  try {
+    lintReservedTbs(reserved);
+  } catch (e) {
+    store.markCertificateFailed(reserved.record.id, 'abandoned', abandonedEvent(issuerName, reserved, e), clock.now());
+    throw e;
+  }
+  let signed: SignedIssuance;
+  try {
+    signed = await signReserved(deps, reserved);
+  } catch (e) {
+    // The card may have produced a signature: the serial goes on the next CRL.
+    store.markCertificateFailed(reserved.record.id, 'outcome_unknown', outcomeUnknownEvent(issuerName, reserved, e), clock.now());
+    noteOutcomeUnknown(e, `certificate serial ${reserved.record.serialHex} of CA ${issuerName}`, 'it will be listed on the next CRL of that CA');
+    throw e;
+  }
+  const record = recordIssued(deps, reserved, signed.der);
+  crashPoint(deps.crashHook, 'issuance-after-commit');
+  return { record, der: signed.der, signMs: signed.signMs };
+}
+
+/** What `checkIssuance` established once for a request (and, in a batch, for its issuer). */
+export interface CheckedIssuance {
+  readonly spkiHash: Uint8Array;
+  readonly issuerSpki: Uint8Array;
+}
+
+/** Duplicate keys and the signer's key: refusals before any serial is drawn. */
+export function checkIssuance(deps: IssuanceDeps, req: IssuanceRequest): CheckedIssuance {
+  const { store } = deps;
   const spkiHash = spkiSha256(req.spki);
   // Duplicate keys: a CA key is never certified for anything else, a subscriber key only once.
   checkKeyNotReused(spkiHash, (h): KeyLookupResult[] =>
     store.lookupKey(h).filter((r) => !(r.kind === 'ca' && req.subjectCaName !== undefined && r.caName === req.subjectCaName)),
   );
+  return { spkiHash, issuerSpki: checkSignerKey(deps, req.spki) };
+}
 
+/** The signer must hold the issuer's key (the subject's own for a self-signature); returns the issuer SPKI. */
+export function checkSignerKey(deps: Pick<IssuanceDeps, 'signer' | 'issuer' | 'issuerName'>, subjectSpki: Uint8Array): Uint8Array {
   const self = deps.issuer === 'self';
-  const issuerSpki = self ? req.spki : (deps.issuer as IssuerInfo).spki;
-  if (self && toHex(deps.signer.publicKey()) !== toHex(req.spki)) {
+  const issuerSpki = self ? subjectSpki : (deps.issuer as IssuerInfo).spki;
+  if (self && toHex(deps.signer.publicKey()) !== toHex(subjectSpki)) {
     throw new CaError('CA_SIGNER_MISMATCH', 'a self-signed certificate must be signed by its own key');
   }
   if (!self && toHex(deps.signer.publicKey()) !== toHex(issuerSpki)) {
-    throw new CaError('CA_SIGNER_MISMATCH', `the signing key is not the key of CA ${issuerName}`, {
+    throw new CaError('CA_SIGNER_MISMATCH', `the signing key is not the key of CA ${deps.issuerName}`, {
       hint: 'The card holds a different key than the database binds to this CA; check --card.',
     });
   }
+  return issuerSpki;
+}
 
-  // TX1: reserve a fresh serial with the exact TBS. A collision (2^-63 odds) just draws again.
-  let reserved: CertificateRecord | undefined;
-  let tbs: Uint8Array | undefined;
-  let alg;
-  for (let attempt = 0; attempt < 5 && !reserved; attempt++) {
+/** A serial reserved with its exact TBS (durable), not yet signed. */
+export interface ReservedIssuance {
+  readonly record: CertificateRecord;
+  readonly tbs: Uint8Array;
+  readonly alg: SignatureAlgorithm;
+  readonly issuerSpki: Uint8Array;
+  readonly lintCtx: CertificateLintContext;
+}
+
+/**
+ * TX1: reserve a fresh serial with the exact TBS. A collision (2^-63 odds) just draws again.
+ * Inside `store.atomically` (a batch) this is one savepoint of the batch's transaction.
+ */
+export function reserveIssuance(deps: IssuanceDeps, req: IssuanceRequest, checked: CheckedIssuance, now: Date): ReservedIssuance {
+  const { store, issuerName } = deps;
+  for (let attempt = 0; attempt < 5; attempt++) {
     const serial = randomSerial(deps.random);
     const content = certificateContent({
       issuer: deps.issuer,
@@ -125,21 +175,23 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
       serial,
       now,
     });
-    alg = content.signatureAlgorithm;
-    tbs = buildTbsCertificate(content.tbs, content.signatureAlgorithm);
+    const alg = content.signatureAlgorithm;
+    const tbs = buildTbsCertificate(content.tbs, content.signatureAlgorithm);
     const tbsSha256 = sha256(tbs);
     const serialHex = toHex(serial).toUpperCase();
+    const subject = formatName(content.subject);
+    let record: CertificateRecord;
     try {
-      reserved = store.reserveCertificate(
+      record = store.reserveCertificate(
         {
           issuerName,
           serial,
           profile: req.profile.name,
-          subject: formatName(content.subject),
+          subject,
           sans: content.sans.map(sanText),
           notBefore: content.tbs.notBefore,
           notAfter: content.tbs.notAfter,
-          spkiSha256: spkiHash,
+          spkiSha256: checked.spkiHash,
           tbs,
           tbsSha256,
           isCa: req.profile.kind === 'ca',
@@ -149,51 +201,61 @@ export async function issueCertificate(deps: IssuanceDeps, req: IssuanceRequest)
         {
           event: 'certificate.intent',
           ca: issuerName,
-          data: { serial: serialHex, profile: req.profile.name, subject: formatName(content.subject), tbsSha256: toHex(tbsSha256), spkiSha256: toHex(spkiHash), source: req.source },
+          data: { serial: serialHex, profile: req.profile.name, subject, tbsSha256: toHex(tbsSha256), spkiSha256: toHex(checked.spkiHash), source: req.source },
         },
       );
     } catch (e) {
       if (e instanceof CardcaError && e.code === 'STORE_SERIAL_TAKEN') continue;
       throw e;
     }
+    const issuerCtx = deps.issuer === 'self' ? undefined : deps.issuer;
+    const lintCtx: CertificateLintContext = {
+      now,
+      ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter }, issuerChain: issuerCtx.chain } : {}),
+    };
+    return { record, tbs, alg, issuerSpki: checked.issuerSpki, lintCtx };
   }
-  if (!reserved || !tbs || !alg) throw new CaError('CA_SERIAL_EXHAUSTED', 'could not reserve a unique serial in 5 draws', { hint: 'Check the random source.' });
-  crashPoint(deps.crashHook, 'issuance-after-reserve');
+  throw new CaError('CA_SERIAL_EXHAUSTED', 'could not reserve a unique serial in 5 draws', { hint: 'Check the random source.' });
+}
 
-  const issuerCtx = self ? undefined : (deps.issuer as IssuerInfo);
-  const lintCtx = { now, ...(issuerCtx ? { issuer: { subjectName: issuerCtx.subjectName, ski: issuerCtx.ski, notAfter: issuerCtx.notAfter }, issuerChain: issuerCtx.chain } : {}) };
-  try {
-    assertTbsCertificateLintClean(tbs, lintCtx);
-  } catch (e) {
-    store.markCertificateFailed(reserved.id, 'abandoned', { event: 'certificate.abandoned', ca: issuerName, data: { serial: reserved.serialHex, code: codeOf(e) } }, clock.now());
-    throw e;
-  }
+/** Lint the reserved TBS before the card is asked (a failure: nothing was signed, the serial is abandoned). */
+export function lintReservedTbs(r: ReservedIssuance): void {
+  assertTbsCertificateLintClean(r.tbs, r.lintCtx);
+}
 
-  let der: Uint8Array;
+export interface SignedIssuance {
+  readonly der: Uint8Array;
+  readonly signMs: number;
+}
+
+/** Card signs the reserved TBS; assemble, verify signature and TBS identity, lint the certificate. */
+export async function signReserved(deps: Pick<IssuanceDeps, 'signer' | 'crashHook'>, r: ReservedIssuance): Promise<SignedIssuance> {
   const t0 = performance.now();
-  let signMs = 0;
-  try {
-    const sig = await deps.signer.sign(tbs, alg);
-    signMs = performance.now() - t0;
-    crashPoint(deps.crashHook, 'issuance-after-sign');
-    der = assembleCertificate(tbs, alg, sig);
-    verifyIssuedCertificate(der, tbs, issuerSpki);
-    assertCertificateLintClean(der, lintCtx);
-  } catch (e) {
-    // The card may have produced a signature: the serial goes on the next CRL.
-    store.markCertificateFailed(reserved.id, 'outcome_unknown', { event: 'certificate.outcome-unknown', ca: issuerName, data: { serial: reserved.serialHex, code: codeOf(e) } }, clock.now());
-    noteOutcomeUnknown(e, `certificate serial ${reserved.serialHex} of CA ${issuerName}`, 'it will be listed on the next CRL of that CA');
-    throw e;
-  }
+  const sig = await deps.signer.sign(r.tbs, r.alg);
+  const signMs = performance.now() - t0;
+  crashPoint(deps.crashHook, 'issuance-after-sign');
+  const der = assembleCertificate(r.tbs, r.alg, sig);
+  verifyIssuedCertificate(der, r.tbs, r.issuerSpki);
+  assertCertificateLintClean(der, r.lintCtx);
+  return { der, signMs };
+}
 
-  const record = store.markCertificateIssued(
-    reserved.id,
+/** TX2 (or one savepoint of a batch's): reserved → issued with the DER. */
+export function recordIssued(deps: Pick<IssuanceDeps, 'store' | 'clock' | 'issuerName'>, r: ReservedIssuance, der: Uint8Array): CertificateRecord {
+  return deps.store.markCertificateIssued(
+    r.record.id,
     der,
-    { event: 'certificate.issued', ca: issuerName, data: { serial: reserved.serialHex, sha256: toHex(sha256(der)) } },
-    clock.now(),
+    { event: 'certificate.issued', ca: deps.issuerName, data: { serial: r.record.serialHex, sha256: toHex(sha256(der)) } },
+    deps.clock.now(),
   );
-  crashPoint(deps.crashHook, 'issuance-after-commit');
-  return { record, der, signMs };
+}
+
+export function abandonedEvent(issuerName: string, r: ReservedIssuance, e: unknown): AuditEvent {
+  return { event: 'certificate.abandoned', ca: issuerName, data: { serial: r.record.serialHex, code: codeOf(e) } };
+}
+
+export function outcomeUnknownEvent(issuerName: string, r: ReservedIssuance, e: unknown): AuditEvent {
+  return { event: 'certificate.outcome-unknown', ca: issuerName, data: { serial: r.record.serialHex, code: codeOf(e) } };
 }
 
 export function codeOf(e: unknown): string {

@@ -142,6 +142,14 @@ export interface CaStore {
   /** Latest signing event: certificate or CRL reserved/issued, CA bound (clock sanity; never a refusal). */
   lastActivity(): Date | undefined;
 
+  /**
+   * Run `fn`'s store writes as one durable transaction: one commit (one fsync) for all of them,
+   * nothing of them if `fn` throws. A batch reserves all its intents this way (issue #14 item 2).
+   */
+  atomically<T>(fn: () => T): T;
+  /** Certificates `issuerName` made from exactly this CSR (by SHA-256 of its DER), oldest first. */
+  certificatesForRequest(issuerName: string, csrSha256: Uint8Array): CertificateRecord[];
+
   /** TX1 of the issuance cycle. Throws `STORE_SERIAL_TAKEN` if the serial exists for the issuer. */
   reserveCertificate(r: ReserveCertificate, audit: AuditEvent): CertificateRecord;
   /** TX2: reserved → issued with the DER. */

@@ -1,7 +1,7 @@
 import { refuseInCeremonyBuild } from '../common/build-flavour.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Argv } from 'yargs';
+import type { HomeArgs } from './command-options.js';
 import { CardcaError } from '../common/cardca-error.js';
 import { checkedClock, fixedClock, isoUtc, parseFakeNow, type Clock } from '../ca/clock.js';
 import { readHomeMode, type HomeMode } from './home-mode.js';
@@ -28,13 +28,7 @@ export const DB_FILE = 'ca.db';
 export const PROFILES_DIR = 'profiles';
 export const LOCK_FILE = 'ca.lock';
 
-export interface HomeArgs {
-  home?: string;
-}
-
-export function withHome<T>(y: Argv<T>): Argv<T & HomeArgs> {
-  return y.option('home', { type: 'string', describe: 'CA home directory (default $CA_HOME, else ./ca-data)' }) as Argv<T & HomeArgs>;
-}
+export { withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from './command-options.js';
 
 export function resolveHome(ctx: CliContext, args: HomeArgs): string {
   return resolve(ctx.cwd, args.home ?? ctx.env['CA_HOME'] ?? 'ca-data');
@@ -166,21 +160,6 @@ export function assertNotEmulated(info: { serial: string; reader: string; emulat
   });
 }
 
-/** Options of every command that signs with a card. */
-export interface SigningCardArgs {
-  card?: string;
-  reader?: string;
-  'pin-file'?: string;
-  'allow-last-pin-try'?: boolean;
-}
-
-export function withSigningCard<T>(y: Argv<T>): Argv<T & SigningCardArgs> {
-  return y
-    .option('card', { type: 'string', describe: 'serial of the signing card (default: the card bound to the CA)' })
-    .option('reader', { type: 'string', describe: 'PC/SC reader to use (default: search every reader)' })
-    .option('pin-file', { type: 'string', describe: 'read the user PIN from the first line of FILE (automation); default: prompt' })
-    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last PIN try without the typed confirmation' }) as Argv<T & SigningCardArgs>;
-}
 
 /**
  * A card wanted by serial, opened and PIN-verified on demand. When it is in no reader, an

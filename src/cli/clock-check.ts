@@ -1,20 +1,10 @@
-import type { Argv } from 'yargs';
+import type { ConfirmClockArgs } from './command-options.js';
 import { assertClockNotAhead } from '../ca/clock-ahead.js';
 import { isoUtc } from '../ca/clock.js';
 import { assertClockSane } from '../ca/issuance.js';
 import type { CaContext } from './ca-context.js';
 
-export interface ConfirmClockArgs {
-  'confirm-clock'?: boolean;
-}
-
-export function withConfirmClock<T>(y: Argv<T>): Argv<T & ConfirmClockArgs> {
-  return y.option('confirm-clock', {
-    type: 'boolean',
-    default: false,
-    describe: 'the clock is right although it is far past the last signing event (audited)',
-  }) as Argv<T & ConfirmClockArgs>;
-}
+export { withConfirmClock, type ConfirmClockArgs } from './command-options.js';
 
 /**
  * Both clock checks of a command that signs or records a time, before any card or PIN: not

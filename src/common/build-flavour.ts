@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CardcaError } from './cardca-error.js';
+import { findPackageRoot } from './package-root.js';
 
 /**
  * Which build of cardca is running. The offline bundle that goes onto the air-gapped ceremony
@@ -16,9 +17,9 @@ export type BuildFlavour = 'ceremony' | 'development';
 /** Name of the marker file, at the package root (the directory holding package.json). */
 export const CEREMONY_BUILD_MARKER = 'CEREMONY-BUILD';
 
-/** The package root: this file compiles to <root>/dist/src/common/build-flavour.js. */
+/** The package root: this file compiles to <root>/dist/src/common/build-flavour.js (or into the bundled CLI under dist/src/cli/). */
 function defaultPackageRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return findPackageRoot(import.meta.url) ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 }
 
 export function buildFlavour(packageRoot: string = defaultPackageRoot()): BuildFlavour {

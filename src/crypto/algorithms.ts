@@ -1,5 +1,7 @@
-import { createHash, createPublicKey, verify as nodeVerify, constants } from 'node:crypto';
+import { createHash, verify as nodeVerify, constants } from 'node:crypto';
 import type { HashAlgorithm, KeyAlgorithm, SignatureAlgorithm } from './signer.js';
+import { readTlv } from '../common/der.js';
+import { publicKeyObject } from './public-key-object.js';
 
 /** OIDs, named as in the RFCs that define them. */
 export const OID = {
@@ -162,22 +164,6 @@ function derTlv(tag: number, value: Uint8Array): number[] {
   return [tag, ...lenBytes, ...value];
 }
 
-function readTlv(buf: Uint8Array, off: number): { tag: number; valueStart: number; end: number } {
-  if (off + 2 > buf.length) throw new RangeError('truncated DER');
-  const tag = buf[off]!;
-  let len = buf[off + 1]!;
-  let p = off + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 2 || p + n > buf.length) throw new RangeError('bad DER length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | buf[p + i]!;
-    if (len < 0x80 || (n === 2 && len < 0x100)) throw new RangeError('non-minimal DER length');
-    p += n;
-  }
-  if (p + len > buf.length) throw new RangeError('truncated DER');
-  return { tag, valueStart: p, end: p + len };
-}
 
 /**
  * Verify a signature in X.509 form against a DER SubjectPublicKeyInfo. Used after every card
@@ -190,7 +176,7 @@ export function verifySignature(
   signature: Uint8Array,
 ): boolean {
   const info = signatureAlgorithmInfo(alg);
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const key = publicKeyObject(spki);
   const hashName = info.hash === 'SHA-256' ? 'sha256' : info.hash === 'SHA-384' ? 'sha384' : 'sha512';
   if (info.family === 'rsa-pss') {
     return nodeVerify(hashName, data, {

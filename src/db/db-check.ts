@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../common/sha256.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { bytesEqual, toHex } from '../common/hex.js';
@@ -20,7 +20,6 @@ export interface CheckProblem {
   readonly message: string;
 }
 
-const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 
 /** Recompute the audit hash chain from the genesis hash; every break is a problem. */
 export function verifyAuditChain(store: SqliteStore): { records: number; problems: CheckProblem[]; head: string } {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../common/sha256.js';
 import { toHex } from '../common/hex.js';
 import { isoUtc } from '../ca/clock.js';
 import type { CrlReason } from '../ca/crl/tbs-cert-list-input.js';
@@ -24,7 +24,6 @@ import { DbError } from './db-error.js';
 type Row = Record<string, unknown>;
 const u8 = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
 const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 
 const CERT_SELECT = `
 SELECT c.*, i.name AS issuer_name, r.revoked_at, r.reason, r.recorded_at
@@ -164,6 +163,11 @@ export class SqliteStore implements CaStore {
 
   private certById(id: number): CertificateRecord {
     return this.certFromRow(this.db.prepare(`${CERT_SELECT} WHERE c.id = ?`).get(id) as Row);
+  }
+
+  atomically<T>(fn: () => T): T {
+    // Nested writeTransaction calls inside fn become savepoints of this one transaction.
+    return writeTransaction(this.db, fn);
   }
 
   reserveCertificate(r: ReserveCertificate, audit: AuditEvent): CertificateRecord {

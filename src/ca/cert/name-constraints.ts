@@ -110,9 +110,26 @@ export function certificateNameConstraints(cert: Uint8Array): CertificateNameCon
   return undefined;
 }
 
+/**
+ * Parsed constraints per certificate DER buffer. A batch checks every CSR against the same
+ * issuer chain (the same buffers): parsing the chain's names and subtrees once per batch
+ * instead of once per certificate and per lint. Keyed weakly by the buffer, so it holds nothing
+ * the caller dropped; the cached objects are never mutated.
+ */
+const parsedConstraints = new WeakMap<Uint8Array, CertificateNameConstraints | null>();
+
 /** The constraints of every certificate in `chain` (issuing CA first, root last) that has any. */
 export function chainNameConstraints(chain: readonly Uint8Array[]): CertificateNameConstraints[] {
-  return chain.map(certificateNameConstraints).filter((c): c is CertificateNameConstraints => c !== undefined);
+  const out: CertificateNameConstraints[] = [];
+  for (const cert of chain) {
+    let c = parsedConstraints.get(cert);
+    if (c === undefined) {
+      c = certificateNameConstraints(cert) ?? null;
+      parsedConstraints.set(cert, c);
+    }
+    if (c) out.push(c);
+  }
+  return out;
 }
 
 /** OpenSSL cn2dnsid (v3_ncons.c): letters, digits, '_', inner '-' and '.', two or more labels. */

@@ -3,7 +3,7 @@ import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { OID } from '../../crypto/algorithms.js';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 import { CsrError } from '../errors.js';
-import { children, readSingle, value, DerError } from '../x509/der.js';
+import { children, decodeOid, readSingle, value, DerError } from '../x509/der.js';
 import { integerContentToBigint } from '../x509/integer.js';
 import { CURVES, validatePoint } from './ec-point.js';
 import { fermatFactor, hasRocaFingerprint, smallPrimeFactor } from './rsa-weak-key-tests.js';
@@ -141,19 +141,5 @@ function checkEc(spki: SubjectPublicKeyInfo, point: Uint8Array, policy: KeyPolic
   return { type: 'ec', bits: curve.byteLength * 8, algorithm: curve.name };
 }
 
-/** OBJECT IDENTIFIER content octets → dotted string (X.690 §8.19). */
-export function decodeOid(c: Uint8Array): string {
-  const arcs: bigint[] = [];
-  let v = 0n;
-  for (let i = 0; i < c.length; i++) {
-    v = (v << 7n) | BigInt(c[i]! & 0x7f);
-    if (!(c[i]! & 0x80)) {
-      arcs.push(v);
-      v = 0n;
-    }
-  }
-  if (arcs.length === 0) return '';
-  const first = arcs[0]!;
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
-  return [...head, ...arcs.slice(1)].join('.');
-}
+/** The one OID decoder is common/der.ts's; re-exported for the modules that import it from here. */
+export { decodeOid };

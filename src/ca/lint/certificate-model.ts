@@ -11,7 +11,7 @@ import {
   SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
 import { bytesEqual } from '../../common/hex.js';
-import { children, readSingle, slice, value, type Tlv } from '../x509/der.js';
+import { children, decodeOid, readSingle, slice, value, type Tlv } from '../x509/der.js';
 import { KEY_USAGE_BITS, id_ce, id_pe_authorityInfoAccess } from '../x509/oids.js';
 import { OID } from '../../crypto/algorithms.js';
 import type { KeyPolicy } from '../csr/key-policy.js';
@@ -68,20 +68,8 @@ export interface CertificateModel {
   readonly undecodable: readonly string[];
 }
 
-export function decodeOidContent(c: Uint8Array): string {
-  const arcs: bigint[] = [];
-  let v = 0n;
-  for (const b of c) {
-    v = (v << 7n) | BigInt(b & 0x7f);
-    if (!(b & 0x80)) {
-      arcs.push(v);
-      v = 0n;
-    }
-  }
-  const first = arcs[0] ?? 0n;
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
-  return [...head, ...arcs.slice(1)].join('.');
-}
+/** OID content octets → dotted string: the one decoder (common/der.ts) under the name the lint modules use. */
+export const decodeOidContent = decodeOid;
 
 /** Parse `Extensions ::= SEQUENCE OF Extension` from raw DER (shared with the CRL model). */
 export function parseExtensionList(buf: Uint8Array, seq: Tlv): RawExtension[] {

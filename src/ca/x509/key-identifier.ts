@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { sha256 } from '../../common/sha256.js';
 import { canonicalSpki } from './canonical-spki.js';
+import { children, DerError, readSingle, value } from './der.js';
 
 /**
  * Subject key identifier, RFC 5280 §4.2.1.2 method (1): the 160-bit SHA-1 hash of the value of
@@ -9,8 +9,12 @@ import { canonicalSpki } from './canonical-spki.js';
  * an identifier, not a security function.
  */
 export function subjectKeyIdentifier(spkiDer: Uint8Array): Uint8Array {
-  const spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
-  return new Uint8Array(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest());
+  // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+  const f = children(spkiDer, readSingle(spkiDer));
+  if (f.length !== 2 || f[0]!.tag !== 0x30 || f[1]!.tag !== 0x03) throw new DerError('not a SubjectPublicKeyInfo');
+  const bits = value(spkiDer, f[1]!);
+  if (bits.length < 1 || bits[0] !== 0) throw new DerError('subjectPublicKey BIT STRING has unused bits');
+  return new Uint8Array(createHash('sha1').update(bits.subarray(1)).digest());
 }
 
 /**
@@ -25,5 +29,5 @@ export function spkiSha256(spkiDer: Uint8Array): Uint8Array {
   } catch {
     /* not an SPKI at all: hash the bytes; the key policy refuses it anyway */
   }
-  return new Uint8Array(createHash('sha256').update(canonical).digest());
+  return sha256(canonical);
 }

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { publicKeyObject } from '../../crypto/public-key-object.js';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 
 export interface SpkiKeyInfo {
@@ -12,7 +12,7 @@ export interface SpkiKeyInfo {
 
 /** What kind of key a DER SubjectPublicKeyInfo holds (parsed by node's crypto). */
 export function spkiKeyInfo(spki: Uint8Array): SpkiKeyInfo {
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const key = publicKeyObject(spki);
   const d = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
     const bits = d.modulusLength ?? 0;

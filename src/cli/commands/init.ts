@@ -2,6 +2,7 @@ import { refuseInCeremonyBuild } from '../../common/build-flavour.js';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPackageRoot } from '../../common/package-root.js';
 import type { CommandModule } from 'yargs';
 import { loadProfiles } from '../../ca/profile/load-profiles.js';
 import { openDatabase } from '../../db/database.js';
@@ -23,9 +24,9 @@ interface InitArgs extends HomeArgs {
   'clock-max-ahead-days': number;
 }
 
-/** The repository's example hierarchy (dist/src/cli/commands → repo root). */
+/** The repository's example hierarchy (profiles/ at the package root; the bundled CLI sits elsewhere than dist/src/cli/commands). */
 function defaultProfilesDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'profiles');
+  return join(findPackageRoot(import.meta.url) ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..'), 'profiles');
 }
 
 /** `ca init`: create the CA home (database + a copy of the chosen profiles). */

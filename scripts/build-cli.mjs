@@ -1,0 +1,46 @@
+// `npm run build`, after tsc: bundle the `ca` command line into dist/src/cli/bin.js (package.json
+// "bin"), replacing tsc's one-line entry module, so that `ca` loads a few files instead of ~600.
+//
+// Why (docs/benchmarks.md, "Where the time goes"): a CPU profile of one `ca sign` spent about
+// half its time in Node's ESM loader resolving, reading and linking modules one file at a time
+// (our ~100 modules, yargs' ~30, the @peculiar/asn1 family, pkijs, yaml…). esbuild puts them in
+// one module graph with code splitting: every `import()` of a command (cli/commands/index.ts) and
+// of a handler stays a separate chunk, loaded only by the command that runs, so `ca sign --help`
+// loads yargs and the option definitions, not the ASN.1 schemas.
+//
+// Kept as they are: better-sqlite3 and pcsclite (native modules, resolved from node_modules at
+// run time); every other dist/src/ module (tests and bench import them one by one). The chunks
+// sit next to bin.js in dist/src/cli/, so code that finds the package root from import.meta.url
+// walks up (src/common/package-root.ts). The offline ceremony bundle (scripts/bundle.sh) runs
+// tsc only and ships the unbundled modules: this step is not part of it.
+import { build } from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'src', 'cli');
+const CHUNK_PREFIX = 'bundle-';
+// Chunks of an earlier build: hashed names would otherwise pile up.
+for (const f of readdirSync(out)) if (f.startsWith(CHUNK_PREFIX) && f.endsWith('.js')) rmSync(join(out, f));
+
+await build({
+  entryPoints: { bin: join(out, 'bin.js') },
+  outdir: out,
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3', 'pcsclite'],
+  // yargs, cliui and wrap-ansi measure help text with string-width, whose import and calls cost
+  // more than the rest of `ca sign --help` together; src/cli/terminal-width.ts says why ours is
+  // enough for help layout.
+  alias: { 'string-width': join(root, 'dist', 'src', 'cli', 'terminal-width.js') },
+  // CommonJS dependencies bundled into ESM call require() for Node built-ins.
+  banner: { js: "import { createRequire as __cardcaCreateRequire } from 'node:module'; const require = __cardcaCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,43 @@
+import type { Argv } from 'yargs';
+
+/**
+ * Option definitions shared by the CA commands, on their own so that a command's definition
+ * (what `ca <cmd> --help` needs) imports nothing heavy: ca-context.ts, where these used to
+ * live, pulls in the database, the profile loader and the card stack (issue #14 item 1).
+ * ca-context.ts and clock-check.ts re-export them for their existing importers.
+ */
+export interface HomeArgs {
+  home?: string;
+}
+
+export function withHome<T>(y: Argv<T>): Argv<T & HomeArgs> {
+  return y.option('home', { type: 'string', describe: 'CA home directory (default $CA_HOME, else ./ca-data)' }) as Argv<T & HomeArgs>;
+}
+
+/** Options of every command that signs with a card. */
+export interface SigningCardArgs {
+  card?: string;
+  reader?: string;
+  'pin-file'?: string;
+  'allow-last-pin-try'?: boolean;
+}
+
+export function withSigningCard<T>(y: Argv<T>): Argv<T & SigningCardArgs> {
+  return y
+    .option('card', { type: 'string', describe: 'serial of the signing card (default: the card bound to the CA)' })
+    .option('reader', { type: 'string', describe: 'PC/SC reader to use (default: search every reader)' })
+    .option('pin-file', { type: 'string', describe: 'read the user PIN from the first line of FILE (automation); default: prompt' })
+    .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last PIN try without the typed confirmation' }) as Argv<T & SigningCardArgs>;
+}
+
+export interface ConfirmClockArgs {
+  'confirm-clock'?: boolean;
+}
+
+export function withConfirmClock<T>(y: Argv<T>): Argv<T & ConfirmClockArgs> {
+  return y.option('confirm-clock', {
+    type: 'boolean',
+    default: false,
+    describe: 'the clock is right although it is far past the last signing event (audited)',
+  }) as Argv<T & ConfirmClockArgs>;
+}

@@ -1,0 +1,101 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { issueBatch, type BatchCsrInput } from '../../ca/batch-issuance.js';
+import { pemEncode } from '../../ca/chain.js';
+import { CsrError } from '../../ca/errors.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
+import { withCa } from '../ca-context.js';
+import { checkCommandClock } from '../clock-check.js';
+import { usageError } from '../cli-error.js';
+import { eprintln, println, type CliContext } from '../context.js';
+import { issuingCa, withIssuerSigner } from './ca-signing.js';
+import { parseSan, type SignArgs } from './sign.js';
+
+function outputPath(csrFile: string, out: string | undefined, many: boolean): string {
+  const name = `${basename(csrFile, extname(csrFile))}.crt`;
+  if (out === undefined) return join(resolve(csrFile, '..'), name);
+  let isDir = out.endsWith('/') || many;
+  try {
+    isDir ||= statSync(out).isDirectory();
+  } catch {
+    /* does not exist: a file name unless it ends with / or several CSRs are signed */
+  }
+  return isDir ? join(out, name) : out;
+}
+
+function readCsrFile(file: string): BatchCsrInput {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new CsrError('CSR_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { hint: 'Check the path.' });
+  }
+  return { source: file, data: bytes.includes('-----BEGIN') ? bytes.toString('latin1') : new Uint8Array(bytes) };
+}
+
+/**
+ * The handler of `ca sign` (sign.ts holds its definition): options → engine request
+ * (src/ca/batch-issuance.ts does every check and the issuance), then files and messages.
+ * Loaded only when `ca sign` runs, not for `ca sign --help`.
+ */
+export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
+  await withCa(ctx, args, { command: `sign --issuer ${args.issuer}`, write: true }, async (ca) => {
+    checkCommandClock(ca, args, 'sign'); // before any card or PIN
+    const issuer = issuingCa(ca, args.issuer);
+    const profileName = args.profile ?? issuer.info.profile.issues.find((p) => ca.profiles.profile(p).kind === 'leaf');
+    if (!profileName) throw usageError(`CA ${args.issuer} issues no leaf profile`, 'Sub-CAs are made with `ca ceremony subca`.');
+    const profile = ca.profiles.leafProfile(profileName);
+    const many = args.csr.length > 1;
+    const validity = args.days !== undefined ? { days: args.days } : args['not-after'] ? { notAfter: new Date(args['not-after']) } : undefined;
+    if (validity?.notAfter && Number.isNaN(validity.notAfter.getTime())) throw usageError(`--not-after ${args['not-after']} is not a date`);
+    const sanOverride = args.san?.map(parseSan);
+    if (sanOverride && many) throw usageError('--san applies to one CSR only', 'Sign CSRs that need different SANs one at a time.');
+    const csrs = args.csr.map(readCsrFile);
+    const out = new Map(args.csr.map((f) => [f, outputPath(f, args.out, many)]));
+    const n = csrs.length;
+    const results: { file: string; out: string; serial: string; subject: string; notAfter: string }[] = [];
+    const skipped: { file: string; serials: string[] }[] = [];
+
+    const result = await issueBatch(
+      { store: ca.store, clock: ca.clock, issuerName: issuer.ca.name, issuer: issuer.info, ...(ca.crashHook ? { crashHook: ca.crashHook } : {}) },
+      { profile, csrs, ...(sanOverride ? { sanOverride } : {}), ...(validity ? { validity } : {}), reissue: args.reissue },
+      {
+        // Before the card: what was issued before is written again, what will not be signed is said.
+        onPlan: async (plan) => {
+          for (const e of plan.entries) {
+            if (e.action === 'already-issued' && e.done) {
+              const file = out.get(e.source)!;
+              await writeFileAtomic(file, pemEncode(e.done.der!, 'CERTIFICATE'), { mkdirs: true });
+              results.push({ file: e.source, out: file, serial: e.done.serialHex, subject: e.done.subject, notAfter: e.done.notAfter });
+              eprintln(ctx, `[${e.index + 1}/${n}] ${basename(e.source)}: already issued by ${issuer.ca.name} as serial ${e.done.serialHex} (${e.done.issuedAt ?? ''}); written again to ${file}`);
+            } else if (e.action === 'skip') {
+              skipped.push({ file: e.source, serials: e.unknown.map((c) => c.serialHex) });
+              eprintln(ctx, `[${e.index + 1}/${n}] ${basename(e.source)}: NOT signed: an earlier signing of this CSR ended outcome_unknown (serial ${e.unknown.map((c) => c.serialHex).join(', ')}, listed on the next CRL); --reissue signs it under a new serial`);
+            }
+          }
+        },
+        // Only when something is to be signed: otherwise no card and no PIN.
+        withSigner: (fn) => withIssuerSigner(ctx, args, issuer, (signer) => fn(signer)),
+        onIssued: async ({ entry, record, der }) => {
+          const file = out.get(entry.source)!;
+          await writeFileAtomic(file, pemEncode(der, 'CERTIFICATE'), { mkdirs: true });
+          results.push({ file: entry.source, out: file, serial: record.serialHex, subject: record.subject, notAfter: record.notAfter });
+          if (many || !args.json) eprintln(ctx, `[${entry.index + 1}/${n}] ${basename(entry.source)} → ${file} (serial ${record.serialHex})`);
+        },
+      },
+    );
+    if (skipped.length > 0) {
+      for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
+      throw new CsrError('CSR_OUTCOME_UNKNOWN', `${skipped.length} CSR(s) not signed because an earlier signing ended outcome_unknown: ${skipped.map((x) => `${x.file} (serial ${x.serials.join(', ')})`).join('; ')}`, {
+        hint: 'Those serials go on the next CRL (`ca crl --issuer ISSUER`). To issue a certificate anyway, run the same command with --reissue (a new serial).',
+        details: { skipped },
+      });
+    }
+    if (args.json) println(ctx, JSON.stringify(results, null, 2));
+    else for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
+    if (many) {
+      const s = (ms: number): string => (ms / 1000).toFixed(3);
+      eprintln(ctx, `issued ${results.length} certificates in ${s(result.totalMs)} s (card ${s(result.cardMs)} s, card session ${s(result.sessionMs)} s)`);
+    }
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * Batch issuance (src/ca/batch-issuance.ts) with the in-process SmartCard-HSM emulator and a
+ * real SQLite store: every serial and TBS of a chunk is durable before its signature is asked
+ * for, whole-batch refusals change nothing, a card failure half-way leaves issued /
+ * outcome_unknown / abandoned rows exactly, and a re-run plans the done CSRs as already issued.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ScHsmCard } from '../../../src/card/emulator/sc-hsm-card.js';
+import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
+import { DriverCardSession } from '../../../src/card/card-session-impl.js';
+import { openDatabase } from '../../../src/db/database.js';
+import { SqliteStore } from '../../../src/db/sqlite-store.js';
+import { checkDatabase } from '../../../src/db/db-check.js';
+import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
+import { CHUNK, issueBatch, planBatch } from '../../../src/ca/batch-issuance.js';
+import { issuerInfoFromCertificate } from '../../../src/ca/issuance-issuer.js';
+import type { Clock } from '../../../src/ca/clock.js';
+import { loadProfiles, verifyIssuedCertificate } from '../../../src/ca/index.js';
+import { sha256 } from '../../../src/common/sha256.js';
+import { toHex } from '../../../src/common/hex.js';
+import type { Signer } from '../../../src/crypto/signer.js';
+import { CardcaError } from '../../../src/common/cardca-error.js';
+
+const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
+const USER_PIN = Buffer.from('648219');
+const SO_PIN = Buffer.from('3537363231383830', 'hex');
+
+async function card(label: string): Promise<DriverCardSession> {
+  const s = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
+  await s.initialize({ soPin: SO_PIN, userPin: USER_PIN, retries: 3, label });
+  await s.verifyPin(USER_PIN);
+  return s;
+}
+
+function csrs(dir: string, tag: string, n: number): { source: string; data: Uint8Array }[] {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const file = join(dir, `${tag}${i}.csr`);
+    const cn = `${tag}${i}.example.test`;
+    execFileSync('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(dir, `${tag}${i}.key`),
+      '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-outform', 'DER', '-out', file], { stdio: 'ignore' });
+    out.push({ source: `${tag}${i}.csr`, data: new Uint8Array(readFileSync(file)) });
+  }
+  return out;
+}
+
+let now = new Date('2026-11-20T09:00:00.000Z');
+const ticking: Clock = { now: () => (now = new Date(now.getTime() + 1000)) };
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'cardca-batch-'));
+  const dbPath = join(dir, 'ca.db');
+  const store = new SqliteStore(openDatabase(dbPath, { create: true }));
+  const profiles = loadProfiles(PROFILES);
+  const rootCard = await card('root');
+  const subCard = await card('subs');
+  await rootCeremony({ store, clock: ticking, profiles }, { card: rootCard });
+  await subCaCeremony({ store, clock: ticking, profiles }, { caName: 'servers', subjectCard: async () => subCard, issuerCard: async () => rootCard });
+  const ca = store.getCa('servers')!;
+  const info = issuerInfoFromCertificate(ca.certificate!, profiles.caProfile('servers'));
+  const signer = await subCard.signer(ca.keyId);
+  const deps = { store, clock: ticking, issuerName: 'servers', issuer: info };
+  return { dir, dbPath, store, deps, signer, leaf: profiles.leafProfile('tls-server'), info };
+}
+
+/** Rows as another connection sees them: only what was committed. */
+function committed(dbPath: string): { serial_hex: string; status: string; tbs: Buffer }[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare("SELECT c.serial_hex, c.status, c.tbs FROM certificates c JOIN cas i ON i.id = c.issuer_id WHERE i.name = 'servers' ORDER BY c.id").all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+test('issueBatch: every serial and TBS of the chunk is committed before its signature is asked for', async () => {
+  const s = await setup();
+  const input = csrs(s.dir, 'a', 5);
+  const seenAtSign: number[] = [];
+  const watching: Signer = {
+    publicKey: () => s.signer.publicKey(),
+    sign: async (tbs, alg) => {
+      // A separate connection: the reservation is durable, not just visible inside a transaction.
+      const rows = committed(s.dbPath);
+      const mine = rows.find((r) => toHex(sha256(new Uint8Array(r.tbs))) === toHex(sha256(tbs)));
+      assert.ok(mine, 'the TBS being signed is already committed');
+      assert.equal(mine.status, 'reserved');
+      seenAtSign.push(rows.filter((r) => r.status === 'reserved').length);
+      return s.signer.sign(tbs, alg);
+    },
+  } as Signer;
+  const r = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(watching) });
+  assert.equal(r.issued.length, 5);
+  // All five intents were reserved in one transaction before the first signature.
+  assert.equal(seenAtSign[0], 5);
+  assert.deepEqual(seenAtSign, [5, 5, 5, 5, 5], 'TX2 for the chunk comes after its last signature');
+  for (const x of r.issued) {
+    assert.equal(x.record.status, 'issued');
+    verifyIssuedCertificate(x.der, new Uint8Array(committed(s.dbPath).find((c) => c.serial_hex === x.record.serialHex)!.tbs), s.info.spki);
+  }
+  assert.ok(committed(s.dbPath).filter((c) => c.status === 'issued').length >= 5);
+  assert.equal(r.plan.toSign, 5);
+  assert.ok(CHUNK >= 5);
+});
+
+test('planBatch: a duplicate key anywhere in the batch refuses it before anything is written or signed', async () => {
+  const s = await setup();
+  const input = csrs(s.dir, 'd', 2);
+  const before = committed(s.dbPath).length;
+  let asked = 0;
+  await assert.rejects(
+    issueBatch(s.deps, { profile: s.leaf, csrs: [...input, { source: 'again.csr', data: input[0]!.data }] }, { withSigner: async (fn) => (asked++, fn(s.signer)) }),
+    (e: unknown) => e instanceof CardcaError && e.code === 'KEY_DUPLICATE' && /again\.csr/.test(e.message),
+  );
+  assert.equal(asked, 0, 'no card session');
+  assert.equal(committed(s.dbPath).length, before, 'nothing reserved');
+});
+
+test('issueBatch: a card failure half-way records the signed ones issued, the failed one outcome_unknown, the rest abandoned', async () => {
+  const s = await setup();
+  const input = csrs(s.dir, 'f', 5);
+  let n = 0;
+  const failing: Signer = {
+    publicKey: () => s.signer.publicKey(),
+    sign: async (tbs, alg) => {
+      if (++n === 3) throw new CardcaError('CARD_IO', 'the card went away');
+      return s.signer.sign(tbs, alg);
+    },
+  } as Signer;
+  const written: string[] = [];
+  await assert.rejects(
+    issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(failing), onIssued: async (x) => void written.push(x.entry.source) }),
+    (e: unknown) => e instanceof CardcaError && e.code === 'CARD_IO',
+  );
+  assert.deepEqual(written, ['f0.csr', 'f1.csr'], 'the certificates signed before the failure are handed out');
+  const statuses = committed(s.dbPath).slice(-5).map((r) => r.status);
+  assert.deepEqual(statuses, ['issued', 'issued', 'outcome_unknown', 'abandoned', 'abandoned']);
+  const check = checkDatabase(s.store);
+  assert.deepEqual(check.problems ?? [], []);
+
+  // The re-run: the two done CSRs are written again, the outcome_unknown one is skipped
+  // without --reissue, the two abandoned ones are signed now.
+  const plan = planBatch(s.deps, { profile: s.leaf, csrs: input });
+  assert.deepEqual(plan.entries.map((e) => e.action), ['already-issued', 'already-issued', 'skip', 'sign', 'sign']);
+  const again = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(s.signer) });
+  assert.deepEqual(again.issued.map((x) => x.entry.source), ['f3.csr', 'f4.csr']);
+});
