@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { CardcaError } from '../../common/cardca-error.js';
 import { TEST_CARD_WARNING, type StoredPin } from './card-state.js';
 import type { CurveName } from './ec-curves.js';
-import { saveStateFile } from './state-file.js';
+import { loadFamilyStateFile, saveStateFile } from './state-file.js';
 
 /**
  * The non-volatile memory of an emulated Aventra MyEID, as plain JSON marked as a test card:
@@ -105,27 +103,7 @@ export function isMyeidStateText(text: string): boolean {
 }
 
 export function loadMyeidStateFile(path: string, now: Date = new Date()): { state: MyeidStateData; created: boolean } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: factoryMyeidState(now), created: true };
-    throw new CardcaError('EMULATOR_STATE_UNREADABLE', `cannot read emulator state file ${path}`, {
-      cause: err,
-      hint: 'Check the path and permissions, or pass a new path for a factory-fresh card.',
-    });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-    assertMyeidState(parsed);
-  } catch (err) {
-    throw new CardcaError('EMULATOR_STATE_INVALID', `${path} is not a MyEID emulator state file`, {
-      cause: err,
-      hint: 'Pass a state file written by `ca emulator start --type myeid`, or a new path for a factory-fresh card.',
-    });
-  }
-  return { state: parsed, created: false };
+  return loadFamilyStateFile(path, { factory: () => factoryMyeidState(now), assertShape: assertMyeidState, family: 'MyEID', typeFlag: '--type myeid' });
 }
 
 export function saveMyeidStateFile(path: string, state: MyeidStateData): void {

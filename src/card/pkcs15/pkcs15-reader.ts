@@ -1,13 +1,13 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { splitDirectoryFile } from './directory-file.js';
 import { parseEfDir } from './ef-dir.js';
 import { Pkcs15Error } from './pkcs15-error.js';
 import { pathHex, resolvePath, type FileReference } from './pkcs15-path.js';
 import { PinFlags, PinObject } from './schema/auth-object.js';
 import { CertificateType } from './schema/certificate.js';
-import type { ObjectValue } from './schema/common-attributes.js';
+import { Pkcs15Path, type ObjectValue } from './schema/common-attributes.js';
 import { OdfEntry } from './schema/odf.js';
-import { PrivateKeyType, PrivateRsaKeyObject, type PrivateEcKeyObject } from './schema/private-key.js';
+import { parsePrivateKeyEntry, type PrivateKeyEntry } from './prkdf.js';
 import { PublicKeyType } from './schema/public-key.js';
 import { TokenInfo } from './schema/token-info.js';
 
@@ -41,16 +41,8 @@ export interface Pkcs15Pin {
   readonly unblocking: boolean;
 }
 
-export interface Pkcs15PrivateKey {
-  readonly kind: 'rsa' | 'ec';
-  readonly label: string | undefined;
-  readonly id: Uint8Array;
-  readonly authId: Uint8Array | undefined;
-  readonly usage: number;
-  readonly accessFlags: number | undefined;
-  readonly keyReference: number | undefined;
-  /** Modulus length (RSA) or field size (EC), bits. */
-  readonly size: number | undefined;
+/** A PrKDF entry (prkdf.ts fields) with its key EF resolved and its PIN found. */
+export interface Pkcs15PrivateKey extends Omit<PrivateKeyEntry, 'rawPath'> {
   /** The key EF (MSE `81` FID is its last two bytes), absolute. */
   readonly path: Uint8Array | undefined;
   /** The AODF entry whose authId matches, when there is one. */
@@ -329,24 +321,8 @@ function parsePin(der: Uint8Array, tag: number, name: string, i: number, appPath
 
 function parsePrivateKey(der: Uint8Array, tag: number, name: string, i: number, appPath: Uint8Array, where: string): Omit<Pkcs15PrivateKey, 'pin'> {
   if (tag !== 0x30 && tag !== 0xa0) throw unknown(name, i, tag, 'an RSA or EC private key');
-  const t = AsnConvert.parse(der, PrivateKeyType);
-  const obj = (t.privateRSAKey ?? t.privateECKey)!;
-  const rsa = obj instanceof PrivateRsaKeyObject;
-  const cls = obj.classAttributes;
-  const value = obj.typeAttributes.value;
-  const rawPath = bytes(value.path.buffer);
-  return {
-    kind: rsa ? 'rsa' : 'ec',
-    label: obj.commonObjectAttributes.label,
-    id: bytes(cls.iD.buffer),
-    authId: obj.commonObjectAttributes.authId ? bytes(obj.commonObjectAttributes.authId.buffer) : undefined,
-    usage: cls.usage.toNumber(),
-    accessFlags: cls.accessFlags?.toNumber(),
-    keyReference: cls.keyReference,
-    size: rsa ? (obj as PrivateRsaKeyObject).typeAttributes.modulusLength : (obj as PrivateEcKeyObject).typeAttributes.fieldSize,
-    path: rawPath.length === 0 ? undefined : resolvePath(appPath, value).path,
-    where,
-  };
+  const { rawPath, ...e } = parsePrivateKeyEntry(der);
+  return { ...e, path: rawPath.length === 0 ? undefined : resolvePath(appPath, new Pkcs15Path({ path: new OctetString(rawPath) })).path, where };
 }
 
 function parsePublicKey(der: Uint8Array, tag: number, name: string, i: number, appPath: Uint8Array, where: string): Pkcs15PublicKey {
