@@ -155,3 +155,22 @@ test('entry encoders reproduce the bytes OpenSC pkcs15-init wrote (default profi
   const enc = encodeMyeidCertificateEntry({ label: c.label!, id: c.id, path: (c.value as { file: { path: Uint8Array } }).file.path });
   assert.equal(toHex(enc), toHex(cdf.subarray(0, enc.length)));
 });
+
+test('P-384 keys sign ECDSA-SHA384; a key file whose ACL never allows use is listed as not usable, other keys stay usable', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  const k384 = await s.generateKey({ label: 'p384 CA', algorithm: 'p384' });
+  const k256 = await s.generateKey({ label: 'p256 CA', algorithm: 'p256' });
+  const sig = await (await s.signer(k384.id)).sign(Buffer.from('x'), 'ecdsa-sha384');
+  assert.ok(nodeVerify('sha384', Buffer.from('x'), createPublicKey({ key: Buffer.from(k384.publicKey), format: 'der', type: 'spki' }), sig));
+  await s.close();
+  const state = card.snapshot();
+  state.files['3F0050154B01']!.acl = 'F111FF'; // CRYPTO = never
+  const locked = new MyeidCard({ state });
+  const driver = new MyeidDriver(new ApduChannel(new InProcessTransport(locked)));
+  const entries = await driver.listKeyEntries();
+  assert.deepEqual(entries.map((e) => [e.label, e.usable]), [['p384 CA', false], ['p256 CA', true]]);
+  assert.match(entries[0]!.problems.join(' '), /PKCS#15 PRKDF 3F0050154402 entry 0 \(label "p384 CA"\): the access rules of key file 3F0050154B01 never allow its use/);
+  assert.deepEqual((await driver.listKeys()).map((k) => k.id), [k256.id]);
+});

@@ -103,21 +103,23 @@ export class MyeidDriver implements CardDriver {
   // ---- file access ----
 
   /** SELECT by path from the MF; the FCP's size (tag 80/81), or undefined when the file does not exist. */
-  private async selectFile(path: Uint8Array): Promise<{ size: number; descriptor: number } | undefined> {
+  private async selectFile(path: Uint8Array): Promise<{ size: number; descriptor: number; acl: Uint8Array | undefined } | undefined> {
     const r = await this.ch.transmit(selectPath(path, 'fci'));
     if (r.sw === 0x6a82) return undefined;
     if (r.sw !== 0x9000) throw statusWordError(r.sw, `SELECT ${pathHex(path)}`);
     let size = 0;
     let descriptor = 0;
+    let acl: Uint8Array | undefined;
     try {
       const fcp = readTlv(r.data, 0).value;
       const s = findTlv(fcp, 0x80) ?? findTlv(fcp, 0x81);
       if (s) size = s.reduce((n, x) => n * 256 + x, 0);
       descriptor = findTlv(fcp, 0x82)?.[0] ?? 0;
+      acl = findTlv(fcp, 0x86);
     } catch {
       /* no FCP: size unknown */
     }
-    return { size, descriptor };
+    return { size, descriptor, acl };
   }
 
   private source(): Pkcs15FileSource {
@@ -316,6 +318,12 @@ export class MyeidDriver implements CardDriver {
     for (const k of app.privateKeys) {
       const problems = app.problems.filter((p) => p.object?.includes(toHex(k.id).toLowerCase())).map((p) => p.message);
       if (!(k.usage & (KeyUsageFlags.sign | KeyUsageFlags.nonRepudiation))) problems.push(`PKCS#15 ${k.where}: usage does not allow signing`);
+      // The key EF's CRYPTO right is the high nibble of the first ACL byte; F = never (card-myeid.c `parse_sec_attr`).
+      const ef = k.path ? await this.selectFile(k.path) : undefined;
+      if (k.path && !ef) problems.push(new Pkcs15Error('CARD_PKCS15_DANGLING_PATH', k.where, `(label "${k.label ?? ''}")`, `key file ${pathHex(k.path)} does not exist`).message);
+      if (ef?.acl && ef.acl.length === 3 && ef.acl[0]! >> 4 === 0x0f) {
+        problems.push(new Pkcs15Error('CARD_PKCS15_SIGNING_FORBIDDEN', k.where, `(label "${k.label ?? ''}")`, `the access rules of key file ${pathHex(k.path!)} never allow its use`).message);
+      }
       const publicKey = await this.publicKeyOf(app, k);
       let type = 'unknown';
       let bits: number | undefined = k.size;
