@@ -6,7 +6,8 @@
  * two factory-fresh virtual SmartCard-HSMs on vpcd ports 35965/35966 ("Virtual PCD 2 00 00" /
  * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD (plus a blank user token on 35967,
  * $USER_CARD, for docs/user-tokens.md, and a factory-fresh emulated PIV token on 35963, $PIV_CARD,
- * for docs/piv.md), and a non-interactive `ca` on the
+ * for docs/piv.md, and a factory-fresh emulated MyEID on 35964, $MYEID_CARD / $MYEID_READER, for
+ * docs/card-setup.md), and a non-interactive `ca` on the
  * PATH that answers the PIN prompts with files made by this test (test/helpers/doc-examples.ts).
  * Each block must exit as documented and print the output the doc shows. Independently, every
  * `--flag` shown with a `ca` command in a ```sh block of the operator docs must exist in that
@@ -34,7 +35,7 @@ import {
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DOCS = join(REPO, 'docs');
-const PORTS = { root: 35965, sub: 35966, user: 35967, piv: 35963 } as const;
+const PORTS = { root: 35965, sub: 35966, user: 35967, piv: 35963, myeid: 35964 } as const;
 /** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
 const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md', 'key-custody.md', 'piv.md'];
 
@@ -44,6 +45,8 @@ let subEmu: EmulatorProcess | undefined;
 /** A factory-fresh user token for docs/user-tokens.md ($USER_CARD). */
 let userEmu: EmulatorProcess | undefined;
 let pivEmu: EmulatorProcess | undefined;
+/** A factory-fresh emulated MyEID for the MyEID section of docs/card-setup.md ($MYEID_CARD). */
+let myeidEmu: EmulatorProcess | undefined;
 /** The temp dir is kept for inspection when the examples failed. */
 let examplesPassed = false;
 
@@ -76,6 +79,7 @@ after(async () => {
   await subEmu?.stop();
   await userEmu?.stop();
   await pivEmu?.stop();
+  await myeidEmu?.stop();
   if (examplesPassed) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -173,6 +177,7 @@ test('the marked examples run in order on two virtual cards and print what the d
   subEmu = await startEmulator({ port: PORTS.sub });
   userEmu = await startEmulator({ port: PORTS.user });
   pivEmu = await startEmulator({ port: PORTS.piv, extraArgs: ['--type', 'piv'] });
+  myeidEmu = await startEmulator({ port: PORTS.myeid, extraArgs: ['--type', 'myeid'] });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
@@ -181,6 +186,12 @@ test('the marked examples run in order on two virtual cards and print what the d
     SUB_CARD: subEmu.serial,
     USER_CARD: userEmu.serial,
     PIV_CARD: pivEmu.serial,
+    MYEID_CARD: myeidEmu.serial,
+    MYEID_READER: myeidEmu.readerName,
+    // The MyEID's PINs as the docs pass them to pkcs15-init (env:NAME); the user PIN is the one
+    // the non-interactive `ca` answers with.
+    MYEID_PIN: '648219',
+    MYEID_PUK: '12345678',
     OPENSC_CONF: process.env['OPENSC_CONF'] ?? join(REPO, 'test', 'rig', 'opensc.conf'),
     NO_COLOR: '1',
   };

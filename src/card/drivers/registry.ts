@@ -1,11 +1,12 @@
 import { CardError } from '../errors.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
 import type { CardDriver, DriverFactory } from './card-driver.js';
+import { myeidDriverFactory } from './myeid/myeid-driver.js';
 import { pivDriverFactory } from './piv-driver.js';
 import { scHsmDriverFactory } from './sc-hsm-driver.js';
 
 /** Known drivers, in probing order (card-protocols.md §6.1). */
-export const DRIVERS: readonly DriverFactory[] = [scHsmDriverFactory, pivDriverFactory];
+export const DRIVERS: readonly DriverFactory[] = [scHsmDriverFactory, pivDriverFactory, myeidDriverFactory];
 
 /**
  * Pick the driver for the card behind `ch`: drivers whose ATR pattern matches are probed first,

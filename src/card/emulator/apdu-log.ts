@@ -3,7 +3,8 @@ import { appendFileSync } from 'node:fs';
 /**
  * APDU transcript, one JSON line per exchange: { seq, time, command, response, ms }.
  * PIN-bearing commands (VERIFY 20, CHANGE REFERENCE DATA 24, RESET RETRY COUNTER 2C,
- * INITIALIZE 50, the PIV SET MANAGEMENT KEY FF) and IMPORT DKEK SHARE 52 (a key share) keep only
+ * INITIALIZE 50, the PIV SET MANAGEMENT KEY FF, MyEID PUT DATA DA: PIN records and key parts) and
+ * IMPORT DKEK SHARE 52 (a key share) keep only
  * their 4-byte header; the data is replaced by "<redacted>".
  */
 export interface ApduLogEntry {
@@ -14,7 +15,7 @@ export interface ApduLogEntry {
   ms: number;
 }
 
-const PIN_INS = new Set([0x20, 0x24, 0x2c, 0x50, 0x52, 0xff]);
+const PIN_INS = new Set([0x20, 0x24, 0x2c, 0x50, 0x52, 0xff, 0xda]);
 
 export function redactedCommandHex(command: Uint8Array): string {
   const hex = Buffer.from(command).toString('hex').toUpperCase();

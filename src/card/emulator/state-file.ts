@@ -60,3 +60,34 @@ export function saveStateFile(path: string, state: CardStateData | object): void
     closeSync(dfd);
   }
 }
+
+/**
+ * Load any card family's JSON state: a missing file is a factory-fresh card from `factory`; a
+ * file that `assertShape` rejects is EMULATOR_STATE_INVALID naming the family.
+ */
+export function loadFamilyStateFile<T>(
+  path: string,
+  o: { factory: () => T; assertShape: (x: unknown) => asserts x is T; family: string; typeFlag: string },
+): { state: T; created: boolean } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: o.factory(), created: true };
+    throw new CardcaError('EMULATOR_STATE_UNREADABLE', `cannot read emulator state file ${path}`, {
+      cause: err,
+      hint: 'Check the path and permissions, or pass a new path for a factory-fresh card.',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+    o.assertShape(parsed);
+  } catch (err) {
+    throw new CardcaError('EMULATOR_STATE_INVALID', `${path} is not a ${o.family} emulator state file`, {
+      cause: err,
+      hint: `Pass a state file written by \`ca emulator start ${o.typeFlag}\`, or a new path for a factory-fresh card.`,
+    });
+  }
+  return { state: parsed as T, created: false };
+}

@@ -13,6 +13,8 @@ export interface PrivateKeyEntry {
   readonly keyReference: number | undefined;
   /** Modulus length (RSA) or field size (EC) in bits, when present. */
   readonly size: number | undefined;
+  /** Path octets of the key (`value` of the type attributes) as stored; empty on a SmartCard-HSM. */
+  readonly rawPath: Uint8Array;
 }
 
 export function parsePrivateKeyEntry(der: Uint8Array): PrivateKeyEntry {
@@ -32,6 +34,7 @@ export function parsePrivateKeyEntry(der: Uint8Array): PrivateKeyEntry {
     accessFlags: cls.accessFlags?.toNumber(),
     keyReference: cls.keyReference,
     size,
+    rawPath: new Uint8Array(obj.typeAttributes.value.path.buffer),
   };
 }
 

@@ -6,6 +6,7 @@ import { InstrumentedCard } from '../../card/emulator/instrumented-card.js';
 import { ScHsmCard } from '../../card/emulator/sc-hsm-card.js';
 import { loadStateFile, saveStateFile } from '../../card/emulator/state-file.js';
 import { createPivEmulatorCard, stateFileIsPiv } from '../../card/emulator/piv-emulator.js';
+import { createMyeidEmulatorCard, stateFileIsMyeid } from '../../card/emulator/myeid-emulator.js';
 import type { VirtualCard } from '../../card/emulator/virtual-card.js';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../card/emulator/vpcd-client.js';
 import { usageError } from '../cli-error.js';
@@ -20,7 +21,7 @@ interface StartArgs {
   'max-response'?: number;
   extended: boolean;
   'reinsert-after-ms'?: number;
-  type?: 'sc-hsm' | 'piv';
+  type?: 'sc-hsm' | 'piv' | 'myeid';
 }
 
 /**
@@ -30,7 +31,7 @@ interface StartArgs {
 export function emulatorCommand(ctx: CliContext): CommandModule<object, any> {
   return {
     command: 'emulator <action>',
-    describe: 'Virtual SmartCard-HSM or PIV token (--type piv) for tests and ceremony rehearsal (TEST card, not for real keys)',
+    describe: 'Virtual SmartCard-HSM, PIV token (--type piv) or MyEID (--type myeid) for tests and ceremony rehearsal (TEST card, not for real keys)',
     builder: (y) =>
       y
         .positional('action', { choices: ['start'] as const, describe: 'start: run the emulated card until SIGTERM/SIGINT' })
@@ -42,7 +43,7 @@ export function emulatorCommand(ctx: CliContext): CommandModule<object, any> {
         .option('max-response', { type: 'number', describe: 'T=0 style: return responses longer than N bytes via 61xx/GET RESPONSE' })
         .option('extended', { type: 'boolean', default: true, describe: 'accept extended-length APDUs (--no-extended: answer 6700)' })
         .option('reinsert-after-ms', { type: 'number', describe: 'after a remove-after fault, re-insert the card after N ms' })
-        .option('type', { choices: ['sc-hsm', 'piv'] as const, describe: 'card family: sc-hsm (SmartCard-HSM) or piv (YubiKey-style PIV token); default: that of an existing state file, else sc-hsm' }),
+        .option('type', { choices: ['sc-hsm', 'piv', 'myeid'] as const, describe: 'card family: sc-hsm (SmartCard-HSM), piv (YubiKey-style PIV token) or myeid (Aventra MyEID PKCS#15 card); default: that of an existing state file, else sc-hsm' }),
     handler: async (argv) => runEmulator(ctx, argv as unknown as StartArgs),
   };
 }
@@ -57,7 +58,7 @@ async function runEmulator(ctx: CliContext, args: StartArgs): Promise<void> {
     if (err instanceof FaultSpecError) throw usageError(err.message, 'See `ca emulator start --help` for the fault syntax.');
     throw err;
   }
-  const type = args.type ?? (stateFileIsPiv(statePath) ? 'piv' : 'sc-hsm');
+  const type = args.type ?? (stateFileIsPiv(statePath) ? 'piv' : stateFileIsMyeid(statePath) ? 'myeid' : 'sc-hsm');
   let card: VirtualCard & { readonly serial: string };
   let created: boolean;
   let family: string;
@@ -68,6 +69,10 @@ async function runEmulator(ctx: CliContext, args: StartArgs): Promise<void> {
       ...(args['max-response'] !== undefined ? { maxResponseSize: args['max-response'] } : {}),
     }));
     family = 'PIV token (YubiKey-style)';
+  } else if (type === 'myeid') {
+    // Short APDUs only, as the real card: --max-response and --no-extended change nothing here.
+    ({ card, created } = createMyeidEmulatorCard(statePath, { now: ctx.now() }));
+    family = 'Aventra MyEID';
   } else {
     const loaded = loadStateFile(statePath, ctx.now());
     created = loaded.created;

@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { MyeidCard } from '../../../src/card/emulator/myeid-card.js';
+import { factoryMyeidState, type MyeidStateData } from '../../../src/card/emulator/myeid-state.js';
+import { pinRecord } from '../../../src/card/emulator/card-state.js';
+import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
+import { DriverCardSession } from '../../../src/card/card-session-impl.js';
+import { ApduChannel } from '../../../src/card/apdu/apdu-channel.js';
+import { MyeidDriver, historicalBytes, myeidDriverFactory } from '../../../src/card/drivers/myeid/myeid-driver.js';
+import { readPkcs15Application } from '../../../src/card/pkcs15/pkcs15-reader.js';
+import { encodeMyeidCertificateEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from '../../../src/card/drivers/myeid/myeid-pkcs15-entries.js';
+import { fromHex, toHex } from '../../../src/common/hex.js';
+import type { SignatureAlgorithm } from '../../../src/crypto/signer.js';
+
+const FIX = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'test', 'fixtures', 'myeid');
+const fixture = (name: string) => JSON.parse(readFileSync(join(FIX, `${name}.json`), 'utf8')) as { files: MyeidStateData['files'] };
+const PIN = Buffer.from('123456');
+const padded = (s: string) => Uint8Array.from([...Buffer.from(s), ...new Array(8 - s.length).fill(0xff)]);
+
+/** The onepin fixture's file system without its key, public key and certificate: pkcs15-init's structure, keys still to make. */
+function personalisedState(): MyeidStateData {
+  const s = factoryMyeidState(new Date('2026-01-01T00:00:00Z'));
+  const files = structuredClone(fixture('onepin').files);
+  for (const p of ['3F0050154B01', '3F0050155501', '3F0050154301']) delete files[p];
+  for (const p of ['3F0050154402', '3F0050154404', '3F0050154403']) files[p]!.data = '00'.repeat(files[p]!.size);
+  s.files = files;
+  s.lifeCycle = 'operational';
+  s.pins = { '1': { pin: pinRecord(padded('123456'), 3), puk: pinRecord(padded('12345678'), 10) }, '3': { pin: pinRecord(padded('87654321'), 3), puk: pinRecord(padded('12345678'), 10) } };
+  return s;
+}
+
+async function session(card: MyeidCard): Promise<DriverCardSession> {
+  return DriverCardSession.open(new InProcessTransport(card, { readerName: 'unit' }));
+}
+
+test('ATR: historical bytes and driver match; the emulator is reported emulated', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  assert.equal(Buffer.from(historicalBytes(card.atr())).toString(), 'cardcaEMUMyEID');
+  assert.equal(myeidDriverFactory.matchAtr(card.atr()), true);
+  // A real MyEID ATR (3B F5 18 00 00 81 31 FE 45 "MyEID" 9A) matches too but is not emulated.
+  assert.equal(myeidDriverFactory.matchAtr(fromHex('3BF518000081 31FE454D7945494 49A'.replace(/ /g, ''))), true);
+  const s = await session(card);
+  assert.equal(s.info.driver, 'myeid');
+  assert.equal(s.info.serial, card.serial);
+  assert.equal(s.info.version, '4.5');
+  assert.equal(s.info.label, 'MyEID onepin');
+  assert.equal(s.info.manufacturer, 'Aventra Ltd.');
+  assert.match(s.info.emulated ?? '', /cardcaEMUMyEID/);
+  await s.close();
+});
+
+test('PINs: tries-left query, wrong PIN costs a try, logout, blocked', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  assert.deepEqual(await s.pinStatus(), { state: 'not-verified', triesLeft: 3 });
+  assert.deepEqual(await s.soPinStatus(), { state: 'not-verified', triesLeft: 3 });
+  await assert.rejects(s.verifyPin(Buffer.from('000000')), (e: { code: string; triesLeft?: number }) => e.code === 'PIN_INCORRECT' && e.triesLeft === 2);
+  await s.verifyPin(PIN);
+  assert.equal((await s.pinStatus()).state, 'verified');
+  const driver = new MyeidDriver(new ApduChannel(new InProcessTransport(card)));
+  await driver.logout();
+  assert.deepEqual(await driver.pinStatus(), { state: 'not-verified', triesLeft: 3 });
+  await s.close();
+});
+
+test('keygen writes PrKDF/PuKDF like pkcs15-init; signing needs the PIN; RSA PKCS#1, PSS and ECDSA verify', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  const rsa = await s.generateKey({ label: 'servers CA', algorithm: 'rsa2048' });
+  const ec = await s.generateKey({ label: 'users CA', algorithm: 'p256' });
+  // OpenSC's native iDs: SHA-1 of the modulus / of the EC point.
+  const jwk = createPublicKey({ key: Buffer.from(rsa.publicKey), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  assert.equal(rsa.id, toHex(createHash('sha1').update(Buffer.from(jwk.n!, 'base64url')).digest()));
+  const snap = card.snapshot();
+  assert.ok(snap.files['3F0050154B01']?.key && snap.files['3F0050154B02']?.key);
+  assert.equal(snap.files['3F0050154B01']!.acl, '1111FF');
+  assert.equal(snap.files['3F0050155501']!.acl, '011FFF');
+  // The PrKDF/PuKDF entries are exactly what the encoder gives for these fields (checked against OpenSC's bytes below).
+  const app = await readPkcs15Application({ readEf: async (p) => { const f = card.snapshot().files[toHex(p)]; return f?.data ? fromHex(f.data) : undefined; } });
+  assert.deepEqual(app.problems, []);
+  assert.deepEqual(app.privateKeys.map((k) => [k.label, k.kind, toHex(k.path!), k.keyReference, k.pin?.reference]), [
+    ['servers CA', 'rsa', '3F0050154B01', 1, 1],
+    ['users CA', 'ec', '3F0050154B02', 2, 1],
+  ]);
+  const keys = await s.listKeys();
+  assert.deepEqual(keys.map((k) => [k.id, k.label, k.algorithm]), [[rsa.id, 'servers CA', 'rsa2048'], [ec.id, 'users CA', 'p256']]);
+  const tbs = Buffer.from('to be signed');
+  for (const [id, alg] of [[rsa.id, 'rsa-pkcs1-sha256'], [rsa.id, 'rsa-pss-sha256'], [ec.id, 'ecdsa-sha256']] as const) {
+    const signer = await s.signer(id);
+    const sig = await signer.sign(tbs, alg as SignatureAlgorithm);
+    const pub = createPublicKey({ key: Buffer.from(keys.find((k) => k.id === id)!.publicKey), format: 'der', type: 'spki' });
+    const ok = alg === 'rsa-pss-sha256' ? nodeVerify('sha256', tbs, { key: pub, padding: 6, saltLength: 32 }, sig) : nodeVerify('sha256', tbs, pub, sig);
+    assert.ok(ok, `${alg} verifies`);
+  }
+  assert.equal(card.signatureCount, 3);
+  await s.close();
+  // A new session without VERIFY: the key EF's CRYPTO ACL refuses (6982).
+  const s2 = await session(card);
+  const signer = await s2.signer(rsa.id);
+  await assert.rejects(signer.sign(tbs, 'rsa-pkcs1-sha256'), /6982/);
+  await s2.close();
+});
+
+test('before v4.5 a 2048-bit raw signature goes as two DECIPHER halves; chaining is refused', async () => {
+  const state = personalisedState();
+  state.version = [4, 0, 1];
+  const card = new MyeidCard({ state });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  const k = await s.generateKey({ label: 'old card', algorithm: 'rsa2048' });
+  const sig = await (await s.signer(k.id)).sign(Buffer.from('x'), 'rsa-pkcs1-sha256');
+  assert.ok(nodeVerify('sha256', Buffer.from('x'), createPublicKey({ key: Buffer.from(k.publicKey), format: 'der', type: 'spki' }), sig));
+  assert.deepEqual([...(await card.process(fromHex('102A9E9A0100')))], [0x68, 0x84]);
+  await s.close();
+});
+
+test('certificate write-back adds a CDF entry and an EF 43xx; a foreign certificate is refused', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  const k = await s.generateKey({ label: 'CA cert', algorithm: 'rsa2048' });
+  const foreign = readFileSync(join(FIX, 'onepin-certificate.pem'), 'utf8');
+  const der = Buffer.from(foreign.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  await assert.rejects(s.writeCertificate(k.id, der), (e: { code: string }) => e.code === 'CARD_CERT_KEY_MISMATCH');
+  assert.equal(card.snapshot().files['3F0050154301'], undefined, 'nothing written');
+  await s.close();
+});
+
+test('entry encoders reproduce the bytes OpenSC pkcs15-init wrote (default profile fixture)', async () => {
+  const f = fixture('default').files;
+  const entries = (p: string) => {
+    const d = fromHex(f[p]!.data!);
+    const out: string[] = [];
+    let off = 0;
+    while (off < d.length && d[off] !== 0) {
+      const len = d[off + 1]! & 0x80 ? (d[off + 2]! ) + 3 : d[off + 1]! + 2;
+      out.push(toHex(d.subarray(off, off + len)));
+      off += len;
+    }
+    return out;
+  };
+  const app = await readPkcs15Application({ readEf: async (p) => { const e = f[toHex(p)]; return e?.data ? fromHex(e.data) : undefined; } });
+  const prk = app.privateKeys.map((k) => toHex(encodeMyeidPrivateKeyEntry({ kind: k.kind, label: k.label!, id: k.id, path: k.path!, size: k.size!, authId: k.authId!, keyReference: k.keyReference! })));
+  assert.deepEqual(prk, entries('3F0050154402'));
+  const puk = app.publicKeys.map((k, i) => toHex(encodeMyeidPublicKeyEntry({ kind: k.kind, label: k.label!, id: k.id, path: (k.value as { file: { path: Uint8Array } }).file.path, size: app.privateKeys[i]!.size! })));
+  assert.deepEqual(puk, entries('3F0050154404'));
+  const onepin = fixture('onepin').files;
+  const cdf = fromHex(onepin['3F0050154403']!.data!);
+  const c = (await readPkcs15Application({ readEf: async (p) => { const e = onepin[toHex(p)]; return e?.data ? fromHex(e.data) : undefined; } })).certificates[0]!;
+  const enc = encodeMyeidCertificateEntry({ label: c.label!, id: c.id, path: (c.value as { file: { path: Uint8Array } }).file.path });
+  assert.equal(toHex(enc), toHex(cdf.subarray(0, enc.length)));
+});
+
+test('P-384 keys sign ECDSA-SHA384; a key file whose ACL never allows use is listed as not usable, other keys stay usable', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  const k384 = await s.generateKey({ label: 'p384 CA', algorithm: 'p384' });
+  const k256 = await s.generateKey({ label: 'p256 CA', algorithm: 'p256' });
+  const sig = await (await s.signer(k384.id)).sign(Buffer.from('x'), 'ecdsa-sha384');
+  assert.ok(nodeVerify('sha384', Buffer.from('x'), createPublicKey({ key: Buffer.from(k384.publicKey), format: 'der', type: 'spki' }), sig));
+  await s.close();
+  const state = card.snapshot();
+  state.files['3F0050154B01']!.acl = 'F111FF'; // CRYPTO = never
+  const locked = new MyeidCard({ state });
+  const driver = new MyeidDriver(new ApduChannel(new InProcessTransport(locked)));
+  const entries = await driver.listKeyEntries();
+  assert.deepEqual(entries.map((e) => [e.label, e.usable]), [['p384 CA', false], ['p256 CA', true]]);
+  assert.match(entries[0]!.problems.join(' '), /PKCS#15 PRKDF 3F0050154402 entry 0 \(label "p384 CA"\): the access rules of key file 3F0050154B01 never allow its use/);
+  assert.deepEqual((await driver.listKeys()).map((k) => k.id), [k256.id]);
+});
