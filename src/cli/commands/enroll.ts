@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
 import { enrollToken, preflightEnrollment, type EnrollRequest, type EnrollResult, type TokenCard } from '../../ca/enroll.js';
-import { renderTokenOvpn } from '../../ca/export/openvpn-token-client.js';
+import { renderOpenvpnClient } from '../../ca/export/openvpn-client.js';
 import { parseRfc4514 } from '../../ca/x509/parse-dn.js';
-import type { CaContext } from '../ca-context.js';
 import { CardSlot, withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { cardService } from '../card-context.js';
 import { usageError } from '../cli-error.js';
@@ -19,6 +18,8 @@ import { issuingCa } from './ca-signing.js';
 import { parseSan } from './sign.js';
 import { writeTokenCertificate } from './enroll-write-back.js';
 import { shq } from './ceremony.js';
+import { chainRecords } from './export.js';
+import { readTlsCryptKey } from './openvpn.js';
 
 interface EnrollArgs extends HomeArgs {
   issuer: string;
@@ -32,6 +33,8 @@ interface EnrollArgs extends HomeArgs {
   ovpn: boolean;
   'ovpn-remote'?: string;
   'ovpn-proto': 'udp' | 'tcp';
+  'ovpn-server-name'?: string;
+  'ovpn-server-issuer'?: string;
   'pkcs11-module': string;
   init: boolean;
   'token-label'?: string;
@@ -59,6 +62,8 @@ function resumeCommand(args: EnrollArgs, card: string, subject: string, label: s
   if (args.out) p.push('--out', args.out);
   if (args.ovpn) p.push('--ovpn');
   if (args['ovpn-remote']) p.push('--ovpn-remote', args['ovpn-remote']);
+  if (args['ovpn-server-name']) p.push('--ovpn-server-name', args['ovpn-server-name']);
+  if (args['ovpn-server-issuer']) p.push('--ovpn-server-issuer', args['ovpn-server-issuer']);
   return p.map(shq).join(' ');
 }
 
@@ -68,18 +73,6 @@ function parseRemote(s: string | undefined): { host: string; port: number } | un
   const port = m?.[2] ? Number(m[2]) : 1194;
   if (!m || port < 1 || port > 65535) throw usageError(`--ovpn-remote ${s} is not HOST[:PORT]`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/** Issuing CA first … root last, from the database. */
-function caChain(ca: CaContext, issuerName: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let name: string | undefined = issuerName; name; ) {
-    const r = ca.store.getCa(name);
-    if (!r?.certificate) break;
-    out.push(r.certificate);
-    name = r.parentName;
-  }
-  return out;
 }
 
 /** `--init`: initialise a blank user card (SO-PIN + new user PIN), before anything else touches it. */
@@ -129,6 +122,8 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
         .option('ovpn', { type: 'boolean', default: false, describe: 'also write a client .ovpn that uses the token through PKCS#11' })
         .option('ovpn-remote', { type: 'string', describe: 'HOST[:PORT] for the .ovpn remote line (default port 1194)' })
         .option('ovpn-proto', { choices: ['udp', 'tcp'] as const, default: 'udp' as const, describe: '.ovpn proto' })
+        .option('ovpn-server-name', { type: 'string', describe: "the VPN server certificate's subject CN, for verify-x509-name in the .ovpn (default: no such line)" })
+        .option('ovpn-server-issuer', { type: 'string', describe: 'CA that issued the VPN server certificate: its chain is the .ovpn <ca> (default: servers if it exists, else --issuer)' })
         .option('pkcs11-module', { type: 'string', default: OPENSC_PKCS11_MODULE, describe: "PKCS#11 module for pkcs11-providers (OpenSC's)" })
         .option('init', { type: 'boolean', default: false, describe: 'initialise a blank user card first (SO-PIN, new user PIN)' })
         .option('token-label', { type: 'string', describe: 'token label for --init (default: the key label)' })
@@ -213,7 +208,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
                 job.req,
               );
               results.push(r);
-              const chain = caChain(ca, issuer.ca.name);
+              const chain = chainRecords(ca.store, issuer.ca.name, ca.home).map((c) => c.der);
               const stem = fileStem(r);
               const files = [join(outDir, `${stem}.crt`), join(outDir, `${stem}.chain.pem`)];
               await writeFileAtomic(files[0]!, pemEncode(r.certificate, 'CERTIFICATE'), { mkdirs: true });
@@ -221,17 +216,30 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
               if (args.ovpn) {
                 const info = userSlot.open!.info;
                 const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer }, r.key.id);
-                const ovpn = renderTokenOvpn({
-                  ...(remote ? { remote } : {}),
-                  proto: args['ovpn-proto'],
-                  providerPath: args['pkcs11-module'],
-                  pkcs11Id,
-                  chain,
-                  subject: r.record.subject,
-                  cardSerial: r.cardSerial,
-                });
-                files.push(join(outDir, `${stem}.ovpn`));
-                await writeFileAtomic(files[2]!, ovpn, { mkdirs: true });
+                const serverIssuer = args['ovpn-server-issuer'] ?? (ca.store.getCa('servers')?.certificate ? 'servers' : issuer.ca.name);
+                const tlsCrypt = await readTlsCryptKey(ca);
+                try {
+                  // One renderer for every client profile (src/ca/export/openvpn-client.ts): the
+                  // token flavour differs only by pkcs11-providers/pkcs11-id instead of cert/key.
+                  const [ovpn] = renderOpenvpnClient({
+                    name: stem,
+                    clientName: r.key.label,
+                    serialHex: r.record.serialHex,
+                    issuingCa: issuer.ca.name,
+                    clientCert: r.certificate,
+                    clientIntermediates: chain.slice(0, -1),
+                    serverTrust: chainRecords(ca.store, serverIssuer, ca.home).map((c) => c.der),
+                    remote: { host: remote?.host, port: remote?.port ?? 1194, proto: args['ovpn-proto'] },
+                    serverName: args['ovpn-server-name'],
+                    inline: true,
+                    ...(tlsCrypt ? { tlsCrypt } : {}),
+                    pkcs11: { provider: args['pkcs11-module'], id: pkcs11Id, cardSerial: r.cardSerial },
+                  });
+                  files.push(join(outDir, ovpn!.path));
+                  await writeFileAtomic(files[2]!, ovpn!.bytes, { mode: ovpn!.mode, mkdirs: true });
+                } finally {
+                  tlsCrypt?.fill(0);
+                }
               }
               written.push(files);
             } finally {
