@@ -11,12 +11,17 @@ import { eprintln, println, type CliContext } from '../context.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import type { KeyAlgorithm, Signer } from '../../crypto/signer.js';
 import type { PcscCardService } from '../../card/pcsc-card-service.js';
+import type { DriverCardSession } from '../../card/card-session-impl.js';
+import { authenticateAdminIfNeeded } from '../mgmt-key-input.js';
 import { openscPkcs11Id, OPENSC_PKCS11_MODULE } from '../../card/opensc-pkcs11-id.js';
 import { CaError } from '../../ca/errors.js';
 import { obtainNewPin, readPinFile, soPinBytes, obtainPin } from '../pin-input.js';
 import { issuingCa } from './ca-signing.js';
 import { parseSan } from './sign.js';
-import { writeTokenCertificate } from './enroll-write-back.js';
+import { writeTokenCaCertificates, writeTokenCertificate } from './enroll-write-back.js';
+import { TOKEN_EVENTS } from '../../ca/token-records.js';
+import { sha256 } from '../../ca/issuance.js';
+import { toHex } from '../../common/hex.js';
 import { shq } from './ceremony.js';
 import { chainRecords } from './export.js';
 import { readTlsCryptKey } from './openvpn.js';
@@ -43,6 +48,8 @@ interface EnrollArgs extends HomeArgs {
   'pin-file'?: string;
   'user-pin-file'?: string;
   'user-so-pin-file'?: string;
+  'user-mgmt-key-file'?: string;
+  'user-slot'?: string;
   'allow-last-pin-try': boolean;
   json: boolean;
 }
@@ -59,6 +66,8 @@ function resumeCommand(args: EnrollArgs, card: string, subject: string, label: s
   if (args['issuer-card']) p.push('--issuer-card', args['issuer-card']);
   if (args['pin-file']) p.push('--pin-file', args['pin-file']);
   if (args['user-pin-file']) p.push('--user-pin-file', args['user-pin-file']);
+  if (args['user-mgmt-key-file']) p.push('--user-mgmt-key-file', args['user-mgmt-key-file']);
+  if (args['user-slot']) p.push('--user-slot', args['user-slot']);
   if (args.out) p.push('--out', args.out);
   if (args.ovpn) p.push('--ovpn');
   if (args['ovpn-remote']) p.push('--ovpn-remote', args['ovpn-remote']);
@@ -84,6 +93,10 @@ async function initUserCard(ctx: CliContext, service: PcscCardService, serial: s
         hint: 'Drop --init to enrol on it as it is, or wipe it deliberately with `ca card init`.',
       });
     }
+    if (s.capabilities.unblockCredential === 'puk') {
+      await initPivToken(ctx, s, args);
+      return;
+    }
     const so = soPinBytes(await obtainPin(ctx, { file: args['user-so-pin-file'], prompt: `SO-PIN of card ${serial} (16 hex digits): `, what: 'SO-PIN' }));
     let pin: Buffer | undefined;
     try {
@@ -102,6 +115,43 @@ async function initUserCard(ctx: CliContext, service: PcscCardService, serial: s
 
 function fileStem(r: EnrollResult): string {
   return `${r.cardSerial}-${r.key.label.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
+}
+
+/**
+ * `--init` on a factory PIV token (the same path as `ca card init` there): management key
+ * authenticated, the factory PIN and PUK replaced by the user's (--user-pin-file, and the new PUK
+ * from --user-so-pin-file), CHUID and CCC written. A PIV token is never wiped: the driver refuses
+ * one whose PIN or PUK is no longer the factory value (PIV_ALREADY_PERSONALISED).
+ */
+async function initPivToken(ctx: CliContext, s: DriverCardSession, args: EnrollArgs): Promise<void> {
+  await authenticateAdminIfNeeded(ctx, s, args['user-mgmt-key-file']);
+  let puk: Buffer | undefined;
+  let pin: Buffer | undefined;
+  try {
+    puk = args['user-so-pin-file'] ? readPinFile(args['user-so-pin-file'], 'PUK') : await obtainNewPin(ctx, { file: undefined, what: `new PUK for token ${s.info.serial}` });
+    if (puk.length < 6 || puk.length > 8) throw usageError('a PIV PUK must be 6 to 8 characters');
+    pin = args['user-pin-file'] ? readPinFile(args['user-pin-file'], 'user PIN') : await obtainNewPin(ctx, { file: undefined, what: `user PIN for token ${s.info.serial}` });
+    if (pin.length < 6 || pin.length > 8) throw usageError('a PIV PIN must be 6 to 8 characters');
+    await s.initialize({ soPin: puk, userPin: pin, retries: 3, label: s.info.serial });
+  } finally {
+    puk?.fill(0);
+    pin?.fill(0);
+  }
+  eprintln(ctx, `  ✔ initialised PIV token ${s.info.serial}: new PIN and PUK (3 tries each), CHUID and CCC written`);
+}
+
+/** PIV tokens: management key, and the slot of the new key (9A by default). A no-op on other families. */
+function prepareUserToken(ctx: CliContext, args: EnrollArgs): (s: DriverCardSession) => Promise<void> {
+  return async (s) => {
+    if (!s.hasKeySlots) {
+      if (args['user-slot'] !== undefined && args.card.length === 1) throw usageError(`--user-slot applies to PIV tokens; card ${s.info.serial} is ${s.info.driver}`);
+      return;
+    }
+    await authenticateAdminIfNeeded(ctx, s, args['user-mgmt-key-file']);
+    const slot = s.parseKeySlot(args['user-slot'] ?? '9a');
+    if (slot === undefined) throw usageError(`--user-slot ${args['user-slot']} is not a PIV key slot`, 'Use 9a, 9c, 9d, 9e or 82..95.');
+    s.keyPlacement = { slot };
+  };
 }
 
 /** `ca enroll`: key on the user's token, CSR on the token, issued by the issuer's card, written back. */
@@ -131,7 +181,9 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
         .option('issuer-card', { type: 'string', describe: "serial of the issuer's card (default: the card bound to the CA)" })
         .option('pin-file', { type: 'string', describe: "issuer card's user PIN from FILE (automation); default: prompt" })
         .option('user-pin-file', { type: 'string', describe: "user card's PIN from FILE (with --init: the new PIN)" })
-        .option('user-so-pin-file', { type: 'string', describe: "user card's SO-PIN from FILE (with --init)" })
+        .option('user-so-pin-file', { type: 'string', describe: "user card's SO-PIN from FILE (with --init); PIV tokens: the NEW PUK (6–8 characters)" })
+        .option('user-mgmt-key-file', { type: 'string', describe: "PIV tokens: the token's management key (hex, first line of FILE); default: no-echo prompt" })
+        .option('user-slot', { type: 'string', describe: 'PIV tokens: key slot for the new key (default 9a, PIV Authentication: what VPN and TLS clients use)' })
         .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
         .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
         .example('$0 enroll --issuer clients --profile vpn-client --card DECM0102330007 --subject CN=alice --ovpn --ovpn-remote vpn.example.org', 'both cards inserted (or swap when asked)')
@@ -189,6 +241,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
         const results: EnrollResult[] = [];
         const outDir = args.out ?? ctx.cwd;
         const written: string[][] = [];
+        const caOnToken: number[] = [];
         try {
           for (const job of jobs) {
             eprintln(ctx, `enrolling card ${job.serial} (${job.req.label}):`);
@@ -197,6 +250,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
               pinFile: args['user-pin-file'],
               allowLastPinTry: args['allow-last-pin-try'],
               others: () => others(userSlot)(),
+              prepare: prepareUserToken(ctx, args),
             });
             slots.push(userSlot);
             try {
@@ -209,13 +263,30 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
               );
               results.push(r);
               const chain = chainRecords(ca.store, issuer.ca.name, ca.home).map((c) => c.der);
+              // The issuing CA's chain onto the token too, where its family keeps CA certificates.
+              try {
+                const onToken = await writeTokenCaCertificates(token, chain);
+                caOnToken.push(onToken?.stored ?? 0);
+                if (!onToken) eprintln(ctx, `  - a ${userSlot.open!.info.driver} token keeps no CA certificates; the chain is in the .chain.pem file`);
+                else {
+                  eprintln(ctx, `  ✔ the CA chain (${onToken.stored} certificate(s), ${onToken.written} new) is on the token, read back`);
+                  if (onToken.written > 0) {
+                    ca.store.audit({ event: TOKEN_EVENTS.caCertificatesWritten, ca: issuer.ca.name, data: { card: r.cardSerial, sha256: chain.map((c) => toHex(sha256(c))) } }, ca.clock.now());
+                  }
+                }
+              } catch (e) {
+                // The enrolment itself is complete (certificate on the token and recorded).
+                caOnToken.push(0);
+                eprintln(ctx, `  ! the CA chain could not be written onto token ${r.cardSerial}: ${(e as Error).message}. The enrolment itself is complete; clients can take the chain from the .chain.pem file.`);
+              }
               const stem = fileStem(r);
               const files = [join(outDir, `${stem}.crt`), join(outDir, `${stem}.chain.pem`)];
               await writeFileAtomic(files[0]!, pemEncode(r.certificate, 'CERTIFICATE'), { mkdirs: true });
               await writeFileAtomic(files[1]!, chain.map((c) => pemEncode(c, 'CERTIFICATE')).join(''), { mkdirs: true });
               if (args.ovpn) {
                 const info = userSlot.open!.info;
-                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer }, r.key.id);
+                const keys = await userSlot.open!.listKeys();
+                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer, tokenSerial: info.tokenSerial, keys }, r.key.id);
                 const serverIssuer = args['ovpn-server-issuer'] ?? (ca.store.getCa('servers')?.certificate ? 'servers' : issuer.ca.name);
                 const tlsCrypt = await readTlsCryptKey(ca);
                 try {
@@ -266,6 +337,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
                 subject: r.record.subject,
                 notAfter: r.record.notAfter,
                 resumed: r.resumed,
+                caCertificatesOnToken: caOnToken[i] ?? 0,
                 files: written[i],
               })),
               null,

@@ -54,9 +54,9 @@ export function chainRecords(store: ChainStore, name: string, home?: string): { 
     }
     out.push({ name: ca.name, der: ca.certificate });
     // A sub-CA under someone else's root: its chain goes on through the external CAs
-    // (issue #11), which have no CRL here: named `external:N` so CRL lookups can skip them.
+    // (issue #11), which have no CRL here: named `external-N` (file-safe: der export names a file per certificate).
     if (!ca.parentName && home !== undefined) {
-      out.push(...externalChainOf(store, home, ca.name).map((der, i) => ({ name: `external:${i + 1}`, der })));
+      out.push(...externalChainOf(store, home, ca.name).map((der, i) => ({ name: `external-${i + 1}`, der })));
     }
     ca = ca.parentName ? store.getCa(ca.parentName) : undefined;
   }
