@@ -18,8 +18,8 @@ import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process
 import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { initTwoCardHome, type TwoCardHome } from '../helpers/two-card-home.js';
 import { pemDecodeAll } from '../../src/ca/export/pem.js';
+import { pemCerts, showPkcs11Ids } from '../helpers/pkcs11-ids.js';
 
-const MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 const FACTORY_MGMT = '010203040506070801020304050607080102030405060708';
 
 let h: TwoCardHome;
@@ -29,23 +29,6 @@ let f: (name: string) => string;
 const ca = (...args: string[]): Promise<Run> => runCommand(process.execPath, [BIN, ...args], { timeoutMs: 180_000 });
 const home = (): string[] => ['--home', h.home];
 const tool = (cmd: string, args: string[]): Promise<Run> => runCommand(cmd, args, { timeoutMs: 60_000 });
-
-function pemCerts(file: string): Buffer[] {
-  return pemDecodeAll(readFileSync(file, 'utf8')).filter((b) => b.label === 'CERTIFICATE').map((b) => Buffer.from(b.der));
-}
-
-async function showPkcs11Ids(): Promise<{ id: string; dn: string }[]> {
-  const r = await runCommand('openvpn', ['--show-pkcs11-ids', MODULE], { timeoutMs: 60_000 });
-  const out: { id: string; dn: string }[] = [];
-  let dn = '';
-  for (const line of (r.stdout + r.stderr).split('\n')) {
-    const d = /^\s*DN:\s*(.*)$/.exec(line);
-    if (d) dn = d[1]!.trim();
-    const m = /^\s*Serialized id:\s*(.*)$/.exec(line);
-    if (m) out.push({ id: m[1]!.trim(), dn });
-  }
-  return out;
-}
 
 describe('PIV tokens: ca enroll --init, ca csr, several tokens in one run', { timeout: 900_000 }, () => {
   let carol: { card: string; keyId: string; serial: string; files: string[]; caCertificatesOnToken: number };

@@ -17,32 +17,15 @@ import { initTwoCardHome, TEST_PIN, type TwoCardHome } from '../helpers/two-card
 import { makeKeyAndCsr } from '../helpers/test-pki.js';
 import { openvpnHandshake } from '../helpers/validators.js';
 import { pemDecodeAll } from '../../src/ca/export/pem.js';
+import { OPENSC_MODULE, pemCerts, showPkcs11Ids } from '../helpers/pkcs11-ids.js';
 
 const PORTS = { root: 35963, sub: 35964, user: 35965 } as const;
-const MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+const MODULE = OPENSC_MODULE;
 
 let h: TwoCardHome;
 let userEmu: EmulatorProcess;
 const ca = (...args: string[]): Promise<Run> => runCommand(process.execPath, [BIN, ...args]);
 const home = (): string[] => ['--home', h.home];
-
-function pemCerts(file: string): Buffer[] {
-  return pemDecodeAll(readFileSync(file, 'utf8')).filter((b) => b.label === 'CERTIFICATE').map((b) => Buffer.from(b.der));
-}
-
-/** `openvpn --show-pkcs11-ids MODULE`: serialized id and DN of every certificate. */
-async function showPkcs11Ids(): Promise<{ id: string; dn: string }[]> {
-  const r = await runCommand('openvpn', ['--show-pkcs11-ids', MODULE], { timeoutMs: 60_000 });
-  const out: { id: string; dn: string }[] = [];
-  let dn = '';
-  for (const line of (r.stdout + r.stderr).split('\n')) {
-    const d = /^\s*DN:\s*(.*)$/.exec(line);
-    if (d) dn = d[1]!.trim();
-    const m = /^\s*Serialized id:\s*(.*)$/.exec(line);
-    if (m) out.push({ id: m[1]!.trim(), dn });
-  }
-  return out;
-}
 
 describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token", { timeout: 600_000 }, () => {
   let enrolled: { card: string; keyId: string; serial: string; files: string[] };

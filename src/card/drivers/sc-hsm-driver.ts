@@ -1,4 +1,4 @@
-import { storeCaCertificate } from './sc-hsm/ca-certificates.js';
+import { storeCaCertificate, type CaCertificateOps } from './sc-hsm/ca-certificates.js';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 import { concatBytes, toHex } from '../../common/hex.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
@@ -306,36 +306,24 @@ export class ScHsmDriver implements CardDriver {
     return { id: toHex(id), keyRef, label: o.label, algorithm, publicKey: spki, certificate: undefined };
   }
 
+  /** The EF operations the certificate writers need (sc-hsm/cert-write-back.ts, sc-hsm/ca-certificates.ts). */
+  private efOps(): CaCertificateOps {
+    return {
+      read: (fid) => this.readFile(fid),
+      write: (fid, data) => this.writeFile(fid, data),
+      remove: (fid) => this.deleteFile(fid, false),
+      listed: async (fid) => (await this.enumerate()).includes(fid),
+      fids: () => this.enumerate(),
+    };
+  }
+
   async writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void> {
-    const where = `card ${await this.getSerial()}`;
-    await writeCertificateSafely(
-      {
-        read: (fid) => this.readFile(fid),
-        write: (fid, data) => this.writeFile(fid, data),
-        remove: (fid) => this.deleteFile(fid, false),
-        listed: async (fid) => (await this.enumerate()).includes(fid),
-      },
-      keyRef,
-      certificate,
-      where,
-    );
+    await writeCertificateSafely(this.efOps(), keyRef, certificate, `card ${await this.getSerial()}`);
   }
 
   /** A CA certificate without a key: `CA xx` + its `C8 xx` CDF entry, as OpenSC's pkcs15init (sc-hsm/ca-certificates.ts). */
   async writeCaCertificate(certificate: Uint8Array, label: string): Promise<{ written: boolean }> {
-    const where = `card ${await this.getSerial()}`;
-    return storeCaCertificate(
-      {
-        read: (fid) => this.readFile(fid),
-        write: (fid, data) => this.writeFile(fid, data),
-        remove: (fid) => this.deleteFile(fid, false),
-        listed: async (fid) => (await this.enumerate()).includes(fid),
-        fids: () => this.enumerate(),
-      },
-      certificate,
-      label,
-      where,
-    );
+    return storeCaCertificate(this.efOps(), certificate, label, `card ${await this.getSerial()}`);
   }
 
   async deleteKey(keyRef: number): Promise<void> {
