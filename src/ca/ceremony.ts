@@ -23,7 +23,7 @@ export interface CeremonyKey {
 }
 
 export interface CeremonyCard {
-  readonly info: { readonly serial: string; readonly reader: string; readonly label?: string | undefined };
+  readonly info: { readonly serial: string; readonly reader: string; readonly label?: string | undefined; /** Card family (driver name), recorded with the CA. */ readonly driver: string };
   listKeys(): Promise<readonly CeremonyKey[]>;
   generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CeremonyKey>;
   writeCertificate(keyId: string, certificate: Uint8Array): Promise<void>;
@@ -191,8 +191,8 @@ export async function rootCeremony(deps: CeremonyDeps, o: RootCeremonyOptions): 
     const key = unfinished ? await resumeKey(o.card, unfinished, log) : await obtainKey(o.card, o.keyId, node.profile.key, `cardca ${node.name}`, log);
     const spkiSha256 = sha256(key.publicKey);
     if (!unfinished) deps.store.createCa(
-      { name: node.name, profileName: node.profile.name, cardSerial: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
-      { event: 'ca.bound', ca: node.name, data: { card: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256) } },
+      { name: node.name, profileName: node.profile.name, cardSerial: o.card.info.serial, cardFamily: o.card.info.driver, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
+      { event: 'ca.bound', ca: node.name, data: { card: o.card.info.serial, cardFamily: o.card.info.driver, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256) } },
       deps.clock.now(),
     );
     if (!unfinished) log.done('bound the key to the CA in the database');
@@ -243,8 +243,8 @@ export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions)
     const key = unfinished ? await resumeKey(subj, unfinished, log) : await obtainKey(subj, o.keyId, node.profile.key, `cardca ${node.name}`, log);
     const spkiSha256 = sha256(key.publicKey);
     if (!unfinished) deps.store.createCa(
-      { name: node.name, parentName: parent.name, profileName: node.profile.name, cardSerial: subjSerial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
-      { event: 'ca.bound', ca: node.name, data: { card: subjSerial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256), parent: parent.name } },
+      { name: node.name, parentName: parent.name, profileName: node.profile.name, cardSerial: subjSerial, cardFamily: subj.info.driver, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
+      { event: 'ca.bound', ca: node.name, data: { card: subjSerial, cardFamily: subj.info.driver, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256), parent: parent.name } },
       deps.clock.now(),
     );
     if (!unfinished) log.done('bound the key to the CA in the database');

@@ -40,8 +40,8 @@ export async function requestExternalSubCa(deps: CeremonyDeps, o: { caName: stri
     const key = await obtainKey(o.card, o.keyId, node.profile.key, `cardca ${node.name}`, log);
     const spkiSha256 = sha256(key.publicKey);
     deps.store.createCa(
-      { name: node.name, profileName: node.profile.name, cardSerial: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
-      { event: 'ca.bound', ca: node.name, data: { card: o.card.info.serial, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256), parent: 'external' } },
+      { name: node.name, profileName: node.profile.name, cardSerial: o.card.info.serial, cardFamily: o.card.info.driver, keyId: key.id, keyRef: key.keyRef, publicKey: key.publicKey, spkiSha256 },
+      { event: 'ca.bound', ca: node.name, data: { card: o.card.info.serial, cardFamily: o.card.info.driver, keyId: key.id, keyRef: key.keyRef, spkiSha256: toHex(spkiSha256), parent: 'external' } },
       deps.clock.now(),
     );
     log.done('bound the key to the CA in the database (parent: external root)');

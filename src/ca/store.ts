@@ -33,6 +33,8 @@ export interface CaRecord {
   readonly parentName: string | undefined;
   readonly profileName: string;
   readonly cardSerial: string;
+  /** Card family of that card: its driver's name ('sc-hsm', 'piv', …). */
+  readonly cardFamily: string;
   readonly keyId: string;
   readonly keyRef: number;
   /** DER SubjectPublicKeyInfo of the card key. */
@@ -48,6 +50,8 @@ export interface NewCaBinding {
   readonly parentName?: string;
   readonly profileName: string;
   readonly cardSerial: string;
+  /** The card's driver name ('sc-hsm', 'piv', …). */
+  readonly cardFamily: string;
   readonly keyId: string;
   readonly keyRef: number;
   readonly publicKey: Uint8Array;

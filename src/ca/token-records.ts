@@ -10,6 +10,7 @@ export const TOKEN_EVENTS = {
   enrolled: 'token.enrolled',
   certificateWritten: 'token.certificate-written',
   incomplete: 'token.enroll-incomplete',
+  caCertificatesWritten: 'token.ca-certificates-written',
 } as const;
 
 export interface TokenBinding {

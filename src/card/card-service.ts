@@ -23,6 +23,11 @@ export interface CardInfo {
   readonly manufacturer?: string | undefined;
   /** Set when the card shows it is an emulator (a test card): how that is known. */
   readonly emulated?: string;
+  /**
+   * The serial number the card's own data gives OpenSC's PKCS#15 view, where that is not
+   * `serial` (PIV: hex of the CHUID's GUID or FASC-N, OpenSC card-piv.c `piv_get_serial_nr_from_CHUI`).
+   */
+  readonly tokenSerial?: string;
 }
 
 export type PinState = 'verified' | 'not-verified' | 'blocked' | 'not-initialized' | 'transport';

@@ -2,7 +2,8 @@ import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import { ApduChannel, type ApduTracer } from './apdu/apdu-channel.js';
 import type { CardInfo, CardKeyEntry, CardKeyInfo, CardSession, PinStatus } from './card-service.js';
 import { CardSigner } from './card-signer.js';
-import type { CardDriver, KeyAttestation, KeyPlacement } from './drivers/card-driver.js';
+import type { CardDriver, DriverCapabilities, KeyAttestation, KeyPlacement } from './drivers/card-driver.js';
+import { driverCapabilities } from './drivers/driver-capabilities.js';
 import { selectDriver } from './drivers/registry.js';
 import { CardError } from './errors.js';
 import type { CardTransport } from './transport/card-transport.js';
@@ -58,6 +59,7 @@ export class DriverCardSession implements CardSession {
         version: d.version,
         ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }),
         ...(d.emulated ? { emulated: d.emulated } : {}),
+        ...(d.tokenSerial === undefined ? {} : { tokenSerial: d.tokenSerial }),
       };
       return new DriverCardSession(transport, channel, driver, info);
     });
@@ -122,13 +124,18 @@ export class DriverCardSession implements CardSession {
     return this.driver.parseKeySlot?.(text);
   }
 
+  /** What this card's family can do (commands branch on these, not on the driver's methods). */
+  get capabilities(): DriverCapabilities {
+    return driverCapabilities(this.driver);
+  }
+
   get hasKeySlots(): boolean {
-    return this.driver.parseKeySlot !== undefined;
+    return this.capabilities.keySlots;
   }
 
   /** True when this card family needs a card-administration key (PIV management key) for keygen and writes. */
   get needsAdminKey(): boolean {
-    return this.driver.authenticateAdmin !== undefined;
+    return this.capabilities.adminKey;
   }
 
   /** Authenticate the card-administration key (PIV: management key 9B). The caller wipes `key`. */
@@ -179,6 +186,13 @@ export class DriverCardSession implements CardSession {
     const k = await this.findKey(keyId);
     await this.run(() => this.driver.writeCertificate(k.keyRef, certificate));
     this.keyCache = undefined;
+  }
+
+  /** A key-less CA certificate onto the card; `undefined` when the card family has no place for one. */
+  async writeCaCertificate(certificate: Uint8Array, label: string): Promise<{ written: boolean } | undefined> {
+    const d = this.driver;
+    if (!this.capabilities.caCertificates || !d.writeCaCertificate) return undefined;
+    return this.run(() => d.writeCaCertificate!(certificate, label));
   }
 
   async deleteKey(keyId: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { CardError } from './errors.js';
 
 /**
@@ -20,6 +21,40 @@ export interface TokenDescription {
   readonly tokenLabel: string | undefined;
   /** TokenInfo manufacturerID, when the card has one. */
   readonly manufacturer?: string | undefined;
+  /** `CardInfo.tokenSerial` (PIV: from the CHUID). */
+  readonly tokenSerial?: string | undefined;
+  /** The token's keys with their certificates (PIV: OpenSC names the token after the first certificate). */
+  readonly keys?: readonly { readonly id: string; readonly certificate: Uint8Array | undefined }[];
+}
+
+/**
+ * OpenSC's PKCS#15 iD of a PIV key (pkcs15-piv.c `prkeys[]`): 9A → 01, 9C → 02, 9D → 03,
+ * 9E → 04, and the retired slots 82…95 → "05"…"24" (decimal-looking strings that
+ * `sc_pkcs15_format_id` reads as hex).
+ */
+export function openscPivKeyId(slotHex: string): string {
+  const slot = parseInt(slotHex, 16);
+  const fixed: Record<number, string> = { 0x9a: '01', 0x9c: '02', 0x9d: '03', 0x9e: '04' };
+  if (fixed[slot]) return fixed[slot]!;
+  if (slot >= 0x82 && slot <= 0x95) return String(slot - 0x82 + 5).padStart(2, '0');
+  throw new CardError('CARD_PKCS11_ID_UNKNOWN', `PIV slot ${slotHex} has no key object in OpenSC's PIV emulation`, { hint: 'Use slot 9a, 9c, 9d, 9e or 82..95.' });
+}
+
+/** OpenSC's order of the PIV certificates (pkcs15-piv.c `certs[]`): 9A, 9C, 9D, 9E, then 82…95. */
+const PIV_CERT_ORDER = [0x9a, 0x9c, 0x9d, 0x9e, ...Array.from({ length: 20 }, (_, i) => 0x82 + i)];
+
+function subjectCn(der: Uint8Array): string | undefined {
+  try {
+    return /^CN=(.*)$/m.exec(new X509Certificate(der).subject)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Copy at most `n` bytes of UTF-8, as OpenSC's strcpy_bp into a fixed PKCS#11 field. */
+function fixedField(s: string, n: number): string {
+  const b = Buffer.from(s, 'utf8');
+  return b.length <= n ? s : b.subarray(0, n).toString('utf8').replace(/\uFFFD$/, '');
 }
 
 export interface Pkcs11TokenInfo {
@@ -46,6 +81,17 @@ export function openscTokenInfo(card: TokenDescription): Pkcs11TokenInfo {
         serial: card.serial,
         label: `${card.tokenLabel ?? 'SmartCard-HSM'} (UserPIN)`,
       };
+    case 'piv': {
+      // pkcs15-piv.c: manufacturer "piv_II " (trailing blank: PKCS#11 pads with blanks and
+      // pkcs11-helper strips them), token label "PIV_II" or the CN of the first certificate in
+      // `certs[]` order; the PIN's label is just "PIN", so framework-pkcs15.c shows the token
+      // label alone. Serial: the last 16 characters of the CHUID-derived serial, or "00000000".
+      const bySlot = new Map((card.keys ?? []).map((k) => [parseInt(k.id, 16), k.certificate] as const));
+      const first = PIV_CERT_ORDER.map((s) => bySlot.get(s)).find((c) => c !== undefined);
+      const label = (first && subjectCn(first)) ?? 'PIV_II';
+      const sn = card.tokenSerial ?? '00000000';
+      return { manufacturer: 'piv_II', model: 'PKCS#15 emulated', serial: sn.slice(-16), label: fixedField(label, 32) };
+    }
     default:
       throw new CardError('CARD_PKCS11_ID_UNKNOWN', `cardca does not know how OpenSC names ${card.driver} tokens in PKCS#11`, {
         hint: 'Write the .ovpn by hand: take the id from `openvpn --show-pkcs11-ids /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so`.',
@@ -72,5 +118,5 @@ export function serializePkcs11Id(token: Pkcs11TokenInfo, keyIdHex: string): str
 }
 
 export function openscPkcs11Id(card: TokenDescription, keyIdHex: string): string {
-  return serializePkcs11Id(openscTokenInfo(card), keyIdHex);
+  return serializePkcs11Id(openscTokenInfo(card), card.driver === 'piv' ? openscPivKeyId(keyIdHex) : keyIdHex);
 }

@@ -32,7 +32,7 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
   const problems: CheckProblem[] = [];
   const certs = new Map<string, CertState>();
   const crls = new Map<string, CrlState>();
-  const cas = new Map<string, { card?: string; keyId?: string; spki?: string; certSha256?: string; seq: number }>();
+  const cas = new Map<string, { card?: string; cardFamily?: string; keyId?: string; spki?: string; certSha256?: string; seq: number }>();
   const certKey = (ca: string | undefined, serial: unknown): string => `${ca ?? '?'}/${String(serial).toUpperCase()}`;
   const crlKey = (ca: string | undefined, n: unknown): string => `${ca ?? '?'} #${String(n)}`;
   const move = (what: string, st: { status: string } | undefined, seq: number, to: string, from: readonly string[]): void => {
@@ -95,7 +95,7 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
         move(`CRL ${crlKey(r.ca, d['crlNumber'])}`, crls.get(crlKey(r.ca, d['crlNumber'])), r.seq, 'outcome_unknown', ['reserved']);
         break;
       case 'ca.bound':
-        cas.set(r.ca ?? '?', { ...(typeof d['card'] === 'string' ? { card: d['card'] } : {}), ...(typeof d['keyId'] === 'string' ? { keyId: d['keyId'] } : {}), ...(lc(d['spkiSha256']) ? { spki: lc(d['spkiSha256'])! } : {}), seq: r.seq });
+        cas.set(r.ca ?? '?', { ...(typeof d['card'] === 'string' ? { card: d['card'] } : {}), ...(typeof d['cardFamily'] === 'string' ? { cardFamily: d['cardFamily'] } : {}), ...(typeof d['keyId'] === 'string' ? { keyId: d['keyId'] } : {}), ...(lc(d['spkiSha256']) ? { spki: lc(d['spkiSha256'])! } : {}), seq: r.seq });
         break;
       case 'ca.certificate': {
         const st = cas.get(r.ca ?? '?');
@@ -150,6 +150,7 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
     }
     cas.delete(ca.name);
     if (st.card !== undefined && st.card !== ca.cardSerial) problems.push({ what: `CA ${ca.name}`, message: `card is ${ca.cardSerial}, the audit log bound ${st.card}` });
+    if (st.cardFamily !== undefined && st.cardFamily !== ca.cardFamily) problems.push({ what: `CA ${ca.name}`, message: `card family is ${ca.cardFamily}, the audit log bound ${st.cardFamily}` });
     if (st.keyId !== undefined && st.keyId !== ca.keyId) problems.push({ what: `CA ${ca.name}`, message: `key id is ${ca.keyId}, the audit log bound ${st.keyId}` });
     if (st.spki !== undefined && st.spki !== toHex(ca.spkiSha256).toLowerCase()) problems.push({ what: `CA ${ca.name}`, message: 'public key differs from the one bound in the audit log' });
     if (st.certSha256 && (!ca.certificate || sha(ca.certificate) !== st.certSha256)) problems.push({ what: `CA ${ca.name}`, message: 'CA certificate differs from (or lacks) the one the audit log attached' });

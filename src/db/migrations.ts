@@ -175,4 +175,32 @@ CREATE TABLE ca_cards (
 CREATE TRIGGER ca_cards_no_delete BEFORE DELETE ON ca_cards BEGIN SELECT RAISE(ABORT, 'card bindings are never deleted'); END;
 `,
   },
+  {
+    version: 4,
+    name: 'the card family of every card holding a CA key (issue 12)',
+    sql: `
+-- The family is the card driver's name ('sc-hsm', 'piv', 'myeid', …): what the operator must
+-- insert, and which unblock and custody procedures apply. New rows must carry it.
+ALTER TABLE cas ADD COLUMN card_family TEXT CHECK (card_family GLOB '[a-z]*');
+ALTER TABLE ca_cards ADD COLUMN card_family TEXT CHECK (card_family GLOB '[a-z]*');
+-- Backfill. Before this migration only two drivers existed. The PIV driver names a key by its
+-- slot ("9C" for key reference 9C: piv-constants.ts slotHex) and its slots are 9A, 9C, 9D, 9E
+-- and the retired 82-95 (SP 800-73-4 Part 1 §3.3); the SmartCard-HSM driver names a key by
+-- its PrKDF iD (20 bytes, 40 hex digits: OpenSC's SHA-1 iD) on key references counted from 1.
+UPDATE cas SET card_family = CASE
+  WHEN (key_ref IN (154, 156, 157, 158) OR key_ref BETWEEN 130 AND 149)
+       AND upper(key_id) = printf('%02X', key_ref) THEN 'piv'
+  ELSE 'sc-hsm' END;
+-- ca_cards rows come only from \`ca key restore\` (DKEK import), which only the SmartCard-HSM has.
+UPDATE ca_cards SET card_family = 'sc-hsm';
+CREATE TRIGGER cas_card_family_required BEFORE INSERT ON cas WHEN NEW.card_family IS NULL
+BEGIN SELECT RAISE(ABORT, 'a CA binding must record its card family (cas.card_family)'); END;
+CREATE TRIGGER ca_cards_card_family_required BEFORE INSERT ON ca_cards WHEN NEW.card_family IS NULL
+BEGIN SELECT RAISE(ABORT, 'a card binding must record its card family (ca_cards.card_family)'); END;
+CREATE TRIGGER cas_card_family_frozen BEFORE UPDATE OF card_family ON cas
+BEGIN SELECT RAISE(ABORT, 'the card family of a CA binding never changes'); END;
+CREATE TRIGGER ca_cards_card_family_frozen BEFORE UPDATE OF card_family ON ca_cards
+BEGIN SELECT RAISE(ABORT, 'the card family of a card binding never changes'); END;
+`,
+  },
 ];

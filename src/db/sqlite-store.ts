@@ -48,6 +48,7 @@ export class SqliteStore implements CaStore {
       parentName: (r['parent_name'] as string | null) ?? undefined,
       profileName: r['profile'] as string,
       cardSerial: r['card_serial'] as string,
+      cardFamily: r['card_family'] as string,
       keyId: r['key_id'] as string,
       keyRef: r['key_ref'] as number,
       publicKey: u8(r['public_key']),
@@ -78,8 +79,8 @@ export class SqliteStore implements CaStore {
       const parentId = b.parentName === undefined ? null : this.caId(b.parentName);
       try {
         this.db
-          .prepare('INSERT INTO cas (name, parent_id, profile, card_serial, key_id, key_ref, public_key, spki_sha256, created_at) VALUES (?,?,?,?,?,?,?,?,?)')
-          .run(b.name, parentId, b.profileName, b.cardSerial, b.keyId, b.keyRef, buf(b.publicKey), buf(b.spkiSha256), isoUtc(at));
+          .prepare('INSERT INTO cas (name, parent_id, profile, card_serial, card_family, key_id, key_ref, public_key, spki_sha256, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
+          .run(b.name, parentId, b.profileName, b.cardSerial, b.cardFamily, b.keyId, b.keyRef, buf(b.publicKey), buf(b.spkiSha256), isoUtc(at));
       } catch (e) {
         if (String((e as Error).message).includes('UNIQUE')) {
           throw new DbError('STORE_KEY_IS_CA_KEY', `the key ${b.keyId} on card ${b.cardSerial} is already bound to another CA`, { hint: 'Every CA needs its own key.' });

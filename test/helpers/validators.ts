@@ -533,6 +533,8 @@ export interface OpenvpnHandshakeInput {
   clientPkcs11?: { configFile: string; pin: string };
   /** The client's own `ca` file, when the two sides trust different chains (default: caFile). */
   clientCaFile?: string;
+  /** Server `--tls-crypt FILE` (the client takes its key from its own config, e.g. an inline <tls-crypt>). */
+  serverTlsCryptFile?: string;
 }
 
 export interface OpenvpnSideResult {
@@ -641,6 +643,7 @@ async function handshakeOnce(
     '--cert', input.serverCert, '--key', input.serverKeyFile, '--remote-cert-tls', 'client',
   ];
   if (input.crlFile) serverArgs.push('--crl-verify', input.crlFile);
+  if (input.serverTlsCryptFile) serverArgs.push('--tls-crypt', input.serverTlsCryptFile);
   const clientArgs = [
     ...common, '--tls-client',
     '--local', '127.0.0.1', '--lport', String(clientPort), '--remote', '127.0.0.1', '--rport', String(serverPort),

@@ -112,6 +112,10 @@ test('mixed families: yubico-piv-tool key in 9A becomes the servers sub-CA under
   const serversCrt = new X509Certificate(readFileSync(join(h.home, 'certs', 'servers.crt')));
   const yubiPub = createPublicKey(readFileSync(f('9a.pub.pem')));
   assert.ok(serversCrt.publicKey.equals(yubiPub), 'the servers CA certifies the key yubico-piv-tool generated');
+  // The CA database records each CA card's family (migration 4) and `ca status` shows it.
+  const caStatus = JSON.parse((await ca(h.home, 'status', '--json')).stdout) as { cas: { name: string; card: { serial: string; family: string } }[] };
+  assert.deepEqual(caStatus.cas.map((c) => [c.name, c.card.serial, c.card.family]), [['root', h.rootEmu.serial, 'sc-hsm'], ['servers', piv.serial, 'piv']]);
+  assert.match((await ca(h.home, 'status')).stdout, new RegExp(`card ${piv.serial} \\(piv\\), key id 9A`));
 
   const csrs: string[] = [];
   for (const cn of ['web.example.test', 'vpn.example.test']) {

@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
 import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
@@ -17,32 +17,15 @@ import { initTwoCardHome, TEST_PIN, type TwoCardHome } from '../helpers/two-card
 import { makeKeyAndCsr } from '../helpers/test-pki.js';
 import { openvpnHandshake } from '../helpers/validators.js';
 import { pemDecodeAll } from '../../src/ca/export/pem.js';
+import { OPENSC_MODULE, pemCerts, showPkcs11Ids } from '../helpers/pkcs11-ids.js';
 
 const PORTS = { root: 35963, sub: 35964, user: 35965 } as const;
-const MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+const MODULE = OPENSC_MODULE;
 
 let h: TwoCardHome;
 let userEmu: EmulatorProcess;
 const ca = (...args: string[]): Promise<Run> => runCommand(process.execPath, [BIN, ...args]);
 const home = (): string[] => ['--home', h.home];
-
-function pemCerts(file: string): Buffer[] {
-  return pemDecodeAll(readFileSync(file, 'utf8')).filter((b) => b.label === 'CERTIFICATE').map((b) => Buffer.from(b.der));
-}
-
-/** `openvpn --show-pkcs11-ids MODULE`: serialized id and DN of every certificate. */
-async function showPkcs11Ids(): Promise<{ id: string; dn: string }[]> {
-  const r = await runCommand('openvpn', ['--show-pkcs11-ids', MODULE], { timeoutMs: 60_000 });
-  const out: { id: string; dn: string }[] = [];
-  let dn = '';
-  for (const line of (r.stdout + r.stderr).split('\n')) {
-    const d = /^\s*DN:\s*(.*)$/.exec(line);
-    if (d) dn = d[1]!.trim();
-    const m = /^\s*Serialized id:\s*(.*)$/.exec(line);
-    if (m) out.push({ id: m[1]!.trim(), dn });
-  }
-  return out;
-}
 
 describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token", { timeout: 600_000 }, () => {
   let enrolled: { card: string; keyId: string; serial: string; files: string[] };
@@ -78,12 +61,14 @@ describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token",
 
   test('ca enroll --init --ovpn: key on the token, certificate written back and read by OpenSC', async () => {
     const out = join(h.dir, 'alice');
+    // With a tls-crypt key in the home, the token's .ovpn carries it (issue #11 item 2).
+    expectOk(await ca('openvpn', 'tls-crypt-key', 'create', ...home()), 'tls-crypt-key create');
     const r = expectOk(
       await ca('enroll', ...home(), '--issuer', 'clients', '--profile', 'vpn-client', '--card', userEmu.serial, '--subject', 'CN=alice', '--init',
         '--user-so-pin-file', h.soPin, '--user-pin-file', h.pin, '--pin-file', h.pin, '--out', out, '--ovpn', '--ovpn-remote', 'vpn.example.test:1194', '--json'),
       'enroll',
     );
-    const [res] = JSON.parse(r.stdout) as { card: string; keyId: string; serial: string; files: string[]; algorithm: string; subject: string }[];
+    const [res] = JSON.parse(r.stdout) as { card: string; keyId: string; serial: string; files: string[]; algorithm: string; subject: string; caCertificatesOnToken: number }[];
     assert.ok(res);
     assert.equal(res.card, userEmu.serial);
     assert.equal(res.algorithm, 'p256');
@@ -100,7 +85,25 @@ describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token",
     const back = expectOk(await ca('card', 'cert', 'read', '--card', userEmu.serial, '--key-id', res.keyId), 'cert read');
     assert.deepEqual(Buffer.from(pemDecodeAll(back.stdout)[0]!.der), cert);
     // The chain file is clients then root.
-    assert.equal(pemCerts(res.files[1]!).length, 2);
+    const chain = pemCerts(res.files[1]!);
+    assert.equal(chain.length, 2);
+    // ... and the same chain is on the token as authority certificates (CA xx + C8 xx), which
+    // OpenSC lists: pkcs15-tool -D with Authority: yes, pkcs11-tool -O as certificate objects.
+    assert.equal(res.caCertificatesOnToken, 2);
+    const dump = expectOk(await runCommand('pkcs15-tool', ['--reader', userEmu.readerName, '-D'], { timeoutMs: 60_000 }), 'pkcs15-tool -D').stdout;
+    for (const cn of ['Example VPN Clients CA', 'Example VPN Root CA']) {
+      assert.match(dump, new RegExp(`X\\.509 Certificate \\[${cn}[^\\]]*\\][\\s\\S]*?Authority\\s*: yes`), `${cn} in pkcs15-tool -D:\n${dump}`);
+    }
+    const objects = expectOk(await runCommand('pkcs11-tool', ['--module', MODULE, '--slot-description', userEmu.readerName, '-O'], { timeoutMs: 60_000 }), 'pkcs11-tool -O').stdout;
+    const certLabels = [...objects.matchAll(/Certificate Object;[^\n]*\n\s*label:\s*(.*)/g)].map((m) => m[1]!.trim());
+    assert.deepEqual(certLabels.sort(), ['Example VPN Clients CA', 'Example VPN Root CA', 'alice'].sort(), objects);
+    // OpenSC returns the bytes cardca wrote: the CA certificates read through pkcs15-tool.
+    const cas = [...dump.matchAll(/X\.509 Certificate \[[^\]]*\][\s\S]*?Authority\s*: yes[\s\S]*?ID\s*: ([0-9a-f]+)/g)].map((m) => m[1]!);
+    assert.equal(cas.length, 2, dump);
+    for (const id of cas) {
+      const got = expectOk(await runCommand('pkcs15-tool', ['--reader', userEmu.readerName, '--read-certificate', id], { timeoutMs: 60_000 }), 'read CA cert').stdout;
+      assert.ok(chain.some((c) => c.equals(Buffer.from(pemDecodeAll(got)[0]!.der))), `CA certificate ${id} is one of the chain`);
+    }
     // ca list --card finds it, with the key id.
     const list = JSON.parse(expectOk(await ca('list', ...home(), '--card', userEmu.serial, '--json'), 'list --card').stdout) as { serial: string; token: { keyId: string } }[];
     assert.deepEqual(list.map((c) => [c.serial, c.token.keyId]), [[res.serial, res.keyId]]);
@@ -116,6 +119,8 @@ describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token",
     assert.equal(mine.length, 1, JSON.stringify(ids));
     assert.equal(idLine[1], mine[0]!.id);
     assert.match(ovpn, /^<ca>$/m);
+    assert.match(ovpn, /^<tls-crypt>\n(#[^\n]*\n)*-----BEGIN OpenVPN Static key V1-----$/m);
+    assert.equal(statSync(enrolled.files[2]!).mode & 0o777, 0o600, 'the .ovpn holds the tls-crypt key: mode 0600');
     assert.doesNotMatch(ovpn, /PRIVATE KEY|648219/);
   });
 
@@ -164,6 +169,19 @@ describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token",
     const shown = expectOk(await ca('card', 'list', '--json'), 'card list').stdout;
     assert.ok(shown.includes(h.subEmu.serial));
     assert.deepEqual(pemCerts(join(h.home, 'certs', 'users.crt')), pemCerts(ext('users.crt')));
+    // ca export chain goes on through the external root; openssl builds the path to it.
+    const chainFile = ext('users-chain.pem');
+    expectOk(await ca('export', 'chain', ...home(), '--issuer', 'users', '--out', chainFile), 'export chain users');
+    assert.deepEqual(pemCerts(chainFile), [...pemCerts(ext('users.crt')), ...pemCerts(ext('ext.crt'))]);
+    expectOk(await o(['verify', '-x509_strict', '-CAfile', ext('ext.crt'), chainFile]), 'openssl verify users under the external root');
+    // A swapped external-chain file is refused, not exported.
+    const kept = join(h.home, 'certs', 'users.external-chain.pem');
+    const original = readFileSync(kept);
+    writeFileSync(kept, readFileSync(join(h.home, 'certs', 'root.crt')));
+    const swapped = await ca('export', 'chain', ...home(), '--issuer', 'users', '--out', ext('swapped.pem'));
+    assert.equal(swapped.code, 11, swapped.stderr);
+    assert.match(swapped.stderr, /INTEGRITY_EXTERNAL_CHAIN/);
+    writeFileSync(kept, original);
   });
 
   test('a real OpenVPN client logs in with the token (PIN over management); refused after ca revoke --card and a new CRL', async () => {
@@ -185,21 +203,36 @@ describe("users' tokens: ca csr, ca enroll, write-back, OpenVPN with the token",
     };
     const serverCa = await chainOf('clients');
     const clientCa = await chainOf('servers');
-    // The client's token lines, exactly as the generated .ovpn has them, read by OpenVPN's parser.
+    // The client's token lines and its inline tls-crypt key, exactly as the generated .ovpn has
+    // them, read by OpenVPN's parser; the server takes the home's key (`ca openvpn tls-crypt-key export`).
     const ovpn = readFileSync(enrolled.files[2]!, 'utf8');
     const tokenConf = join(h.dir, 'token.conf');
-    writeFileSync(tokenConf, ovpn.split('\n').filter((l) => /^pkcs11-(providers|id) /.test(l)).join('\n') + '\n');
+    const tlsCrypt = /^<tls-crypt>$[\s\S]*?^<\/tls-crypt>$/m.exec(ovpn)?.[0];
+    assert.ok(tlsCrypt, ovpn);
+    writeFileSync(tokenConf, ovpn.split('\n').filter((l) => /^pkcs11-(providers|id) /.test(l)).join('\n') + '\n' + tlsCrypt + '\n');
+    const serverKey = join(h.dir, 'server-tls-crypt.key');
+    expectOk(await ca('openvpn', 'tls-crypt-key', 'export', ...home(), '--out', serverKey), 'tls-crypt-key export');
     const run = async (crlFile: string) =>
       openvpnHandshake({
         serverCert: gwCrt, serverKeyFile: kc.key, clientCert: '', clientKeyFile: '', caFile: serverCa, crlFile, clientCrlFile: null,
         serverName: 'gw.vpn.example.test', timeoutMs: 30_000, clientPkcs11: { configFile: tokenConf, pin: TEST_PIN },
         // The client verifies the server against the servers chain: it gets that as its own ca.
         clientCaFile: clientCa,
+        serverTlsCryptFile: serverKey,
       });
     const both = (r: Awaited<ReturnType<typeof run>>): string => `--- server ---\n${r.server.output}\n--- client ---\n${r.client.output}`;
     const ok = await run(await crls());
     assert.equal(ok.ok, true, both(ok));
     assert.match(ok.client.output, /pkcs11/i);
+    // tls-crypt is really in use: a server with another key never hears the token client.
+    const otherKey = join(h.dir, 'other-tls-crypt.key');
+    expectOk(await runCommand('openvpn', ['--genkey', 'secret', otherKey]), 'openvpn --genkey');
+    const stranger = await openvpnHandshake({
+      serverCert: gwCrt, serverKeyFile: kc.key, clientCert: '', clientKeyFile: '', caFile: serverCa, clientCrlFile: null,
+      serverName: 'gw.vpn.example.test', timeoutMs: 12_000, clientPkcs11: { configFile: tokenConf, pin: TEST_PIN }, clientCaFile: clientCa, serverTlsCryptFile: otherKey,
+    });
+    assert.equal(stranger.ok, false, both(stranger));
+    assert.doesNotMatch(stranger.server.output, /Peer Connection Initiated/);
 
     const rv = expectOk(await ca('revoke', ...home(), '--card', userEmu.serial, '--reason', 'keyCompromise'), 'revoke --card');
     assert.match(rv.stdout, new RegExp(`revoked ${enrolled.serial}`));

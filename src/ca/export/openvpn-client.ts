@@ -9,7 +9,10 @@
  *   still build the client's chain.
  * - The private key is never in cardca's hands: the profile names the file to put next to it,
  *   or, for tokens, uses `pkcs11-providers` + `pkcs11-id` instead of `cert`/`key` (the token
- *   flavour of issue 11 plugs in through `pkcs11`).
+ *   flavour: `ca enroll --ovpn` and `ca export openvpn-client --pkcs11-id`), with `pkcs11-id`
+ *   exactly as `openvpn --show-pkcs11-ids MODULE` prints it (pkcs11-helper's serialized id).
+ * - Without a remote host the `remote` line is a commented placeholder; without a server name
+ *   there is no `verify-x509-name` (the operator adds it; `remote-cert-tls server` stays).
  * - With a tls-crypt key the profile (inline) or `tls-crypt.key` is a secret: mode 0600.
  */
 import { type ExportFile, PUBLIC_MODE } from './export-types.js';
@@ -32,14 +35,15 @@ export interface OpenvpnClientInput {
   readonly clientIntermediates: readonly Uint8Array[];
   /** The chain that issued the server certificate, issuing CA first … root (DER). */
   readonly serverTrust: readonly Uint8Array[];
-  readonly remote: { readonly host: string; readonly port: number; readonly proto: 'udp' | 'tcp' };
-  /** The server certificate's subject CN, for verify-x509-name. */
-  readonly serverName: string;
+  /** `host` absent: a commented placeholder line for the operator to fill in. */
+  readonly remote: { readonly host: string | undefined; readonly port: number; readonly proto: 'udp' | 'tcp' };
+  /** The server certificate's subject CN, for verify-x509-name (absent: no such line). */
+  readonly serverName: string | undefined;
   /** 256-byte tls-crypt key, when the CA home has one. */
   readonly tlsCrypt?: Uint8Array;
   readonly inline: boolean;
   /** Token flavour: the key and certificate stay on a PKCS#11 token. */
-  readonly pkcs11?: { readonly provider: string; readonly id: string };
+  readonly pkcs11?: { readonly provider: string; readonly id: string; readonly cardSerial?: string };
   readonly tlsCertProfile?: 'legacy' | 'preferred' | 'suiteb';
   readonly template?: string;
   readonly templateRoot?: string;
@@ -49,6 +53,9 @@ const pems = (ders: readonly Uint8Array[]): string => ders.map((d) => pemEncode(
 
 export function renderOpenvpnClient(i: OpenvpnClientInput): ExportFile[] {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(i.name)) throw new RangeError(`not a file-safe name: ${i.name}`);
+  // One config line each; the id sits inside single quotes, so it may not hold one.
+  if (i.pkcs11 && (/['\r\n]/.test(i.pkcs11.id) || /[\s'"]/.test(i.pkcs11.provider))) throw new TypeError('pkcs11 values must be single lines, the id without quotes, the module path without spaces');
+  for (const v of [i.remote.host, i.serverName, i.clientName]) if (v !== undefined && /[\r\n]/.test(v)) throw new TypeError(`not a single line: ${JSON.stringify(v)}`);
   const files = {
     ovpn: `${i.name}.ovpn`,
     ca: 'ca.pem',
@@ -80,6 +87,7 @@ export function renderOpenvpnClient(i: OpenvpnClientInput): ExportFile[] {
       extraPem,
       extraFile: files.extra,
       pkcs11: i.pkcs11 ?? false,
+      tokenSerial: i.pkcs11?.cardSerial ?? '',
       tlsCrypt: i.tlsCrypt !== undefined,
       tlsCryptText,
       tlsCryptFile: files.tlsCrypt,

@@ -25,6 +25,11 @@ export interface DeviceInfo {
   readonly manufacturer?: string | undefined;
   /** Set when the card shows it is an emulator (a test card): how that is known. */
   readonly emulated?: string;
+  /**
+   * The serial number the card's own data gives OpenSC's PKCS#15 view, where that is not
+   * `serial` (PIV: hex of the CHUID's GUID or FASC-N, OpenSC card-piv.c `piv_get_serial_nr_from_CHUI`).
+   */
+  readonly tokenSerial?: string;
 }
 
 export interface InitOptions {
@@ -63,11 +68,31 @@ export interface KeyAttestation {
   readonly intermediate: Uint8Array;
 }
 
+/**
+ * What a card family can do, declared by its driver, so commands branch on a capability, never
+ * on a family name or on which optional methods a driver happens to have (driver-capabilities.ts
+ * fills in a driver that declares none).
+ */
+export interface DriverCapabilities {
+  /** What unblocks the user PIN: SmartCard-HSM SO-PIN (8 bytes, 16 hex digits) or PIV PUK (6–8 characters). */
+  readonly unblockCredential: 'so-pin' | 'puk';
+  /** Key generation and writes need a card-administration key (PIV management key 9B) first. */
+  readonly adminKey: boolean;
+  /** Keys live in fixed slots the operator names (`--slot 9c`). */
+  readonly keySlots: boolean;
+  /** The card attests keys it generated (`ca card attest`). */
+  readonly attestation: boolean;
+  /** The card keeps CA certificates without a key (`writeCaCertificate`). */
+  readonly caCertificates: boolean;
+}
+
 export interface CardDriver {
   readonly name: string;
+  /** What this family can do; absent: derived from the methods it has (driver-capabilities.ts). */
+  readonly capabilities?: DriverCapabilities;
   /**
    * What unblocks the user PIN: the SmartCard-HSM's SO-PIN (8 bytes, 16 hex digits) or a PIV
-   * PUK (6–8 characters). Absent = 'so-pin'.
+   * PUK (6–8 characters). Absent = 'so-pin'. Superseded by `capabilities.unblockCredential`.
    */
   readonly unblockCredential?: 'so-pin' | 'puk';
   /** Largest command data field before command chaining, when the family wants chaining (PIV: 255). */
@@ -111,6 +136,13 @@ export interface CardDriver {
    */
   writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void>;
   deleteKey(keyRef: number): Promise<void>;
+  /**
+   * Store a CA certificate that has no key on this card (the issuer above a user's key), where
+   * the family has a place OpenSC reads for one (SmartCard-HSM: `CA xx` + `C8 xx`). Absent on
+   * families without one (PIV: SP 800-73-4 has no container for a key-less certificate).
+   * Idempotent (`written: false`: the card already held it); reads back what it wrote.
+   */
+  writeCaCertificate?(certificate: Uint8Array, label: string): Promise<{ written: boolean }>;
   /** One card exchange: the raw signature operation on `keyRef`. */
   sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array>;
   /**

@@ -30,7 +30,7 @@ import {
   type MgmtKeyAlgorithm,
 } from '../piv/piv-constants.js';
 import { findTlv, readTlv, tlv } from '../tlv.js';
-import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, KeyAttestation, KeyPlacement, RawSignMode } from './card-driver.js';
+import type { CardDriver, DeviceInfo, DriverCapabilities, DriverFactory, InitOptions, KeyAttestation, KeyPlacement, RawSignMode } from './card-driver.js';
 import { emulatedPivEvidence } from '../piv/emulator-provenance.js';
 import { keyAlgorithmOfSpki as algorithmOfSpki } from '../../crypto/public-key-type.js';
 
@@ -86,7 +86,9 @@ interface SlotMetadata {
  */
 export class PivDriver implements CardDriver {
   readonly name = 'piv';
-  readonly unblockCredential = 'puk' as const;
+  // No CA certificates: SP 800-73-4 has no container for a certificate without a key, and
+  // OpenSC's PIV emulation (pkcs15-piv.c) pairs every slot certificate with a private key object.
+  readonly capabilities: DriverCapabilities = { unblockCredential: 'puk', adminKey: true, keySlots: true, attestation: true, caCertificates: false };
   /** Short APDUs with command chaining, as every PIV card must accept (SP 800-73-4 Part 2 §3). */
   readonly maxCommandData = 255;
   private readonly ch: ApduChannel;
@@ -164,7 +166,27 @@ export class PivDriver implements CardDriver {
       initialized: (await this.getObject(OBJECT_TAG.chuid, 'CHUID')) !== undefined,
       version: v ? v.join('.') : undefined,
       ...(await this.emulatedEvidence()),
+      ...(await this.chuidSerial()),
     };
+  }
+
+  /**
+   * The serial OpenSC's PIV driver gives the token (card-piv.c `piv_get_serial_nr_from_CHUI`):
+   * the CHUID's FASC-N (tag 30) when it is non-zero and not a non-federal ";9999" FASC-N next
+   * to a GUID; otherwise the GUID (tag 34) when non-zero; lower-case hex (sc_bin_to_hex).
+   */
+  private async chuidSerial(): Promise<{ tokenSerial?: string }> {
+    const chuid = await this.getObject(OBJECT_TAG.chuid, 'CHUID');
+    if (!chuid) return {};
+    const fascn = findTlv(chuid, 0x30);
+    const guid = findTlv(chuid, 0x34);
+    const nonZero = (b: Uint8Array | undefined): b is Uint8Array => b !== undefined && b.some((x) => x !== 0);
+    const goodGuid = guid?.length === 16 && nonZero(guid) ? guid : undefined;
+    if (fascn?.length === 25 && nonZero(fascn)) {
+      const nonFederal = fascn[0] === 0xd4 && fascn[1] === 0xe7 && fascn[2] === 0x39 && (fascn[3]! | 0x7f) === 0xff;
+      if (!(goodGuid && nonFederal)) return { tokenSerial: Buffer.from(fascn).toString('hex') };
+    }
+    return goodGuid ? { tokenSerial: Buffer.from(goodGuid).toString('hex') } : {};
   }
 
   /** Yubico tokens carry an F9 attestation certificate; the emulator's names its TEST root. */
@@ -500,6 +522,11 @@ export class PivDriver implements CardDriver {
       else block.set(input, f - input.length);
     }
     const r = await this.ch.transmit(piv.signWithSlot(algId, keyRef, block));
+    if (r.sw === 0x6982 && (await this.touchWanted(keyRef))) {
+      throw new CardError('PIV_TOUCH_TIMEOUT', `slot ${slotHex(keyRef)} of token ${await this.getSerial()} needs a touch, and none came before the token gave up (about 15 s)`, {
+        hint: 'Run the command again and touch the token when it blinks; or generate the key with --touch-policy never for unattended signing.',
+      });
+    }
     if (r.sw === 0x6982) {
       throw new PinError('PIN_REQUIRED', `slot ${slotHex(keyRef)} needs the PIN verified (again) before this signature`, {
         hint: 'Its PIN policy may be "always" (YubiKey default for 9C): generate CA keys with --pin-policy once, or sign one item per session.',
@@ -509,6 +536,16 @@ export class PivDriver implements CardDriver {
     const sig = dynAuth(r.data, 0x82);
     if (!sig) throw new CardError('CARD_BAD_SIGNATURE', 'the card returned no signature (tag 82) in its GENERAL AUTHENTICATE answer');
     return sig;
+  }
+
+  /**
+   * 6982 after a signature: a missing touch rather than a PIN when the key's touch policy wants
+   * one (GET METADATA, YubiKey 5.3+) and the PIN is verified. Tokens without metadata: the PIN.
+   */
+  private async touchWanted(keyRef: number): Promise<boolean> {
+    const md = await this.slotMetadata(keyRef).catch(() => undefined);
+    if (!md || (md.touchPolicy !== TOUCH_POLICY.always && md.touchPolicy !== TOUCH_POLICY.cached)) return false;
+    return (await this.pinStatus()).state === 'verified';
   }
 
   async attest(keyRef: number): Promise<KeyAttestation> {

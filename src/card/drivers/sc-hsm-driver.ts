@@ -1,3 +1,4 @@
+import { storeCaCertificate, type CaCertificateOps } from './sc-hsm/ca-certificates.js';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 import { concatBytes, toHex } from '../../common/hex.js';
 import type { ApduChannel } from '../apdu/apdu-channel.js';
@@ -8,7 +9,7 @@ import { changeReferenceData, readBinaryOdd, resetRetryCounter, updateBinaryOdd,
 import { encodePrivateKeyEntry } from '../pkcs15/prkdf.js';
 import { encodeTokenInfo, parseTokenInfo } from '../pkcs15/token-info-file.js';
 import { findTlv, readTlv } from '../tlv.js';
-import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
+import type { CardDriver, DeviceInfo, DriverCapabilities, DriverFactory, InitOptions, RawSignMode } from './card-driver.js';
 import { parseCvc, chrOfFirstCvc } from './sc-hsm/cv-request.js';
 import { buildGakp } from './sc-hsm/gakp.js';
 import { writeCertificateSafely } from './sc-hsm/cert-write-back.js';
@@ -61,6 +62,7 @@ export const scHsmDriverFactory: DriverFactory = {
  */
 export class ScHsmDriver implements CardDriver {
   readonly name = 'sc-hsm';
+  readonly capabilities: DriverCapabilities = { unblockCredential: 'so-pin', adminKey: false, keySlots: false, attestation: false, caCertificates: true };
   private readonly ch: ApduChannel;
   private version: string | undefined;
   private serial: string | undefined;
@@ -304,19 +306,24 @@ export class ScHsmDriver implements CardDriver {
     return { id: toHex(id), keyRef, label: o.label, algorithm, publicKey: spki, certificate: undefined };
   }
 
+  /** The EF operations the certificate writers need (sc-hsm/cert-write-back.ts, sc-hsm/ca-certificates.ts). */
+  private efOps(): CaCertificateOps {
+    return {
+      read: (fid) => this.readFile(fid),
+      write: (fid, data) => this.writeFile(fid, data),
+      remove: (fid) => this.deleteFile(fid, false),
+      listed: async (fid) => (await this.enumerate()).includes(fid),
+      fids: () => this.enumerate(),
+    };
+  }
+
   async writeCertificate(keyRef: number, certificate: Uint8Array): Promise<void> {
-    const where = `card ${await this.getSerial()}`;
-    await writeCertificateSafely(
-      {
-        read: (fid) => this.readFile(fid),
-        write: (fid, data) => this.writeFile(fid, data),
-        remove: (fid) => this.deleteFile(fid, false),
-        listed: async (fid) => (await this.enumerate()).includes(fid),
-      },
-      keyRef,
-      certificate,
-      where,
-    );
+    await writeCertificateSafely(this.efOps(), keyRef, certificate, `card ${await this.getSerial()}`);
+  }
+
+  /** A CA certificate without a key: `CA xx` + its `C8 xx` CDF entry, as OpenSC's pkcs15init (sc-hsm/ca-certificates.ts). */
+  async writeCaCertificate(certificate: Uint8Array, label: string): Promise<{ written: boolean }> {
+    return storeCaCertificate(this.efOps(), certificate, label, `card ${await this.getSerial()}`);
   }
 
   async deleteKey(keyRef: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { PoweredCard } from './powered-card.js';
-import { randomBytes } from 'node:crypto';
+import { createECDH, createPrivateKey, randomBytes } from 'node:crypto';
+import { modInv } from '../../common/bigint-math.js';
 import { MGMT_ALG_BY_ID, METADATA_TAG, OBJECT_TAG, PIV_ALG, PIV_PIX, PIV_RID, KEY_REF, KEY_SLOTS, mgmtAlgId, slotHex } from '../piv/piv-constants.js';
 import { mgmtBlockSize, mgmtEncrypt } from '../piv/mgmt-key-crypto.js';
 import { ecParts, ecdsaSignHash, generateCardKey, rsaPublic, rsaRaw } from './card-crypto.js';
@@ -17,6 +18,11 @@ import { findTlv, parseTlvs, tlv } from './tlv.js';
  * then asks GET VERSION). The final byte is the TCK.
  */
 export const PIV_ATR = withTck(Buffer.from('3BFD1300008131FE158073C021C057597562694B6579', 'hex'));
+
+function atLeast(v: readonly [number, number, number], min: readonly [number, number, number]): boolean {
+  for (let i = 0; i < 3; i++) if (v[i] !== min[i]) return v[i]! > min[i]!;
+  return true;
+}
 
 function withTck(b: Buffer): Uint8Array {
   let x = 0;
@@ -48,6 +54,13 @@ export interface PivCardOptions {
   extendedLength?: boolean;
   /** Largest response part before 61xx / GET RESPONSE; default 256 for short Le, Ne for extended. */
   maxResponseSize?: number;
+  /**
+   * What the token's touch sensor does for keys with touch policy always/cached: 'granted'
+   * (default: the touch is simulated) or 'timeout' (nobody touches: after `touchTimeoutMs` the
+   * operation fails with 6982, as a YubiKey does when its ~15 s touch wait runs out).
+   */
+  touch?: 'granted' | 'timeout';
+  touchTimeoutMs?: number;
 }
 
 interface Reply {
@@ -75,9 +88,14 @@ export class PivCard extends PoweredCard {
   private witness: Uint8Array | undefined;
   private chain: { ins: number; p1: number; p2: number; parts: Uint8Array[] } | undefined;
   private pending: Uint8Array | undefined;
+  /** Touch sensor behaviour (PivCardOptions.touch); tests may switch it while the card runs. */
+  touch: 'granted' | 'timeout';
+  touchTimeoutMs: number;
 
   constructor(o: PivCardOptions = {}) {
     super();
+    this.touch = o.touch ?? 'granted';
+    this.touchTimeoutMs = o.touchTimeoutMs ?? 0;
     this.s = o.state ?? factoryPivState();
     this.persistFn = o.persist;
     this.extended = o.extendedLength ?? true;
@@ -181,8 +199,9 @@ export class PivCard extends PoweredCard {
       case 0x20: return this.verify(a);
       case 0x24: return this.changeReference(a);
       case 0x2c: return this.resetRetryCounter(a);
-      case 0x87: return this.generalAuthenticate(a);
+      case 0x87: return await this.generalAuthenticate(a);
       case 0x47: return this.generate(a);
+      case 0xfe: return this.importKey(a);
       case 0xfd: return { data: Uint8Array.from(this.s.version) };
       case 0xf8: return { data: Uint8Array.of((this.s.serial >>> 24) & 0xff, (this.s.serial >>> 16) & 0xff, (this.s.serial >>> 8) & 0xff, this.s.serial & 0xff) };
       case 0xf7: return this.metadata(a);
@@ -316,7 +335,7 @@ export class PivCard extends PoweredCard {
     return {};
   }
 
-  private generalAuthenticate(a: CommandApdu): Reply {
+  private async generalAuthenticate(a: CommandApdu): Promise<Reply> {
     const outer = parseTlvs(a.data);
     const t = findTlv(outer, 0x7c);
     if (t === undefined) fail(SW.WRONG_DATA);
@@ -328,6 +347,11 @@ export class PivCard extends PoweredCard {
     const challenge = findTlv(inner, 0x81);
     if (findTlv(inner, 0x82) === undefined || challenge === undefined) fail(SW.WRONG_DATA);
     this.requirePin(key);
+    if ((key.touchPolicy === 0x02 || key.touchPolicy === 0x03) && this.touch === 'timeout') {
+      // Nobody touched the sensor: the YubiKey gives up and answers 6982 (security status).
+      if (this.touchTimeoutMs > 0) await new Promise((r) => setTimeout(r, this.touchTimeoutMs));
+      fail(SW.SECURITY_NOT_SATISFIED);
+    }
     const spec = KEY_ALG[key.alg]!;
     const pkcs8 = Buffer.from(key.pkcs8, 'base64');
     let sig: Uint8Array;
@@ -390,6 +414,8 @@ export class PivCard extends PoweredCard {
     const touchPolicy = findTlv(t, 0xab)?.[0] ?? 0;
     if (pinPolicy > 3 || touchPolicy > 3) fail(SW.WRONG_DATA);
     const spec = KEY_ALG[alg[0]!]!;
+    // RSA-3072 and RSA-4096 arrived with YubiKey firmware 5.7; older tokens answer 6A80.
+    if (spec.kind === 'rsa' && spec.bits > 2048 && !atLeast(this.s.version, [5, 7, 0])) fail(SW.WRONG_DATA);
     const gen = await generateCardKey(spec.kind === 'rsa' ? { kind: 'rsa', bits: spec.bits, exponent: 65537 } : spec);
     const key: PivStoredKey = {
       alg: alg[0]!,
@@ -403,6 +429,41 @@ export class PivCard extends PoweredCard {
     this.s.keys[slotHex(a.p2)] = key;
     this.persist();
     return { data: tlv(0x7f49, publicKeyTemplate(key)) };
+  }
+
+  /**
+   * Yubico IMPORT ASYMMETRIC KEY `00 FE <alg> <slot>` (what `yubico-piv-tool -a import-key`
+   * sends): RSA as CRT parts, tags 01 p, 02 q, 03 dp, 04 dq, 05 qInv (public exponent 65537, the
+   * only one a YubiKey takes); EC as tag 06, the private scalar; AA/AB PIN and touch policy.
+   * Inconsistent parts are refused (6A80), as the token does; the key's origin is "imported".
+   */
+  private importKey(a: CommandApdu): Reply {
+    if (!KEY_SLOTS.includes(a.p2)) fail(SW.WRONG_P1P2);
+    if (!this.mgmtAuthenticated) fail(SW.SECURITY_NOT_SATISFIED);
+    const spec = KEY_ALG[a.p1];
+    if (!spec) fail(SW.WRONG_P1P2);
+    if (spec.kind === 'rsa' && spec.bits > 2048 && !atLeast(this.s.version, [5, 7, 0])) fail(SW.WRONG_P1P2);
+    const t = parseTlvs(a.data);
+    const pinPolicy = findTlv(t, 0xaa)?.[0] ?? 0;
+    const touchPolicy = findTlv(t, 0xab)?.[0] ?? 0;
+    if (pinPolicy > 3 || touchPolicy > 3) fail(SW.WRONG_DATA);
+    let pkcs8: Buffer;
+    try {
+      pkcs8 = spec.kind === 'rsa' ? rsaFromCrt(t, spec.bits) : ecFromScalar(findTlv(t, 0x06), spec.curve);
+    } catch {
+      return fail(SW.WRONG_DATA);
+    }
+    this.s.keys[slotHex(a.p2)] = {
+      alg: a.p1,
+      pkcs8: pkcs8.toString('base64'),
+      pinPolicy: pinPolicy === 0 ? defaultPinPolicy(a.p2) : pinPolicy,
+      touchPolicy: touchPolicy === 0 ? 0x01 : touchPolicy,
+      origin: 'imported',
+      signatures: 0,
+      createdAt: new Date().toISOString(),
+    };
+    this.persist();
+    return {};
   }
 
   private metadata(a: CommandApdu): Reply {
@@ -521,4 +582,39 @@ function withSw(data: Uint8Array, s: number): Uint8Array {
   out[data.length] = s >> 8;
   out[data.length + 1] = s & 0xff;
   return out;
+}
+
+const big = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
+function b64u(n: bigint): string {
+  let h = n.toString(16);
+  if (h.length % 2) h = `0${h}`;
+  return Buffer.from(h, 'hex').toString('base64url');
+}
+
+/** A PKCS#8 RSA key from the CRT parts of an import (e = 65537), checked for consistency. */
+function rsaFromCrt(t: ReturnType<typeof parseTlvs>, bits: number): Buffer {
+  const part = (tag: number): bigint => {
+    const v = findTlv(t, tag);
+    if (!v || v.length === 0) throw new RangeError(`tag ${tag} missing`);
+    return big(v);
+  };
+  const [p, q, dp, dq, qi] = [part(1), part(2), part(3), part(4), part(5)];
+  const n = p * q;
+  const e = 65537n;
+  if (n.toString(2).length !== bits) throw new RangeError('modulus size does not match the algorithm');
+  const d = modInv(e, (p - 1n) * (q - 1n));
+  if (d % (p - 1n) !== dp || d % (q - 1n) !== dq || (qi * q) % p !== 1n) throw new RangeError('inconsistent CRT parts');
+  const jwk = { kty: 'RSA', n: b64u(n), e: b64u(e), d: b64u(d), p: b64u(p), q: b64u(q), dp: b64u(dp), dq: b64u(dq), qi: b64u(qi) };
+  return createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'der' });
+}
+
+/** A PKCS#8 EC key from the private scalar of an import (the public point is derived). */
+function ecFromScalar(d: Uint8Array | undefined, curve: CurveName): Buffer {
+  const size = curve === 'P-256' ? 32 : 48;
+  if (!d || d.length !== size) throw new RangeError('private scalar of the wrong size');
+  const ecdh = createECDH(curve === 'P-256' ? 'prime256v1' : 'secp384r1');
+  ecdh.setPrivateKey(Buffer.from(d));
+  const pub = ecdh.getPublicKey();
+  const jwk = { kty: 'EC', crv: curve, d: Buffer.from(d).toString('base64url'), x: pub.subarray(1, 1 + size).toString('base64url'), y: pub.subarray(1 + size).toString('base64url') };
+  return createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'der' });
 }

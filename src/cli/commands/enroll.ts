@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { pemEncode } from '../../ca/chain.js';
 import { enrollToken, preflightEnrollment, type EnrollRequest, type EnrollResult, type TokenCard } from '../../ca/enroll.js';
-import { renderTokenOvpn } from '../../ca/export/openvpn-token-client.js';
+import { renderOpenvpnClient } from '../../ca/export/openvpn-client.js';
 import { parseRfc4514 } from '../../ca/x509/parse-dn.js';
-import type { CaContext } from '../ca-context.js';
 import { CardSlot, withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { cardService } from '../card-context.js';
 import { usageError } from '../cli-error.js';
@@ -12,13 +11,20 @@ import { eprintln, println, type CliContext } from '../context.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import type { KeyAlgorithm, Signer } from '../../crypto/signer.js';
 import type { PcscCardService } from '../../card/pcsc-card-service.js';
+import type { DriverCardSession } from '../../card/card-session-impl.js';
+import { authenticateAdminIfNeeded } from '../mgmt-key-input.js';
 import { openscPkcs11Id, OPENSC_PKCS11_MODULE } from '../../card/opensc-pkcs11-id.js';
 import { CaError } from '../../ca/errors.js';
 import { obtainNewPin, readPinFile, soPinBytes, obtainPin } from '../pin-input.js';
 import { issuingCa } from './ca-signing.js';
 import { parseSan } from './sign.js';
-import { writeTokenCertificate } from './enroll-write-back.js';
+import { writeTokenCaCertificates, writeTokenCertificate } from './enroll-write-back.js';
+import { TOKEN_EVENTS } from '../../ca/token-records.js';
+import { sha256 } from '../../ca/issuance.js';
+import { toHex } from '../../common/hex.js';
 import { shq } from './ceremony.js';
+import { chainRecords } from './export.js';
+import { readTlsCryptKey } from './openvpn.js';
 
 interface EnrollArgs extends HomeArgs {
   issuer: string;
@@ -32,6 +38,8 @@ interface EnrollArgs extends HomeArgs {
   ovpn: boolean;
   'ovpn-remote'?: string;
   'ovpn-proto': 'udp' | 'tcp';
+  'ovpn-server-name'?: string;
+  'ovpn-server-issuer'?: string;
   'pkcs11-module': string;
   init: boolean;
   'token-label'?: string;
@@ -40,6 +48,8 @@ interface EnrollArgs extends HomeArgs {
   'pin-file'?: string;
   'user-pin-file'?: string;
   'user-so-pin-file'?: string;
+  'user-mgmt-key-file'?: string;
+  'user-slot'?: string;
   'allow-last-pin-try': boolean;
   json: boolean;
 }
@@ -56,9 +66,13 @@ function resumeCommand(args: EnrollArgs, card: string, subject: string, label: s
   if (args['issuer-card']) p.push('--issuer-card', args['issuer-card']);
   if (args['pin-file']) p.push('--pin-file', args['pin-file']);
   if (args['user-pin-file']) p.push('--user-pin-file', args['user-pin-file']);
+  if (args['user-mgmt-key-file']) p.push('--user-mgmt-key-file', args['user-mgmt-key-file']);
+  if (args['user-slot']) p.push('--user-slot', args['user-slot']);
   if (args.out) p.push('--out', args.out);
   if (args.ovpn) p.push('--ovpn');
   if (args['ovpn-remote']) p.push('--ovpn-remote', args['ovpn-remote']);
+  if (args['ovpn-server-name']) p.push('--ovpn-server-name', args['ovpn-server-name']);
+  if (args['ovpn-server-issuer']) p.push('--ovpn-server-issuer', args['ovpn-server-issuer']);
   return p.map(shq).join(' ');
 }
 
@@ -70,18 +84,6 @@ function parseRemote(s: string | undefined): { host: string; port: number } | un
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
-/** Issuing CA first … root last, from the database. */
-function caChain(ca: CaContext, issuerName: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let name: string | undefined = issuerName; name; ) {
-    const r = ca.store.getCa(name);
-    if (!r?.certificate) break;
-    out.push(r.certificate);
-    name = r.parentName;
-  }
-  return out;
-}
-
 /** `--init`: initialise a blank user card (SO-PIN + new user PIN), before anything else touches it. */
 async function initUserCard(ctx: CliContext, service: PcscCardService, serial: string, args: EnrollArgs, label: string): Promise<void> {
   const s = await service.open({ serial });
@@ -90,6 +92,10 @@ async function initUserCard(ctx: CliContext, service: PcscCardService, serial: s
       throw new CaError('TOKEN_ALREADY_INITIALISED', `card ${serial} is already initialised; --init would erase every key on it`, {
         hint: 'Drop --init to enrol on it as it is, or wipe it deliberately with `ca card init`.',
       });
+    }
+    if (s.capabilities.unblockCredential === 'puk') {
+      await initPivToken(ctx, s, args);
+      return;
     }
     const so = soPinBytes(await obtainPin(ctx, { file: args['user-so-pin-file'], prompt: `SO-PIN of card ${serial} (16 hex digits): `, what: 'SO-PIN' }));
     let pin: Buffer | undefined;
@@ -111,6 +117,43 @@ function fileStem(r: EnrollResult): string {
   return `${r.cardSerial}-${r.key.label.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
 }
 
+/**
+ * `--init` on a factory PIV token (the same path as `ca card init` there): management key
+ * authenticated, the factory PIN and PUK replaced by the user's (--user-pin-file, and the new PUK
+ * from --user-so-pin-file), CHUID and CCC written. A PIV token is never wiped: the driver refuses
+ * one whose PIN or PUK is no longer the factory value (PIV_ALREADY_PERSONALISED).
+ */
+async function initPivToken(ctx: CliContext, s: DriverCardSession, args: EnrollArgs): Promise<void> {
+  await authenticateAdminIfNeeded(ctx, s, args['user-mgmt-key-file']);
+  let puk: Buffer | undefined;
+  let pin: Buffer | undefined;
+  try {
+    puk = args['user-so-pin-file'] ? readPinFile(args['user-so-pin-file'], 'PUK') : await obtainNewPin(ctx, { file: undefined, what: `new PUK for token ${s.info.serial}` });
+    if (puk.length < 6 || puk.length > 8) throw usageError('a PIV PUK must be 6 to 8 characters');
+    pin = args['user-pin-file'] ? readPinFile(args['user-pin-file'], 'user PIN') : await obtainNewPin(ctx, { file: undefined, what: `user PIN for token ${s.info.serial}` });
+    if (pin.length < 6 || pin.length > 8) throw usageError('a PIV PIN must be 6 to 8 characters');
+    await s.initialize({ soPin: puk, userPin: pin, retries: 3, label: s.info.serial });
+  } finally {
+    puk?.fill(0);
+    pin?.fill(0);
+  }
+  eprintln(ctx, `  ✔ initialised PIV token ${s.info.serial}: new PIN and PUK (3 tries each), CHUID and CCC written`);
+}
+
+/** PIV tokens: management key, and the slot of the new key (9A by default). A no-op on other families. */
+function prepareUserToken(ctx: CliContext, args: EnrollArgs): (s: DriverCardSession) => Promise<void> {
+  return async (s) => {
+    if (!s.hasKeySlots) {
+      if (args['user-slot'] !== undefined && args.card.length === 1) throw usageError(`--user-slot applies to PIV tokens; card ${s.info.serial} is ${s.info.driver}`);
+      return;
+    }
+    await authenticateAdminIfNeeded(ctx, s, args['user-mgmt-key-file']);
+    const slot = s.parseKeySlot(args['user-slot'] ?? '9a');
+    if (slot === undefined) throw usageError(`--user-slot ${args['user-slot']} is not a PIV key slot`, 'Use 9a, 9c, 9d, 9e or 82..95.');
+    s.keyPlacement = { slot };
+  };
+}
+
 /** `ca enroll`: key on the user's token, CSR on the token, issued by the issuer's card, written back. */
 export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs> {
   return {
@@ -129,6 +172,8 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
         .option('ovpn', { type: 'boolean', default: false, describe: 'also write a client .ovpn that uses the token through PKCS#11' })
         .option('ovpn-remote', { type: 'string', describe: 'HOST[:PORT] for the .ovpn remote line (default port 1194)' })
         .option('ovpn-proto', { choices: ['udp', 'tcp'] as const, default: 'udp' as const, describe: '.ovpn proto' })
+        .option('ovpn-server-name', { type: 'string', describe: "the VPN server certificate's subject CN, for verify-x509-name in the .ovpn (default: no such line)" })
+        .option('ovpn-server-issuer', { type: 'string', describe: 'CA that issued the VPN server certificate: its chain is the .ovpn <ca> (default: servers if it exists, else --issuer)' })
         .option('pkcs11-module', { type: 'string', default: OPENSC_PKCS11_MODULE, describe: "PKCS#11 module for pkcs11-providers (OpenSC's)" })
         .option('init', { type: 'boolean', default: false, describe: 'initialise a blank user card first (SO-PIN, new user PIN)' })
         .option('token-label', { type: 'string', describe: 'token label for --init (default: the key label)' })
@@ -136,7 +181,9 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
         .option('issuer-card', { type: 'string', describe: "serial of the issuer's card (default: the card bound to the CA)" })
         .option('pin-file', { type: 'string', describe: "issuer card's user PIN from FILE (automation); default: prompt" })
         .option('user-pin-file', { type: 'string', describe: "user card's PIN from FILE (with --init: the new PIN)" })
-        .option('user-so-pin-file', { type: 'string', describe: "user card's SO-PIN from FILE (with --init)" })
+        .option('user-so-pin-file', { type: 'string', describe: "user card's SO-PIN from FILE (with --init); PIV tokens: the NEW PUK (6–8 characters)" })
+        .option('user-mgmt-key-file', { type: 'string', describe: "PIV tokens: the token's management key (hex, first line of FILE); default: no-echo prompt" })
+        .option('user-slot', { type: 'string', describe: 'PIV tokens: key slot for the new key (default 9a, PIV Authentication: what VPN and TLS clients use)' })
         .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend a last PIN try without the typed confirmation' })
         .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
         .example('$0 enroll --issuer clients --profile vpn-client --card DECM0102330007 --subject CN=alice --ovpn --ovpn-remote vpn.example.org', 'both cards inserted (or swap when asked)')
@@ -194,6 +241,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
         const results: EnrollResult[] = [];
         const outDir = args.out ?? ctx.cwd;
         const written: string[][] = [];
+        const caOnToken: number[] = [];
         try {
           for (const job of jobs) {
             eprintln(ctx, `enrolling card ${job.serial} (${job.req.label}):`);
@@ -202,6 +250,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
               pinFile: args['user-pin-file'],
               allowLastPinTry: args['allow-last-pin-try'],
               others: () => others(userSlot)(),
+              prepare: prepareUserToken(ctx, args),
             });
             slots.push(userSlot);
             try {
@@ -213,25 +262,55 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
                 job.req,
               );
               results.push(r);
-              const chain = caChain(ca, issuer.ca.name);
+              const chain = chainRecords(ca.store, issuer.ca.name, ca.home).map((c) => c.der);
+              // The issuing CA's chain onto the token too, where its family keeps CA certificates.
+              try {
+                const onToken = await writeTokenCaCertificates(token, chain);
+                caOnToken.push(onToken?.stored ?? 0);
+                if (!onToken) eprintln(ctx, `  - a ${userSlot.open!.info.driver} token keeps no CA certificates; the chain is in the .chain.pem file`);
+                else {
+                  eprintln(ctx, `  ✔ the CA chain (${onToken.stored} certificate(s), ${onToken.written} new) is on the token, read back`);
+                  if (onToken.written > 0) {
+                    ca.store.audit({ event: TOKEN_EVENTS.caCertificatesWritten, ca: issuer.ca.name, data: { card: r.cardSerial, sha256: chain.map((c) => toHex(sha256(c))) } }, ca.clock.now());
+                  }
+                }
+              } catch (e) {
+                // The enrolment itself is complete (certificate on the token and recorded).
+                caOnToken.push(0);
+                eprintln(ctx, `  ! the CA chain could not be written onto token ${r.cardSerial}: ${(e as Error).message}. The enrolment itself is complete; clients can take the chain from the .chain.pem file.`);
+              }
               const stem = fileStem(r);
               const files = [join(outDir, `${stem}.crt`), join(outDir, `${stem}.chain.pem`)];
               await writeFileAtomic(files[0]!, pemEncode(r.certificate, 'CERTIFICATE'), { mkdirs: true });
               await writeFileAtomic(files[1]!, chain.map((c) => pemEncode(c, 'CERTIFICATE')).join(''), { mkdirs: true });
               if (args.ovpn) {
                 const info = userSlot.open!.info;
-                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer }, r.key.id);
-                const ovpn = renderTokenOvpn({
-                  ...(remote ? { remote } : {}),
-                  proto: args['ovpn-proto'],
-                  providerPath: args['pkcs11-module'],
-                  pkcs11Id,
-                  chain,
-                  subject: r.record.subject,
-                  cardSerial: r.cardSerial,
-                });
-                files.push(join(outDir, `${stem}.ovpn`));
-                await writeFileAtomic(files[2]!, ovpn, { mkdirs: true });
+                const keys = await userSlot.open!.listKeys();
+                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer, tokenSerial: info.tokenSerial, keys }, r.key.id);
+                const serverIssuer = args['ovpn-server-issuer'] ?? (ca.store.getCa('servers')?.certificate ? 'servers' : issuer.ca.name);
+                const tlsCrypt = await readTlsCryptKey(ca);
+                try {
+                  // One renderer for every client profile (src/ca/export/openvpn-client.ts): the
+                  // token flavour differs only by pkcs11-providers/pkcs11-id instead of cert/key.
+                  const [ovpn] = renderOpenvpnClient({
+                    name: stem,
+                    clientName: r.key.label,
+                    serialHex: r.record.serialHex,
+                    issuingCa: issuer.ca.name,
+                    clientCert: r.certificate,
+                    clientIntermediates: chain.slice(0, -1),
+                    serverTrust: chainRecords(ca.store, serverIssuer, ca.home).map((c) => c.der),
+                    remote: { host: remote?.host, port: remote?.port ?? 1194, proto: args['ovpn-proto'] },
+                    serverName: args['ovpn-server-name'],
+                    inline: true,
+                    ...(tlsCrypt ? { tlsCrypt } : {}),
+                    pkcs11: { provider: args['pkcs11-module'], id: pkcs11Id, cardSerial: r.cardSerial },
+                  });
+                  files.push(join(outDir, ovpn!.path));
+                  await writeFileAtomic(files[2]!, ovpn!.bytes, { mode: ovpn!.mode, mkdirs: true });
+                } finally {
+                  tlsCrypt?.fill(0);
+                }
               }
               written.push(files);
             } finally {
@@ -258,6 +337,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
                 subject: r.record.subject,
                 notAfter: r.record.notAfter,
                 resumed: r.resumed,
+                caCertificatesOnToken: caOnToken[i] ?? 0,
                 files: written[i],
               })),
               null,

@@ -65,7 +65,7 @@ export function openvpnClientCommand(ctx: CliContext): CommandModule<object, Arg
         }
         const serverIssuer = args['server-issuer'] ?? (ca.store.getCa('servers') ? 'servers' : c.issuerName);
         const remote = parseRemote(args.remote, args.proto);
-        const clientChain = chainRecords(ca.store, c.issuerName);
+        const clientChain = chainRecords(ca.store, c.issuerName, ca.home);
         const cn = /(?:^|,)\s*CN=([^,+]+)/.exec(c.subject)?.[1]?.trim() ?? c.serialHex;
         const name = cn.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || c.serialHex;
         const tlsCrypt = await readTlsCryptKey(ca);
@@ -77,7 +77,7 @@ export function openvpnClientCommand(ctx: CliContext): CommandModule<object, Arg
             issuingCa: c.issuerName,
             clientCert: c.der,
             clientIntermediates: clientChain.slice(0, -1).map((r) => r.der),
-            serverTrust: chainRecords(ca.store, serverIssuer).map((r) => r.der),
+            serverTrust: chainRecords(ca.store, serverIssuer, ca.home).map((r) => r.der),
             remote,
             serverName: args['server-name'] ?? remote.host,
             inline: args.inline,

@@ -21,6 +21,7 @@ import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { openvpnClientCommand } from './export-openvpn-client.js';
+import { externalChainOf, type ChainStore } from '../external-chain.js';
 
 /**
  * `ca export chain|cert|crl`: public artefacts for relying parties, rendered by the pure
@@ -37,13 +38,13 @@ interface ExportArgs extends HomeArgs {
   chain?: boolean;
 }
 
-/** The CA's certificate and its parents up to the root, leaf-most first. */
-export function chainOf(store: CaStore, name: string): Uint8Array[] {
-  return chainRecords(store, name).map((c) => c.der);
+/** The CA's certificate and its parents up to the root, leaf-most first (with `home`: and an external root's chain). */
+export function chainOf(store: ChainStore, name: string, home?: string): Uint8Array[] {
+  return chainRecords(store, name, home).map((c) => c.der);
 }
 
 /** Names and DER of the CA's chain, issuing CA first, root last (RFC 5246 §7.4.2 order). */
-export function chainRecords(store: CaStore, name: string): { name: string; der: Uint8Array }[] {
+export function chainRecords(store: ChainStore, name: string, home?: string): { name: string; der: Uint8Array }[] {
   const out: { name: string; der: Uint8Array }[] = [];
   let ca = store.getCa(name);
   if (!ca) throw new CaError('UNKNOWN_ISSUER', `no CA named ${name}`, { hint: 'See `ca status` for the CAs of this home.' });
@@ -52,6 +53,11 @@ export function chainRecords(store: CaStore, name: string): { name: string; der:
       throw new CaError('CA_NOT_READY', `CA ${ca.name} has no certificate yet`, { hint: `Finish the ${ca.name} ceremony first (see \`ca audit log\`).` });
     }
     out.push({ name: ca.name, der: ca.certificate });
+    // A sub-CA under someone else's root: its chain goes on through the external CAs
+    // (issue #11), which have no CRL here: named `external-N` (file-safe: der export names a file per certificate).
+    if (!ca.parentName && home !== undefined) {
+      out.push(...externalChainOf(store, home, ca.name).map((der, i) => ({ name: `external-${i + 1}`, der })));
+    }
     ca = ca.parentName ? store.getCa(ca.parentName) : undefined;
   }
   return out;
@@ -168,7 +174,10 @@ function chainCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
     handler: async (args) =>
       withCa(ctx, args, { command: `export chain --issuer ${args.issuer}`, write: false }, async (ca) => {
         const format = args.format as ChainExportFormat;
-        const chain = chainRecords(ca.store, args.issuer!);
+        // Concentrator formats need every level's CRL; an external CA's CRL is not ours to give,
+        // so they stop at the top CA of this home (the external root is still the trust anchor
+        // the operator installs from the external CA). The plain formats carry the whole chain.
+        const chain = chainRecords(ca.store, args.issuer!, needsAllCrls(format) ? undefined : ca.home);
         const names = chain.map((c) => c.name);
         const needsCrls = needsAllCrls(format);
         const crls = needsCrls ? concentratorCrls(ca.store, names, ca.clock.now()) : [];
@@ -201,7 +210,7 @@ function certCommand(ctx: CliContext): CommandModule<object, ExportArgs> {
         }
         if (c.status === 'revoked') eprintln(ctx, `warning: certificate ${c.serialHex} is revoked (${c.revocation?.reason ?? 'unspecified'})`);
         const files = exportCertificate(
-          { cert: c.der, name: `${c.issuerName}-${c.serialHex}`, ...(args.chain ? { chain: chainOf(ca.store, c.issuerName) } : {}) },
+          { cert: c.der, name: `${c.issuerName}-${c.serialHex}`, ...(args.chain ? { chain: chainOf(ca.store, c.issuerName, ca.home) } : {}) },
           args.format as CertFormat,
         );
         report(ctx, await writeExport(ctx, files, args.out, `${c.issuerName}-${c.serialHex}`));

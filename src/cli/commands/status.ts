@@ -35,9 +35,9 @@ const STATUSES: readonly CertificateStatus[] = ['reserved', 'issued', 'revoked',
 export interface CaStatus {
   name: string;
   parent: string | null;
-  card: { serial: string; keyId: string; keyRef: number };
+  card: { serial: string; family: string; keyId: string; keyRef: number };
   /** Further cards holding the same key (restored from a DKEK backup, `ca key restore`). */
-  furtherCards: { serial: string; keyRef: number; kcv: string }[];
+  furtherCards: { serial: string; family: string; keyRef: number; kcv: string }[];
   spkiSha256: string;
   certificate: { subject: string; notBefore: string; notAfter: string; daysLeft: number; level: Level } | null;
   crl: {
@@ -148,8 +148,8 @@ export function collectStatus(
     return {
       name: ca.name,
       parent: ca.parentName ?? null,
-      card: { serial: ca.cardSerial, keyId: ca.keyId, keyRef: ca.keyRef },
-      furtherCards: store instanceof SqliteStore ? caCards(store, ca.name).map((b) => ({ serial: b.cardSerial, keyRef: b.keyRef, kcv: b.kcv })) : [],
+      card: { serial: ca.cardSerial, family: ca.cardFamily, keyId: ca.keyId, keyRef: ca.keyRef },
+      furtherCards: store instanceof SqliteStore ? caCards(store, ca.name).map((b) => ({ serial: b.cardSerial, family: b.cardFamily, keyRef: b.keyRef, kcv: b.kcv })) : [],
       spkiSha256: toHex(ca.spkiSha256),
       certificate,
       crl,
@@ -171,8 +171,8 @@ function render(ctx: CliContext, r: StatusReport): void {
   for (const c of r.cas) {
     println(ctx);
     println(ctx, `${c.name}${c.parent ? ` (under ${c.parent})` : ' (root)'}  ${tag(c.level)}`);
-    println(ctx, `  card ${c.card.serial}, key id ${c.card.keyId}`);
-    for (const f of c.furtherCards) println(ctx, `  also on card ${f.serial} (restored backup, slot ${f.keyRef}, DKEK KCV ${f.kcv})`);
+    println(ctx, `  card ${c.card.serial} (${c.card.family}), key id ${c.card.keyId}`);
+    for (const f of c.furtherCards) println(ctx, `  also on card ${f.serial} (${f.family}, restored backup, slot ${f.keyRef}, DKEK KCV ${f.kcv})`);
     if (c.certificate) println(ctx, `  certificate ${c.certificate.subject}: valid until ${c.certificate.notAfter} (${c.certificate.daysLeft} days) ${tag(c.certificate.level)}`);
     if (c.crl) println(ctx, `  CRL #${c.crl.number}: ${c.crl.entries} entr${c.crl.entries === 1 ? 'y' : 'ies'}, next update ${c.crl.nextUpdate} (${c.crl.daysToNextUpdate} days) ${tag(c.crl.level)}`);
     else println(ctx, `  CRL: none ${tag(c.certificate ? 'alarm' : 'ok')}`);

@@ -131,15 +131,3 @@ test('pkcs11-id: pkcs11-helper serialization of the OpenSC token fields, reserve
   );
   assert.throws(() => openscPkcs11Id({ driver: 'nope', serial: 'x', tokenLabel: undefined }, '01'), code('CARD_PKCS11_ID_UNKNOWN'));
 });
-
-test('token .ovpn: provider, quoted pkcs11-id, inline chain, remote or a placeholder; no single-line injection', async () => {
-  const { renderTokenOvpn } = await import('../../../src/ca/export/openvpn-token-client.js');
-  const base = { proto: 'udp' as const, providerPath: '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', pkcs11Id: 'a/b\\x20c/01', chain: [Uint8Array.of(0x30, 0x00)], subject: 'CN=alice', cardSerial: 'X' };
-  const t = renderTokenOvpn({ ...base, remote: { host: 'vpn.example.test', port: 1194 } });
-  assert.match(t, /^remote vpn\.example\.test 1194$/m);
-  assert.match(t, /^pkcs11-providers \/usr\/lib\/x86_64-linux-gnu\/opensc-pkcs11\.so$/m);
-  assert.match(t, /^pkcs11-id 'a\/b\\x20c\/01'$/m);
-  assert.match(t, /^<ca>\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n<\/ca>$/m);
-  assert.match(renderTokenOvpn(base), /^# remote /m);
-  assert.throws(() => renderTokenOvpn({ ...base, pkcs11Id: "x'\nup /bin/sh" }), TypeError);
-});

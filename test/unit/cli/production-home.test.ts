@@ -42,7 +42,7 @@ function bindCa(home: string, at: Date): void {
   try {
     const pk = Uint8Array.of(1, 2, 3);
     store.createCa(
-      { name: 'root', profileName: 'root', cardSerial: 'DECM0000000001', keyId: 'AA', keyRef: 1, publicKey: pk, spkiSha256: new Uint8Array(createHash('sha256').update(pk).digest()) },
+      { name: 'root', profileName: 'root', cardSerial: 'DECM0000000001', cardFamily: 'sc-hsm', keyId: 'AA', keyRef: 1, publicKey: pk, spkiSha256: new Uint8Array(createHash('sha256').update(pk).digest()) },
       { event: 'ca.bound', ca: 'root', data: { card: 'DECM0000000001', keyId: 'AA' } },
       at,
     );

@@ -32,7 +32,7 @@ function tempDb(): { path: string; store: SqliteStore } {
 
 function withRoot(store: SqliteStore): void {
   store.createCa(
-    { name: 'root', profileName: 'root', cardSerial: 'DETEST1', keyId: 'AA', keyRef: 1, publicKey: Uint8Array.of(1, 2, 3), spkiSha256: sha(Uint8Array.of(1, 2, 3)) },
+    { name: 'root', profileName: 'root', cardSerial: 'DETEST1', cardFamily: 'sc-hsm', keyId: 'AA', keyRef: 1, publicKey: Uint8Array.of(1, 2, 3), spkiSha256: sha(Uint8Array.of(1, 2, 3)) },
     { event: 'ca.bound', ca: 'root', data: { card: 'DETEST1' } },
     at(0),
   );

@@ -77,4 +77,28 @@ describe('OpenVPN client profile', () => {
     assert.match(tok, /^pkcs11-id 'piv\/0001\/slot-9a'$/m);
     assert.doesNotMatch(tok, /^key |<cert>/m);
   });
+
+  test('token flavour (ca enroll --ovpn): tls-crypt, quoted pkcs11-id, inline chain, remote placeholder; no config-line injection', () => {
+    const token: OpenvpnClientInput = {
+      ...base,
+      remote: { host: undefined, port: 1194, proto: 'udp' },
+      serverName: undefined,
+      tlsCrypt: new Uint8Array(256).fill(9),
+      pkcs11: { provider: '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', id: 'a/b\\x20c/01', cardSerial: 'DETEST123' },
+    };
+    const files = renderOpenvpnClient(token);
+    assert.deepEqual(files.map((f) => [f.path, f.mode]), [['laptop.ovpn', 0o600]], 'one inline file, a secret: it holds the tls-crypt key');
+    const t = Buffer.from(files[0]!.bytes).toString('utf8');
+    assert.match(t, /^<tls-crypt>\n(#[^\n]*\n)*-----BEGIN OpenVPN Static key V1-----\n/m);
+    assert.match(t, new RegExp(`^${'09'.repeat(16)}$`, 'm'));
+    assert.match(t, /^pkcs11-providers \/usr\/lib\/x86_64-linux-gnu\/opensc-pkcs11\.so$/m);
+    assert.match(t, /^pkcs11-id 'a\/b\\x20c\/01'$/m);
+    assert.match(t, /token DETEST123/);
+    assert.match(t, /^<ca>\n-----BEGIN CERTIFICATE-----\n[\s\S]*?<\/ca>$/m);
+    assert.match(t, /^# remote /m);
+    assert.doesNotMatch(t, /^remote |^verify-x509-name|^key |<cert>/m);
+    assert.match(Buffer.from(renderOpenvpnClient({ ...token, remote: { host: 'vpn.example.test', port: 1195, proto: 'tcp' } })[0]!.bytes).toString('utf8'), /^remote vpn\.example\.test 1195$/m);
+    assert.throws(() => renderOpenvpnClient({ ...token, pkcs11: { ...token.pkcs11!, id: "x'\nup /bin/sh" } }), TypeError);
+    assert.throws(() => renderOpenvpnClient({ ...token, remote: { host: 'x\nup /bin/sh', port: 1, proto: 'udp' } }), TypeError);
+  });
 });

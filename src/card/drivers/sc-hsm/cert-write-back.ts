@@ -32,15 +32,7 @@ const hex4 = (fid: number): string => fid.toString(16).toUpperCase().padStart(4,
  * finishes the job (it is idempotent).
  */
 export async function writeCertificateSafely(ops: EfFileOps, keyRef: number, certificate: Uint8Array, where: string): Promise<void> {
-  let cert: Certificate;
-  try {
-    cert = AsnConvert.parse(certificate, Certificate);
-    if (AsnConvert.serialize(cert).byteLength !== certificate.length) throw new RangeError('trailing bytes after the certificate');
-  } catch (e) {
-    throw new CardError('CARD_BAD_CERTIFICATE', `the file to write is not a DER X.509 certificate: ${(e as Error).message}`, {
-      hint: 'Pass the DER (or PEM) certificate that was issued for this key.',
-    });
-  }
+  const cert = parseCertificateToWrite(certificate);
   const newSpki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
   const cdFid = fidOf(FID_PREFIX.cd, keyRef);
   const described = await ops.listed(cdFid);
@@ -73,7 +65,21 @@ export async function writeCertificateSafely(ops: EfFileOps, keyRef: number, cer
   await ops.remove(staging);
 }
 
-async function writeVerified(ops: EfFileOps, fid: number, data: Uint8Array, where: string): Promise<void> {
+/** The certificate to store, parsed; anything but exactly one DER certificate is refused before the card is touched. */
+export function parseCertificateToWrite(certificate: Uint8Array): Certificate {
+  try {
+    const cert = AsnConvert.parse(certificate, Certificate);
+    if (AsnConvert.serialize(cert).byteLength !== certificate.length) throw new RangeError('trailing bytes after the certificate');
+    return cert;
+  } catch (e) {
+    throw new CardError('CARD_BAD_CERTIFICATE', `the file to write is not a DER X.509 certificate: ${(e as Error).message}`, {
+      hint: 'Pass the DER (or PEM) certificate that was issued for this key.',
+    });
+  }
+}
+
+/** Replace EF `fid` with `data` and read it back. */
+export async function writeVerified(ops: EfFileOps, fid: number, data: Uint8Array, where: string): Promise<void> {
   await ops.remove(fid); // replace, not overwrite: a shorter file must not keep old bytes
   await ops.write(fid, data);
   const back = await ops.read(fid);

@@ -42,7 +42,7 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
       await withCardService(ctx, args, async (service) => {
         const s = await service.open(cardSelector(args));
         try {
-          if (s.driver.unblockCredential === 'puk') {
+          if (s.capabilities.unblockCredential === 'puk') {
             await initPuk(ctx, s, args);
             return;
           }

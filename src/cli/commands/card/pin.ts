@@ -62,7 +62,7 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
           } else if (args.action === 'change-mgmt-key') {
             await changeMgmtKey(ctx, s, args);
           } else if (args.action === 'change-puk') {
-            if (s.driver.unblockCredential !== 'puk') throw usageError(`card ${s.info.serial} has no PUK (it is unblocked with its SO-PIN)`);
+            if (s.capabilities.unblockCredential !== 'puk') throw usageError(`card ${s.info.serial} has no PUK (it is unblocked with its SO-PIN)`);
             const old = await obtainPin(ctx, { file: args['so-pin-file'], prompt: 'Current PUK: ', what: 'PUK' });
             try {
               const next = await obtainNewPin(ctx, { file: args['new-puk-file'], what: 'PUK' });
@@ -76,7 +76,7 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
             }
             println(ctx, `PUK of card ${s.info.serial} changed`);
           } else {
-            const puk = s.driver.unblockCredential === 'puk';
+            const puk = s.capabilities.unblockCredential === 'puk';
             if (!puk) await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
             const text = await obtainPin(ctx, { file: args['so-pin-file'], prompt: puk ? 'PUK: ' : 'SO-PIN (16 hex digits): ', what: puk ? 'PUK' : 'SO-PIN' });
             const so = puk ? text : soPinBytes(text);

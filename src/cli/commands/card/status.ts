@@ -64,7 +64,7 @@ export function cardStatusCommand(ctx: CliContext): CommandModule<object, Status
           println(ctx, `card:        ${i.driver}, serial ${i.serial}, firmware ${i.version ?? 'unknown'}`);
           println(ctx, `initialised: ${i.initialized ? `yes, label "${i.label ?? ''}"` : 'no (run `ca card init`)'}`);
           println(ctx, `user PIN:    ${describePin(pin)}`);
-          if (s.driver.unblockCredential === 'puk') println(ctx, `PUK:         ${describePin(so)}`);
+          if (s.capabilities.unblockCredential === 'puk') println(ctx, `PUK:         ${describePin(so)}`);
           else println(ctx, `SO-PIN:      ${describePin(so)}`);
         } finally {
           await s.close();

@@ -80,8 +80,8 @@ export function keyRestoreCommand(ctx: CliContext): CommandModule<object, Restor
           addCaCard(
             cactx.store,
             ca.name,
-            { cardSerial: serial, keyRef: r.keyRef, kcv: r.kcv },
-            { event: 'key.restore', ca: ca.name, data: { card: serial, keyRef: r.keyRef, kcv: r.kcv, sha256, proofAlgorithm: proof.algorithm, challenge: proof.challenge } },
+            { cardSerial: serial, cardFamily: session.info.driver, keyRef: r.keyRef, kcv: r.kcv },
+            { event: 'key.restore', ca: ca.name, data: { card: serial, cardFamily: session.info.driver, keyRef: r.keyRef, kcv: r.kcv, sha256, proofAlgorithm: proof.algorithm, challenge: proof.challenge } },
             cactx.clock.now(),
           );
           if (args.json) println(ctx, JSON.stringify({ ca: ca.name, card: serial, keyRef: r.keyRef, kcv: r.kcv }));

@@ -1,0 +1,17 @@
+import type { CardDriver, DriverCapabilities } from './card-driver.js';
+
+/**
+ * The capabilities of `driver`: what it declares, or, for a driver written before
+ * `capabilities` existed, what its optional operations imply. This is the one place that looks
+ * at which methods a driver has; commands ask the session's `capabilities`.
+ */
+export function driverCapabilities(driver: CardDriver): DriverCapabilities {
+  if (driver.capabilities) return driver.capabilities;
+  return {
+    unblockCredential: driver.unblockCredential ?? 'so-pin',
+    adminKey: driver.authenticateAdmin !== undefined,
+    keySlots: driver.parseKeySlot !== undefined,
+    attestation: driver.attest !== undefined,
+    caCertificates: driver.writeCaCertificate !== undefined,
+  };
+}
