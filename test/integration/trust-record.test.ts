@@ -66,9 +66,20 @@ test('the checkpoint is on the signing card (PIN-protected CD CA) and beside the
   assert.equal(copy.cas['servers']!.serials, 2);
   const v = expectOk(await ca(t.home, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin), 'audit verify with the card');
   assert.match(v.stdout, new RegExp(`matches the checkpoint from card ${t.subEmu.serial}.*audit #${copy.auditSeq} \\(crl servers #1`));
-  // Reading it needs the PIN: a non-interactive run without --pin-file is told so.
-  const noPin = expectOk(await ca(t.home, 'audit', 'verify'), 'audit verify without PIN');
-  assert.match(noPin.stderr, /reading it needs the PIN: pass --pin-file/);
+  // Reading it needs the PIN: a non-interactive run without --pin-file does not pass quietly
+  // with the card check left out; it fails, naming the card and both ways on.
+  const noPin = await ca(t.home, 'audit', 'verify');
+  assert.equal(noPin.code, 2, noPin.stdout + noPin.stderr);
+  assert.match(noPin.stderr, new RegExp(`USAGE_CHECKPOINT_PIN_REQUIRED.*card ${t.subEmu.serial}`));
+  assert.match(noPin.stderr, /--pin-file FILE/);
+  assert.match(noPin.stderr, /--skip-card-checkpoints/);
+  assert.doesNotMatch(noPin.stdout, /audit log intact/);
+  // Skipping the card is an explicit choice, and said where nobody misses it.
+  const skipped = expectOk(await ca(t.home, 'audit', 'verify', '--skip-card-checkpoints'), 'audit verify --skip-card-checkpoints');
+  assert.match(skipped.stdout, /audit log intact: .*card checkpoints NOT checked/);
+  assert.match(skipped.stderr, new RegExp(`WARNING: .*card ${t.subEmu.serial}.*not compared`));
+  const help = expectOk(await ca(t.home, 'audit', 'verify', '--help'), 'audit verify --help');
+  assert.match(help.stdout, /--skip-card-checkpoints/);
   const st = JSON.parse(expectOk(await ca(t.home, 'status', '--json'), 'status').stdout) as { checkpoints: { card: string; auditSeq: number; recordsSince: number; onCard: boolean }[]; rehearsal: boolean };
   const sub = st.checkpoints.find((c) => c.card === t.subEmu.serial)!;
   assert.equal(sub.auditSeq, copy.auditSeq);
@@ -84,7 +95,7 @@ test('tail truncation (triggers dropped, last rows deleted) passes the chain che
     db.exec('DROP TRIGGER audit_no_delete');
     db.exec('DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 6 FROM audit_log)');
   });
-  expectOk(await ca(h, 'audit', 'verify'), 'the hash chain alone cannot see a cut tail');
+  expectOk(await ca(h, 'audit', 'verify', '--skip-card-checkpoints'), 'the hash chain alone cannot see a cut tail');
   const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(r.code, 14, r.stderr);
   assert.match(r.stderr, /CHECKPOINT_BEHIND.*records #\d+\.\.#\d+ are missing/);
@@ -106,7 +117,7 @@ test('a rewritten record with the chain recomputed is caught by the card checkpo
       prev = hash;
     }
   });
-  expectOk(await ca(h, 'audit', 'verify'), 'a rehashed chain is self-consistent');
+  expectOk(await ca(h, 'audit', 'verify', '--skip-card-checkpoints'), 'a rehashed chain is self-consistent');
   const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(r.code, 14, r.stderr);
   assert.match(r.stderr, /CHECKPOINT_MISMATCH.*was rewritten/);
@@ -136,11 +147,24 @@ test('a stale backup is refused (DB_ROLLBACK); after a forced restore ca crl doe
   const refused = await ca(h, 'db', 'restore', backup, '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(refused.code, 6, refused.stderr);
   assert.match(refused.stderr, /DB_ROLLBACK.*card .*CRL number is 1, the checkpoint's 2: CRLs 2\.\.2 are missing/);
-  expectOk(await ca(h, 'audit', 'verify'), 'a refused restore changed nothing');
+  expectOk(await ca(h, 'audit', 'verify', '--pin-file', t.pin), 'a refused restore changed nothing');
   expectOk(await ca(h, 'db', 'restore', backup, '--allow-rollback'), 'forced restore');
-  const crl = expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin), 'crl after the rollback');
+  const crlFile = readFileSync(join(h, 'crl', 'servers.crl'));
+  // The rolled-back database says #1 is the last CRL; the card and the copies say #2: refused.
+  const behind = await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin);
+  assert.equal(behind.code, 14, behind.stderr);
+  assert.match(behind.stderr, /CHECKPOINT_CRL_NUMBER_BEHIND.*highest CRL number of servers is 1, but a checkpoint records 2/);
+  assert.match(behind.stderr, new RegExp(`card ${t.subEmu.serial} \\(crl servers #2`), 'the signing card is named');
+  assert.match(behind.stderr, new RegExp(`file .*checkpoint-${t.subEmu.serial}\\.json`), 'and the copy beside the transcripts');
+  assert.match(behind.stderr, /ca crl --issuer servers --crl-number-above-checkpoint/, 'the hint names the option that exists');
+  assert.deepEqual(readFileSync(join(h, 'crl', 'servers.crl')), crlFile, 'nothing was signed');
+  const help = expectOk(await ca(h, 'crl', '--help'), 'crl --help');
+  assert.match(help.stdout, /--crl-number-above-checkpoint/);
+  const crl = expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin, '--crl-number-above-checkpoint'), 'crl after the rollback');
   assert.match(crl.stdout, /CRL #3 of servers/, 'number 2 was seen by relying parties: never signed again');
   assert.match(crl.stderr, /the database was rolled back/);
+  const log = JSON.parse(expectOk(await ca(h, 'audit', 'log', '--json'), 'audit log').stdout) as { event: string; data: { checkpointCrlNumber?: string } }[];
+  assert.equal(log.filter((r) => r.event === 'crl.number-floor').at(-1)?.data.checkpointCrlNumber, '2', 'the override is audited');
   const text = expectOk(await runCommand('openssl', ['crl', '-in', join(h, 'crl', 'servers.crl'), '-noout', '-text']), 'openssl crl');
   assert.match(text.stdout, /X509v3 CRL Number:\s*\n\s*3\b/);
 });
