@@ -234,6 +234,61 @@ test('re-running a killed ca sign batch finishes the job; outcome_unknown needs 
   expectOk(await ca(h, 'db', 'check'), 'db check after the re-runs');
 });
 
+test('the issue\'s batch: `ca sign` of 8 CSRs killed after [4/8] (the 5th signed by the card, not recorded), then the identical command, then --reissue', async () => {
+  const h = t.home;
+  const out = join(t.dir, 'batch8-out');
+  const csrs: string[] = [];
+  for (let n = 1; n <= 8; n++) {
+    const cn = `b8-${n}.example.test`;
+    const csr = join(t.dir, `b8-${n}.csr`);
+    expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(t.dir, `b8-${n}.key`), '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', csr]), 'openssl req');
+    csrs.push(csr);
+  }
+  const sign = (env: Record<string, string> = {}, ...extra: string[]) =>
+    runCommand(process.execPath, [BIN, 'sign', ...csrs, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h, ...extra], { env });
+  // SIGKILL when the card has answered SIGN for the 5th certificate: [4/8] was printed, the 5th
+  // serial is reserved and signed but not recorded.
+  const killed = await sign({ CA_CRASHPOINT: 'issuance-after-sign@5' });
+  assert.notEqual(killed.code, 0);
+  assert.match(killed.stderr, /\[4\/8\] b8-4\.csr → /);
+  assert.doesNotMatch(killed.stderr, /\[5\/8\]/);
+  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-4.crt']);
+  const serialsBefore = new Map<string, string>();
+  const x509Serial = async (n: number) => expectOk(await runCommand('openssl', ['x509', '-in', join(out, `b8-${n}.crt`), '-noout', '-serial']), 'x509').stdout.trim();
+  for (let n = 1; n <= 4; n++) serialsBefore.set(`b8-${n}`, await x509Serial(n));
+
+  // The identical command again: 1–4 reported with their certificates (written again), 5 named
+  // with its outcome_unknown serial and not signed, 6–8 signed; exit 5 because 5 needs a decision.
+  const rerun = await sign();
+  assert.equal(rerun.code, 5, rerun.stderr);
+  for (let n = 1; n <= 4; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr: already issued by servers as serial [0-9A-F]+ .*written again`));
+  const unknownSerial = new RegExp('\\[5/8\\] b8-5\\.csr: NOT signed: .*outcome_unknown \\(serial ([0-9A-F]+)').exec(rerun.stderr)?.[1];
+  assert.ok(unknownSerial, rerun.stderr);
+  for (let n = 6; n <= 8; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr → .*b8-${n}\\.crt \\(serial [0-9A-F]+\\)`));
+  assert.match(rerun.stderr, new RegExp(`CSR_OUTCOME_UNKNOWN.*b8-5\\.csr \\(serial ${unknownSerial}\\)`));
+  assert.doesNotMatch(rerun.stderr, /KEY_DUPLICATE/);
+  for (const opt of rerun.stderr.match(/--[a-z][a-z-]+/g) ?? []) {
+    assert.ok(['--reissue', '--issuer', '--pin-file'].includes(opt), `the hints name only options of ca sign/ca crl: ${opt}`);
+  }
+  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-4.crt', 'b8-6.crt', 'b8-7.crt', 'b8-8.crt']);
+  for (let n = 1; n <= 4; n++) {
+    assert.equal(await x509Serial(n), serialsBefore.get(`b8-${n}`), 'the same certificate, not a new one');
+  }
+
+  // --reissue: 5 gets a new serial; everything else is reported, nothing signed twice.
+  const reissued = expectOk(await sign({}, '--reissue'), 'sign --reissue');
+  const newSerial = /\[5\/8\] b8-5\.csr → .*b8-5\.crt \(serial ([0-9A-F]+)\)/.exec(reissued.stderr)?.[1];
+  assert.ok(newSerial && newSerial !== unknownSerial, reissued.stderr);
+  assert.equal((reissued.stderr.match(/already issued by servers/g) ?? []).length, 7);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.crt')).length, 8);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.tmp')).length, 0);
+  const list = JSON.parse(expectOk(await ca(h, 'list', '--json', '--issuer', 'servers'), 'list').stdout) as { serial: string; status: string; subject: string }[];
+  const b8 = list.filter((c) => /b8-/.test(c.subject));
+  assert.equal(b8.filter((c) => c.status === 'issued').length, 8);
+  assert.deepEqual(b8.filter((c) => c.status === 'outcome_unknown').map((c) => c.serial), [unknownSerial]);
+  expectOk(await ca(h, 'db', 'check'), 'db check after the batch');
+});
+
 test('a production home refuses an emulated card with CARD_EMULATED, saying which card and how it knows', async () => {
   const prod = join(mkdtempSync(join(tmpdir(), 'cardca-prod-')), 'ca-data');
   expectOk(await ca(prod, 'init'), 'init (production)');
