@@ -136,3 +136,24 @@ test('sub-CA ceremony: the write-back to the sub-CA card refused; the hint works
   // The sub-CA card signs: the ceremony's result is usable.
   expectOk(await ca('crl', '--issuer', 'servers', '--pin-file', t.pin), 'crl servers');
 });
+
+test('ca ceremony subca --issuer-reader: the issuer card is taken from that reader only; the wrong reader is refused, the right one finishes by --resume', async () => {
+  const rootSigns = apdus(rootEmu, 0x68);
+  // The sub-CA card's reader named as the issuer's: the root card is not there.
+  const wrong = await ca('ceremony', 'subca', 'clients', '--card', subEmu.serial, '--reader', subEmu.readerName, '--issuer-reader', subEmu.readerName, '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes');
+  assert.notEqual(wrong.code, 0, wrong.stderr);
+  assert.match(wrong.stderr, new RegExp(`CARD_(WRONG|NOT_FOUND|BUSY).*${rootEmu.serial}|${rootEmu.serial}.*CARD_(WRONG|NOT_FOUND|BUSY)`));
+  assert.match(wrong.stderr, /ca ceremony subca clients --resume/);
+  assert.equal(apdus(rootEmu, 0x68), rootSigns, 'the root card was not used');
+  const done = expectOk(
+    await ca('ceremony', 'subca', 'clients', '--resume', '--reader', subEmu.readerName, '--issuer-reader', rootEmu.readerName, '--pin-file', t.pin, '--issuer-pin-file', t.pin, '--yes', '--json'),
+    'resume with the right --issuer-reader',
+  );
+  const rec = JSON.parse(done.stdout) as { cards: { role: string; serial: string; reader?: string }[] };
+  const issuerCard = rec.cards.find((c) => c.serial === rootEmu.serial);
+  assert.ok(issuerCard, JSON.stringify(rec.cards));
+  assert.equal(issuerCard.reader, rootEmu.readerName);
+  assert.equal(apdus(rootEmu, 0x68), rootSigns + 1, 'the root card signed the clients certificate once');
+  const chain = expectOk(await runCommand('openssl', ['verify', '-CAfile', join(t.home, 'certs', 'root.crt'), join(t.home, 'certs', 'clients.crt')]), 'openssl verify clients');
+  assert.match(chain.stdout, /OK/);
+});
