@@ -50,19 +50,24 @@ export interface CaContext {
 }
 
 /**
- * `CA_CRASHPOINT=<name>` (crash tests only, ca-invariants.md §3.2): SIGKILL this process at that
+ * `CA_CRASHPOINT=<name>[@N]` (crash tests only, ca-invariants.md §3.2): SIGKILL this process at that
  * named point of the issuance/CRL cycle, the way a power cut or `kill -9` would stop it. SIGKILL
  * runs no handler and writes nothing, so the switch can only stop work, never reveal anything.
  * Unset (every normal run) → no hook at all.
  */
 export function crashHookFromEnv(env: Readonly<Record<string, string | undefined>>): CrashHook | undefined {
-  const want = env['CA_CRASHPOINT'];
-  if (want === undefined || want === '') return undefined;
-  if (!(CRASH_POINTS as readonly string[]).includes(want)) {
-    throw new CardcaError('CRASHPOINT_UNKNOWN', `CA_CRASHPOINT=${want} names no crash point`, { hint: `Unset CA_CRASHPOINT, or use one of: ${CRASH_POINTS.join(', ')}.` });
+  const spec = env['CA_CRASHPOINT'];
+  if (spec === undefined || spec === '') return undefined;
+  // NAME@N: the Nth time this process reaches the point (a batch killed after its 4th certificate).
+  const m = /^([a-z-]+)(?:@([1-9]\d*))?$/.exec(spec);
+  const want = m?.[1];
+  if (!want || !(CRASH_POINTS as readonly string[]).includes(want)) {
+    throw new CardcaError('CRASHPOINT_UNKNOWN', `CA_CRASHPOINT=${spec} names no crash point`, { hint: `Unset CA_CRASHPOINT, or use one of: ${CRASH_POINTS.join(', ')} (optionally @N for the Nth time).` });
   }
+  const nth = Number(m[2] ?? '1');
+  let seen = 0;
   return (point) => {
-    if (point === want) process.kill(process.pid, 'SIGKILL');
+    if (point === want && ++seen === nth) process.kill(process.pid, 'SIGKILL');
   };
 }
 

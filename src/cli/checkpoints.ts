@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../ca/checkpoint.js';
@@ -13,6 +13,7 @@ import type { CaContext } from './ca-context.js';
 import { cardService } from './card-context.js';
 import { eprintln, type CliContext } from './context.js';
 import { verifyOnSession } from './pin-input.js';
+import { CliError } from './cli-error.js';
 
 /**
  * Where checkpoints live (issue #8 item 1): on the card, in the PIN-protected data object
@@ -27,6 +28,12 @@ export const CHECKPOINTS_DIR = 'checkpoints';
 
 export function checkpointCopyPath(home: string, card: string): string {
   return join(home, CHECKPOINTS_DIR, `checkpoint-${card.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
+}
+
+/** Every checkpoint copy in HOME/checkpoints/ (one per card that ever got one). */
+export function checkpointCopyFiles(home: string): string[] {
+  const dir = join(home, CHECKPOINTS_DIR);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /^checkpoint-.*\.json$/.test(f)).sort().map((f) => join(dir, f)) : [];
 }
 
 /** Write a checkpoint of the database as it is now onto `session`'s card (PIN verified) and beside the transcripts. */
@@ -110,13 +117,22 @@ export function withCheckpointSources<T>(y: Argv<T>): Argv<T & CardReadArgs> {
 
 /**
  * Checkpoints from the inserted cards that belong to this home's CAs (or the card named by
- * --card). Reading `CD xx` needs the user PIN: from --pin-file, or a prompt on a terminal; a
- * bound card inserted in a non-interactive run without --pin-file is named and skipped.
+ * --card). Reading `CD xx` needs the user PIN: from --pin-file, or a prompt on a terminal. A
+ * bound card inserted in a non-interactive run without --pin-file cannot be read: by default it
+ * is named and skipped with a note; with `onUnreadable: 'refuse'` (`ca audit verify`) the command
+ * fails (USAGE_CHECKPOINT_PIN_REQUIRED) unless `skip` (--skip-card-checkpoints) says to go on,
+ * and then every skipped card is named in a WARNING and returned in `skipped`.
  */
-export async function insertedCardCheckpoints(ctx: CliContext, store: SqliteStore, args: CardReadArgs): Promise<{ cp: Checkpoint; source: string }[]> {
+export async function insertedCardCheckpoints(
+  ctx: CliContext,
+  store: SqliteStore,
+  args: CardReadArgs,
+  policy: { onUnreadable: 'note' | 'refuse'; skip?: boolean; skipped?: string[] } = { onUnreadable: 'note' },
+): Promise<{ cp: Checkpoint; source: string }[]> {
   const bound = new Set(store.listCas().map((c) => c.cardSerial));
   if (args.card) bound.add(args.card);
   const out: { cp: Checkpoint; source: string }[] = [];
+  const unread: string[] = [];
   const service = cardService(ctx, {});
   try {
     let readers;
@@ -138,8 +154,12 @@ export async function insertedCardCheckpoints(ctx: CliContext, store: SqliteStor
       try {
         const serial = s.info.serial;
         if (args.card !== undefined ? serial !== args.card : !bound.has(serial)) continue;
-        if (args['pin-file'] === undefined && !ctx.stdin.isTTY) {
-          eprintln(ctx, `note: card ${serial} in "${r.name}" holds a checkpoint of this CA, but reading it needs the PIN: pass --pin-file FILE`);
+        if (args['pin-file'] === undefined && (!ctx.stdin.isTTY || policy.skip)) {
+          if (policy.onUnreadable === 'note') {
+            eprintln(ctx, `note: card ${serial} in "${r.name}" holds a checkpoint of this CA, but reading it needs the PIN: pass --pin-file FILE`);
+          } else {
+            unread.push(`card ${serial} in "${r.name}"`);
+          }
           continue;
         }
         await verifyOnSession(ctx, s, { pinFile: args['pin-file'], allowLastPinTry: false });
@@ -153,5 +173,14 @@ export async function insertedCardCheckpoints(ctx: CliContext, store: SqliteStor
   } finally {
     await service.close();
   }
+  if (unread.length > 0 && !policy.skip) {
+    throw new CliError(
+      'USAGE_CHECKPOINT_PIN_REQUIRED',
+      `${unread.join(', ')} hold${unread.length === 1 ? 's' : ''} a checkpoint of this CA, and reading it needs the user PIN, but this run has no terminal and no --pin-file: the database was not compared with ${unread.length === 1 ? 'it' : 'them'}`,
+      { hint: 'Pass --pin-file FILE (the user PIN of the inserted card), run it on a terminal (PIN prompt), or remove the card; --skip-card-checkpoints checks without the card, and says so.' },
+    );
+  }
+  for (const u of unread) eprintln(ctx, `WARNING: the checkpoint on ${u} was not compared with the database (--skip-card-checkpoints): a truncated or rewritten audit log is only caught by a card's checkpoint or a --checkpoint file`);
+  policy.skipped?.push(...unread);
   return out;
 }

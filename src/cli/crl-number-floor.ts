@@ -1,35 +1,57 @@
 import type { DriverCardSession } from '../card/card-session-impl.js';
+import { crlNumberFloorDecision, type CheckpointSource } from '../ca/checkpoint-crl-floor.js';
 import type { CaContext } from './ca-context.js';
-import { readCardCheckpoint } from './checkpoints.js';
+import { checkpointCopyFiles, loadCheckpointFile, readCardCheckpoint } from './checkpoints.js';
 import { eprintln, type CliContext } from './context.js';
 
 /**
- * A CRL number is never issued twice (RFC 5280 §5.2.3; issue #8 item 3). After a database
- * rollback (a stale backup restored with --allow-rollback, or a file copied back by hand) the
- * database's highest CRL number can be below one relying parties have already seen; the
- * checkpoint on the CA's own card still has it. Returns that number when it is above the
- * database's, so `ca crl` signs a number past it (audited), never one at or below it.
+ * A CRL number is never issued twice (RFC 5280 §5.2.3; issue #8 item 3; the rule is
+ * src/ca/checkpoint-crl-floor.ts). The floor is taken from every checkpoint the home has: the
+ * one on the signing card (PIN already verified), and every copy in HOME/checkpoints/ — one per
+ * card that ever signed for this home, the root card's and any backup card's included; a
+ * database restore does not touch them. A copy that does not parse stops the command
+ * (CHECKPOINT_MALFORMED, naming the file): a floor nobody can read is not skipped.
+ *
+ * Below the floor: CHECKPOINT_CRL_NUMBER_BEHIND (exit 14), nothing signed. With
+ * `aboveCheckpoint` (--crl-number-above-checkpoint): returns the floor, the new CRL number goes
+ * above it, and the decision is audited (`crl.number-floor`).
  */
-export async function crlNumberFloor(ctx: CliContext, ca: CaContext, session: DriverCardSession, issuer: string): Promise<bigint | undefined> {
-  let cp;
+export async function crlNumberFloor(
+  ctx: CliContext,
+  ca: CaContext,
+  session: DriverCardSession,
+  issuer: string,
+  aboveCheckpoint: boolean,
+): Promise<bigint | undefined> {
+  const cps: CheckpointSource[] = [];
   try {
-    cp = await readCardCheckpoint(session);
+    const cp = await readCardCheckpoint(session);
+    if (cp) cps.push({ cp, source: `card ${session.info.serial}` });
   } catch (e) {
-    eprintln(ctx, `warning: the checkpoint on card ${session.info.serial} cannot be read (${(e as Error).message}); CRL numbers are taken from the database only`);
-    return undefined;
+    eprintln(ctx, `warning: the checkpoint on card ${session.info.serial} cannot be read (${(e as Error).message}); the floor is taken from the checkpoint copies in ${ca.home}/checkpoints/`);
   }
-  if (!cp) return undefined;
-  if (cp.homeId !== ca.mode.homeId) {
-    eprintln(ctx, `warning: card ${session.info.serial} holds a checkpoint of another CA home (${cp.homeId}); it is not used`);
-    return undefined;
+  for (const f of checkpointCopyFiles(ca.home)) {
+    const { cp } = loadCheckpointFile(ctx, f);
+    cps.push({ cp, source: `file ${f}` });
   }
-  const onCard = BigInt(cp.cas[issuer]?.crlNumber ?? '0');
   const inDb = ca.store.latestCrl(issuer)?.crlNumber ?? 0n;
-  if (onCard <= inDb) return undefined;
-  eprintln(ctx, `warning: the database's highest CRL number of ${issuer} is ${inDb}, but the checkpoint on card ${session.info.serial} (${cp.at}) records ${onCard}: the database was rolled back; the new CRL gets a number above ${onCard}`);
+  for (const c of cps) if (c.cp.homeId !== ca.mode.homeId) eprintln(ctx, `warning: ${c.source} holds a checkpoint of another CA home (${c.cp.homeId}); it is not used`);
+  const f = crlNumberFloorDecision({ inDb, cps, homeId: ca.mode.homeId, issuer, aboveCheckpoint });
+  if (!f) return undefined;
+  eprintln(ctx, `warning: the database's highest CRL number of ${issuer} is ${inDb}, but ${f.holders.map((h) => h.source).join(', ')} record${f.holders.length === 1 ? 's' : ''} ${f.crlNumber}: the database was rolled back; as asked, the new CRL gets a number above ${f.crlNumber}`);
   ca.store.audit(
-    { event: 'crl.number-floor', ca: issuer, data: { card: session.info.serial, checkpointCrlNumber: onCard.toString(), databaseCrlNumber: inDb.toString(), checkpointAuditSeq: cp.auditSeq } },
+    {
+      event: 'crl.number-floor',
+      ca: issuer,
+      data: {
+        card: session.info.serial,
+        sources: f.holders.map((h) => h.source),
+        checkpointCrlNumber: f.crlNumber.toString(),
+        databaseCrlNumber: inDb.toString(),
+        checkpointAuditSeq: f.holders[0]!.cp.auditSeq,
+      },
+    },
     ca.clock.now(),
   );
-  return onCard;
+  return f.crlNumber;
 }

@@ -34,6 +34,7 @@ const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
   ATTESTATION: EXIT.card,
   PIN: EXIT.pin,
   PUK: EXIT.pin,
+  SO: EXIT.pin, // SO_PIN_…: the SO-PIN is guarded (and reported) like the user PIN
   CSR: EXIT.rejected,
   POLICY: EXIT.rejected,
   LINT: EXIT.rejected,

@@ -214,6 +214,7 @@ case "\${1:-} \${2:-}" in
   "sign "* | "crl "*) add --pin-file "$PIN" ;;
   "enroll "*) add --pin-file "$PIN"; add --user-pin-file "$PIN"; add --user-so-pin-file "$SO" ;;
   "csr "*) add --pin-file "$PIN" ;;
+  "audit verify") add --pin-file "$PIN" ;;
   "init "*) has --rehearsal || args+=(--rehearsal) ;;
 esac
 ${options.logFile ? `printf 'ca %s\\n' "\${args[*]}" >>${q(options.logFile)}` : ''}

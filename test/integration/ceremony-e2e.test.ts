@@ -123,7 +123,7 @@ test('init, ceremonies, sign, revoke, CRL; openssl accepts the valid leaf and re
   const show = JSON.parse(ok(await ca('show', vpn.serial, '--json'), 'show').stdout) as { status: string; revocation: { reason: string } };
   assert.equal(show.status, 'revoked');
   assert.equal(show.revocation.reason, 'keyCompromise');
-  ok(await ca('audit', 'verify'), 'audit verify');
+  ok(await ca('audit', 'verify', '--pin-file', pin), 'audit verify');
   ok(await ca('db', 'check'), 'db check');
 });
 
@@ -164,7 +164,7 @@ test('bad input is refused with a stable code; only the refusal is audited', asy
 
   const certsAfter = JSON.parse(ok(await ca('list', '--json'), 'list').stdout).length as number;
   assert.equal(certsAfter, certsBefore, 'no certificate row for refused input');
-  ok(await ca('audit', 'verify'), 'audit verify');
+  ok(await ca('audit', 'verify', '--pin-file', pin), 'audit verify');
   ok(await ca('db', 'check'), 'db check');
 });
 

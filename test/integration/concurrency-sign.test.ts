@@ -176,5 +176,5 @@ async function contend(
 
   assert.equal(existsSync(lockFile), false, 'the lock is released');
   assert.match(ok(await ca(['db', 'check']), 'db check').stdout, new RegExp(`database OK: ${signed + 2} certificates`));
-  ok(await ca(['audit', 'verify']), 'audit verify');
+  ok(await ca(['audit', 'verify', '--pin-file', pin]), 'audit verify');
 }

@@ -186,7 +186,7 @@ for (const point of ['issuance-after-reserve', 'issuance-after-sign'] as const) 
     assert.match(check.stdout, new RegExp(`note: certificate servers/${row!.serial_hex} is outcome_unknown`));
     assert.equal(rowFor(csr)[0]?.status, 'outcome_unknown');
     unknownSerials.push(row!.serial_hex);
-    ok(await ca(['audit', 'verify']), 'audit verify');
+    ok(await ca(['audit', 'verify', '--pin-file', pin]), 'audit verify');
     assertInvariants(base);
 
     // The same CSR again: named with its outcome_unknown serial and not signed (issue #8 item 8) ...
@@ -256,7 +256,7 @@ for (const point of ['crl-after-reserve', 'crl-after-sign'] as const) {
     assert.deepEqual(after.at(-1), { crl_number: crashed.crl_number + 1, status: 'issued' });
     assert.match(r.stdout, new RegExp(`CRL #${crashed.crl_number + 1} of servers`));
     ok(await ca(['db', 'check']), 'db check');
-    ok(await ca(['audit', 'verify']), 'audit verify');
+    ok(await ca(['audit', 'verify', '--pin-file', pin]), 'audit verify');
     assertInvariants(base);
   });
 }
@@ -274,7 +274,7 @@ test('outcome_unknown serials are on the next CRL, and `ca revoke` records a rea
   assert.match(revokedBlock ?? '', /Key Compromise/);
   const check = ok(await ca(['db', 'check']), 'db check');
   assert.match(check.stdout, /database OK/);
-  ok(await ca(['audit', 'verify']), 'audit verify');
+  ok(await ca(['audit', 'verify', '--pin-file', pin]), 'audit verify');
   assertInvariants(base);
 });
 

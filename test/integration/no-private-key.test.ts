@@ -287,7 +287,7 @@ test('small ceremony: root, sub-CA, leaf, CRLs, every export format', async () =
   ok(await ca('export', 'cert', leaf.serial, '--chain', '--format', 'p7b', '--out', out('leaf.p7b')), 'cert p7b');
   ok(await ca('export', 'crl', '--all', '--format', 'pem', '--out', out('crls.pem')), 'crl pem');
   ok(await ca('export', 'crl', '--all', '--format', 'der', '--out', out('crl-der', true)), 'crl der');
-  for (const cmd of [['status'], ['show', leaf.serial], ['audit', 'verify'], ['db', 'check']]) ok(await ca(...cmd), cmd.join(' '));
+  for (const cmd of [['status'], ['show', leaf.serial], ['audit', 'verify', '--pin-file', pin], ['db', 'check']]) ok(await ca(...cmd), cmd.join(' '));
 
   const exported = filesUnder(exportsDir);
   assert.ok(exported.length >= 15, exported.join('\n'));

@@ -66,9 +66,20 @@ test('the checkpoint is on the signing card (PIN-protected CD CA) and beside the
   assert.equal(copy.cas['servers']!.serials, 2);
   const v = expectOk(await ca(t.home, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin), 'audit verify with the card');
   assert.match(v.stdout, new RegExp(`matches the checkpoint from card ${t.subEmu.serial}.*audit #${copy.auditSeq} \\(crl servers #1`));
-  // Reading it needs the PIN: a non-interactive run without --pin-file is told so.
-  const noPin = expectOk(await ca(t.home, 'audit', 'verify'), 'audit verify without PIN');
-  assert.match(noPin.stderr, /reading it needs the PIN: pass --pin-file/);
+  // Reading it needs the PIN: a non-interactive run without --pin-file does not pass quietly
+  // with the card check left out; it fails, naming the card and both ways on.
+  const noPin = await ca(t.home, 'audit', 'verify');
+  assert.equal(noPin.code, 2, noPin.stdout + noPin.stderr);
+  assert.match(noPin.stderr, new RegExp(`USAGE_CHECKPOINT_PIN_REQUIRED.*card ${t.subEmu.serial}`));
+  assert.match(noPin.stderr, /--pin-file FILE/);
+  assert.match(noPin.stderr, /--skip-card-checkpoints/);
+  assert.doesNotMatch(noPin.stdout, /audit log intact/);
+  // Skipping the card is an explicit choice, and said where nobody misses it.
+  const skipped = expectOk(await ca(t.home, 'audit', 'verify', '--skip-card-checkpoints'), 'audit verify --skip-card-checkpoints');
+  assert.match(skipped.stdout, /audit log intact: .*card checkpoints NOT checked/);
+  assert.match(skipped.stderr, new RegExp(`WARNING: .*card ${t.subEmu.serial}.*not compared`));
+  const help = expectOk(await ca(t.home, 'audit', 'verify', '--help'), 'audit verify --help');
+  assert.match(help.stdout, /--skip-card-checkpoints/);
   const st = JSON.parse(expectOk(await ca(t.home, 'status', '--json'), 'status').stdout) as { checkpoints: { card: string; auditSeq: number; recordsSince: number; onCard: boolean }[]; rehearsal: boolean };
   const sub = st.checkpoints.find((c) => c.card === t.subEmu.serial)!;
   assert.equal(sub.auditSeq, copy.auditSeq);
@@ -84,7 +95,7 @@ test('tail truncation (triggers dropped, last rows deleted) passes the chain che
     db.exec('DROP TRIGGER audit_no_delete');
     db.exec('DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 6 FROM audit_log)');
   });
-  expectOk(await ca(h, 'audit', 'verify'), 'the hash chain alone cannot see a cut tail');
+  expectOk(await ca(h, 'audit', 'verify', '--skip-card-checkpoints'), 'the hash chain alone cannot see a cut tail');
   const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(r.code, 14, r.stderr);
   assert.match(r.stderr, /CHECKPOINT_BEHIND.*records #\d+\.\.#\d+ are missing/);
@@ -106,7 +117,7 @@ test('a rewritten record with the chain recomputed is caught by the card checkpo
       prev = hash;
     }
   });
-  expectOk(await ca(h, 'audit', 'verify'), 'a rehashed chain is self-consistent');
+  expectOk(await ca(h, 'audit', 'verify', '--skip-card-checkpoints'), 'a rehashed chain is self-consistent');
   const r = await ca(h, 'audit', 'verify', '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(r.code, 14, r.stderr);
   assert.match(r.stderr, /CHECKPOINT_MISMATCH.*was rewritten/);
@@ -136,11 +147,24 @@ test('a stale backup is refused (DB_ROLLBACK); after a forced restore ca crl doe
   const refused = await ca(h, 'db', 'restore', backup, '--card', t.subEmu.serial, '--pin-file', t.pin);
   assert.equal(refused.code, 6, refused.stderr);
   assert.match(refused.stderr, /DB_ROLLBACK.*card .*CRL number is 1, the checkpoint's 2: CRLs 2\.\.2 are missing/);
-  expectOk(await ca(h, 'audit', 'verify'), 'a refused restore changed nothing');
+  expectOk(await ca(h, 'audit', 'verify', '--pin-file', t.pin), 'a refused restore changed nothing');
   expectOk(await ca(h, 'db', 'restore', backup, '--allow-rollback'), 'forced restore');
-  const crl = expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin), 'crl after the rollback');
+  const crlFile = readFileSync(join(h, 'crl', 'servers.crl'));
+  // The rolled-back database says #1 is the last CRL; the card and the copies say #2: refused.
+  const behind = await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin);
+  assert.equal(behind.code, 14, behind.stderr);
+  assert.match(behind.stderr, /CHECKPOINT_CRL_NUMBER_BEHIND.*highest CRL number of servers is 1, but a checkpoint records 2/);
+  assert.match(behind.stderr, new RegExp(`card ${t.subEmu.serial} \\(crl servers #2`), 'the signing card is named');
+  assert.match(behind.stderr, new RegExp(`file .*checkpoint-${t.subEmu.serial}\\.json`), 'and the copy beside the transcripts');
+  assert.match(behind.stderr, /ca crl --issuer servers --crl-number-above-checkpoint/, 'the hint names the option that exists');
+  assert.deepEqual(readFileSync(join(h, 'crl', 'servers.crl')), crlFile, 'nothing was signed');
+  const help = expectOk(await ca(h, 'crl', '--help'), 'crl --help');
+  assert.match(help.stdout, /--crl-number-above-checkpoint/);
+  const crl = expectOk(await ca(h, 'crl', '--issuer', 'servers', '--pin-file', t.pin, '--crl-number-above-checkpoint'), 'crl after the rollback');
   assert.match(crl.stdout, /CRL #3 of servers/, 'number 2 was seen by relying parties: never signed again');
   assert.match(crl.stderr, /the database was rolled back/);
+  const log = JSON.parse(expectOk(await ca(h, 'audit', 'log', '--json'), 'audit log').stdout) as { event: string; data: { checkpointCrlNumber?: string } }[];
+  assert.equal(log.filter((r) => r.event === 'crl.number-floor').at(-1)?.data.checkpointCrlNumber, '2', 'the override is audited');
   const text = expectOk(await runCommand('openssl', ['crl', '-in', join(h, 'crl', 'servers.crl'), '-noout', '-text']), 'openssl crl');
   assert.match(text.stdout, /X509v3 CRL Number:\s*\n\s*3\b/);
 });
@@ -208,6 +232,61 @@ test('re-running a killed ca sign batch finishes the job; outcome_unknown needs 
   assert.match(reissued.stderr, /batch4\.csr → .*batch4\.crt \(serial [0-9A-F]+\)/);
   assert.ok(readdirSync(out).includes('batch4.crt'));
   expectOk(await ca(h, 'db', 'check'), 'db check after the re-runs');
+});
+
+test('the issue\'s batch: `ca sign` of 8 CSRs killed after [4/8] (the 5th signed by the card, not recorded), then the identical command, then --reissue', async () => {
+  const h = t.home;
+  const out = join(t.dir, 'batch8-out');
+  const csrs: string[] = [];
+  for (let n = 1; n <= 8; n++) {
+    const cn = `b8-${n}.example.test`;
+    const csr = join(t.dir, `b8-${n}.csr`);
+    expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(t.dir, `b8-${n}.key`), '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', csr]), 'openssl req');
+    csrs.push(csr);
+  }
+  const sign = (env: Record<string, string> = {}, ...extra: string[]) =>
+    runCommand(process.execPath, [BIN, 'sign', ...csrs, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h, ...extra], { env });
+  // SIGKILL when the card has answered SIGN for the 5th certificate: [4/8] was printed, the 5th
+  // serial is reserved and signed but not recorded.
+  const killed = await sign({ CA_CRASHPOINT: 'issuance-after-sign@5' });
+  assert.notEqual(killed.code, 0);
+  assert.match(killed.stderr, /\[4\/8\] b8-4\.csr → /);
+  assert.doesNotMatch(killed.stderr, /\[5\/8\]/);
+  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-4.crt']);
+  const serialsBefore = new Map<string, string>();
+  const x509Serial = async (n: number) => expectOk(await runCommand('openssl', ['x509', '-in', join(out, `b8-${n}.crt`), '-noout', '-serial']), 'x509').stdout.trim();
+  for (let n = 1; n <= 4; n++) serialsBefore.set(`b8-${n}`, await x509Serial(n));
+
+  // The identical command again: 1–4 reported with their certificates (written again), 5 named
+  // with its outcome_unknown serial and not signed, 6–8 signed; exit 5 because 5 needs a decision.
+  const rerun = await sign();
+  assert.equal(rerun.code, 5, rerun.stderr);
+  for (let n = 1; n <= 4; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr: already issued by servers as serial [0-9A-F]+ .*written again`));
+  const unknownSerial = new RegExp('\\[5/8\\] b8-5\\.csr: NOT signed: .*outcome_unknown \\(serial ([0-9A-F]+)').exec(rerun.stderr)?.[1];
+  assert.ok(unknownSerial, rerun.stderr);
+  for (let n = 6; n <= 8; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr → .*b8-${n}\\.crt \\(serial [0-9A-F]+\\)`));
+  assert.match(rerun.stderr, new RegExp(`CSR_OUTCOME_UNKNOWN.*b8-5\\.csr \\(serial ${unknownSerial}\\)`));
+  assert.doesNotMatch(rerun.stderr, /KEY_DUPLICATE/);
+  for (const opt of rerun.stderr.match(/--[a-z][a-z-]+/g) ?? []) {
+    assert.ok(['--reissue', '--issuer', '--pin-file'].includes(opt), `the hints name only options of ca sign/ca crl: ${opt}`);
+  }
+  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-4.crt', 'b8-6.crt', 'b8-7.crt', 'b8-8.crt']);
+  for (let n = 1; n <= 4; n++) {
+    assert.equal(await x509Serial(n), serialsBefore.get(`b8-${n}`), 'the same certificate, not a new one');
+  }
+
+  // --reissue: 5 gets a new serial; everything else is reported, nothing signed twice.
+  const reissued = expectOk(await sign({}, '--reissue'), 'sign --reissue');
+  const newSerial = /\[5\/8\] b8-5\.csr → .*b8-5\.crt \(serial ([0-9A-F]+)\)/.exec(reissued.stderr)?.[1];
+  assert.ok(newSerial && newSerial !== unknownSerial, reissued.stderr);
+  assert.equal((reissued.stderr.match(/already issued by servers/g) ?? []).length, 7);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.crt')).length, 8);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.tmp')).length, 0);
+  const list = JSON.parse(expectOk(await ca(h, 'list', '--json', '--issuer', 'servers'), 'list').stdout) as { serial: string; status: string; subject: string }[];
+  const b8 = list.filter((c) => /b8-/.test(c.subject));
+  assert.equal(b8.filter((c) => c.status === 'issued').length, 8);
+  assert.deepEqual(b8.filter((c) => c.status === 'outcome_unknown').map((c) => c.serial), [unknownSerial]);
+  expectOk(await ca(h, 'db', 'check'), 'db check after the batch');
 });
 
 test('a production home refuses an emulated card with CARD_EMULATED, saying which card and how it knows', async () => {

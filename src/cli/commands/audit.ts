@@ -12,6 +12,7 @@ import { println, type CliContext } from '../context.js';
 import { transcriptEntries } from '../transcript-writer.js';
 
 interface AuditArgs extends HomeArgs, CardReadArgs {
+  'skip-card-checkpoints'?: boolean;
   json: boolean;
   transcript?: string[];
 }
@@ -58,12 +59,17 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
           array: true,
           describe: 'also check this ceremony transcript copy (.md or .html) against its SHA-256 in the audit log (repeatable)',
         })
+        .option('skip-card-checkpoints', {
+          type: 'boolean',
+          describe:
+            'do not read the checkpoints on inserted CA cards (their PIN is needed); without it a run with no terminal and no --pin-file fails (USAGE_CHECKPOINT_PIN_REQUIRED, exit 2) when such a card is inserted. Each skipped card is named in a WARNING',
+        })
         .example('$0 audit verify', 'check the hash chain of the whole audit log')
         .example('$0 audit verify --card DECM0102330001', 'also compare with the checkpoint on that card (PIN prompt)')
         .example('$0 audit verify --checkpoint binder/checkpoint-DECM0102330001.json', 'compare with a checkpoint copy')
         .example('$0 audit verify --transcript binder/ceremony-20261127T100000Z-root-root.html', 'check a printed/archived transcript copy')
         .epilogue(
-          'Exit 0: intact (and every --transcript matches). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN. ' +
+          'Exit 0: intact (and every --transcript matches). Exit 2: USAGE_CHECKPOINT_PIN_REQUIRED (an inserted CA card could not be read: no terminal, no --pin-file; see --skip-card-checkpoints). Exit 11: AUDIT_CHAIN_BROKEN, AUDIT_TRANSCRIPT_MISMATCH or AUDIT_TRANSCRIPT_UNKNOWN. ' +
             'Exit 14: the database is behind a checkpoint (CHECKPOINT_BEHIND: truncated or rolled back), disagrees with it (CHECKPOINT_MISMATCH: rewritten), ' +
             'or the checkpoint is of another home (CHECKPOINT_FOREIGN) or not a checkpoint (CHECKPOINT_MALFORMED).',
         ) as never,
@@ -75,9 +81,13 @@ function verifyCommand(ctx: CliContext): CommandModule<object, AuditArgs> {
             hint: 'The database was altered outside cardca. Keep a copy, compare with the backups, and investigate before signing anything.',
           });
         }
-        const cps = [...(args.checkpoint ?? []).map((f) => loadCheckpointFile(ctx, f)), ...(await insertedCardCheckpoints(ctx, ca.store, args))];
+        const skipped: string[] = [];
+        // Files first: a database behind a binder copy is reported (exit 14) even when a card cannot be read.
+        const files = (args.checkpoint ?? []).map((f) => loadCheckpointFile(ctx, f));
+        assertMatchesCheckpoints(ca.store, ca.mode.homeId, files);
+        const cps = [...files, ...(await insertedCardCheckpoints(ctx, ca.store, args, { onUnreadable: 'refuse', skip: args['skip-card-checkpoints'] === true, skipped }))];
         assertMatchesCheckpoints(ca.store, ca.mode.homeId, cps);
-        println(ctx, `audit log intact: ${r.records} records, head ${r.head}`);
+        println(ctx, `audit log intact: ${r.records} records, head ${r.head}${skipped.length > 0 ? ` (card checkpoints NOT checked: ${skipped.join(', ')})` : ''}`);
         for (const { cp, source } of cps) println(ctx, `  matches the checkpoint from ${source}: audit #${cp.auditSeq} (${cp.reason}, ${cp.at}); the database is ${r.records - cp.auditSeq} record(s) past it`);
         for (const t of args.transcript ?? []) {
           const path = resolve(ctx.cwd, t);

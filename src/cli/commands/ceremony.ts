@@ -14,6 +14,7 @@ import { CardcaError } from '../../common/cardca-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { promptLine } from '../pin-input.js';
 import { writeCheckpoints } from '../checkpoints.js';
+import { printResumeNote } from '../ceremony-resume-note.js';
 import type { DriverCardSession } from '../../card/card-session-impl.js';
 import { authenticateAdminIfNeeded, withMgmtKey, type MgmtKeyArgs } from '../mgmt-key-input.js';
 import { keyPlacementOf, withKeyPlacement, type KeyPlacementArgs } from './card/key-placement-options.js';
@@ -301,6 +302,7 @@ function rootCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
             const tries = [await triesOf(slot, service)].filter((x): x is CardTries => x !== undefined);
             const rootName = ca.profiles.cas.find((c) => c.parent === undefined)?.name ?? 'root';
             await writeFailedTranscript(ctx, ca, args, { kind: 'root', caName: rootName, headBefore, error: e, command: commandLine(args, 'root'), confirmation, tries });
+            printResumeNote(ctx, ca, 'root', rootName, e);
             throw e;
           }
           await writeCheckpoints(ctx, ca, [slot.open], `ceremony root ${r.caName}`);
@@ -383,6 +385,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
               if (t && !tries.some((x) => x.serial === t.serial)) tries.push(t);
             }
             await writeFailedTranscript(ctx, ca, args, { kind: 'subca', caName: args.name!, headBefore, error: e, command: commandLine(args, 'subca'), confirmation, tries });
+            printResumeNote(ctx, ca, 'subca', args.name!, e);
             throw e;
           }
           await writeCheckpoints(ctx, ca, slots.map((x) => x.open), `ceremony subca ${args.name}`);

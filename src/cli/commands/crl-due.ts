@@ -11,6 +11,8 @@ import { CardSlot, type CaContext, type HomeArgs, type SigningCardArgs } from '.
 import { println, type CliContext } from '../context.js';
 import { operatorName, participants, softwareVersion, transcriptTimeZone, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
 import { issuingCa, type IssuingCa } from './ca-signing.js';
+import { crlNumberFloor } from '../crl-number-floor.js';
+import { writeCheckpoints } from '../checkpoints.js';
 
 /**
  * `ca crl --due`: one sitting that signs every CRL inside its profile's overlap window (or
@@ -19,7 +21,9 @@ import { issuingCa, type IssuingCa } from './ca-signing.js';
  * operator swaps cards in that one reader), its PIN verified once for all its CAs, and the
  * batch gets one "crl" ceremony transcript. Nothing due: says when the next one is, exit 0.
  */
-export interface CrlDueArgs extends HomeArgs, SigningCardArgs, TranscriptArgs {}
+export interface CrlDueArgs extends HomeArgs, SigningCardArgs, TranscriptArgs {
+  'crl-number-above-checkpoint'?: boolean;
+}
 
 interface Due {
   issuer: IssuingCa;
@@ -81,7 +85,11 @@ export async function runCrlDue(ctx: CliContext, args: CrlDueArgs, ca: CaContext
         for (const d of list) {
           const { ca: rec, info } = d.issuer;
           const signer = await session.signer(rec.keyId);
-          const r = await issueCrl({ store: ca.store, clock: ca.clock, signer, issuerName: rec.name, issuer: info, crashHook: ca.crashHook });
+          const floor = await crlNumberFloor(ctx, ca, session, rec.name, args['crl-number-above-checkpoint'] === true);
+          const r = await issueCrl({
+            store: ca.store, clock: ca.clock, signer, issuerName: rec.name, issuer: info, crashHook: ca.crashHook,
+            ...(floor !== undefined ? { minCrlNumber: floor } : {}),
+          });
           const out = join(ca.home, 'crl', `${rec.name}.crl`);
           await writeFileAtomic(out, pemEncode(r.der, 'X509 CRL'), { mkdirs: true });
           const n = String(r.record.crlNumber);
@@ -95,6 +103,7 @@ export async function runCrlDue(ctx: CliContext, args: CrlDueArgs, ca: CaContext
           keys.push({ label: `${rec.name} CA key (key id ${rec.keyId})`, algorithm: info.profile.key, cardSerial: serial, spkiSha256: toHex(rec.spkiSha256) });
           println(ctx, `CRL #${n} of ${rec.name}: ${r.record.entries} entr${r.record.entries === 1 ? 'y' : 'ies'}, next update ${r.record.nextUpdate}`);
         }
+        await writeCheckpoints(ctx, ca, [session], `crl --due ${list.map((d) => d.issuer.ca.name).join(', ')}`);
         cards.push({ role: roles, serial, triesLeftBefore: slot.triesLeftBefore, triesLeftAfter: null });
       } finally {
         await slot.release();

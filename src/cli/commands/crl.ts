@@ -14,18 +14,21 @@ import { issuingCa, withIssuerSigner } from './ca-signing.js';
 import { runCrlDue } from './crl-due.js';
 import { usageError } from '../cli-error.js';
 import { crlNumberFloor } from '../crl-number-floor.js';
+import { CRL_FLOOR_OVERRIDE_FLAG } from '../../ca/checkpoint-crl-floor.js';
 import { writeCheckpoints } from '../checkpoints.js';
 
 interface CrlArgs extends HomeArgs, SigningCardArgs, TranscriptArgs, ConfirmClockArgs {
   issuer: string;
   out?: string;
   due?: boolean;
+  'crl-number-above-checkpoint'?: boolean;
 }
 
 function commandLine(args: CrlArgs): string {
   const parts = ['ca', 'crl', '--issuer', args.issuer];
   for (const k of ['home', 'card', 'reader', 'out', 'operator'] as const) if (args[k]) parts.push(`--${k}`, String(args[k]));
   if (args['pin-file']) parts.push('--pin-file', '…');
+  if (args['crl-number-above-checkpoint']) parts.push(CRL_FLOOR_OVERRIDE_FLAG);
   return parts.map((v) => (/^[A-Za-z0-9_@%+=:,./…-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
@@ -41,6 +44,11 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
         .conflicts('due', ['issuer', 'out'])
         .example('$0 crl --due', 'the routine sitting: every due CRL, asking for each card in turn')
         .option('out', { type: 'string', describe: 'PEM output file (default HOME/crl/ISSUER.crl)' })
+        .option('crl-number-above-checkpoint', {
+          type: 'boolean',
+          describe:
+            "after a database rollback (CHECKPOINT_CRL_NUMBER_BEHIND): sign the next CRL with a number above the highest any checkpoint records (audited); without it such a CRL is refused",
+        })
         .example('$0 crl --issuer servers', "sign servers' next CRL with its card (PIN prompt)")
         .example('$0 crl --issuer root --operator "A. Admin" --witness "B. Witness"', 'root CRL in an offline ceremony, names in the transcript')
         .epilogue('Also writes a "crl" ceremony transcript (Markdown + HTML) into HOME/ceremonies/ and its SHA-256 into the audit log.') as never,
@@ -52,7 +60,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
         checkCommandClock(ca, args, `crl --issuer ${args.issuer}`); // before any card or PIN
         const issuer = issuingCa(ca, args.issuer);
         const r = await withIssuerSigner(ctx, args, issuer, async (signer, session) => {
-          const floor = await crlNumberFloor(ctx, ca, session, issuer.ca.name);
+          const floor = await crlNumberFloor(ctx, ca, session, issuer.ca.name, args['crl-number-above-checkpoint'] === true);
           const crl = await issueCrl({
             store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook,
             ...(floor !== undefined ? { minCrlNumber: floor } : {}),

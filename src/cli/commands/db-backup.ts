@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CommandModule } from 'yargs';
@@ -13,7 +13,7 @@ import { acquireLock } from '../../db/lock-file.js';
 import { MIGRATIONS } from '../../db/migrations.js';
 import { SqliteStore } from '../../db/sqlite-store.js';
 import { DB_FILE, homeClock, LOCK_FILE, resolveHome, withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { CHECKPOINTS_DIR, insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
+import { checkpointCopyFiles, insertedCardCheckpoints, loadCheckpointFile, withCheckpointSources, type CardReadArgs } from '../checkpoints.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { readHomeMode } from '../home-mode.js';
 
@@ -134,8 +134,7 @@ function restoreCommand(ctx: CliContext): CommandModule<object, RestoreArgs> {
               cur.db.close();
             }
           }
-          const cpDir = join(home, CHECKPOINTS_DIR);
-          const copies = existsSync(cpDir) ? readdirSync(cpDir).filter((f) => /^checkpoint-.*\.json$/.test(f)).map((f) => join(cpDir, f)) : [];
+          const copies = checkpointCopyFiles(home);
           const cps = [
             ...[...(args.checkpoint ?? []), ...copies].map((f) => loadCheckpointFile(ctx, f)),
             ...(await insertedCardCheckpoints(ctx, b.store, args)),
