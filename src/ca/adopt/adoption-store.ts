@@ -1,23 +1,15 @@
 import type { CrlReason } from '../crl/tbs-cert-list-input.js';
-import type { AuditEvent, CaRecord, NewCaBinding } from '../store.js';
+import type { AuditEvent, CaRecord, NewCaBinding, ReserveCertificate } from '../store.js';
 
 /**
  * The store port of `ca adopt` (implemented by src/db): the whole import — the CA binding with
  * its certificate, every old certificate and revocation, every serial the old CA recorded,
  * its CRLs and CRL numbering — in one transaction with one audit record.
  */
-export interface AdoptedCertificateRow {
-  readonly serial: Uint8Array;
-  readonly subject: string;
-  readonly sans: readonly string[];
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly spkiSha256: Uint8Array;
-  readonly tbs: Uint8Array;
-  readonly tbsSha256: Uint8Array;
+/** The row fields an issuance reserves (store.ts), plus what an adopted certificate brings. */
+export interface AdoptedCertificateRow extends Pick<ReserveCertificate, 'serial' | 'subject' | 'sans' | 'notBefore' | 'notAfter' | 'spkiSha256' | 'tbs' | 'tbsSha256' | 'isCa'> {
   /** Absent for a serial known only from index.txt or an old CRL (no certificate file). */
   readonly der?: Uint8Array;
-  readonly isCa: boolean;
   /** When the old CA issued it (capped at the adoption time). */
   readonly issuedAt: Date;
   readonly revocation?: { readonly date: Date; readonly reason: CrlReason; readonly invalidityDate?: Date };
