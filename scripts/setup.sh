@@ -16,7 +16,7 @@ cd "$REPO"
 
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev opensc pcsc-tools openssl gnutls-bin
   libnss3-tools strongswan-pki strongswan-charon strongswan-swanctl openvpn faketime sqlite3 iproute2 python3 make g++
-  libengine-pkcs11-openssl tmux yubico-piv-tool)
+  libengine-pkcs11-openssl tmux yubico-piv-tool easy-rsa)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -56,6 +56,7 @@ const PREFIX_TO_EXIT: Readonly<Record<string, number>> = {
   FS: EXIT.fileSystem,
   PROFILES: EXIT.config,
   CHECKPOINT: EXIT.checkpoint,
+  ADOPT: EXIT.rejected,
 };
 
 /**

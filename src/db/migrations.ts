@@ -203,4 +203,24 @@ CREATE TRIGGER ca_cards_card_family_frozen BEFORE UPDATE OF card_family ON ca_ca
 BEGIN SELECT RAISE(ABORT, 'the card family of a card binding never changes'); END;
 `,
   },
+  {
+    version: 6,
+    name: 'CAs adopted from openssl ca / easy-rsa (issue 15)',
+    sql: `
+-- One row per adopted CA: where it came from and the highest CRL number the old CA used, so
+-- cardca's CRL numbers continue above it (RFC 5280 §5.2.3). Never updated, never deleted.
+CREATE TABLE adoptions (
+  ca_id           INTEGER PRIMARY KEY REFERENCES cas(id),
+  source          TEXT NOT NULL CHECK (source IN ('openssl', 'easyrsa')),
+  source_dir      TEXT NOT NULL,
+  last_crl_number INTEGER NOT NULL CHECK (last_crl_number >= 0),
+  next_serial_hex TEXT,
+  certificates    INTEGER NOT NULL,
+  revocations     INTEGER NOT NULL,
+  adopted_at      TEXT NOT NULL CHECK (adopted_at GLOB '${ISO_UTC_GLOB}')
+) STRICT;
+CREATE TRIGGER adoptions_no_delete BEFORE DELETE ON adoptions BEGIN SELECT RAISE(ABORT, 'adoptions are never deleted'); END;
+CREATE TRIGGER adoptions_no_update BEFORE UPDATE ON adoptions BEGIN SELECT RAISE(ABORT, 'adoptions never change'); END;
+`,
+  },
 ];

@@ -17,6 +17,7 @@ import type {
   ReserveCertificate,
   RevokedEntry,
 } from '../ca/store.js';
+import { adoptedCrlFloor } from './adoption-import.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.js';
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
@@ -322,7 +323,10 @@ export class SqliteStore implements CaStore {
     return writeTransaction(this.db, () => {
       const issuerId = this.caId(issuerName);
       const max = this.db.prepare('SELECT max(crl_number) AS n FROM crls WHERE issuer_id = ?').get(issuerId) as Row;
-      const highest = BigInt((max['n'] as number | null) ?? 0);
+      const inDb = BigInt((max['n'] as number | null) ?? 0);
+      // An adopted CA continues above every number its old tool used (adoption-import.ts).
+      const adopted = adoptedCrlFloor(this.db, issuerId);
+      const highest = adopted > inDb ? adopted : inDb;
       const n = (floor !== undefined && floor > highest ? floor : highest) + 1n;
       const b = build(n);
       const id = Number(

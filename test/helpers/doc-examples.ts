@@ -198,6 +198,8 @@ set -euo pipefail
 PIN=${q(options.pinFile)}
 SO=${q(options.soPinFile)}
 PUK=${q(options.pukFile ?? options.soPinFile)}
+CA_NODE=${q(process.execPath)}
+CA_CLI=${q(options.cliPath)}
 args=("$@")
 has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" || $a == "$1="* ]] && return 0; done; return 1; }
 add() { has "$1" || args+=("$1" "$2"); }
@@ -216,6 +218,13 @@ case "\${1:-} \${2:-}" in
   "csr "*) add --pin-file "$PIN" ;;
   "audit verify") add --pin-file "$PIN" ;;
   "init "*) has --rehearsal || args+=(--rehearsal) ;;
+  "adopt "*) add --pin-file "$PIN" ;;
+  "profiles accept")
+    # The operator types the 8 hex digits the command shows; so does this stand-in.
+    if ! has --confirm; then
+      code=$("$CA_NODE" "$CA_CLI" "\${args[@]}" 2>&1 | sed -n 's/^new profile set SHA-256 \\([0-9a-f]\\{8\\}\\).*/\\1/p' | head -n1 || true)
+      if [[ -n $code ]]; then args+=(--confirm "$code"); fi
+    fi ;;
 esac
 ${options.logFile ? `printf 'ca %s\\n' "\${args[*]}" >>${q(options.logFile)}` : ''}
 exec ${q(process.execPath)} ${q(options.cliPath)} "\${args[@]}"

@@ -45,6 +45,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'csr', load: async () => (await import('./csr.js')).csrCommand },
   { name: 'enroll', load: async () => (await import('./enroll.js')).enrollCommand },
   { name: 'profiles', load: async () => (await import('./profiles.js')).profilesCommand },
+  { name: 'adopt', load: async () => (await import('./adopt.js')).adoptCommand },
 ];
 
 /**
