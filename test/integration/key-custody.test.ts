@@ -27,7 +27,8 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
   let root: EmulatorProcess;
   let backup: EmulatorProcess;
   let stranger: EmulatorProcess;
-  const ca = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeoutMs: 120_000 });
+  // The share register (duplicate-share check) lives in the state dir: one per test run.
+  const ca = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeoutMs: 120_000, env: { XDG_STATE_HOME: join(dir, 'state') } });
   const status = async (e: EmulatorProcess) => JSON.parse(expectOk(await ca('card', 'dkek', 'status', '--json', '--card', e.serial), 'status').stdout) as { shares: number; missing: number; kcv: string };
   const keys = async (e: EmulatorProcess) => JSON.parse(expectOk(await ca('card', 'list', '--reader', e.readerName, '--json'), 'list').stdout)[0].keys as unknown[];
 
@@ -125,6 +126,40 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
       assert.equal((await status(fresh)).missing, 0);
     } finally {
       await fresh.stop();
+    }
+  });
+
+  test('a share already imported into a card still waiting for shares is refused, the card unchanged', async () => {
+    const three = await startEmulator({ port: 35968 });
+    try {
+      expectOk(await ca('card', 'init', '--card', three.serial, '--label', 'dup', '--so-pin-file', soPin, '--pin-file', pin, '--dkek-shares', '3'), 'init');
+      const s1 = join(dir, 's1.pbe');
+      const s2 = join(dir, 's2.pbe');
+      expectOk(await ca('card', 'dkek', 'import', s1, '--card', three.serial, '--password-file', pw1, ...KDF), 'import 1');
+      // One share in: the card's KCV is that share's own check value.
+      const one = await status(three);
+      const again = await ca('card', 'dkek', 'import', s1, '--card', three.serial, '--password-file', pw1, ...KDF);
+      assert.equal(again.code, 3, again.stderr);
+      assert.match(again.stderr, /DKEK_SHARE_DUPLICATE/);
+      assert.deepEqual(await status(three), one, 'nothing imported');
+      expectOk(await ca('card', 'dkek', 'import', s2, '--card', three.serial, '--password-file', pw2, ...KDF), 'import 2');
+      // Two shares in: only the register of what cardca imported can tell.
+      const two = await status(three);
+      for (const [f, pw] of [[s1, pw1], [s2, pw2]] as const) {
+        const r = await ca('card', 'dkek', 'import', f, '--card', three.serial, '--password-file', pw, ...KDF);
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /DKEK_SHARE_DUPLICATE/);
+      }
+      assert.deepEqual(await status(three), two, 'nothing imported');
+      // Without the register (another machine imported the first two) cardca says it cannot check.
+      const s4 = join(dir, 's4.pbe');
+      expectOk(await ca('card', 'dkek', 'create-share', s4, '--card', three.serial, '--password-file', pw1, ...KDF), 'share 4');
+      const blind = await runCommand(process.execPath, [BIN, 'card', 'dkek', 'import', s4, '--card', three.serial, '--password-file', pw1, ...KDF], { env: { XDG_STATE_HOME: join(dir, 'other-state') } });
+      assert.equal(blind.code, 0, blind.stderr);
+      assert.match(blind.stderr, /cannot tell whether this share is already in/);
+      assert.equal((await status(three)).missing, 0);
+    } finally {
+      await three.stop();
     }
   });
 
