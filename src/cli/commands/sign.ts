@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../../common/atomic-write.js';
 import { withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
-import { issuingCa, withIssuerSigner } from './ca-signing.js';
+import { issuingCa, signedByCard, withIssuerSigner } from './ca-signing.js';
 
 interface SignArgs extends HomeArgs, SigningCardArgs, ConfirmClockArgs {
   csr: string[];
@@ -158,26 +158,37 @@ export function signCommand(ctx: CliContext): CommandModule<object, SignArgs> {
             eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)}: NOT signed: an earlier signing of this CSR ended outcome_unknown (serial ${job.unknown.map((c) => c.serialHex).join(', ')}, listed on the next CRL); --reissue signs it under a new serial`);
           }
         }
-        if (toSign.length > 0) await withIssuerSigner(ctx, args, issuer, async (signer) => {
-          for (const [i, job] of jobs.entries()) {
-            if (!toSign.includes(job)) continue;
-            const issued = await issueCertificate(
-              { store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook },
-              {
-                profile,
-                spki: job.csr.spki,
-                subject: job.csr.subject,
-                csrSans: job.csr.sans,
-                ...(sanOverride ? { sanOverride } : {}),
-                ...(validity ? { validity } : {}),
-                csrDer: job.csr.der,
-                source: basename(job.file),
-              },
-            );
-            cardMs += issued.signMs;
-            await writeFileAtomic(job.out, pemEncode(issued.der, 'CERTIFICATE'), { mkdirs: true });
-            results.push({ file: job.file, out: job.out, serial: issued.record.serialHex, subject: issued.record.subject, notAfter: issued.record.notAfter });
-            if (many || !args.json) eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)} → ${job.out} (serial ${issued.record.serialHex})`);
+        if (toSign.length > 0) await withIssuerSigner(ctx, args, issuer, async (signer, session) => {
+          const issuedHere: string[] = [];
+          try {
+            for (const [i, job] of jobs.entries()) {
+              if (!toSign.includes(job)) continue;
+              const issued = await issueCertificate(
+                { store: ca.store, clock: ca.clock, signer, issuerName: issuer.ca.name, issuer: issuer.info, crashHook: ca.crashHook },
+                {
+                  profile,
+                  spki: job.csr.spki,
+                  subject: job.csr.subject,
+                  csrSans: job.csr.sans,
+                  ...(sanOverride ? { sanOverride } : {}),
+                  ...(validity ? { validity } : {}),
+                  csrDer: job.csr.der,
+                  source: basename(job.file),
+                },
+              );
+              cardMs += issued.signMs;
+              await writeFileAtomic(job.out, pemEncode(issued.der, 'CERTIFICATE'), { mkdirs: true });
+              results.push({ file: job.file, out: job.out, serial: issued.record.serialHex, subject: issued.record.subject, notAfter: issued.record.notAfter });
+              issuedHere.push(issued.record.serialHex);
+              if (many || !args.json) eprintln(ctx, `[${i + 1}/${jobs.length}] ${basename(job.file)} → ${job.out} (serial ${issued.record.serialHex})`);
+            }
+          } finally {
+            // Which card signed (also when the batch stopped part-way): a CA key restored from a
+            // DKEK backup is on more than one card.
+            if (issuedHere.length > 0) {
+              const by = signedByCard(issuer, session.info, `${issuedHere.length} certificate(s) of ${issuer.ca.name}`);
+              ca.store.audit({ event: 'sign.card', ca: issuer.ca.name, data: { card: by.cardSerial, cardFamily: by.cardFamily, keyId: by.keyId, ...(by.keyRef === undefined ? {} : { keyRef: by.keyRef }), serials: issuedHere } }, ca.clock.now());
+            }
           }
         });
         if (skipped.length > 0) {
