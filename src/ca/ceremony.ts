@@ -23,6 +23,7 @@ export interface CeremonyKey {
 }
 
 export interface CeremonyCard {
+  /** `driver`: the card family ('sc-hsm', 'piv', 'myeid'), recorded with the CA and named in the transcript's "signed by". */
   readonly info: { readonly serial: string; readonly reader: string; readonly label?: string | undefined; /** Card family (driver name), recorded with the CA. */ readonly driver: string };
   listKeys(): Promise<readonly CeremonyKey[]>;
   generateKey(o: { label: string; algorithm: KeyAlgorithm }): Promise<CeremonyKey>;
@@ -48,7 +49,22 @@ export interface CeremonyResult {
   readonly cards: readonly { role: string; serial: string; reader: string; label?: string }[];
   readonly keys: readonly { label: string; algorithm: string; cardSerial: string; keyId: string; spkiSha256: string }[];
   readonly certificates: readonly { label: string; subject: string; serialHex: string; notBefore: Date; notAfter: Date; sha256: string }[];
+  /** Signatures the cards made in this run, and which card made each (a CA key may be on several). */
+  readonly signatures: readonly CardSignature[];
   readonly certificate: Uint8Array;
+}
+
+/** One signature made by a card (ca/transcript.ts `CeremonyRecord.signatures`). */
+export interface CardSignature {
+  readonly what: string;
+  readonly cardSerial: string;
+  readonly cardFamily: string;
+  readonly keyId: string;
+  readonly keyRef?: number;
+}
+
+function signedBy(card: CeremonyCard, what: string, keyId: string, keyRef?: number): CardSignature {
+  return { what, cardSerial: card.info.serial, cardFamily: card.info.driver ?? 'unknown', keyId, ...(keyRef === undefined ? {} : { keyRef }) };
 }
 
 export interface CeremonyDeps {
@@ -212,6 +228,7 @@ export async function rootCeremony(deps: CeremonyDeps, o: RootCeremonyOptions): 
       cards: [{ role: 'root', serial: o.card.info.serial, reader: o.card.info.reader, ...(o.card.info.label ? { label: o.card.info.label } : {}) }],
       keys: [{ label: key.label, algorithm: key.algorithm, cardSerial: o.card.info.serial, keyId: key.id, spkiSha256: toHex(spkiSha256) }],
       certificates: [certSummary(node.name, issued.record.subject, issued.record.serialHex, issued.record.notBefore, issued.record.notAfter, issued.der)],
+      signatures: prior ? [] : [signedBy(o.card, `${node.name} root certificate (serial ${issued.record.serialHex})`, key.id, key.keyRef)],
       certificate: issued.der,
     };
   });
@@ -223,6 +240,11 @@ export interface SubCaCeremonyOptions {
   readonly subjectCard: () => Promise<CeremonyCard>;
   /** The issuing (parent) CA's card, PIN verified. */
   readonly issuerCard: () => Promise<CeremonyCard>;
+  /**
+   * Every card that holds the parent CA's key (its ceremony card and cards restored from a DKEK
+   * backup, `ca key restore`); default: the parent's ceremony card only.
+   */
+  readonly issuerCards?: readonly { readonly serial: string; readonly keyRef: number }[];
   readonly keyId?: string;
   /** Finish a ceremony that failed after binding its key (`--resume`). */
   readonly resume?: boolean;
@@ -252,8 +274,9 @@ export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions)
     let iss: CeremonyCard | undefined;
     if (!prior) {
       iss = await o.issuerCard();
-      if (iss.info.serial !== parent.cardSerial) {
-        throw new CaError('CARD_WRONG', `card ${iss.info.serial} is not the card of ${parent.name} (${parent.cardSerial})`, {
+      const issuerCards = o.issuerCards ?? [{ serial: parent.cardSerial, keyRef: parent.keyRef }];
+      if (!issuerCards.some((c) => c.serial === iss!.info.serial)) {
+        throw new CaError('CARD_WRONG', `card ${iss.info.serial} is not a card of ${parent.name} (${issuerCards.map((c) => c.serial).join(', ')})`, {
           hint: `Insert card ${parent.cardSerial}, then finish with \`ca ceremony subca ${node.name} --resume\` (--issuer-card ${parent.cardSerial}).`,
         });
       }
@@ -279,6 +302,7 @@ export async function subCaCeremony(deps: CeremonyDeps, o: SubCaCeremonyOptions)
       ],
       keys: [{ label: key.label, algorithm: key.algorithm, cardSerial: subjSerial, keyId: key.id, spkiSha256: toHex(spkiSha256) }],
       certificates: [certSummary(node.name, issued.record.subject, issued.record.serialHex, issued.record.notBefore, issued.record.notAfter, issued.der)],
+      signatures: iss ? [signedBy(iss, `${node.name} sub-CA certificate (serial ${issued.record.serialHex}) by ${parent.name}`, parent.keyId, (o.issuerCards ?? [{ serial: parent.cardSerial, keyRef: parent.keyRef }]).find((c) => c.serial === iss!.info.serial)?.keyRef)] : [],
       certificate: issued.der,
     };
   });

@@ -22,8 +22,8 @@ import { loadTemplate, renderTemplate } from './export/template-loader.js';
 
 export class TranscriptError extends CardcaError {}
 
-export type CeremonyKind = 'root' | 'subca' | 'crl' | 'sign-batch';
-export const CEREMONY_KINDS: readonly CeremonyKind[] = ['root', 'subca', 'crl', 'sign-batch'];
+export type CeremonyKind = 'root' | 'subca' | 'crl' | 'sign-batch' | 'key-backup' | 'key-restore' | 'key-drill';
+export const CEREMONY_KINDS: readonly CeremonyKind[] = ['root', 'subca', 'crl', 'sign-batch', 'key-backup', 'key-restore', 'key-drill'];
 
 export type ParticipantRole = 'operator' | 'security-officer' | 'witness' | 'key-custodian' | 'auditor';
 
@@ -90,6 +90,18 @@ export interface CeremonyRecord {
     readonly thisUpdate: Date;
     readonly nextUpdate: Date;
     readonly sha256: string;
+  }[];
+  /**
+   * Every signature a card made in the ceremony, with the card that made it: with a CA key on
+   * more than one card (a DKEK backup restored, docs/key-custody.md) the record must say which
+   * card signed. `cardFamily` is the card driver ("sc-hsm", "piv"), `keyId` the PKCS#15 iD.
+   */
+  readonly signatures?: readonly {
+    readonly what: string;
+    readonly cardSerial: string;
+    readonly cardFamily: string;
+    readonly keyId: string;
+    readonly keyRef?: number;
   }[];
   /** The cardca commands run, as typed (never containing a PIN: cardca never takes one on argv). */
   readonly commands: readonly string[];
@@ -196,6 +208,9 @@ const KIND_TITLE: Readonly<Record<CeremonyKind, string>> = {
   subca: 'Sub-CA key generation and certification',
   crl: 'CRL signing',
   'sign-batch': 'Batch certificate signing',
+  'key-backup': 'CA key backup under the DKEK',
+  'key-restore': 'CA key restore onto a further card',
+  'key-drill': 'CA key backup drill',
 };
 
 /** CommonMark §2.4: any ASCII punctuation may be backslash-escaped; these are the ones that matter. */
@@ -281,6 +296,13 @@ function buildView(r: CeremonyRecord, esc: (s: string) => string): Record<string
       nextUpdateUtc: utc(c.nextUpdate),
       sha256: fingerprint(c.sha256),
     })),
+    signatures: (r.signatures ?? []).map((g) => ({
+      what: esc(g.what),
+      cardSerial: esc(g.cardSerial),
+      cardFamily: esc(g.cardFamily),
+      keyId: esc(g.keyId),
+      keyRef: g.keyRef === undefined ? '' : String(g.keyRef),
+    })),
     // Commands go into code blocks/<pre>: Markdown code spans take text literally (no escaping),
     // HTML is escaped by handlebars.
     commands: r.commands.join('\n'),
@@ -332,4 +354,7 @@ function validateRecord(r: CeremonyRecord): void {
     }
   }
   for (const [i, c] of r.crls.entries()) if (!hex64(c.sha256)) throw invalid(`crls[${i}].sha256 is not a SHA-256`);
+  for (const [i, g] of (r.signatures ?? []).entries()) {
+    if (g.cardSerial.trim() === '' || g.cardFamily.trim() === '' || g.keyId.trim() === '') throw invalid(`signatures[${i}] does not name the card and key that signed`);
+  }
 }

@@ -182,6 +182,13 @@ export interface NonInteractiveCaOptions {
   readonly pukFile?: string;
   /** Optional log of every expanded command line (PIN file paths only, never PINs). */
   readonly logFile?: string;
+  /**
+   * DKEK share password file for `ca card dkek create-share|import` (docs/key-custody.md) when
+   * the example passes no --password-file / --threshold / --threshold-shares. Those commands
+   * also get `--kdf-iterations 1000` (TEST-ONLY: 3 × 10^7 MD5 rounds per share would make the
+   * chapter take minutes; the real count is run in dkek-sc-hsm-tool.test.ts and the bench).
+   */
+  readonly sharePasswordFile?: string;
 }
 
 /**
@@ -200,6 +207,7 @@ SO=${q(options.soPinFile)}
 PUK=${q(options.pukFile ?? options.soPinFile)}
 CA_NODE=${q(process.execPath)}
 CA_CLI=${q(options.cliPath)}
+SHAREPW=${q(options.sharePasswordFile ?? options.pinFile)}
 args=("$@")
 has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" || $a == "$1="* ]] && return 0; done; return 1; }
 add() { has "$1" || args+=("$1" "$2"); }
@@ -217,6 +225,13 @@ case "\${1:-} \${2:-}" in
   "enroll "*) add --pin-file "$PIN"; add --user-pin-file "$PIN"; add --user-so-pin-file "$SO" ;;
   "csr "*) add --pin-file "$PIN" ;;
   "audit verify") add --pin-file "$PIN" ;;
+  "key "*) add --pin-file "$PIN" ;;
+  "card dkek")
+    add --kdf-iterations 1000
+    case "\${3:-}" in
+      create-share) has --threshold || add --password-file "$SHAREPW" ;;
+      import) has --threshold-shares || add --password-file "$SHAREPW" ;;
+    esac ;;
   "init "*) has --rehearsal || args+=(--rehearsal) ;;
   "adopt "*) add --pin-file "$PIN" ;;
   "profiles accept")
@@ -240,8 +255,12 @@ export interface ExampleRun {
   readonly output: string;
 }
 
-/** Run one example's script with bash in `cwd`; stdout and stderr interleaved in `output`. */
-export function runDocExample(example: DocExample, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ExampleRun> {
+/**
+ * Run one example's script with bash in `cwd`; stdout and stderr interleaved in `output`. The
+ * timeout only catches a hang: a block of four CRL signings took over 60 s at load 20 on the
+ * shared 2-core box.
+ */
+export function runDocExample(example: DocExample, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<ExampleRun> {
   const script = `set -euo pipefail\nexec 2>&1\n${example.script}\n`;
   return new Promise((resolve) => {
     execFile('bash', ['-c', script], { cwd, env, timeout: timeoutMs, maxBuffer: 8 << 20 }, (err, stdout) => {

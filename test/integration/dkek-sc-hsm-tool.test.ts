@@ -112,6 +112,29 @@ describe('DKEK with OpenSC sc-hsm-tool', { concurrency: false }, () => {
     assert.notEqual(again.code, 0);
   });
 
+  test('brainpoolP256r1 and secp256k1 keys: sc-hsm-tool --wrap-key on A, --unwrap-key on B; B signs for A\'s public key', async () => {
+    const p11 = (e: EmulatorProcess, ...args: string[]) => runCommand('pkcs11-tool', ['--module', MODULE, '--slot-description', e.readerName, ...args]);
+    for (const [curve, id] of [['brainpoolP256r1', '02'], ['secp256k1', '03']] as const) {
+      const gen = expectOk(await p11(a, '--login', '--pin', PIN, '--keypairgen', '--key-type', `EC:${curve}`, '--label', curve, '--id', id), `keypairgen ${curve}`);
+      assert.match(gen.stdout, /EC_POINT|public key/i);
+      const pubDer = join(dir, `${curve}.pub.der`);
+      expectOk(await p11(a, '--read-object', '--type', 'pubkey', '--id', id, '--output-file', pubDer), 'read pubkey');
+      const keys = JSON.parse(expectOk(await ca('card', 'list', '--reader', a.readerName, '--json'), 'list').stdout)[0].keys as { id: string; keyRef: number }[];
+      const ref = keys.find((k) => k.id === id)!.keyRef;
+      const wrapped = join(dir, `${curve}.wrap`);
+      expectOk(await tool('-r', a.readerName, '--wrap-key', wrapped, '--key-reference', String(ref), '--pin', PIN), `wrap ${curve}`);
+      const un = expectOk(await tool('-r', b.readerName, '--unwrap-key', wrapped, '--key-reference', String(ref), '--pin', PIN), `unwrap ${curve}`);
+      assert.match(un.stdout, /Key successfully imported/);
+      const data = join(dir, `${curve}.hash`);
+      const sig = join(dir, `${curve}.sig`);
+      writeFileSync(data, createHash('sha256').update(`restored ${curve} key signs`).digest());
+      expectOk(await p11(b, '--login', '--pin', PIN, '--sign', '--mechanism', 'ECDSA', '--id', id, '--signature-format', 'openssl', '--input-file', data, '--output-file', sig), `sign on B (${curve})`);
+      const pub = createPublicKey({ key: readFileSync(pubDer), format: 'der', type: 'spki' });
+      assert.equal(pub.asymmetricKeyDetails?.namedCurve, curve);
+      assert.ok(verify('sha256', Buffer.from(`restored ${curve} key signs`), pub, readFileSync(sig)), `${curve}: card B's signature verifies with card A's public key`);
+    }
+  });
+
   test('threshold: sc-hsm-tool --import-dkek-share --pwd-shares-total 2 rebuilds the password of a cardca 2-of-3 share from shares 1 and 3', async () => {
     const c = await startEmulator({ port: 35969 });
     try {

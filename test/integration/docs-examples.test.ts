@@ -6,8 +6,10 @@
  * two factory-fresh virtual SmartCard-HSMs on vpcd ports 35965/35966 ("Virtual PCD 2 00 00" /
  * "… 2 00 01") whose serials are in $ROOT_CARD / $SUB_CARD (plus a blank user token on 35967,
  * $USER_CARD, for docs/user-tokens.md, and a factory-fresh emulated PIV token on 35963, $PIV_CARD,
- * for docs/piv.md, and a factory-fresh emulated MyEID on 35964, $MYEID_CARD / $MYEID_READER, for
- * docs/card-setup.md), and a non-interactive `ca` on the
+ * for docs/piv.md, a factory-fresh emulated MyEID on 35964, $MYEID_CARD / $MYEID_READER, for
+ * docs/card-setup.md, and two more SmartCard-HSMs on 35969/35970, $KEY_CARD / $BACKUP_CARD, for the
+ * backup walkthrough of docs/key-custody.md, which runs in a CA home of its own), and a
+ * non-interactive `ca` on the
  * PATH that answers the PIN prompts with files made by this test (test/helpers/doc-examples.ts).
  * Each block must exit as documented and print the output the doc shows. Independently, every
  * `--flag` shown with a `ca` command in a ```sh block of the operator docs must exist in that
@@ -35,7 +37,9 @@ import {
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
 const DOCS = join(REPO, 'docs');
-const PORTS = { root: 35965, sub: 35966, user: 35967, piv: 35963, myeid: 35964 } as const;
+const PORTS = { root: 35965, sub: 35966, user: 35967, piv: 35963, myeid: 35964, key: 35969, backup: 35970 } as const;
+/** Documents whose examples run in a CA home of their own (walkthroughs that start a new root). */
+const OWN_HOME: readonly string[] = ['docs/key-custody.md'];
 /** Docs whose ```sh blocks are flag-checked even when their examples are not run. */
 const FLAG_CHECKED = ['operator-guide.md', 'air-gapped-box.md', 'ceremony-guide.md', 'card-setup.md', 'key-custody.md', 'piv.md', 'migrating.md'];
 
@@ -47,6 +51,9 @@ let userEmu: EmulatorProcess | undefined;
 let pivEmu: EmulatorProcess | undefined;
 /** A factory-fresh emulated MyEID for the MyEID section of docs/card-setup.md ($MYEID_CARD). */
 let myeidEmu: EmulatorProcess | undefined;
+/** docs/key-custody.md: the card the root key is made on ($KEY_CARD) and its backup ($BACKUP_CARD). */
+let keyEmu: EmulatorProcess | undefined;
+let backupEmu: EmulatorProcess | undefined;
 /** The temp dir is kept for inspection when the examples failed. */
 let examplesPassed = false;
 
@@ -83,6 +90,8 @@ after(async () => {
   await userEmu?.stop();
   await pivEmu?.stop();
   await myeidEmu?.stop();
+  await keyEmu?.stop();
+  await backupEmu?.stop();
   if (examplesPassed) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -172,7 +181,9 @@ test('the marked examples run in order on two virtual cards and print what the d
   const binDir = join(dir, 'bin');
   const pukFile = join(dir, 'piv.puk');
   writeFileSync(pukFile, '97531086\n', { mode: 0o600 });
-  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, pukFile, logFile: join(dir, 'commands.log') });
+  const sharePasswordFile = join(dir, 'share.pw');
+  writeFileSync(sharePasswordFile, 'custodian share password\n', { mode: 0o600 });
+  writeNonInteractiveCa({ binDir, cliPath: BIN, pinFile, soPinFile, pukFile, sharePasswordFile, logFile: join(dir, 'commands.log') });
   const work = join(dir, 'work');
   mkdirSync(work);
 
@@ -181,6 +192,8 @@ test('the marked examples run in order on two virtual cards and print what the d
   userEmu = await startEmulator({ port: PORTS.user });
   pivEmu = await startEmulator({ port: PORTS.piv, extraArgs: ['--type', 'piv'] });
   myeidEmu = await startEmulator({ port: PORTS.myeid, extraArgs: ['--type', 'myeid'] });
+  keyEmu = await startEmulator({ port: PORTS.key });
+  backupEmu = await startEmulator({ port: PORTS.backup });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
@@ -195,12 +208,29 @@ test('the marked examples run in order on two virtual cards and print what the d
     // the non-interactive `ca` answers with.
     MYEID_PIN: '648219',
     MYEID_PUK: '12345678',
+    KEY_CARD: keyEmu.serial,
+    BACKUP_CARD: backupEmu.serial,
+    // The DKEK share register (ca card dkek import) of this run only.
+    XDG_STATE_HOME: join(dir, 'state'),
     OPENSC_CONF: process.env['OPENSC_CONF'] ?? join(REPO, 'test', 'rig', 'opensc.conf'),
     NO_COLOR: '1',
   };
 
+  const homes = new Map<string, string>();
+  const envFor = async (file: string): Promise<NodeJS.ProcessEnv> => {
+    if (!OWN_HOME.includes(file)) return env;
+    let home = homes.get(file);
+    if (!home) {
+      home = join(dir, `home-${file.replace(/\W+/g, '-')}`);
+      const init = await runDocExample({ name: 'own-home', file, line: 0, script: `ca init --home ${JSON.stringify(home)}`, expectExit: 0, expectOutput: [] }, work, env);
+      assert.equal(init.code, 0, `ca init for ${file}: ${init.output}`);
+      homes.set(file, home);
+    }
+    return { ...env, CA_HOME: home };
+  };
+
   for (const ex of examples) {
-    const r = await runDocExample(ex, work, env);
+    const r = await runDocExample(ex, work, await envFor(ex.file));
     const at = `${ex.file}:${ex.line} (doc-test ${ex.name}; work dir ${work})`;
     assert.equal(r.code, ex.expectExit, `${at} exited ${r.code}, the doc says ${ex.expectExit}:\n$ ${ex.script}\n${r.output}`);
     const missing = missingOutputLine(ex.expectOutput, r.output);

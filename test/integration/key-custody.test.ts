@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
@@ -27,7 +27,8 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
   let root: EmulatorProcess;
   let backup: EmulatorProcess;
   let stranger: EmulatorProcess;
-  const ca = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeoutMs: 120_000 });
+  // The share register (duplicate-share check) lives in the state dir: one per test run.
+  const ca = (...args: string[]) => runCommand(process.execPath, [BIN, ...args], { timeoutMs: 120_000, env: { XDG_STATE_HOME: join(dir, 'state') } });
   const status = async (e: EmulatorProcess) => JSON.parse(expectOk(await ca('card', 'dkek', 'status', '--json', '--card', e.serial), 'status').stdout) as { shares: number; missing: number; kcv: string };
   const keys = async (e: EmulatorProcess) => JSON.parse(expectOk(await ca('card', 'list', '--reader', e.readerName, '--json'), 'list').stdout)[0].keys as unknown[];
 
@@ -128,12 +129,57 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
     }
   });
 
+  test('a share already imported into a card still waiting for shares is refused, the card unchanged', async () => {
+    const three = await startEmulator({ port: 35968 });
+    try {
+      expectOk(await ca('card', 'init', '--card', three.serial, '--label', 'dup', '--so-pin-file', soPin, '--pin-file', pin, '--dkek-shares', '3'), 'init');
+      const s1 = join(dir, 's1.pbe');
+      const s2 = join(dir, 's2.pbe');
+      expectOk(await ca('card', 'dkek', 'import', s1, '--card', three.serial, '--password-file', pw1, ...KDF), 'import 1');
+      // One share in: the card's KCV is that share's own check value.
+      const one = await status(three);
+      const again = await ca('card', 'dkek', 'import', s1, '--card', three.serial, '--password-file', pw1, ...KDF);
+      assert.equal(again.code, 3, again.stderr);
+      assert.match(again.stderr, /DKEK_SHARE_DUPLICATE/);
+      assert.deepEqual(await status(three), one, 'nothing imported');
+      expectOk(await ca('card', 'dkek', 'import', s2, '--card', three.serial, '--password-file', pw2, ...KDF), 'import 2');
+      // Two shares in: only the register of what cardca imported can tell.
+      const two = await status(three);
+      for (const [f, pw] of [[s1, pw1], [s2, pw2]] as const) {
+        const r = await ca('card', 'dkek', 'import', f, '--card', three.serial, '--password-file', pw, ...KDF);
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /DKEK_SHARE_DUPLICATE/);
+      }
+      assert.deepEqual(await status(three), two, 'nothing imported');
+      // Without the register (another machine imported the first two) cardca says it cannot check.
+      const s4 = join(dir, 's4.pbe');
+      expectOk(await ca('card', 'dkek', 'create-share', s4, '--card', three.serial, '--password-file', pw1, ...KDF), 'share 4');
+      const blind = await runCommand(process.execPath, [BIN, 'card', 'dkek', 'import', s4, '--card', three.serial, '--password-file', pw1, ...KDF], { env: { XDG_STATE_HOME: join(dir, 'other-state') } });
+      assert.equal(blind.code, 0, blind.stderr);
+      assert.match(blind.stderr, /cannot tell whether this share is already in/);
+      assert.equal((await status(three)).missing, 0);
+    } finally {
+      await three.stop();
+    }
+  });
+
   test('root ceremony, ca key backup (audited), root card destroyed, ca key restore onto the backup card, CRL by the backup card verifies', async () => {
     expectOk(await ca('init', '--rehearsal', '--home', home), 'ca init');
     expectOk(await ca('ceremony', 'root', '--home', home, '--card', root.serial, '--pin-file', pin, '--yes'), 'ceremony root');
     const wrap = join(dir, 'root.wrap');
-    const b = JSON.parse(expectOk(await ca('key', 'backup', '--home', home, '--ca', 'root', '--out', wrap, '--pin-file', pin, '--json'), 'backup').stdout);
+    const b = JSON.parse(
+      expectOk(await ca('key', 'backup', '--home', home, '--ca', 'root', '--out', wrap, '--pin-file', pin, '--json', '--operator', 'Olga Operator', '--custodian', 'Carl Custodian', '--custodian', 'Cora Custodian', '--witness', 'Walt Witness'), 'backup').stdout,
+    );
     assert.equal(b.kcv, (await status(root)).kcv);
+    // The "key backup" ceremony transcript: custodians as participants, card, file hash, KCV.
+    const md = b.transcript.files.find((f: { fileName: string }) => f.fileName.endsWith('.md'));
+    assert.match(md.fileName, /^ceremony-\d{8}T\d{6}Z-key-backup-root\.md$/);
+    const text = readFileSync(md.path, 'utf8');
+    for (const want of ['# REHEARSAL — Ceremony transcript: CA key backup under the DKEK', '| Olga Operator | operator |', '| Carl Custodian | key-custodian |', '| Cora Custodian | key-custodian |', '| Walt Witness | witness |', 'Carl Custodian (key-custodian): ___', `| root | ${root.serial} |`, b.sha256, b.kcv, 'root.wrap']) {
+      assert.ok(text.includes(want), `transcript lacks ${JSON.stringify(want)}:\n${text}`);
+    }
+    assert.ok(!text.includes('648219'), 'no PIN in the transcript');
+    expectOk(await ca('audit', 'verify', '--home', home, '--transcript', md.path), 'audit verify --transcript');
     assert.equal(readFileSync(wrap)[0], 0x30);
     const audit = expectOk(await ca('audit', 'log', '--home', home, '--json'), 'audit').stdout;
     assert.match(audit, /key\.backup/);
@@ -158,8 +204,11 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
     assert.match(inUse.stderr, /DKEK_SLOT_IN_USE/);
     assert.deepEqual(await keys(backup), keysBefore, 'refused restores wrote nothing');
 
-    const r = JSON.parse(expectOk(await ca('key', 'restore', wrap, '--home', home, '--card', backup.serial, '--pin-file', pin, '--json'), 'restore').stdout);
+    const r = JSON.parse(expectOk(await ca('key', 'restore', wrap, '--home', home, '--card', backup.serial, '--pin-file', pin, '--json', '--custodian', 'Cora Custodian'), 'restore').stdout);
     assert.equal(r.keyRef, 2, 'first free slot');
+    const restoreMd = readFileSync(r.transcript.files.find((f: { fileName: string }) => f.fileName.endsWith('.md')).path, 'utf8');
+    assert.match(restoreMd, /CA key restore onto a further card/);
+    assert.ok(restoreMd.includes(`card **${backup.serial}** (sc-hsm)`), restoreMd);
     assert.equal(r.card, backup.serial);
     const st = JSON.parse(expectOk(await ca('status', '--home', home, '--json'), 'status').stdout);
     const rootSt = st.cas.find((c: { name: string }) => c.name === 'root');
@@ -170,8 +219,31 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
     const v = await runCommand('openssl', ['crl', '-in', crlFile, '-noout', '-verify', '-CAfile', join(home, 'certs', 'root.crt')]);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout + v.stderr, /verify OK/);
-    const drill = JSON.parse(expectOk(await ca('key', 'drill', '--home', home, '--ca', 'root', '--card', backup.serial, '--pin-file', pin, '--json'), 'drill').stdout);
+    // The CRL transcript names the card that signed (the backup card), its family and the key iD.
+    const rootKeyId = (JSON.parse(expectOk(await ca('status', '--home', home, '--json'), 'status').stdout).cas.find((c: { name: string }) => c.name === 'root').card.keyId) as string;
+    const crlTranscript = readdirSync(join(home, 'ceremonies')).filter((n) => /-crl-root(-\d+)?\.md$/.test(n)).sort().at(-1)!;
+    const crlMd = readFileSync(join(home, 'ceremonies', crlTranscript), 'utf8');
+    assert.match(crlMd, new RegExp(`- root CRL \\\\#\\d+: card \\*\\*${backup.serial}\\*\\* \\(sc-hsm\\), key iD \`${rootKeyId}\`, key reference 2`), crlMd);
+    // A sub-CA ceremony signed by the backup card (the root card is gone): its transcript and
+    // `ca sign` under the new sub-CA (audited `sign.card`) say which card signed.
+    const sub = JSON.parse(
+      expectOk(await ca('ceremony', 'subca', 'servers', '--home', home, '--card', stranger.serial, '--issuer-card', backup.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes', '--json'), 'subca by the backup card').stdout,
+    );
+    assert.deepEqual(sub.signatures.map((g: { cardSerial: string; cardFamily: string; keyId: string; keyRef: number }) => [g.cardSerial, g.cardFamily, g.keyId, g.keyRef]), [[backup.serial, 'sc-hsm', rootKeyId, 2]]);
+    const subMd = readFileSync(sub.transcript.files.find((f: { fileName: string }) => f.fileName.endsWith('.md')).path, 'utf8');
+    assert.ok(subMd.includes(`card **${backup.serial}** (sc-hsm), key iD \`${rootKeyId}\``), subMd);
+    const csr = join(dir, 'leaf.csr');
+    expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(dir, 'leaf.key'), '-subj', '/CN=www.example.test', '-addext', 'subjectAltName=DNS:www.example.test', '-out', csr]), 'openssl req');
+    expectOk(await ca('sign', csr, '--home', home, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', pin, '--out', join(dir, 'leaf.crt')), 'sign');
+    const signCard = (JSON.parse(expectOk(await ca('audit', 'log', '--home', home, '--json'), 'audit').stdout) as { event: string; data: Record<string, unknown> }[]).filter((e) => e.event === 'sign.card');
+    assert.equal(signCard.length, 1);
+    assert.equal(signCard[0]!.data['card'], stranger.serial);
+    assert.equal(signCard[0]!.data['cardFamily'], 'sc-hsm');
+    const drill = JSON.parse(expectOk(await ca('key', 'drill', '--home', home, '--ca', 'root', '--card', backup.serial, '--pin-file', pin, '--json', '--custodian', 'Carl Custodian'), 'drill').stdout);
     assert.equal(drill.verified, true);
+    const drillMd = readFileSync(drill.transcript.files.find((f: { fileName: string }) => f.fileName.endsWith('.md')).path, 'utf8');
+    assert.ok(drillMd.includes(`card **${backup.serial}** (sc-hsm), key iD \`${rootKeyId}\`, key reference 2`), drillMd);
+    assert.ok(drillMd.includes('| Carl Custodian | key-custodian |'), drillMd);
     assert.match(expectOk(await ca('audit', 'log', '--home', home, '--json'), 'audit').stdout, /key\.drill/);
   });
 

@@ -106,6 +106,24 @@ describe('ceremony transcripts', () => {
     assert.equal(r.html.fileName, 'ceremony-20261127T200000Z-subca-servers.html');
   });
 
+  test('each card signature names the card (serial, family) and the key that made it', () => {
+    const r = renderCeremonyTranscript(
+      record({
+        signatures: [
+          { what: 'servers CA certificate (serial 5A3C01FF)', cardSerial: 'DECC0100003', cardFamily: 'sc-hsm', keyId: 'c0ffee01', keyRef: 2 },
+          { what: 'root CRL #7', cardSerial: 'DECC0100001', cardFamily: 'sc-hsm', keyId: 'c0ffee01' },
+        ],
+      }),
+    );
+    const md = text(r.markdown.bytes);
+    assert.match(md, /^## Signed by$/m);
+    assert.ok(md.includes('- servers CA certificate (serial 5A3C01FF): card **DECC0100003** (sc-hsm), key iD `c0ffee01`, key reference 2'), md);
+    assert.ok(md.includes('- root CRL \\#7: card **DECC0100001** (sc-hsm), key iD `c0ffee01`\n'), md);
+    const html = text(r.html.bytes);
+    assert.ok(html.includes('<tr><td>servers CA certificate (serial 5A3C01FF)</td><td>DECC0100003</td><td>sc-hsm</td><td class="fp">c0ffee01</td><td>2</td></tr>'), html);
+    assert.notEqual(r.markdown.sha256, renderCeremonyTranscript(record()).markdown.sha256, 'which card signed changes the hash');
+  });
+
   test('HTML escapes every record value; Markdown escapes table and HTML syntax', () => {
     const evil = '<script>alert("x")</script> & | *bold* `tick`';
     const r = renderCeremonyTranscript(
@@ -182,6 +200,7 @@ describe('ceremony transcripts', () => {
     assert.match(md, /No keys generated or used\./);
     assert.match(md, /No certificates issued\./);
     assert.match(md, /No CRLs signed\./);
+    assert.match(md, /No signatures by a card recorded\./);
     assert.match(md, /None recorded\./);
     assert.ok(!md.includes('## Time attestation'));
     assert.ok(!md.includes('## Notes'));
@@ -197,6 +216,7 @@ describe('ceremony transcripts', () => {
       { timeZone: 'Mars/Olympus' },
       { cards: [{ role: 'x', serial: '1', triesLeftBefore: -1, triesLeftAfter: 0 }] },
       { keys: [{ label: 'k', algorithm: 'a', spkiSha256: 'abcd' }] },
+      { signatures: [{ what: 'root CRL #1', cardSerial: '', cardFamily: 'sc-hsm', keyId: '01' }] },
     ];
     for (const over of bad) {
       assert.throws(() => renderCeremonyTranscript(record(over)), (e: unknown) => {

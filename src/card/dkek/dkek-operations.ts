@@ -58,14 +58,23 @@ export function assertShareWanted(s: dk.DkekStatus, serial: string): void {
   }
 }
 
-/** Import one share. Refused before sending when the card takes no (more) shares. */
-export function importShare(session: DriverCardSession, share: Uint8Array): Promise<dk.DkekStatus> {
+/**
+ * Import one share. Refused before sending when the card takes no (more) shares, or when
+ * `check` (given the status just read, in the same card transaction) throws.
+ */
+export function importShare(
+  session: DriverCardSession,
+  share: Uint8Array,
+  check?: (before: dk.DkekStatus) => void,
+): Promise<{ before: dk.DkekStatus; after: dk.DkekStatus }> {
   return session.exclusive(async (ch, driver) => {
     scHsm(driver, session.info.serial);
-    assertShareWanted(await status(ch), session.info.serial);
+    const before = await status(ch);
+    assertShareWanted(before, session.info.serial);
+    check?.(before);
     const r = await ch.transmit(dk.importDkekShare(share));
     if (r.sw !== 0x9000) throw statusWordError(r.sw, 'IMPORT DKEK SHARE');
-    return dk.parseDkekStatus(r.data);
+    return { before, after: dk.parseDkekStatus(r.data) };
   });
 }
 

@@ -13,6 +13,8 @@ export interface CurveInfo {
   readonly name: CurveName;
   /** node:crypto namedCurve. */
   readonly nodeName: string;
+  /** namedCurve OID. */
+  readonly oid: string;
   /** Field element length in bytes. */
   readonly size: number;
   readonly bits: number;
@@ -27,12 +29,17 @@ export interface CurveInfo {
   sign(hash: Uint8Array, d: Uint8Array): Uint8Array;
   /** ECDSA over `hash`; plain r ‖ s output (BSI TR-03111 §5.2.1, used inside CVCs). */
   signPlain(hash: Uint8Array, d: Uint8Array): Uint8Array;
+  /** ECDSA verification of a DER signature over `hash` (no re-hash) for the point `q`. */
+  verify(signature: Uint8Array, hash: Uint8Array, q: Uint8Array): boolean;
+  /** The uncompressed public point 04 ‖ X ‖ Y of the private scalar `d`. */
+  publicPoint(d: Uint8Array): Uint8Array;
 }
 
 function make(c: NamedCurve): CurveInfo {
   return {
     name: c.name,
     nodeName: c.nodeName,
+    oid: c.oid,
     bits: c.orderBits,
     size: c.fieldBytes,
     p: c.p,
@@ -45,6 +52,14 @@ function make(c: NamedCurve): CurveInfo {
     // The card signs the hash it is given (no re-hash), DER output (card-protocols.md §3.1).
     sign: (hash, d) => c.noble.sign(hash, d, { prehash: false, format: 'der', lowS: false }),
     signPlain: (hash, d) => c.noble.sign(hash, d, { prehash: false, format: 'compact', lowS: false }),
+    verify: (signature, hash, q) => {
+      try {
+        return c.noble.verify(signature, hash, q, { prehash: false, format: 'der', lowS: false });
+      } catch {
+        return false;
+      }
+    },
+    publicPoint: (d) => c.noble.getPublicKey(d, false),
   };
 }
 

@@ -3,8 +3,8 @@ import { gcd, modInv as modInverse, modPow } from '../../common/bigint-math.js';
 import { aesCmac } from './aes-cmac.js';
 import { ecParts, loadPrivateKey } from './card-crypto.js';
 import type { CardStateData, StoredKey } from './card-state.js';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { bigintToBytes, bytesToBigint, curveByName, curveByPrime, type CurveName } from './ec-curves.js';
+import { encodeEcPrivateKey } from './ec-private-key.js';
 import { fail, SW } from './status-words.js';
 
 /**
@@ -285,21 +285,19 @@ function rsaPkcs8(n: Uint8Array, e: Uint8Array, d: Uint8Array, p: Uint8Array, q:
 }
 
 function ecPkcs8(curveName: CurveName, d: Uint8Array): Uint8Array {
-  // The emulator rebuilds unwrapped EC keys through node's JWK import, so only the NIST curves
-  // come back; other curves are refused as a card refuses a key it cannot hold.
-  const noble = ({ 'P-256': p256, 'P-384': p384, 'P-521': p521 } as Partial<Record<CurveName, typeof p256>>)[curveName];
-  if (!noble) return fail(SW.WRONG_DATA);
-  const size = curveByName(curveName)!.size;
+  // Through SEC 1 ECPrivateKey, not JWK: node's JWK import has no brainpool curves, and the
+  // SmartCard-HSM holds every curve of the table (NIST P, brainpool r1, secp256k1).
+  const curve = curveByName(curveName);
+  if (!curve) return fail(SW.WRONG_DATA);
+  let sec1: Uint8Array | undefined;
   try {
-    const q = noble.getPublicKey(d, false); // 04 ‖ X ‖ Y
-    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-    const key = createPrivateKey({
-      key: { kty: 'EC', crv: curveName, d: b64(d), x: b64(q.subarray(1, 1 + size)), y: b64(q.subarray(1 + size)) },
-      format: 'jwk',
-    });
+    sec1 = encodeEcPrivateKey(curve.oid, d, curve.publicPoint(d));
+    const key = createPrivateKey({ key: Buffer.from(sec1), format: 'der', type: 'sec1' });
     return new Uint8Array(key.export({ type: 'pkcs8', format: 'der' }));
   } catch {
     return fail(SW.WRONG_DATA);
+  } finally {
+    sec1?.fill(0);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { IssuerInfo } from '../../ca/cert/certificate-content.js';
+import type { CardSignature } from '../../ca/ceremony.js';
 import { CaError } from '../../ca/errors.js';
 import { issuerInfoFromStore } from '../../ca/issuance-issuer.js';
 import type { CaRecord } from '../../ca/store.js';
@@ -20,6 +21,14 @@ export interface IssuingCa {
   readonly furtherCards: readonly string[];
   /** The home is a rehearsal home (emulated cards allowed). */
   readonly rehearsal?: boolean;
+  /** Key reference of the CA key on each card that holds it (the ceremony card and further cards). */
+  readonly keyRefs?: Readonly<Record<string, number>>;
+}
+
+/** Which card made a signature for `issuer` (the transcript's "signed by"; a CA key may be on several cards). */
+export function signedByCard(issuer: IssuingCa, card: { readonly serial: string; readonly driver: string }, what: string): CardSignature {
+  const keyRef = issuer.keyRefs?.[card.serial];
+  return { what, cardSerial: card.serial, cardFamily: card.driver, keyId: issuer.ca.keyId, ...(keyRef === undefined ? {} : { keyRef }) };
 }
 
 export function issuingCa(cactx: CaContext, name: string): IssuingCa {
@@ -33,8 +42,10 @@ export function issuingCa(cactx: CaContext, name: string): IssuingCa {
       hint: `Finish the ceremony: \`ca ceremony ${cactx.profiles.ca(name).parent ? `subca ${name}` : 'root'} --resume\`.`,
     });
   }
-  const furtherCards = caCards(cactx.store, name).map((b) => b.cardSerial);
-  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)), furtherCards, rehearsal: cactx.mode.rehearsal };
+  const bindings = caCards(cactx.store, name);
+  const furtherCards = bindings.map((b) => b.cardSerial);
+  const keyRefs = Object.fromEntries([[ca.cardSerial, ca.keyRef], ...bindings.map((b) => [b.cardSerial, b.keyRef] as const)]);
+  return { ca, info: issuerInfoFromStore(cactx.store, ca, cactx.profiles.caProfile(ca.profileName)), furtherCards, rehearsal: cactx.mode.rehearsal, keyRefs };
 }
 
 export async function withIssuerSigner<T>(

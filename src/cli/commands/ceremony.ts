@@ -19,6 +19,7 @@ import type { DriverCardSession } from '../../card/card-session-impl.js';
 import { authenticateAdminIfNeeded, withMgmtKey, type MgmtKeyArgs } from '../mgmt-key-input.js';
 import { keyPlacementOf, withKeyPlacement, type KeyPlacementArgs } from './card/key-placement-options.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
+import { caCards } from '../../db/ca-card-bindings.js';
 import { participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, operatorName, type TranscriptArgs, type WrittenTranscript } from '../transcript-writer.js';
 
 interface CeremonyArgs extends HomeArgs, TranscriptArgs, ConfirmClockArgs, MgmtKeyArgs, KeyPlacementArgs, Omit<ExternalSubCaArgs, 'name' | 'card' | 'reader' | 'pin-file' | 'key-id' | 'allow-last-pin-try'> {
@@ -144,6 +145,7 @@ export function ceremonyRecord(
     keys: r.keys.map((k) => ({ label: `${k.label} (key id ${k.keyId})`, algorithm: k.algorithm, cardSerial: k.cardSerial, spkiSha256: k.spkiSha256 })),
     certificates: r.certificates,
     crls: [],
+    signatures: r.signatures,
     commands: [o.command],
     outcome: { status: 'success', summary: `${r.kind === 'root' ? 'root' : 'sub-CA'} ${r.caName} created; certificate serial ${r.certificates[0]?.serialHex ?? '?'}` },
     software: softwareVersion(),
@@ -374,6 +376,7 @@ function subCaCommand(ctx: CliContext): CommandModule<object, CeremonyArgs> {
                 return c;
               },
               issuerCard: async (): Promise<CeremonyCard> => (await issuer.get()),
+              ...(parent ? { issuerCards: [{ serial: parent.cardSerial, keyRef: parent.keyRef }, ...caCards(ca.store, parent.name).map((b) => ({ serial: b.cardSerial, keyRef: b.keyRef }))] } : {}),
               ...(args['key-id'] ? { keyId: args['key-id'] } : {}),
               ...(args.resume ? { resume: true } : {}),
             });

@@ -10,7 +10,8 @@ import { cardService } from '../card-context.js';
 import { CardSlot, type CaContext, type HomeArgs, type SigningCardArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
 import { operatorName, participants, softwareVersion, transcriptTimeZone, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
-import { issuingCa, type IssuingCa } from './ca-signing.js';
+import { issuingCa, signedByCard, type IssuingCa } from './ca-signing.js';
+import type { CardSignature } from '../../ca/ceremony.js';
 import { crlNumberFloor } from '../crl-number-floor.js';
 import { writeCheckpoints } from '../checkpoints.js';
 
@@ -70,6 +71,7 @@ export async function runCrlDue(ctx: CliContext, args: CrlDueArgs, ca: CaContext
   const cards: CeremonyRecord['cards'][number][] = [];
   const crls: CeremonyRecord['crls'][number][] = [];
   const keys: CeremonyRecord['keys'][number][] = [];
+  const signatures: CardSignature[] = [];
   const service = cardService(ctx, {});
   let failure: unknown;
   try {
@@ -101,6 +103,7 @@ export async function runCrlDue(ctx: CliContext, args: CrlDueArgs, ca: CaContext
           });
           crls.push({ issuer: rec.name, crlNumber: n, thisUpdate: new Date(r.record.thisUpdate), nextUpdate: new Date(r.record.nextUpdate), sha256: toHex(sha256(r.der)) });
           keys.push({ label: `${rec.name} CA key (key id ${rec.keyId})`, algorithm: info.profile.key, cardSerial: serial, spkiSha256: toHex(rec.spkiSha256) });
+          signatures.push(signedByCard(d.issuer, session.info, `${rec.name} CRL #${n}`));
           println(ctx, `CRL #${n} of ${rec.name}: ${r.record.entries} entr${r.record.entries === 1 ? 'y' : 'ies'}, next update ${r.record.nextUpdate}`);
         }
         await writeCheckpoints(ctx, ca, [session], `crl --due ${list.map((d) => d.issuer.ca.name).join(', ')}`);
@@ -130,6 +133,7 @@ export async function runCrlDue(ctx: CliContext, args: CrlDueArgs, ca: CaContext
     keys,
     certificates: [],
     crls,
+    signatures,
     commands: [['ca', 'crl', '--due', ...(args.home ? ['--home', args.home] : []), ...(args.reader ? ['--reader', args.reader] : []), ...(args['pin-file'] ? ['--pin-file', '…'] : [])].join(' ')],
     outcome: {
       status: failure === undefined ? 'success' : 'failed',

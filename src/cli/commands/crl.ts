@@ -10,7 +10,7 @@ import { toHex } from '../../common/hex.js';
 import { withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
 import { operatorName, participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, type TranscriptArgs } from '../transcript-writer.js';
-import { issuingCa, withIssuerSigner } from './ca-signing.js';
+import { issuingCa, signedByCard, withIssuerSigner } from './ca-signing.js';
 import { runCrlDue } from './crl-due.js';
 import { usageError } from '../cli-error.js';
 import { crlNumberFloor } from '../crl-number-floor.js';
@@ -66,7 +66,7 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
             ...(floor !== undefined ? { minCrlNumber: floor } : {}),
           });
           await writeCheckpoints(ctx, ca, [session], `crl ${issuer.ca.name} #${crl.record.crlNumber}`);
-          return crl;
+          return { ...crl, card: { serial: session.info.serial, driver: session.info.driver, reader: session.info.reader } };
         });
         const signedAt = ca.clock.now();
         const out = args.out ? resolve(ctx.cwd, args.out) : join(ca.home, 'crl', `${issuer.ca.name}.crl`);
@@ -82,20 +82,21 @@ export function crlCommand(ctx: CliContext): CommandModule<object, CrlArgs> {
           timeZone: transcriptTimeZone(ctx, args),
           participants: participants(ctx, args),
           // The signing session lives in ca-signing.ts; its PIN counters are not read here.
-          cards: [{ role: issuer.ca.name, serial: issuer.ca.cardSerial, triesLeftBefore: null, triesLeftAfter: null }],
+          cards: [{ role: issuer.ca.name, serial: r.card.serial, reader: r.card.reader, triesLeftBefore: null, triesLeftAfter: null }],
           steps: [
             { at: startedAt, text: 'clock checked against the last recorded activity', confirmedBy: operator, result: 'done' },
             {
               at: signedAt,
-              text: `card ${issuer.ca.cardSerial} signed CRL #${n} of ${issuer.ca.name} (${r.record.entries} entries) with key ${issuer.ca.keyId}; signature verified`,
+              text: `card ${r.card.serial} signed CRL #${n} of ${issuer.ca.name} (${r.record.entries} entries) with key ${issuer.ca.keyId}; signature verified`,
               confirmedBy: operator,
               result: 'done',
             },
             { at: ca.clock.now(), text: `wrote ${out}`, confirmedBy: operator, result: 'done' },
           ],
-          keys: [{ label: `${issuer.ca.name} CA key (key id ${issuer.ca.keyId})`, algorithm: issuer.info.profile.key, cardSerial: issuer.ca.cardSerial, spkiSha256: toHex(issuer.ca.spkiSha256) }],
+          keys: [{ label: `${issuer.ca.name} CA key (key id ${issuer.ca.keyId})`, algorithm: issuer.info.profile.key, cardSerial: r.card.serial, spkiSha256: toHex(issuer.ca.spkiSha256) }],
           certificates: [],
           crls: [{ issuer: issuer.ca.name, crlNumber: n, thisUpdate: new Date(r.record.thisUpdate), nextUpdate: new Date(r.record.nextUpdate), sha256: toHex(sha256(r.der)) }],
+          signatures: [signedByCard(issuer, r.card, `${issuer.ca.name} CRL #${n}`)],
           commands: [commandLine(args)],
           outcome: { status: 'success', summary: `CRL #${n} of ${issuer.ca.name} signed, next update ${r.record.nextUpdate}` },
           software: softwareVersion(),

@@ -8,7 +8,7 @@ import { withCa } from '../ca-context.js';
 import { checkCommandClock } from '../clock-check.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
-import { issuingCa, withIssuerSigner } from './ca-signing.js';
+import { issuingCa, signedByCard, withIssuerSigner } from './ca-signing.js';
 import { parseSan, type SignArgs } from './sign.js';
 
 function outputPath(csrFile: string, out: string | undefined, many: boolean): string {
@@ -55,6 +55,7 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
     const n = csrs.length;
     const results: { file: string; out: string; serial: string; subject: string; notAfter: string }[] = [];
     const skipped: { file: string; serials: string[] }[] = [];
+    const issuedHere: string[] = []; // serials this run had the card sign, for the `sign.card` audit event
 
     const result = await issueBatch(
       { store: ca.store, clock: ca.clock, issuerName: issuer.ca.name, issuer: issuer.info, ...(ca.crashHook ? { crashHook: ca.crashHook } : {}) },
@@ -75,11 +76,24 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
           }
         },
         // Only when something is to be signed: otherwise no card and no PIN.
-        withSigner: (fn) => withIssuerSigner(ctx, args, issuer, (signer) => fn(signer)),
+        withSigner: (fn) =>
+          withIssuerSigner(ctx, args, issuer, async (signer, session) => {
+            try {
+              return await fn(signer);
+            } finally {
+              // Which card signed (also when the batch stopped part-way): a CA key restored from a
+              // DKEK backup is on more than one card.
+              if (issuedHere.length > 0) {
+                const by = signedByCard(issuer, session.info, `${issuedHere.length} certificate(s) of ${issuer.ca.name}`);
+                ca.store.audit({ event: 'sign.card', ca: issuer.ca.name, data: { card: by.cardSerial, cardFamily: by.cardFamily, keyId: by.keyId, ...(by.keyRef === undefined ? {} : { keyRef: by.keyRef }), serials: [...issuedHere] } }, ca.clock.now());
+              }
+            }
+          }),
         onIssued: async ({ entry, record, der }) => {
           const file = out.get(entry.source)!;
           await writeFileAtomic(file, pemEncode(der, 'CERTIFICATE'), { mkdirs: true });
           results.push({ file: entry.source, out: file, serial: record.serialHex, subject: record.subject, notAfter: record.notAfter });
+          issuedHere.push(record.serialHex);
           if (many || !args.json) eprintln(ctx, `[${entry.index + 1}/${n}] ${basename(entry.source)} → ${file} (serial ${record.serialHex})`);
         },
       },

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ScHsmCard, type ScHsmCardOptions } from '../../../src/card/emulator/sc-hsm-card.js';
 import { findTlv, parseTlvs, readTlv, tlv } from '../../../src/card/emulator/tlv.js';
-import { curveByName, bigintToBytes } from '../../../src/card/emulator/ec-curves.js';
+import { curveByName, bigintToBytes, type CurveName } from '../../../src/card/emulator/ec-curves.js';
 
 export const SO_PIN = Buffer.from('3537363231383830', 'hex');
 export const USER_PIN = Buffer.from('648219', 'ascii');
@@ -75,7 +75,7 @@ export function gakpRsa(bits: number): Uint8Array {
   );
 }
 
-export function gakpEc(curveName: 'P-256' | 'P-384' | 'P-521'): Uint8Array {
+export function gakpEc(curveName: CurveName): Uint8Array {
   const c = curveByName(curveName)!;
   const g = Buffer.concat([Buffer.of(4), bigintToBytes(c.gx, c.size), bigintToBytes(c.gy, c.size)]);
   return new Uint8Array(
@@ -98,6 +98,14 @@ export function gakpEc(curveName: 'P-256' | 'P-384' | 'P-521'): Uint8Array {
 }
 
 /** Public key from a GAKP response (`67 { 7F21 { 7F4E { … 7F49 … } } }` or bare `7F21`). */
+/** The uncompressed EC point (tag 86) of a CV request. */
+export function ecPointFromRequest(resp: Uint8Array): Uint8Array {
+  let t = readTlv(resp);
+  if (t.tag === 0x67) t = readTlv(t.value);
+  const body = readTlv(t.value);
+  return findTlv(parseTlvs(findTlv(parseTlvs(body.value), 0x7f49)!), 0x86)!;
+}
+
 export function publicKeyFromRequest(resp: Uint8Array, curveName?: 'P-256' | 'P-384' | 'P-521'): KeyObject {
   let t = readTlv(resp);
   if (t.tag === 0x67) t = readTlv(t.value);

@@ -4,7 +4,8 @@ import { createCipheriv, createHash, generateKeyPairSync, randomBytes, verify } 
 import { ScHsmCard } from '../../../src/card/emulator/sc-hsm-card.js';
 import { aesCmac } from '../../../src/card/emulator/aes-cmac.js';
 import { tlv } from '../../../src/card/emulator/tlv.js';
-import { AID, apdu, expectSw, gakpEc, gakpRsa, hex, publicKeyFromRequest, SO_PIN, toHex, tx, USER_PIN } from './card-helpers.js';
+import { AID, apdu, ecPointFromRequest, expectSw, gakpEc, gakpRsa, hex, publicKeyFromRequest, SO_PIN, toHex, tx, USER_PIN } from './card-helpers.js';
+import { curveByName } from '../../../src/card/emulator/ec-curves.js';
 
 const SHARE_A = randomBytes(32);
 const SHARE_B = randomBytes(32);
@@ -82,6 +83,30 @@ for (const [name, gakp, alg, input] of [
       assert.ok(verify(alg === 0x74 ? 'sha384' : 'sha256', input, pub, sig), `key ${id} signs for the original public key`);
     }
     // An unwrapped key may be wrapped again (it came from the DKEK).
+    await expectSw(b, apdu(0x80, 0x72, 7, 0x92, undefined, 65536), '9000');
+  });
+}
+
+for (const [name, alg, hash] of [
+  ['secp256k1', 0x73, 'sha256'],
+  ['brainpoolP256r1', 0x73, 'sha256'],
+  ['brainpoolP384r1', 0x74, 'sha384'],
+] as const) {
+  test(`${name}: WRAP on card A, UNWRAP on card B; the unwrapped key signs for the original public key`, async () => {
+    const a = await dkekCard([SHARE_A, SHARE_B]);
+    const b = await dkekCard([SHARE_B, SHARE_A]);
+    const req = await expectSw(a, apdu(0x00, 0x46, 3, 0, gakpEc(name), 65536), '9000');
+    const q = ecPointFromRequest(req);
+    const blob = await expectSw(a, apdu(0x80, 0x72, 3, 0x92, undefined, 65536), '9000');
+    assert.equal(blob[8], 12, 'EC key type');
+    await expectSw(b, apdu(0x80, 0x74, 7, 0x93, blob, 256), '9000');
+    const input = Buffer.from('signed after a restore');
+    const sig = await sign(b, 7, alg, input);
+    const digest = createHash(hash).update(input).digest();
+    assert.ok(curveByName(name)!.verify(sig, digest, q), 'the restored key signs for the public key of card A');
+    // Signed by the rebuilt key, not a look-alike: a different message does not verify.
+    assert.equal(curveByName(name)!.verify(sig, createHash(hash).update('other').digest(), q), false);
+    // And it can leave card B again under the same DKEK.
     await expectSw(b, apdu(0x80, 0x72, 7, 0x92, undefined, 65536), '9000');
   });
 }

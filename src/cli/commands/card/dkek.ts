@@ -3,12 +3,15 @@ import type { CommandModule } from 'yargs';
 import { assertShareWanted, cardRandom, importShare, readDkekStatus } from '../../../card/dkek/dkek-operations.js';
 import { formatShare, randomSharedPassword, splitSecret } from '../../../card/dkek/shamir.js';
 import { checkShareFile, decryptShare, encryptShare } from '../../../card/dkek/share-file.js';
+import { checkShare, recordImport, shareCheckValue } from '../../../card/dkek/share-register.js';
+import { CardError } from '../../../card/errors.js';
 import { writeFileAtomic } from '../../../common/atomic-write.js';
 import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
 import { CliError, usageError } from '../../cli-error.js';
-import { println, type CliContext } from '../../context.js';
+import { eprintln, println, type CliContext } from '../../context.js';
 import { withCardSelection } from './card-options.js';
 import { kdfIterations, mixRandom, obtainSharePassword, progressBar, type ShareKdfArgs } from './dkek-input.js';
+import { readShareRegister, shareRegisterPath, writeShareRegister } from './dkek-share-register-file.js';
 
 interface DkekArgs extends CardGlobalArgs, ShareKdfArgs {
   action: 'create-share' | 'import' | 'status';
@@ -131,7 +134,25 @@ async function importFile(ctx: CliContext, args: DkekArgs, file: string): Promis
       const bar = progressBar(ctx, 'Deciphering the DKEK share');
       share = decryptShare(bytes, password, { iterations, progress: bar.progress });
       bar.done();
-      const after = await importShare(s, share);
+      const registerPath = shareRegisterPath(ctx);
+      const register = readShareRegister(registerPath);
+      const shareKcv = shareCheckValue(share);
+      const { before, after } = await importShare(s, share, (now) => {
+        const c = checkShare(register, now, shareKcv);
+        if (c.verdict === 'duplicate') {
+          throw new CardError('DKEK_SHARE_DUPLICATE', `share ${file} (check value ${shareKcv}) is already in card ${s.info.serial}`, {
+            hint: `Nothing was imported: a share imported twice cancels itself out of the DKEK. Import the other ${now.missing} share(s); \`ca card dkek status\` shows the state.`,
+          });
+        }
+        if (c.verdict === 'unknown') {
+          eprintln(ctx, `warning: card ${s.info.serial} holds ${now.shares - now.missing} shares imported outside this machine's register (${registerPath}); cardca cannot tell whether this share is already in. Compare the final KCV with the binder.`);
+        }
+      });
+      try {
+        await writeShareRegister(registerPath, recordImport(register, before, shareKcv, after));
+      } catch (e) {
+        eprintln(ctx, `warning: the share was imported, but the share register ${registerPath} could not be written (${(e as Error).message}); a later duplicate of this share cannot be detected`);
+      }
       println(ctx, `imported DKEK share ${file} into card ${s.info.serial}: ${after.shares - after.missing} of ${after.shares} shares in`);
       if (after.missing === 0) println(ctx, `DKEK complete, key check value ${after.kcv}`);
       else println(ctx, `${after.missing} share(s) still missing`);

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
@@ -13,10 +14,11 @@ import { cardService } from '../../card-context.js';
 import { CardSlot, withCa, withHome, withSigningCard, type HomeArgs, type SigningCardArgs } from '../../ca-context.js';
 import { CliError, usageError } from '../../cli-error.js';
 import { println, type CliContext } from '../../context.js';
+import { custodyCommandLine, withCustodyTranscriptOptions, writeCustodyTranscript, type CustodyTranscriptArgs } from './custody-transcript.js';
 import { cardsOf } from './key-options.js';
 import { proveCaKey } from './prove-key.js';
 
-interface RestoreArgs extends HomeArgs, SigningCardArgs {
+interface RestoreArgs extends HomeArgs, SigningCardArgs, CustodyTranscriptArgs {
   file: string;
   'key-ref'?: number;
   ca?: string;
@@ -53,12 +55,13 @@ export function keyRestoreCommand(ctx: CliContext): CommandModule<object, Restor
     command: 'restore <file>',
     describe: 'Restore a CA key backup onto a card with the same DKEK; bind the card to the CA',
     builder: (y) =>
-      withSigningCard(withHome(y))
+      withCustodyTranscriptOptions(withSigningCard(withHome(y)))
         .positional('file', { type: 'string', demandOption: true, describe: 'backup file (ca key backup / sc-hsm-tool --wrap-key)' })
         .option('key-ref', { type: 'number', describe: 'key slot on the target card (default: the first free one)' })
         .option('ca', { type: 'string', describe: 'CA the backup belongs to (default: found from the certificate in the file)' })
         .option('json', { type: 'boolean', default: false, describe: 'machine-readable result' })
-        .example('$0 key restore root-key.wrap --card DECM0102331', 'after the root card was lost') as never,
+        .example('$0 key restore root-key.wrap --card DECM0102331', 'after the root card was lost')
+        .epilogue('Also writes a "key-restore" ceremony transcript (Markdown + HTML) into HOME/ceremonies/ and its SHA-256 into the audit log.') as never,
     handler: async (args) => {
       if (!args.card) throw usageError('name the target card with --card SERIAL');
       const ref = args['key-ref'];
@@ -71,11 +74,15 @@ export function keyRestoreCommand(ctx: CliContext): CommandModule<object, Restor
         const service = cardService(ctx, {});
         const slot = new CardSlot(ctx, service, `target card for ${ca.name}`, args.card, { reader: args.reader, pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'] === true });
         try {
+          const startedAt = cactx.clock.now();
           const session = await slot.get();
+          const opened = cactx.clock.now();
           const serial = session.info.serial;
           if (cardsOf(cactx.store, ca).includes(serial)) throw new CliError('CARD_WRONG', `card ${serial} already holds the key of CA ${ca.name}`, { hint: 'Restore onto another card. Nothing was written.' });
           const r = await unwrapToCard(session, file, ref);
+          const unwrappedAt = cactx.clock.now();
           const proof = await proveCaKey(await session.signer(ca.keyId), ca.publicKey);
+          const provedAt = cactx.clock.now();
           const sha256 = createHash('sha256').update(raw).digest('hex');
           addCaCard(
             cactx.store,
@@ -84,10 +91,32 @@ export function keyRestoreCommand(ctx: CliContext): CommandModule<object, Restor
             { event: 'key.restore', ca: ca.name, data: { card: serial, cardFamily: session.info.driver, keyRef: r.keyRef, kcv: r.kcv, sha256, proofAlgorithm: proof.algorithm, challenge: proof.challenge } },
             cactx.clock.now(),
           );
-          if (args.json) println(ctx, JSON.stringify({ ca: ca.name, card: serial, keyRef: r.keyRef, kcv: r.kcv }));
+          const t = await writeCustodyTranscript(ctx, cactx, args, {
+            kind: 'key-restore',
+            ca,
+            algorithm: cactx.profiles.caProfile(ca.profileName).key,
+            ceremonyId: `${ca.name} key restore onto ${serial}`,
+            startedAt,
+            card: session.info,
+            keyRef: r.keyRef,
+            triesLeftBefore: slot.triesLeftBefore,
+            triesLeftAfter: (await session.pinStatus()).triesLeft ?? null,
+            steps: [
+              { at: opened, text: `card ${serial} (${session.info.driver}) in "${session.info.reader}" opened, PIN verified` },
+              { at: unwrappedAt, text: `checked the card's DKEK (KCV ${r.kcv}) against the backup ${basename(args.file)} (SHA-256 ${sha256}); card ${serial} unwrapped it into key ${r.keyRef}, PRKD${file.certificate ? ' and certificate' : ''} written` },
+              { at: provedAt, text: `the restored key signed a random challenge (${proof.algorithm}); verified against the recorded public key of CA ${ca.name}` },
+              { at: provedAt, text: `bound card ${serial} to CA ${ca.name} as a further card (audit event key.restore)` },
+            ],
+            signed: `test signature over a random challenge (${proof.algorithm}), verified`,
+            summary: `key of CA ${ca.name} restored onto card ${serial} (key ${r.keyRef}); the card now signs for ${ca.name}`,
+            command: custodyCommandLine(['key', 'restore', args.file], args as unknown as Record<string, unknown>, ['home', 'ca', 'card', 'reader', 'key-ref', 'operator', 'time-zone']),
+            notes: [],
+          });
+          if (args.json) println(ctx, JSON.stringify({ ca: ca.name, card: serial, keyRef: r.keyRef, kcv: r.kcv, transcript: { files: t.files, auditSeq: t.auditSeq } }));
           else {
             println(ctx, `restored the key of CA ${ca.name} onto card ${serial} (slot ${r.keyRef}, DKEK KCV ${r.kcv})`);
             println(ctx, `test signature (${proof.algorithm}) verified against the CA public key; card ${serial} now signs for ${ca.name}`);
+            for (const f of t.files) println(ctx, `  transcript ${f.path} (SHA-256 ${f.sha256}, audit #${t.auditSeq})`);
           }
         } finally {
           await slot.release();
