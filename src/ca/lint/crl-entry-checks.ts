@@ -68,14 +68,19 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
     if (m.length < MAX_MESSAGES) m.push(message());
     else more.set(rule, (more.get(rule) ?? 0) + 1);
   };
-  const seen = new SerialSet();
+  // Presized from the list's length (an entry is ≥ 20 octets), so it never rehashes.
+  const seen = new SerialSet(Math.ceil((list.end - list.valueStart) / 20));
+  const known = ctx.knownSerials instanceof SerialSet ? ctx.knownSerials : undefined;
+  let serial: Uint8Array = tbs;
+  const hex = (): string => toHex(serial);
   const count = walkCrlEntries(tbs, list, (e: CrlEntryView) => {
-    const serial = tbs.subarray(e.serial.valueStart, e.serial.end);
-    const hex = (): string => toHex(serial);
-    if (serial.length > 20 || serial[0]! & 0x80) report('e_crl_entry_serial_invalid', () => `entry serial ${hex()} is not a valid serial`);
-    if (ctx.knownSerials && !ctx.knownSerials.has(serial)) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
-    else if (!ctx.knownSerials && ctx.knownSerialsHex && !ctx.knownSerialsHex.has(hex())) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
-    if (!seen.add(serial)) report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
+    const s0 = e.serial.valueStart;
+    const s1 = e.serial.end;
+    if (s1 - s0 > 20 || tbs[s0]! & 0x80) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_invalid', () => `entry serial ${hex()} is not a valid serial`);
+    if (known ? !known.hasAt(tbs, s0, s1) : ctx.knownSerials && !ctx.knownSerials.has(tbs.subarray(s0, s1))) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
+    else if (!ctx.knownSerials && ctx.knownSerialsHex && !ctx.knownSerialsHex.has(toHex(tbs.subarray(s0, s1)))) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
+    if (!seen.addAt(tbs, s0, s1)) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
+    if (e.extensions.length > 0) serial = tbs.subarray(s0, s1);
     if (!timeOk(tbs, e.revocationDate)) report('e_crl_entry_time_format', () => checkTimeEncoding(tbs, e.revocationDate).problem ?? 'revocationDate malformed');
     for (const x of e.extensions) {
       const reason = isIdCe(tbs, x.oid, REASON);

@@ -26,46 +26,56 @@ export class SerialSet {
 
   /** Adds `serial`; false when it was already present. */
   add(serial: Uint8Array): boolean {
-    const slot = this.find(serial);
+    return this.addAt(serial, 0, serial.length);
+  }
+
+  has(serial: Uint8Array): boolean {
+    return this.hasAt(serial, 0, serial.length);
+  }
+
+  /** `add` of buf[start, end), without a subarray per call (a CRL walk calls it per entry). */
+  addAt(buf: Uint8Array, start: number, end: number): boolean {
+    const len = end - start;
+    const slot = this.find(buf, start, end);
     if (this.table[slot] !== 0) return false;
-    if (this.used + serial.length + 1 > this.data.length) {
-      const d = new Uint8Array(Math.max(this.data.length * 2, this.used + serial.length + 1));
+    if (this.used + len + 1 > this.data.length) {
+      const d = new Uint8Array(Math.max(this.data.length * 2, this.used + len + 1));
       d.set(this.data.subarray(0, this.used));
       this.data = d;
     }
-    this.data[this.used] = serial.length;
-    this.data.set(serial, this.used + 1);
+    this.data[this.used] = len;
+    this.data.set(buf.subarray(start, end), this.used + 1);
     this.table[slot] = this.used + 1;
-    this.used += serial.length + 1;
+    this.used += len + 1;
     this.count++;
     if (this.count * 2 > this.table.length) this.grow();
     return true;
   }
 
-  has(serial: Uint8Array): boolean {
-    return this.table[this.find(serial)] !== 0;
+  hasAt(buf: Uint8Array, start: number, end: number): boolean {
+    return this.table[this.find(buf, start, end)] !== 0;
   }
 
-  private static hash(b: Uint8Array): number {
+  private static hash(b: Uint8Array, start: number, end: number): number {
     // FNV-1a, 32 bit.
     let h = 0x811c9dc5;
-    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     return h >>> 0;
   }
 
-  /** The slot holding `serial`, or the empty slot where it would go. */
-  private find(serial: Uint8Array): number {
-    let i = SerialSet.hash(serial) & this.mask;
+  /** The slot holding buf[start, end), or the empty slot where it would go. */
+  private find(buf: Uint8Array, start: number, end: number): number {
+    let i = SerialSet.hash(buf, start, end) & this.mask;
     for (;;) {
       const at = this.table[i]!;
-      if (at === 0 || this.equalAt(at - 1, serial)) return i;
+      if (at === 0 || this.equalAt(at - 1, buf, start, end)) return i;
       i = (i + 1) & this.mask;
     }
   }
 
-  private equalAt(off: number, serial: Uint8Array): boolean {
-    if (this.data[off] !== serial.length) return false;
-    for (let k = 0; k < serial.length; k++) if (this.data[off + 1 + k] !== serial[k]) return false;
+  private equalAt(off: number, buf: Uint8Array, start: number, end: number): boolean {
+    if (this.data[off] !== end - start) return false;
+    for (let k = start, d = off + 1; k < end; k++, d++) if (this.data[d] !== buf[k]) return false;
     return true;
   }
 
@@ -76,7 +86,7 @@ export class SerialSet {
     for (const at of old) {
       if (at === 0) continue;
       const len = this.data[at - 1]!;
-      let i = SerialSet.hash(this.data.subarray(at, at + len)) & this.mask;
+      let i = SerialSet.hash(this.data, at, at + len) & this.mask;
       while (this.table[i] !== 0) i = (i + 1) & this.mask;
       this.table[i] = at;
     }
