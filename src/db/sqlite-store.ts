@@ -148,26 +148,11 @@ export class SqliteStore implements CaStore {
 
   private certFromRow(r: Row): CertificateRecord {
     return {
-      id: r['id'] as number,
-      issuerName: r['issuer_name'] as string,
-      serial: u8(r['serial']),
-      serialHex: r['serial_hex'] as string,
-      status: r['status'] as CertificateStatus,
-      profile: r['profile'] as string,
-      subject: r['subject'] as string,
-      sans: JSON.parse(r['sans'] as string) as string[],
-      notBefore: r['not_before'] as string,
-      notAfter: r['not_after'] as string,
+      ...this.summaryFromRow(r),
       spkiSha256: u8(r['spki_sha256']),
       tbs: u8(r['tbs']),
       tbsSha256: u8(r['tbs_sha256']),
       der: r['der'] ? u8(r['der']) : undefined,
-      reservedAt: r['reserved_at'] as string,
-      issuedAt: (r['issued_at'] as string | null) ?? undefined,
-      isCa: r['is_ca'] === 1,
-      revocation: r['revoked_at']
-        ? { date: r['revoked_at'] as string, reason: r['reason'] as CrlReason, recordedAt: r['recorded_at'] as string }
-        : undefined,
     };
   }
 
