@@ -11,9 +11,24 @@ export type PemLabel = 'CERTIFICATE' | 'X509 CRL' | 'CERTIFICATE REQUEST';
 
 /** RFC 7468 §2 strict form: base64 in 64-character lines, LF line endings, trailing newline. */
 export function pemEncode(der: Uint8Array, label: PemLabel): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  // 48 octets → one 64-character line (RFC 7468 §2), encoded straight into one buffer: a CRL of
+  // a million entries is ~50 MB, and a regex split into a million strings cost ~150 MB.
+  const lines = Math.ceil(der.length / 48);
+  const head = `-----BEGIN ${label}-----\n`;
+  const out = Buffer.allocUnsafe(head.length + Math.max(lines, 1) * 65 + `-----END ${label}-----\n`.length);
+  let p = out.write(head, 0, 'latin1');
+  const src = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const CHUNK = 48 * 1024; // 1024 lines per base64 call
+  for (let i = 0; i < der.length; i += CHUNK) {
+    const b64 = Buffer.from(src.subarray(i, Math.min(i + CHUNK, der.length)).toString('base64'), 'latin1');
+    for (let j = 0; j < b64.length; j += 64) {
+      p += b64.copy(out, p, j, Math.min(j + 64, b64.length));
+      out[p++] = 0x0a;
+    }
+  }
+  if (lines === 0) out[p++] = 0x0a;
+  p += out.write(`-----END ${label}-----\n`, p, 'latin1');
+  return out.toString('latin1', 0, p);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { KeyLookupResult } from './csr/check-csr.js';
 import type { CrlReason } from './crl/tbs-cert-list-input.js';
+import type { CrlEntryStream } from './crl/crl-entry-stream.js';
 
 /**
  * The store port of the CA engine (ARCHITECTURE.md: "ca defines the store interface that db
@@ -80,6 +81,12 @@ export interface CertificateRecord {
   readonly isCa: boolean;
   readonly revocation: { readonly date: string; readonly reason: CrlReason; readonly recordedAt: string } | undefined;
 }
+
+/** What a listing shows of a certificate: no TBS, no DER (`ca list` over a million rows). */
+export type CertificateSummary = Pick<
+  CertificateRecord,
+  'id' | 'issuerName' | 'serial' | 'serialHex' | 'status' | 'profile' | 'subject' | 'sans' | 'notBefore' | 'notAfter' | 'isCa' | 'reservedAt' | 'issuedAt' | 'revocation'
+>;
 
 export interface ReserveCertificate {
   readonly issuerName: string;
@@ -166,6 +173,17 @@ export interface CaStore {
 
   /** Serials for `issuerName`'s next CRL. */
   revokedEntries(issuerName: string): RevokedEntry[];
+  /**
+   * The same entries as a stream for the CRL writer (no record per entry): call it inside the
+   * transaction that stores the CRL intent, so the count and the entries agree.
+   */
+  revokedEntryStream(issuerName: string): CrlEntryStream;
+  /** Every serial `issuerName` ever reserved, one visit each (the CRL lint's known serials). */
+  eachSerial(issuerName: string, visit: (serial: Uint8Array) => void): void;
+  /** Certificates per status of one CA, from the counts the database keeps (no row scan). */
+  certificateCounts(issuerName: string): Record<CertificateStatus, number>;
+  /** `findCertificates` as a stream of summaries, in id order (bounded memory at any size). */
+  eachCertificate(filter: CertificateFilter, visit: (c: CertificateSummary) => void): void;
   latestCrl(issuerName: string, status?: CrlStatus): CrlRecord | undefined;
   /**
    * CRL TX1: picks the next number (strictly above every number ever reserved for the issuer),

@@ -9,6 +9,7 @@ import { chainHash, GENESIS_HASH } from './audit-chain.js';
 import { canonicalJson } from './audit-chain.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { replayAuditLog } from './audit-replay.js';
+import { certificateCountProblems } from './count-check.js';
 import { ISO_UTC_GLOB, TIME_COLUMNS } from './migrations.js';
 
 /**
@@ -120,6 +121,7 @@ export function checkDatabase(store: SqliteStore): { problems: CheckProblem[]; c
   problems.push(...audit.problems);
   problems.push(...replayAuditLog(store));
   problems.push(...invalidTimes(store));
+  problems.push(...certificateCountProblems(store));
   return { problems, certificates: certs.length, crls: crls.length, auditRecords: audit.records };
 }
 

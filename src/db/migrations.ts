@@ -204,6 +204,45 @@ BEGIN SELECT RAISE(ABORT, 'the card family of a card binding never changes'); EN
 `,
   },
   {
+    version: 5,
+    name: 'reads and CRLs at scale: certificate counts and indexes (issue 14)',
+    sql: `
+-- ca status counts certificates per CA and status without reading a row per certificate: the
+-- counts are kept by triggers in the same transaction as every insert and status change (rows
+-- are never deleted and issuer_id never changes: migration 1's triggers). ca db check compares
+-- them with a full count.
+CREATE TABLE certificate_counts (
+  issuer_id INTEGER NOT NULL REFERENCES cas(id),
+  status    TEXT NOT NULL,
+  n         INTEGER NOT NULL CHECK (n >= 0),
+  PRIMARY KEY (issuer_id, status)
+) STRICT, WITHOUT ROWID;
+INSERT INTO certificate_counts (issuer_id, status, n) SELECT issuer_id, status, count(*) FROM certificates GROUP BY issuer_id, status;
+CREATE TRIGGER certificate_counts_insert AFTER INSERT ON certificates
+BEGIN
+  INSERT INTO certificate_counts (issuer_id, status, n) VALUES (NEW.issuer_id, NEW.status, 1)
+    ON CONFLICT (issuer_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER certificate_counts_status AFTER UPDATE OF status ON certificates WHEN OLD.status IS NOT NEW.status
+BEGIN
+  UPDATE certificate_counts SET n = n - 1 WHERE issuer_id = OLD.issuer_id AND status = OLD.status;
+  INSERT INTO certificate_counts (issuer_id, status, n) VALUES (NEW.issuer_id, NEW.status, 1)
+    ON CONFLICT (issuer_id, status) DO UPDATE SET n = n + 1;
+END;
+-- The CRL's entries (status revoked / outcome_unknown of one issuer, in id order) and the
+-- recovery of reserved rows, without scanning every certificate. Covering for the CRL (serial,
+-- reserved_at): a certificate row carries its TBS and DER (~1 KB), and reading a million of
+-- them to take 16 octets each was most of the CRL's time.
+CREATE INDEX certificates_issuer_status ON certificates(issuer_id, status, serial, reserved_at);
+-- ca list --expiring: issued certificates by notAfter.
+CREATE INDEX certificates_status_not_after ON certificates(status, not_after);
+-- lastActivity() (the clock check of every signing command) takes max() of these: an index
+-- makes that one lookup instead of a scan of every certificate.
+CREATE INDEX certificates_issued_at ON certificates(issued_at);
+CREATE INDEX certificates_reserved_at ON certificates(reserved_at);
+`,
+  },
+  {
     version: 6,
     name: 'CAs adopted from openssl ca / easy-rsa (issue 15)',
     sql: `

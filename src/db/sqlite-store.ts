@@ -11,6 +11,7 @@ import type {
   CertificateFilter,
   CertificateRecord,
   CertificateStatus,
+  CertificateSummary,
   CrlRecord,
   CrlStatus,
   NewCaBinding,
@@ -19,12 +20,20 @@ import type {
 } from '../ca/store.js';
 import { adoptedCrlFloor } from './adoption-import.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.js';
+import type { CrlEntryStream } from '../ca/crl/crl-entry-stream.js';
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
 
 type Row = Record<string, unknown>;
 const u8 = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
 const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+const SUMMARY_SELECT = `
+SELECT c.id, c.serial, c.serial_hex, c.status, c.profile, c.subject, c.sans, c.not_before, c.not_after, c.reserved_at, c.issued_at, c.is_ca,
+  i.name AS issuer_name, r.revoked_at, r.reason, r.recorded_at
+FROM certificates c JOIN cas i ON i.id = c.issuer_id LEFT JOIN revocations r ON r.certificate_id = c.id`;
+
+const ALL_STATUSES: readonly CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned'];
 
 const CERT_SELECT = `
 SELECT c.*, i.name AS issuer_name, r.revoked_at, r.reason, r.recorded_at
@@ -140,6 +149,16 @@ export class SqliteStore implements CaStore {
 
   private certFromRow(r: Row): CertificateRecord {
     return {
+      ...this.summaryFromRow(r),
+      spkiSha256: u8(r['spki_sha256']),
+      tbs: u8(r['tbs']),
+      tbsSha256: u8(r['tbs_sha256']),
+      der: r['der'] ? u8(r['der']) : undefined,
+    };
+  }
+
+  private summaryFromRow(r: Row): CertificateSummary {
+    return {
       id: r['id'] as number,
       issuerName: r['issuer_name'] as string,
       serial: u8(r['serial']),
@@ -150,10 +169,6 @@ export class SqliteStore implements CaStore {
       sans: JSON.parse(r['sans'] as string) as string[],
       notBefore: r['not_before'] as string,
       notAfter: r['not_after'] as string,
-      spkiSha256: u8(r['spki_sha256']),
-      tbs: u8(r['tbs']),
-      tbsSha256: u8(r['tbs_sha256']),
-      der: r['der'] ? u8(r['der']) : undefined,
       reservedAt: r['reserved_at'] as string,
       issuedAt: (r['issued_at'] as string | null) ?? undefined,
       isCa: r['is_ca'] === 1,
@@ -231,15 +246,31 @@ export class SqliteStore implements CaStore {
     ).map((r) => this.certFromRow(r));
   }
 
-  findCertificates(f: CertificateFilter): CertificateRecord[] {
+  private static filterSql(f: CertificateFilter): { where: string; args: unknown[] } {
     const where: string[] = [];
     const args: unknown[] = [];
     if (f.issuer !== undefined) (where.push('i.name = ?'), args.push(f.issuer));
     if (f.status !== undefined) (where.push('c.status = ?'), args.push(f.status));
     if (f.notAfterBefore !== undefined) (where.push('c.not_after <= ?'), args.push(f.notAfterBefore));
     if (f.notAfterAfter !== undefined) (where.push('c.not_after > ?'), args.push(f.notAfterAfter));
-    const sql = `${CERT_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.id`;
-    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => this.certFromRow(r));
+    return { where: where.length ? ` WHERE ${where.join(' AND ')}` : '', args };
+  }
+
+  findCertificates(f: CertificateFilter): CertificateRecord[] {
+    const { where, args } = SqliteStore.filterSql(f);
+    return (this.db.prepare(`${CERT_SELECT}${where} ORDER BY c.id`).all(...args) as Row[]).map((r) => this.certFromRow(r));
+  }
+
+  eachCertificate(f: CertificateFilter, visit: (c: CertificateSummary) => void): void {
+    const { where, args } = SqliteStore.filterSql(f);
+    for (const r of this.db.prepare(`${SUMMARY_SELECT}${where} ORDER BY c.id`).iterate(...args) as IterableIterator<Row>) visit(this.summaryFromRow(r));
+  }
+
+  certificateCounts(issuerName: string): Record<CertificateStatus, number> {
+    const out = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as Record<CertificateStatus, number>;
+    const rows = this.db.prepare('SELECT k.status, k.n FROM certificate_counts k JOIN cas i ON i.id = k.issuer_id WHERE i.name = ?').all(issuerName) as Row[];
+    for (const r of rows) out[r['status'] as CertificateStatus] = r['n'] as number;
+    return out;
   }
 
   revokeCertificate(id: number, date: Date, reason: CrlReason, audit: AuditEvent, at: Date): CertificateRecord {
@@ -283,19 +314,73 @@ export class SqliteStore implements CaStore {
     });
   }
 
+  revokedEntryStream(issuerName: string): CrlEntryStream {
+    const issuerId = this.caId(issuerName);
+    // Every certificate with a revocation row is `revoked` (or stays `outcome_unknown`):
+    // revokeCertificate changes both in one transaction, and the status only moves forward
+    // (migration 1's triggers). So the CRL's entries are exactly these two statuses, read
+    // through the (issuer_id, status) index in id order, without a sort or a full scan.
+    const count = (this.db.prepare("SELECT count(*) AS n FROM certificates WHERE issuer_id = ? AND status IN ('revoked', 'outcome_unknown')").get(issuerId) as Row)['n'] as number;
+    const rows = this.db
+      .prepare(
+        `SELECT c.serial, coalesce(r.recorded_at, c.reserved_at), r.reason, r.revoked_at FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id
+         WHERE c.issuer_id = ? AND c.status = ? ORDER BY c.id`,
+      )
+      .raw(true);
+    return {
+      count,
+      // An upper bound (serials are 1..20 octets, RFC 5280 §4.1.2.2): summing the real lengths
+      // would read every row once more.
+      serialOctets: count * 20,
+      forEach: (visit) => {
+        for (const status of ['revoked', 'outcome_unknown']) {
+          for (const r of rows.iterate(issuerId, status) as IterableIterator<unknown[]>) {
+            // As revokedEntries(): revocationDate = when recorded; revoked_at is the operator's
+            // invalidity date when earlier; an outcome_unknown serial is listed from its
+            // reservation, reason unspecified.
+            const recorded = r[1] as string;
+            const invalidity = r[3] as string | null;
+            visit(r[0] as Buffer, recorded, ((r[2] as string | null) ?? 'unspecified') as CrlReason, invalidity !== null && invalidity < recorded ? invalidity : undefined);
+          }
+        }
+      },
+    };
+  }
+
+  eachSerial(issuerName: string, visit: (serial: Uint8Array) => void): void {
+    const issuerId = this.caId(issuerName);
+    for (const r of this.db.prepare('SELECT serial FROM certificates WHERE issuer_id = ?').pluck().iterate(issuerId) as IterableIterator<Buffer>) visit(r);
+  }
+
   // ---- CRLs -------------------------------------------------------------------------------
 
+  /**
+   * A CRL row without its TBS and DER, which are read on first access: a CRL of a million
+   * entries is ~40 MB twice, and `ca status` or the CRL cycle only want its number and dates.
+   */
   private crlFromRow(r: Row): CrlRecord {
+    const id = r['id'] as number;
+    const blob = (col: 'tbs' | 'der'): Uint8Array | undefined => {
+      const v = this.db.prepare(`SELECT ${col} FROM crls WHERE id = ?`).pluck().get(id) as Buffer | null | undefined;
+      return v ? u8(v) : undefined;
+    };
+    let tbs: Uint8Array | undefined;
+    let der: Uint8Array | null | undefined = null;
     return {
-      id: r['id'] as number,
+      id,
       issuerName: r['issuer_name'] as string,
       crlNumber: BigInt(r['crl_number'] as number),
       status: r['status'] as CrlStatus,
       thisUpdate: r['this_update'] as string,
       nextUpdate: r['next_update'] as string,
-      tbs: u8(r['tbs']),
+      get tbs(): Uint8Array {
+        return (tbs ??= blob('tbs')!);
+      },
       tbsSha256: u8(r['tbs_sha256']),
-      der: r['der'] ? u8(r['der']) : undefined,
+      get der(): Uint8Array | undefined {
+        if (der === null) der = blob('der');
+        return der;
+      },
       entries: r['entries'] as number,
       reservedAt: r['reserved_at'] as string,
       issuedAt: (r['issued_at'] as string | null) ?? undefined,
@@ -304,13 +389,13 @@ export class SqliteStore implements CaStore {
 
   latestCrl(issuerName: string, status?: CrlStatus): CrlRecord | undefined {
     const r = this.db
-      .prepare(`SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE i.name = ? ${status ? 'AND l.status = ?' : ''} ORDER BY l.crl_number DESC LIMIT 1`)
+      .prepare(`SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE i.name = ? ${status ? 'AND l.status = ?' : ''} ORDER BY l.crl_number DESC LIMIT 1`)
       .get(...(status ? [issuerName, status] : [issuerName])) as Row | undefined;
     return r ? this.crlFromRow(r) : undefined;
   }
 
   listCrls(): CrlRecord[] {
-    return (this.db.prepare('SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id ORDER BY l.id').all() as Row[]).map((r) => this.crlFromRow(r));
+    return (this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id ORDER BY l.id').all() as Row[]).map((r) => this.crlFromRow(r));
   }
 
   reserveCrl(
@@ -335,7 +420,7 @@ export class SqliteStore implements CaStore {
           .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbs), buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
       );
       this.appendAudit(audit(n), at);
-      return this.crlFromRow(this.db.prepare('SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
     });
   }
 
@@ -344,7 +429,7 @@ export class SqliteStore implements CaStore {
       const r = this.db.prepare("UPDATE crls SET status = 'issued', der = ?, issued_at = ? WHERE id = ? AND status = 'reserved'").run(buf(der), isoUtc(at), id);
       if (r.changes !== 1) throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
       this.appendAudit(audit, at);
-      return this.crlFromRow(this.db.prepare('SELECT l.*, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
     });
   }
 

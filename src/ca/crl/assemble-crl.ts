@@ -1,9 +1,9 @@
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { assembleSigned } from '../cert/assemble-certificate.js';
 import { verifySignedObject, type VerifiedSigned } from '../cert/verify-issued-certificate.js';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList } from '@peculiar/asn1-x509';
+import { parseExtensionList } from '../lint/certificate-model.js';
 import { CaError } from '../errors.js';
+import { tbsCertListFields, walkCrlEntries } from './crl-structure.js';
 
 /**
  * CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280
@@ -13,13 +13,20 @@ export function assembleCrl(tbsDer: Uint8Array, alg: SignatureAlgorithm, signatu
   return assembleSigned(tbsDer, alg, signature, 1);
 }
 
-/** Re-parse a CRL, require its TBS to equal `expectedTbs` and its signature to verify with `issuerSpki`. */
+/**
+ * Re-parse a CRL, require its TBS to equal `expectedTbs` and its signature to verify with
+ * `issuerSpki`. The structure check walks every entry strictly (crl-structure.ts) with no size
+ * limit: asn1js's 10,000-node cap turned every CRL past ≈ 2,000 entries into
+ * CA_ISSUED_MALFORMED after the card had signed it (issue #14).
+ */
 export function verifyCrl(der: Uint8Array, expectedTbs: Uint8Array, issuerSpki: Uint8Array): VerifiedSigned {
   const r = verifySignedObject(der, expectedTbs, issuerSpki, 1, 'CRL');
   try {
-    AsnConvert.parse(der, CertificateList);
+    const f = tbsCertListFields(r.tbs);
+    if (f.revoked) walkCrlEntries(r.tbs, f.revoked, () => {});
+    if (f.extensions) parseExtensionList(r.tbs, f.extensions);
   } catch (e) {
-    throw new CaError('CA_ISSUED_MALFORMED', 'the CRL does not parse as an X.509 CertificateList', { cause: e });
+    throw new CaError('CA_ISSUED_MALFORMED', `the CRL does not parse as an X.509 CertificateList: ${(e as Error).message}`, { cause: e });
   }
   return r;
 }

@@ -1,6 +1,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AuthorityKeyIdentifier } from '@peculiar/asn1-x509';
-import { children, readSingle, slice, value, type Tlv } from '../x509/der.js';
+import { readSingle, slice, value, type Tlv } from '../x509/der.js';
+import { tbsCertListFields } from '../crl/crl-structure.js';
+import { checkCrlEntries, type EntryRuleName } from './crl-entry-checks.js';
 import { parseExtensionList, type RawExtension } from './certificate-model.js';
 import { id_ce } from '../x509/oids.js';
 
@@ -16,12 +18,8 @@ export interface CrlLintContext {
   readonly previousCrlNumber?: bigint;
   /** Serials of certificates this CA issued (hex, upper-case), to check entries refer to real certificates. */
   readonly knownSerialsHex?: ReadonlySet<string>;
-}
-
-export interface CrlEntryModel {
-  readonly serial: Uint8Array;
-  readonly revocationDateTlv: Tlv;
-  readonly extensions: readonly RawExtension[];
+  /** The same as a compact set (serial-set.ts), for CRLs of a million entries; wins over `knownSerialsHex`. */
+  readonly knownSerials?: { has(serial: Uint8Array): boolean };
 }
 
 export interface CrlModel {
@@ -32,41 +30,24 @@ export interface CrlModel {
   readonly issuer: Uint8Array;
   readonly thisUpdateTlv: Tlv;
   readonly nextUpdateTlv: Tlv | undefined;
-  /** undefined: field absent; []: present but empty (a DER/profile violation). */
-  readonly entries: readonly CrlEntryModel[] | undefined;
+  /** Number of revokedCertificates entries; undefined: field absent; 0: present but empty (a DER/profile violation). */
+  readonly entryCount: number | undefined;
+  /** Findings of the per-entry rules, from one walk over the entries (crl-entry-checks.ts). */
+  readonly entryFindings: ReadonlyMap<EntryRuleName, readonly string[]>;
   readonly extensions: readonly RawExtension[];
   readonly aki?: AuthorityKeyIdentifier;
   readonly crlNumberContent?: Uint8Array;
 }
 
 export function crlModel(tbs: Uint8Array, ctx: CrlLintContext): CrlModel {
-  const f = children(tbs, readSingle(tbs));
-  let i = 0;
-  let version: number | undefined;
-  if (f[0]?.tag === 0x02) {
-    version = Number(value(tbs, f[0])[0] ?? 0);
-    i = 1;
-  }
-  const sig = f[i]!;
-  const issuer = f[i + 1]!;
-  const thisUpdate = f[i + 2]!;
-  let j = i + 3;
-  let nextUpdate: Tlv | undefined;
-  if (f[j] && (f[j]!.tag === 0x17 || f[j]!.tag === 0x18)) nextUpdate = f[j++];
-  let entries: CrlEntryModel[] | undefined;
-  if (f[j] && f[j]!.tag === 0x30) {
-    entries = children(tbs, f[j]!).map((e) => {
-      const ef = children(tbs, e);
-      return {
-        serial: value(tbs, ef[0]!),
-        revocationDateTlv: ef[1]!,
-        extensions: ef[2] ? parseExtensionList(tbs, ef[2]) : [],
-      };
-    });
-    j++;
-  }
-  const extT = f[j] && f[j]!.tag === 0xa0 ? f[j] : undefined;
-  const extensions = extT ? parseExtensionList(tbs, children(tbs, extT)[0]!) : [];
+  const f = tbsCertListFields(tbs);
+  const version = f.version ? Number(value(tbs, f.version)[0] ?? 0) : undefined;
+  const sig = f.signature;
+  const issuer = f.issuer;
+  const thisUpdate = f.thisUpdate;
+  const nextUpdate = f.nextUpdate;
+  const entries = f.revoked ? checkCrlEntries(tbs, f.revoked, ctx) : undefined;
+  const extensions = f.extensions ? parseExtensionList(tbs, f.extensions) : [];
   const akiExt = extensions.find((e) => e.oid === id_ce.authorityKeyIdentifier);
   const numExt = extensions.find((e) => e.oid === id_ce.cRLNumber);
   let aki: AuthorityKeyIdentifier | undefined;
@@ -86,7 +67,8 @@ export function crlModel(tbs: Uint8Array, ctx: CrlLintContext): CrlModel {
     issuer: slice(tbs, issuer),
     thisUpdateTlv: thisUpdate,
     nextUpdateTlv: nextUpdate,
-    entries,
+    entryCount: entries?.count,
+    entryFindings: entries?.messages ?? new Map(),
     extensions,
     ...(aki ? { aki } : {}),
     ...(crlNumberContent ? { crlNumberContent } : {}),

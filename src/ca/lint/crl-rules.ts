@@ -1,25 +1,14 @@
-import { bytesEqual, toHex } from '../../common/hex.js';
-import { readSingle, value } from '../x509/der.js';
+import { bytesEqual } from '../../common/hex.js';
 import { integerContentToBigint } from '../x509/integer.js';
 import { id_ce } from '../x509/oids.js';
 import { signatureAlgorithmFromIdentifier } from '../x509/signature-algorithm-identifier.js';
 import type { CrlModel } from './crl-model.js';
+import type { EntryRuleName } from './crl-entry-checks.js';
 import type { LintRule } from './lint-types.js';
 import { checkTimeEncoding } from './x509-time.js';
 
 const KNOWN_CRL_EXTENSIONS = new Set<string>([id_ce.authorityKeyIdentifier, id_ce.cRLNumber]);
-/** BR 7.2.2 / 4.9.1: keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn; never unspecified (0, omitted instead), certificateHold (6), removeFromCRL (8) or aACompromise (10). */
-const ALLOWED_REASONS = new Set([1, 2, 3, 4, 5, 9]);
-
-/** A GeneralizedTime value (as the content of an extension) → Date, or undefined. */
-function generalizedTimeValue(der: Uint8Array): Date | undefined {
-  try {
-    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(Buffer.from(value(der, readSingle(der))).toString('latin1'));
-    return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const entry = (rule: EntryRuleName) => (m: CrlModel): readonly string[] | undefined => m.entryFindings.get(rule);
 
 const thisUpdate = (m: CrlModel) => checkTimeEncoding(m.tbs, m.thisUpdateTlv);
 const nextUpdate = (m: CrlModel) => (m.nextUpdateTlv ? checkTimeEncoding(m.tbs, m.nextUpdateTlv) : {});
@@ -61,48 +50,16 @@ export const CRL_RULES: readonly LintRule<CrlModel>[] = [
     name: 'e_crl_number_not_increasing', source: 'RFC 5280 §5.2.3 (monotonically increasing)',
     check: (m) => (m.crlNumberContent && m.ctx.previousCrlNumber !== undefined && integerContentToBigint(m.crlNumberContent) <= m.ctx.previousCrlNumber ? 'cRLNumber not larger than the previous one' : undefined),
   },
-  { name: 'e_crl_empty_revoked_certificates', source: 'RFC 5280 §5.1.2.6', check: (m) => (m.entries && m.entries.length === 0 ? 'revokedCertificates present but empty' : undefined) },
-  {
-    name: 'e_crl_entry_serial_invalid', source: 'RFC 5280 §4.1.2.2',
-    check: (m) => (m.entries ?? []).filter((e) => e.serial.length === 0 || e.serial.length > 20 || e.serial[0]! & 0x80).map((e) => `entry serial ${toHex(e.serial)} is not a valid serial`),
-  },
-  {
-    name: 'e_crl_entry_serial_unknown', source: 'ca-invariants §2.1 (entry serials byte-identical to the certs)',
-    check: (m) => (m.ctx.knownSerialsHex ? (m.entries ?? []).filter((e) => !m.ctx.knownSerialsHex!.has(toHex(e.serial))).map((e) => `entry serial ${toHex(e.serial)} was not issued by this CA`) : undefined),
-  },
-  {
-    name: 'e_crl_entry_duplicate_serial', source: 'RFC 5280 §5.1.2.6',
-    check: (m) => { const s = new Set<string>(); return (m.entries ?? []).filter((e) => { const k = toHex(e.serial); return s.has(k) ? true : (s.add(k), false); }).map((e) => `serial ${toHex(e.serial)} listed twice`); },
-  },
-  { name: 'e_crl_entry_time_format', source: 'RFC 5280 §5.1.2.6', check: (m) => (m.entries ?? []).map((e) => checkTimeEncoding(m.tbs, e.revocationDateTlv).problem).filter((x): x is string => !!x) },
-  {
-    name: 'e_crl_entry_unknown_extension', source: 'RFC 5280 §5.3 (no certificateIssuer: no indirect CRLs)',
-    check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid !== id_ce.cRLReasons && x.oid !== id_ce.invalidityDate).map((x) => `entry extension ${x.oid}`)),
-  },
-  {
-    name: 'e_crl_invalidity_date_not_generalized_time', source: 'RFC 5280 §5.3.2 (InvalidityDate ::= GeneralizedTime)',
-    check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.invalidityDate).map((x) => {
-      const t = readSingle(x.value);
-      return t.tag !== 0x18 || !/^\d{14}Z$/.test(Buffer.from(value(x.value, t)).toString('latin1')) ? `invalidityDate of ${toHex(e.serial)} is not a GeneralizedTime YYYYMMDDHHMMSSZ` : undefined;
-    }).filter((s): s is string => !!s)),
-  },
-  {
-    name: 'e_crl_invalidity_date_after_revocation_date', source: 'RFC 5280 §5.3.2 (the date the key was compromised or the certificate became invalid)',
-    check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.invalidityDate).map((x) => {
-      const inv = generalizedTimeValue(x.value);
-      const rev = checkTimeEncoding(m.tbs, e.revocationDateTlv).date;
-      return inv && rev && inv.getTime() > rev.getTime() ? `invalidityDate of ${toHex(e.serial)} is after its revocationDate` : undefined;
-    }).filter((s): s is string => !!s)),
-  },
-  { name: 'e_crl_invalidity_date_critical', source: 'RFC 5280 §5.3.2 (non-critical)', check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.invalidityDate && x.critical).map(() => 'invalidityDate critical')) },
-  { name: 'e_crl_reason_code_critical', source: 'RFC 5280 §5.3.1', check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.cRLReasons && x.critical).map(() => 'reasonCode critical')) },
-  {
-    name: 'e_crl_reason_code_not_allowed', source: 'RFC 5280 §5.3.1; BR 7.2.2 (no unspecified, no certificateHold)',
-    check: (m) => (m.entries ?? []).flatMap((e) => e.extensions.filter((x) => x.oid === id_ce.cRLReasons).map((x) => {
-      const t = readSingle(x.value);
-      const c = value(x.value, t);
-      const code = c.length === 1 ? c[0]! : -1;
-      return t.tag !== 0x0a || !ALLOWED_REASONS.has(code) ? `reason code ${code} not allowed for ${toHex(e.serial)}` : undefined;
-    }).filter((s): s is string => !!s)),
-  },
+  { name: 'e_crl_empty_revoked_certificates', source: 'RFC 5280 §5.1.2.6', check: (m) => (m.entryCount === 0 ? 'revokedCertificates present but empty' : undefined) },
+  // Per-entry rules: evaluated in one walk over the entries by crl-entry-checks.ts.
+  { name: 'e_crl_entry_serial_invalid', source: 'RFC 5280 §4.1.2.2', check: entry('e_crl_entry_serial_invalid') },
+  { name: 'e_crl_entry_serial_unknown', source: 'ca-invariants §2.1 (entry serials byte-identical to the certs)', check: entry('e_crl_entry_serial_unknown') },
+  { name: 'e_crl_entry_duplicate_serial', source: 'RFC 5280 §5.1.2.6', check: entry('e_crl_entry_duplicate_serial') },
+  { name: 'e_crl_entry_time_format', source: 'RFC 5280 §5.1.2.6', check: entry('e_crl_entry_time_format') },
+  { name: 'e_crl_entry_unknown_extension', source: 'RFC 5280 §5.3 (no certificateIssuer: no indirect CRLs)', check: entry('e_crl_entry_unknown_extension') },
+  { name: 'e_crl_invalidity_date_not_generalized_time', source: 'RFC 5280 §5.3.2 (InvalidityDate ::= GeneralizedTime)', check: entry('e_crl_invalidity_date_not_generalized_time') },
+  { name: 'e_crl_invalidity_date_after_revocation_date', source: 'RFC 5280 §5.3.2 (the date the key was compromised or the certificate became invalid)', check: entry('e_crl_invalidity_date_after_revocation_date') },
+  { name: 'e_crl_invalidity_date_critical', source: 'RFC 5280 §5.3.2 (non-critical)', check: entry('e_crl_invalidity_date_critical') },
+  { name: 'e_crl_reason_code_critical', source: 'RFC 5280 §5.3.1', check: entry('e_crl_reason_code_critical') },
+  { name: 'e_crl_reason_code_not_allowed', source: 'RFC 5280 §5.3.1; BR 7.2.2 (no unspecified, no certificateHold)', check: entry('e_crl_reason_code_not_allowed') },
 ];

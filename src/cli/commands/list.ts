@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { DateTime, Duration } from 'luxon';
 import { isoUtc } from '../../ca/clock.js';
-import type { CertificateRecord, CertificateStatus } from '../../ca/store.js';
+import type { CertificateStatus, CertificateSummary } from '../../ca/store.js';
 import { tokenBindings } from '../../ca/token-records.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
@@ -26,7 +26,7 @@ export function parseSpan(s: string): Duration {
   return d;
 }
 
-export function certJson(c: CertificateRecord): Record<string, unknown> {
+export function certJson(c: CertificateSummary): Record<string, unknown> {
   return {
     issuer: c.issuerName,
     serial: c.serialHex,
@@ -58,25 +58,31 @@ export function listCommand(ctx: CliContext): CommandModule<object, ListArgs> {
     handler: async (args) =>
       withCa(ctx, args, { command: 'list', write: false }, async (ca) => {
         const now = ca.clock.now();
-        let certs = ca.store.findCertificates({
+        const filter = {
           ...(args.issuer ? { issuer: args.issuer } : {}),
           ...(args.status ? { status: args.status as CertificateStatus } : args.expiring ? { status: 'issued' as const } : {}),
           ...(args.expiring
             ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, { zone: 'utc' }).plus(parseSpan(args.expiring)).toJSDate()) }
             : {}),
-        });
+        };
         const bindings = args.card === undefined ? undefined : tokenBindings(ca.store.auditRecords(), args.card);
-        const bindingOf = (c: CertificateRecord) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
-        if (bindings) certs = certs.filter((c) => bindingOf(c) !== undefined);
-        if (args.json) {
-          println(ctx, JSON.stringify(certs.map((c) => {
+        const bindingOf = (c: CertificateSummary) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
+        // Streamed row by row (issue #14 item 4): a million certificates never sit in memory.
+        // The JSON is byte-identical to JSON.stringify(array, null, 2) of the whole list.
+        let n = 0;
+        ca.store.eachCertificate(filter, (c) => {
+          if (bindings && bindingOf(c) === undefined) return;
+          if (args.json) {
             const b = bindingOf(c);
-            return b ? { ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } } : certJson(c);
-          }), null, 2));
-          return;
-        }
-        for (const c of certs) println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);
-        if (certs.length === 0) println(ctx, '(no certificates)');
+            const obj = b ? { ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } } : certJson(c);
+            ctx.stdout.write(`${n === 0 ? '[\n' : ',\n'}  ${JSON.stringify(obj, null, 2).replace(/\n/g, '\n  ')}`);
+          } else {
+            println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);
+          }
+          n++;
+        });
+        if (args.json) println(ctx, n === 0 ? '[]' : '\n]');
+        else if (n === 0) println(ctx, '(no certificates)');
       }),
   };
 }

@@ -133,12 +133,9 @@ export function collectStatus(
     } else if (ca.certificate) {
       problems.push(`no CRL yet: run \`ca crl --issuer ${ca.name}\``);
     }
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<CertificateStatus, number>;
-    let total = 0;
-    for (const c of store.findCertificates({ issuer: ca.name })) {
-      counts[c.status]++;
-      total++;
-    }
+    // Kept by the database (migration 5): no row per certificate is read (issue #14 item 4).
+    const counts = store.certificateCounts(ca.name);
+    const total = STATUSES.reduce((n, s) => n + counts[s], 0);
     if (counts.outcome_unknown > 0) problems.push(`${counts.outcome_unknown} certificate(s) with unknown outcome (listed on the next CRL)`);
     const level = worst([
       certificate?.level ?? 'alarm',

@@ -197,7 +197,17 @@ test('revocation: revocationDate is the time of recording, a compromise date bec
   // The CRL lint runs with the issuer's known serials: a store that lists a serial this CA never
   // issued gets the CRL abandoned before the card signs (e_crl_entry_serial_unknown).
   const lying = Object.create(r.store) as typeof r.store;
-  lying.revokedEntries = (n: string) => [...r.store.revokedEntries(n), { serial: Uint8Array.of(0x42, 1, 2, 3, 4, 5, 6, 7), serialHex: '4201020304050607', revocationDate: r.clock.now().toISOString(), reason: 'superseded' as const }];
+  lying.revokedEntryStream = (n: string) => {
+    const real = r.store.revokedEntryStream(n);
+    return {
+      count: real.count + 1,
+      serialOctets: real.serialOctets + 8,
+      forEach: (visit) => {
+        real.forEach(visit);
+        visit(Uint8Array.of(0x42, 1, 2, 3, 4, 5, 6, 7), r.clock.now().toISOString(), 'superseded', undefined);
+      },
+    };
+  };
   await assert.rejects(issueCrl({ store: lying, clock: r.clock, signer, issuerName: 'servers', issuer: info }), (e: unknown) => e instanceof CardcaError && e.code === 'LINT_FAILED' && /e_crl_entry_serial_unknown/.test(e.message));
   assert.equal(r.store.latestCrl('servers')!.status, 'abandoned');
 });

@@ -1,0 +1,188 @@
+/**
+ * Benchmark (not a test): the operator's scale (issue #14 items 3-5). A rehearsal CA home with
+ * N certificate rows per sub-CA from the test-only generator (test/helpers/scale-fill.ts):
+ *   - `clients`: N rows, all revoked (one real certificate revoked by `ca revoke` among them):
+ *     its CRL has N + 1 entries;
+ *   - `servers`: N rows, 10 % revoked, 1 % expiring within 30 days.
+ * Timed, each as its own process (wall time and peak RSS from GNU time):
+ *   - `ca crl --issuer clients` through the real CLI, the card an emulated SmartCard-HSM on the
+ *     rig (vpcd port 35964) behind pcscd;
+ *   - peer: `openssl ca -gencrl` on an index.txt with the same certificates and revocations
+ *     (same reasons, keyCompromise with its compromise time) and a software P-256 key;
+ *   - `ca status`, `ca list --expiring 30d`, `ca list --json` (to /dev/null) over all 2N rows.
+ * Then `openssl crl -verify` of cardca's CRL against the clients CA certificate, and
+ * `openssl verify -crl_check` of the revoked real certificate (must say "certificate revoked").
+ * The rig is held (flock on CARDCA_RIG_LOCK, when set) only while an emulator is attached.
+ *
+ *   npx tsc -p . && OPENSC_CONF=$PWD/test/rig/opensc.conf node dist/bench/scale.js [N]
+ * N defaults to CARDCA_SCALE_N or 1,000,000.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startEmulator, type EmulatorProcess } from '../test/helpers/emulator-process.js';
+import { BIN } from '../test/helpers/run-command.js';
+import { TEST_PIN, TEST_SO_PIN } from '../test/helpers/two-card-home.js';
+import { fillScale, writeOpensslIndex } from '../test/helpers/scale-fill.js';
+import { openDatabase } from '../src/db/database.js';
+import { SqliteStore } from '../src/db/sqlite-store.js';
+import { pemEncode } from '../src/ca/chain.js';
+
+interface Timed {
+  readonly wallMs: number;
+  readonly peakMb: number;
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run under GNU time: wall clock and maximum resident set size of the process. */
+function timed(cmd: string, args: readonly string[], o: { stdoutFile?: string; env?: Record<string, string> } = {}): Timed {
+  const metrics = join(tmpdir(), `cardca-bench-time-${process.pid}`);
+  const out = o.stdoutFile ? openSync(o.stdoutFile, 'w') : 'pipe';
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', metrics, cmd, ...args], { stdio: ['ignore', out, 'pipe'], env: { ...process.env, NO_COLOR: '1', ...o.env }, maxBuffer: 64 << 20 });
+  const wallMs = performance.now() - t0;
+  if (typeof out === 'number') closeSync(out);
+  const kb = Number(readFileSync(metrics, 'utf8').trim().split('\n').pop());
+  rmSync(metrics, { force: true });
+  return { wallMs, peakMb: kb / 1024, code: r.status ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+function must(t: Timed, what: string): Timed {
+  if (t.code !== 0) throw new Error(`${what} failed (${t.code}): ${t.stderr.slice(0, 2000)} ${t.stdout.slice(0, 500)}`);
+  return t;
+}
+
+/** Hold the machine-wide rig lock (GUIDE: one pcscd for all) while `fn` runs, when one is named. */
+async function withRig<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = process.env['CARDCA_RIG_LOCK'];
+  if (!lock) return fn();
+  const holder = spawn('flock', [lock, 'sh', '-c', 'echo locked; exec sleep 86400'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res, rej) => {
+    holder.stdout.once('data', () => res());
+    holder.once('exit', (c) => rej(new Error(`flock ${lock} exited ${c}`)));
+  });
+  try {
+    return await fn();
+  } finally {
+    holder.kill('SIGTERM');
+  }
+}
+
+const fmt = (t: Timed): string => `${(t.wallMs / 1000).toFixed(2)} s, ${t.peakMb.toFixed(0)} MB peak`;
+
+export async function run(nArg?: number): Promise<void> {
+  const n = nArg ?? Number(process.env['CARDCA_SCALE_N'] ?? 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'cardca-bench-scale-'));
+  const home = join(dir, 'home');
+  const pin = join(dir, 'user.pin');
+  const soPin = join(dir, 'so.pin');
+  writeFileSync(pin, `${TEST_PIN}\n`, { mode: 0o600 });
+  writeFileSync(soPin, `${TEST_SO_PIN}\n`, { mode: 0o600 });
+  const ca = (...args: string[]): string[] => [BIN, ...args, '--home', home];
+  const up = execFileSync('uptime').toString().trim();
+  console.log(`scale bench: N = ${n.toLocaleString('en')} rows per sub-CA; ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${up}`);
+
+  // 1. Cards, home, ceremonies, one real certificate revoked (rig held).
+  let subState = '';
+  let subSerial = '';
+  await withRig(async () => {
+    const root: EmulatorProcess = await startEmulator({ port: 35963 });
+    const sub: EmulatorProcess = await startEmulator({ port: 35964 });
+    try {
+      for (const [emu, label] of [[root, 'Root CA card'], [sub, 'Sub-CA card']] as const) {
+        must(timed(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', soPin, '--pin-file', pin]), 'card init');
+      }
+      must(timed(process.execPath, [BIN, 'init', '--rehearsal', '--home', home]), 'init');
+      must(timed(process.execPath, ca('ceremony', 'root', '--card', root.serial, '--pin-file', pin, '--yes')), 'ceremony root');
+      for (const s of ['servers', 'clients']) must(timed(process.execPath, ca('ceremony', 'subca', s, '--card', sub.serial, '--pin-file', pin, '--issuer-pin-file', pin, '--yes')), `ceremony ${s}`);
+      execFileSync('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(dir, 'alice.key'), '-subj', '/CN=alice', '-out', join(dir, 'alice.csr')], { stdio: 'ignore' });
+      must(timed(process.execPath, ca('sign', join(dir, 'alice.csr'), '--issuer', 'clients', '--profile', 'tls-client', '--pin-file', pin, '--out', join(dir, 'alice.crt'))), 'sign');
+      const serial = (JSON.parse(must(timed(process.execPath, ca('list', '--issuer', 'clients', '--json')), 'list').stdout) as { serial: string }[])[0]!.serial;
+      must(timed(process.execPath, ca('revoke', serial, '--reason', 'keyCompromise')), 'revoke');
+      subState = sub.stateFile;
+      subSerial = sub.serial;
+    } finally {
+      await root.stop();
+      await sub.stop();
+    }
+  });
+
+  // 2. The generator (rig free).
+  const t0 = performance.now();
+  const store = new SqliteStore(openDatabase(join(home, 'ca.db')));
+  const now = new Date();
+  try {
+    fillScale(store, { issuer: 'clients', count: n, revoked: n, now, batch: 100_000 });
+    fillScale(store, { issuer: 'servers', count: n, revoked: Math.floor(n / 10), expiringWithin30Days: Math.floor(n / 100), now, batch: 100_000 });
+    writeFileSync(join(dir, 'clients.pem'), pemEncode(store.getCa('clients')!.certificate!, 'CERTIFICATE'));
+    writeFileSync(join(dir, 'chain.pem'), pemEncode(store.getCa('root')!.certificate!, 'CERTIFICATE') + pemEncode(store.getCa('clients')!.certificate!, 'CERTIFICATE'));
+    const fd = openSync(join(dir, 'index.txt'), 'w');
+    writeOpensslIndex(store, 'clients', (s) => writeSync(fd, s));
+    closeSync(fd);
+  } finally {
+    store.db.close();
+  }
+  console.log(`  generator: ${(2 * n).toLocaleString('en')} rows + index.txt in ${((performance.now() - t0) / 1000).toFixed(1)} s (untimed setup)`);
+
+  // 3. cardca's CRL through the CLI and the card (rig held while the emulator is attached).
+  let crl: Timed | undefined;
+  await withRig(async () => {
+    const sub = await startEmulator({ port: 35964, stateFile: subState });
+    try {
+      if (sub.serial !== subSerial) throw new Error(`emulator came back as ${sub.serial}, not ${subSerial}`);
+      crl = must(timed(process.execPath, ca('crl', '--issuer', 'clients', '--pin-file', pin, '--out', join(dir, 'clients.crl'))), 'ca crl');
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  // 4. The peer on the same certificates: openssl ca -gencrl with a software key of the same type.
+  const peerDir = join(dir, 'openssl-ca');
+  execFileSync('mkdir', ['-p', peerDir]);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(peerDir, 'ca.key'), '-subj', '/CN=Peer Clients CA', '-days', '3650', '-out', join(peerDir, 'ca.pem')], { stdio: 'ignore' });
+  writeFileSync(join(peerDir, 'crlnumber'), '01\n');
+  writeFileSync(join(peerDir, 'index.txt.attr'), 'unique_subject = no\n');
+  execFileSync('cp', [join(dir, 'index.txt'), join(peerDir, 'index.txt')]);
+  writeFileSync(join(peerDir, 'openssl.cnf'), [
+    '[ ca ]', 'default_ca = peer', '[ peer ]', `dir = ${peerDir}`, 'database = $dir/index.txt', 'crlnumber = $dir/crlnumber',
+    'certificate = $dir/ca.pem', 'private_key = $dir/ca.key', 'default_md = sha256', 'default_crl_days = 30', 'crl_extensions = crl_ext',
+    '[ crl_ext ]', 'authorityKeyIdentifier = keyid:always', '',
+  ].join('\n'));
+  const peer = must(timed('openssl', ['ca', '-config', join(peerDir, 'openssl.cnf'), '-gencrl', '-out', join(peerDir, 'peer.crl')]), 'openssl ca -gencrl');
+
+  // 5. Reads.
+  const status = must(timed(process.execPath, ca('status')), 'ca status');
+  const expiring = must(timed(process.execPath, ca('list', '--expiring', '30d'), { stdoutFile: join(dir, 'expiring.txt') }), 'ca list --expiring 30d');
+  const listJson = must(timed(process.execPath, ca('list', '--json'), { stdoutFile: '/dev/null' }), 'ca list --json');
+  const expiringRows = readFileSync(join(dir, 'expiring.txt'), 'utf8').split('\n').filter((l) => l.trim()).length;
+
+  // 6. OpenSSL's verdicts on cardca's CRL.
+  const crlFile = join(dir, 'clients.crl');
+  const v = spawnSync('openssl', ['crl', '-in', crlFile, '-CAfile', join(dir, 'clients.pem'), '-noout', '-verify'], { encoding: 'utf8' });
+  const refused = spawnSync('openssl', ['verify', '-crl_check', '-CAfile', join(dir, 'chain.pem'), '-CRLfile', crlFile, join(dir, 'alice.crt')], { encoding: 'utf8' });
+  const entries = Number(spawnSync('sh', ['-c', `openssl crl -in '${crlFile}' -noout -text | grep -c 'Serial Number:'`], { encoding: 'utf8' }).stdout.trim());
+  const peerEntries = Number(spawnSync('sh', ['-c', `openssl crl -in '${join(peerDir, 'peer.crl')}' -noout -text | grep -c 'Serial Number:'`], { encoding: 'utf8' }).stdout.trim());
+
+  const c = crl!;
+  console.log(`  ca crl --issuer clients (${entries.toLocaleString('en')} entries, card signs): ${fmt(c)}   [goal ≤ 3 s, ≤ 300 MB]`);
+  console.log(`  openssl ca -gencrl (${peerEntries.toLocaleString('en')} entries, software key): ${fmt(peer)}   ratio peer/cardca ${(peer.wallMs / c.wallMs).toFixed(2)}×   [goal ≥ 3×]`);
+  console.log(`  ca status (${(2 * n + 1).toLocaleString('en')} certificates): ${fmt(status)}   [goal ≤ 200 ms, ≤ 100 MB]`);
+  console.log(`  ca list --expiring 30d (${expiringRows.toLocaleString('en')} rows out): ${fmt(expiring)}   [goal ≤ 200 ms, ≤ 100 MB]`);
+  console.log(`  ca list --json (${(2 * n + 1).toLocaleString('en')} rows, to /dev/null): ${fmt(listJson)}   [streams]`);
+  console.log(`  openssl crl -verify against the clients CA: ${v.status === 0 && /verify OK/.test(v.stderr + v.stdout) ? 'verify OK' : `FAILED ${v.stderr}`}`);
+  console.log(`  openssl verify -crl_check of the revoked certificate: ${refused.status !== 0 && /certificate revoked/.test(refused.stdout + refused.stderr) ? 'refused: certificate revoked' : `NOT REFUSED ${refused.stdout}`}`);
+  console.log(`  load after: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+  if (!process.env['CARDCA_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
+  else console.log(`  kept ${dir}`);
+}
+
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
+  run(process.argv[2] ? Number(process.argv[2]) : undefined).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,214 @@
+import type { SignatureAlgorithm } from '../../crypto/signer.js';
+import { concatBytes } from '../../common/hex.js';
+import { checkSerial } from '../cert/build-tbs-certificate.js';
+import { CaError } from '../errors.js';
+import { encodeTlv, readSingle } from '../x509/der.js';
+import { encodeInteger } from '../x509/integer.js';
+import { signatureAlgorithmIdentifier } from '../x509/signature-algorithm-identifier.js';
+import type { CrlEntryStream } from './crl-entry-stream.js';
+import { CRL_REASON_CODES, type CrlReason } from './tbs-cert-list-input.js';
+
+const MAX_CRL_NUMBER = 1n << 159n;
+
+/** id-ce arc (2.5.29, RFC 5280 §4.2): OID content octets 55 1D n. */
+const ID_CE = [0x55, 0x1d] as const;
+const ID_CE_CRL_NUMBER = 20;
+const ID_CE_REASON_CODE = 21;
+const ID_CE_INVALIDITY_DATE = 24;
+const ID_CE_AUTHORITY_KEY_IDENTIFIER = 35;
+
+/**
+ * The largest encoding of one entry beyond its serial's octets: SEQUENCE header 2, INTEGER
+ * header 2, GeneralizedTime 17, and crlEntryExtensions (SEQUENCE header 2, reasonCode 12,
+ * invalidityDate 26). Entry content never reaches 128 octets (serial ≤ 20), so every entry
+ * header is the two-octet short form (X.690 §8.1.3.4).
+ */
+const ENTRY_OVERHEAD_MAX = 2 + 2 + 17 + 2 + 12 + 26;
+
+export interface TbsCertListHeader {
+  /** Issuer Name DER, byte-identical to the CA certificate's subject. */
+  readonly issuerName: Uint8Array;
+  /** Authority key identifier = the CA certificate's SKI (RFC 5280 §5.2.1). */
+  readonly aki: Uint8Array;
+  /** ISO 8601 UTC (clock.ts `isoUtc` / `Date.toISOString`); written in whole seconds. */
+  readonly thisUpdate: string;
+  readonly nextUpdate: string;
+  /** Monotonic CRL number, 0 ≤ n < 2^159 (RFC 5280 §5.2.3: ≤ 20 octets). */
+  readonly crlNumber: bigint;
+}
+
+export interface WrittenTbsCertList {
+  readonly tbs: Uint8Array;
+  /** Entries written (equal to the stream's count). */
+  readonly entries: number;
+}
+
+const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function badTime(iso: string, what: string): CaError {
+  return new CaError('CA_BAD_CRL_DATES', `${what} "${iso}" is not an ISO 8601 UTC time yyyy-mm-ddThh:mm:ss.sssZ`, { hint: 'Run `ca db check`: the database holds a malformed time.' });
+}
+
+/**
+ * Write the X.509 Time for an ISO 8601 UTC instant at `p`: UTCTime YYMMDDHHMMSSZ through 2049,
+ * GeneralizedTime YYYYMMDDHHMMSSZ from 2050 (RFC 5280 §5.1.2.4, §4.1.2.5), or GeneralizedTime
+ * always (`generalized`, for invalidityDate: RFC 5280 §5.3.2). Seconds are truncated, the same
+ * as flooring the instant. Returns the offset after it.
+ */
+function writeTime(buf: Uint8Array, p: number, iso: string, what: string, generalized = false): number {
+  // Character positions in yyyy-mm-ddThh:mm:ss.sssZ; a cheap shape test per entry, the full
+  // regular expression only when it fails (to name the problem).
+  if (iso.length !== 24 || iso.charCodeAt(10) !== 0x54 || iso.charCodeAt(23) !== 0x5a || iso.charCodeAt(4) !== 0x2d) {
+    if (!ISO_SHAPE.test(iso)) throw badTime(iso, what);
+  }
+  const year = (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48);
+  if (!(year >= 1950 && year <= 9999)) throw badTime(iso, what);
+  const full = generalized || year >= 2050;
+  buf[p++] = full ? 0x18 : 0x17;
+  buf[p++] = full ? 15 : 13;
+  for (let i = full ? 0 : 2; i < 4; i++) buf[p++] = iso.charCodeAt(i);
+  for (const i of [5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
+    const c = iso.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) throw badTime(iso, what);
+    buf[p++] = c;
+  }
+  buf[p++] = 0x5a;
+  return p;
+}
+
+function timeTlv(iso: string, what: string): Uint8Array {
+  const b = new Uint8Array(17);
+  return b.subarray(0, writeTime(b, 0, iso, what));
+}
+
+/** Header octets of a definite-length TLV (X.690 §8.1.3, minimal form). */
+function header(tag: number, len: number): Uint8Array {
+  if (len < 0x80) return Uint8Array.of(tag, len);
+  const lb: number[] = [];
+  for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
+  return Uint8Array.of(tag, 0x80 | lb.length, ...lb);
+}
+
+function idCe(n: number): Uint8Array {
+  return Uint8Array.of(0x06, 3, ...ID_CE, n);
+}
+
+/** Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE (omitted: DER, X.690 §11.5), extnValue }. */
+function extension(n: number, value: Uint8Array): Uint8Array {
+  return encodeTlv(0x30, concatBytes(idCe(n), encodeTlv(0x04, value)));
+}
+
+function reasonCode(reason: CrlReason): number {
+  if (reason === 'certificateHold' || reason === 'removeFromCRL') {
+    throw new CaError('CA_BAD_CRL_REASON', `reason ${reason} is not supported (no certificate holds, no delta CRLs)`);
+  }
+  if (reason === 'aACompromise') throw new CaError('CA_BAD_CRL_REASON', 'reason aACompromise is not allowed (BR 7.2.2; this CA issues no attribute certificates)');
+  const code = CRL_REASON_CODES[reason];
+  if (code === undefined) throw new CaError('CA_BAD_CRL_REASON', `unknown CRL reason ${String(reason)}`);
+  return code;
+}
+
+/**
+ * Serialise a v2 TBSCertList (RFC 5280 §5.1) straight from an entry stream into one buffer:
+ * no object per entry, one pass over the entries. The buffer is sized from the stream's count
+ * and serial octets; entries are written after a gap, and the fields whose lengths depend on
+ * the entries' total (revokedCertificates and TBSCertList headers) are written into the gap
+ * afterwards, right-aligned, so the result is a subarray without a copy.
+ *
+ * Extensions: authorityKeyIdentifier and cRLNumber, both non-critical (§5.2.1, §5.2.3). An
+ * empty revocation list is omitted, not encoded as an empty SEQUENCE (§5.1.2.6). Entry
+ * reasonCode only for reasons other than `unspecified` (§5.3.1); certificateHold,
+ * removeFromCRL and aACompromise are refused. Every refusal happens here, before any intent is
+ * stored or any card is asked.
+ */
+export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: SignatureAlgorithm, entries: CrlEntryStream): WrittenTbsCertList {
+  if (h.crlNumber < 0n || h.crlNumber >= MAX_CRL_NUMBER) {
+    throw new CaError('CA_BAD_CRL_NUMBER', `CRL number ${h.crlNumber} is outside 0..2^159-1 (RFC 5280 §5.2.3)`);
+  }
+  const thisUpdate = timeTlv(h.thisUpdate, 'thisUpdate');
+  const nextUpdate = timeTlv(h.nextUpdate, 'nextUpdate');
+  if (!(h.nextUpdate.slice(0, 19) > h.thisUpdate.slice(0, 19))) {
+    throw new CaError('CA_BAD_CRL_DATES', 'nextUpdate must be later than thisUpdate (RFC 5280 §5.1.2.5)');
+  }
+  if (h.aki.length === 0) throw new CaError('CA_BAD_CRL_AKI', 'the CRL needs the issuer key identifier (RFC 5280 §5.2.1)');
+  if (h.issuerName.length === 0 || h.issuerName[0] !== 0x30) throw new CaError('CA_TBS_ENCODING', 'the issuer Name is not a DER SEQUENCE');
+  try {
+    readSingle(h.issuerName);
+  } catch (e) {
+    throw new CaError('CA_TBS_ENCODING', 'the issuer Name is not DER', { cause: e, hint: 'The issuer name DER is not canonical.' });
+  }
+  const fixedPrefix = concatBytes(Uint8Array.of(0x02, 0x01, 0x01), signatureAlgorithmIdentifier(signatureAlgorithm), h.issuerName, thisUpdate, nextUpdate);
+  // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } (§4.2.1.1).
+  const aki = extension(ID_CE_AUTHORITY_KEY_IDENTIFIER, encodeTlv(0x30, encodeTlv(0x80, h.aki)));
+  const crlNumber = extension(ID_CE_CRL_NUMBER, encodeInteger(h.crlNumber));
+  const exts = encodeTlv(0xa0, encodeTlv(0x30, concatBytes(aki, crlNumber)));
+
+  const gap = fixedPrefix.length + 2 * 6; // + the two headers written last (≤ 6 octets each)
+  const capacity = gap + entries.count * ENTRY_OVERHEAD_MAX + entries.serialOctets + exts.length;
+  const buf = new Uint8Array(capacity);
+  const entriesStart = gap;
+  const entriesEnd = capacity - exts.length;
+  let p = entriesStart;
+  let n = 0;
+  const reasonExt = extension(ID_CE_REASON_CODE, Uint8Array.of(0x0a, 1, 0)); // patched per entry
+  entries.forEach((serial, revocationDate, reason, invalidityDate) => {
+    n++;
+    checkSerial(serial);
+    const code = reasonCode(reason);
+    if (invalidityDate !== undefined && invalidityDate.slice(0, 19) > revocationDate.slice(0, 19)) {
+      throw new CaError('CA_BAD_INVALIDITY_DATE', 'the invalidity date is after the revocation date (RFC 5280 §5.3.2)');
+    }
+    if (p + ENTRY_OVERHEAD_MAX + serial.length > entriesEnd) {
+      throw new CaError('CA_CRL_ENTRIES_CHANGED', 'the revoked entries changed while the CRL was written', { hint: 'Run `ca crl` again.' });
+    }
+    const start = p;
+    p += 2; // entry SEQUENCE header, short form
+    buf[p++] = 0x02;
+    buf[p++] = serial.length;
+    buf.set(serial, p);
+    p += serial.length;
+    p = writeTime(buf, p, revocationDate, 'revocationDate');
+    if (code !== 0 || invalidityDate !== undefined) {
+      const extStart = p;
+      p += 2;
+      if (code !== 0) {
+        // CRLReason ::= ENUMERATED (RFC 5280 §5.3.1), tag 0x0a.
+        buf.set(reasonExt, p);
+        p += reasonExt.length;
+        buf[p - 1] = code;
+      }
+      if (invalidityDate !== undefined) {
+        // InvalidityDate ::= GeneralizedTime, always (RFC 5280 §5.3.2), whole seconds, Zulu.
+        buf[p++] = 0x30;
+        buf[p++] = 24;
+        buf.set(idCe(ID_CE_INVALIDITY_DATE), p);
+        p += 5;
+        buf[p++] = 0x04;
+        buf[p++] = 17;
+        p = writeTime(buf, p, invalidityDate, 'invalidityDate', true);
+      }
+      buf[extStart] = 0x30;
+      buf[extStart + 1] = p - extStart - 2;
+    }
+    buf[start] = 0x30;
+    buf[start + 1] = p - start - 2;
+  });
+  if (n !== entries.count) {
+    throw new CaError('CA_CRL_ENTRIES_CHANGED', `the revoked entries changed while the CRL was written (${entries.count} counted, ${n} read)`, { hint: 'Run `ca crl` again.' });
+  }
+  buf.set(exts, p);
+  const end = p + exts.length;
+  // Right-aligned prefix: [TBS header][fixed fields][revokedCertificates header] entries exts.
+  let s = entriesStart;
+  if (n > 0) {
+    const rh = header(0x30, p - entriesStart);
+    s -= rh.length;
+    buf.set(rh, s);
+  }
+  s -= fixedPrefix.length;
+  buf.set(fixedPrefix, s);
+  const th = header(0x30, end - s);
+  s -= th.length;
+  buf.set(th, s);
+  return { tbs: buf.subarray(s, end), entries: n };
+}
