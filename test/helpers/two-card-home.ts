@@ -32,16 +32,26 @@ export async function initTwoCardHome(prefix: string, ports: readonly [number, n
   const soPin = join(dir, 'so.pin');
   writeFileSync(pin, `${TEST_PIN}\n`, { mode: 0o600 });
   writeFileSync(soPin, `${TEST_SO_PIN}\n`, { mode: 0o600 });
-  const rootEmu = await startEmulator({ port: ports[0] });
-  const subEmu = await startEmulator({ port: ports[1] });
-  for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
-    expectOk(
-      await runCommand(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', soPin, '--pin-file', pin]),
-      'card init',
-    );
+  // The caller's `after` hook only sees what this returns: if anything below fails, stop the
+  // emulators started so far here, or the test process never exits (a live child holds it).
+  const started: EmulatorProcess[] = [];
+  try {
+    const rootEmu = await startEmulator({ port: ports[0] });
+    started.push(rootEmu);
+    const subEmu = await startEmulator({ port: ports[1] });
+    started.push(subEmu);
+    for (const [emu, label] of [[rootEmu, 'Root CA card'], [subEmu, 'Sub-CA card']] as const) {
+      expectOk(
+        await runCommand(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', label, '--so-pin-file', soPin, '--pin-file', pin]),
+        'card init',
+      );
+    }
+    await initHome(home);
+    return { dir, home, pin, soPin, rootEmu, subEmu };
+  } catch (e) {
+    await Promise.allSettled(started.map((emu) => emu.stop()));
+    throw e;
   }
-  await initHome(home);
-  return { dir, home, pin, soPin, rootEmu, subEmu };
 }
 
 /** `ca init` of a CA home for tests with emulated cards (the one place that says how). */
