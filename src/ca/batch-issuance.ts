@@ -37,8 +37,7 @@ import { spkiSha256 } from './x509/key-identifier.js';
  *    chunk's serials with their exact TBS and audit intents (intent before signature, as strong
  *    as for one certificate: every serial and TBS is committed before its signature is asked
  *    for); then each TBS is linted, signed, assembled and verified; then one transaction records
- *    the chunk's certificates as issued. One commit per chunk instead of two per certificate is
- *    where a batch's host time went (docs/benchmarks.md, "Where the time goes").
+ *    the chunk's certificates as issued. (CHUNK is 1 for now: see its comment.)
  *
  * Failure half-way through a chunk: the certificates already signed are recorded as issued, the
  * one that failed is `outcome_unknown` (the card may have signed) or `abandoned` (lint refused
@@ -47,8 +46,16 @@ import { spkiSha256 } from './x509/key-identifier.js';
  * command turns those rows into `outcome_unknown`, listed on the next CRL (ARCHITECTURE.md).
  */
 
-/** Certificates per reservation transaction: bounds what one crash can turn into outcome_unknown. */
-export const CHUNK = 64;
+/**
+ * Certificates per reservation transaction: bounds what one crash can turn into outcome_unknown.
+ * It is 1, not the 64 it was measured with: recovery cannot tell a reserved row the card was
+ * asked to sign from one it never saw, so a crash at the 5th of 8 turned all of 5–8 into
+ * outcome_unknown and the identical re-run signed none of them, against issue #8 item 8 ("the
+ * rest are signed"; test/integration/trust-record.test.ts). Two commits per certificate cost
+ * ≈ 3 ms here (1.6 ms per synchronous=FULL WAL commit); a larger chunk needs a durable "sent"
+ * marker per row first (docs/benchmarks.md).
+ */
+export const CHUNK = 1;
 
 export interface BatchCsrInput {
   /** Where the request came from (file name): prefixes every refusal, goes into the audit intent. */

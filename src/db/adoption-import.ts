@@ -27,8 +27,8 @@ export function adoptCa(store: SqliteStore, a: AdoptionImport, audit: AuditEvent
     try {
       caId = Number(
         db
-          .prepare('INSERT INTO cas (name, parent_id, profile, card_serial, key_id, key_ref, public_key, spki_sha256, certificate, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
-          .run(b.name, parentId, b.profileName, b.cardSerial, b.keyId, b.keyRef, buf(b.publicKey), buf(b.spkiSha256), buf(a.certificate), isoUtc(at)).lastInsertRowid,
+          .prepare('INSERT INTO cas (name, parent_id, profile, card_serial, card_family, key_id, key_ref, public_key, spki_sha256, certificate, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+          .run(b.name, parentId, b.profileName, b.cardSerial, b.cardFamily, b.keyId, b.keyRef, buf(b.publicKey), buf(b.spkiSha256), buf(a.certificate), isoUtc(at)).lastInsertRowid,
       );
     } catch (e) {
       if (String((e as Error).message).includes('UNIQUE')) throw new DbError('STORE_KEY_IS_CA_KEY', `the key ${b.keyId} on card ${b.cardSerial} is already bound to another CA`, { hint: 'Every CA needs its own key: see `ca status`.' });

@@ -179,7 +179,7 @@ describe('key custody: backup, restore, drill', { concurrency: false }, () => {
       assert.ok(text.includes(want), `transcript lacks ${JSON.stringify(want)}:\n${text}`);
     }
     assert.ok(!text.includes('648219'), 'no PIN in the transcript');
-    expectOk(await ca('audit', 'verify', '--home', home, '--transcript', md.path), 'audit verify --transcript');
+    expectOk(await ca('audit', 'verify', '--home', home, '--transcript', md.path, '--pin-file', pin), 'audit verify --transcript');
     assert.equal(readFileSync(wrap)[0], 0x30);
     const audit = expectOk(await ca('audit', 'log', '--home', home, '--json'), 'audit').stdout;
     assert.match(audit, /key\.backup/);
