@@ -102,7 +102,7 @@ test('`ca audit verify --transcript` accepts the binder copy and refuses a tampe
   const original = subRecord.transcript.files[1]!; // the HTML
   const copy = join(dir, original.fileName);
   copyFileSync(original.path, copy);
-  const good = ok(await ca('audit', 'verify', '--transcript', copy), 'verify transcript');
+  const good = ok(await ca('audit', 'verify', '--pin-file', pin, '--transcript', copy), 'verify transcript');
   assert.match(good.stdout, new RegExp(`matches audit record #${subRecord.transcript.auditSeq}\\b`));
 
   // One changed character: same file name, other hash.
@@ -111,14 +111,14 @@ test('`ca audit verify --transcript` accepts the binder copy and refuses a tampe
   const tampered = join(tamperedDir, original.fileName);
   const text = readFileSync(original.path, 'utf8');
   writeFileSync(tampered, text.replace(subEmu.serial, subEmu.serial.slice(0, -1) + (subEmu.serial.endsWith('9') ? '8' : '9')));
-  const bad = await ca('audit', 'verify', '--transcript', tampered);
+  const bad = await ca('audit', 'verify', '--pin-file', pin, '--transcript', tampered);
   assert.equal(bad.code, 11, bad.stderr);
   assert.match(bad.stderr, /AUDIT_TRANSCRIPT_MISMATCH/);
   assert.match(bad.stderr, new RegExp(`audit record #${subRecord.transcript.auditSeq}\\b`));
 
   const stranger = join(dir, 'notes.md');
   writeFileSync(stranger, '# not a transcript\n');
-  const unknown = await ca('audit', 'verify', '--transcript', stranger);
+  const unknown = await ca('audit', 'verify', '--pin-file', pin, '--transcript', stranger);
   assert.equal(unknown.code, 11, unknown.stderr);
   assert.match(unknown.stderr, /AUDIT_TRANSCRIPT_UNKNOWN/);
 });
@@ -137,7 +137,7 @@ test('`ca crl` writes a "crl" transcript per CRL, never overwriting an earlier o
     assert.ok(t.includes('Carol Ops') && t.includes(subEmu.serial) && t.includes('--pin-file …'));
     assert.ok(!t.includes(PIN));
   }
-  for (const f of added) ok(await ca('audit', 'verify', '--transcript', join(home, 'ceremonies', f)), `verify ${f}`);
+  for (const f of added) ok(await ca('audit', 'verify', '--pin-file', pin, '--transcript', join(home, 'ceremonies', f)), `verify ${f}`);
 });
 
 test('a ceremony that fails after it started still gets a "failed" transcript', async () => {
@@ -156,5 +156,5 @@ test('a ceremony that fails after it started still gets a "failed" transcript', 
   assert.match(md, /\| failed \|/);
   assert.ok(md.includes(subEmu.serial));
   assert.ok(!md.includes(PIN));
-  ok(await ca('audit', 'verify', '--transcript', join(home, 'ceremonies', added[0]!)), 'verify failed-ceremony transcript');
+  ok(await ca('audit', 'verify', '--pin-file', pin, '--transcript', join(home, 'ceremonies', added[0]!)), 'verify failed-ceremony transcript');
 });
