@@ -3,6 +3,7 @@ import { constants, privateDecrypt } from 'node:crypto';
 import { digestInfo, ecdsaSignHash, ecParts, generateCardKey, loadPrivateKey, rsaPkcs1, rsaPublic, rsaRaw } from './card-crypto.js';
 import { pinMatches, pinRecord, type StoredPin } from './card-state.js';
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
+import { CommandChain } from './command-chain.js';
 import { curves } from './ec-curves.js';
 import { factoryMyeidState, initialisedFileSystem, PKCS15_AID, type MyeidFile, type MyeidKeySpec, type MyeidStateData } from './myeid-state.js';
 import { PoweredCard } from './powered-card.js';
@@ -66,7 +67,7 @@ export class MyeidCard extends PoweredCard {
   private currentFile = '3F00';
   private verified = new Set<number>();
   private se: SecurityEnv | undefined;
-  private chain: { ins: number; p1: number; p2: number; parts: Uint8Array[] } | undefined;
+  private readonly chain = new CommandChain();
   private halfBlock: Uint8Array | undefined;
   private pending: Uint8Array | undefined;
 
@@ -97,7 +98,7 @@ export class MyeidCard extends PoweredCard {
     this.currentFile = '3F00';
     this.verified.clear();
     this.se = undefined;
-    this.chain = undefined;
+    this.chain.reset();
     this.halfBlock = undefined;
     this.pending = undefined;
   }
@@ -122,20 +123,10 @@ export class MyeidCard extends PoweredCard {
       if (a.cla !== 0x00 && a.cla !== 0x10 && !(a.cla === 0xa0 && a.ins === 0xe4)) fail(SW.CLA_NOT_SUPPORTED);
       if (a.ins === 0xc0) return this.getResponse(a);
       this.pending = undefined;
-      if (a.cla & 0x10) {
-        if (!this.chaining) fail(SW.CHAINING_NOT_SUPPORTED);
-        if (this.chain && (this.chain.ins !== a.ins || this.chain.p1 !== a.p1 || this.chain.p2 !== a.p2)) this.chain = undefined;
-        this.chain ??= { ins: a.ins, p1: a.p1, p2: a.p2, parts: [] };
-        this.chain.parts.push(a.data);
-        return sw(SW.OK);
-      }
-      let full = a;
-      if (this.chain) {
-        const c = this.chain;
-        this.chain = undefined;
-        if (c.ins !== a.ins || c.p1 !== a.p1 || c.p2 !== a.p2) fail(0x6883);
-        full = { ...a, data: new Uint8Array(Buffer.concat([...c.parts, a.data])) };
-      }
+      if (a.cla & 0x10 && !this.chaining) fail(SW.CHAINING_NOT_SUPPORTED);
+      // Command chaining (ISO 7816-4 §5.1.1.1): collect the parts of one command.
+      const full = this.chain.accept(a);
+      if (!full) return sw(SW.OK);
       const data = await this.dispatch(full);
       return this.shape(full, data ?? new Uint8Array(0));
     } catch (err) {

@@ -6,6 +6,7 @@ import { mgmtBlockSize, mgmtEncrypt } from '../piv/mgmt-key-crypto.js';
 import { ecParts, ecdsaSignHash, generateCardKey, rsaPublic, rsaRaw } from './card-crypto.js';
 import { pinMatches, pinRecord } from './card-state.js';
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
+import { CommandChain } from './command-chain.js';
 import type { CurveName } from './ec-curves.js';
 import { createAttestation, ensureAttestationIdentity } from './piv-attestation.js';
 import { factoryPivState, resetPivState, type PivStateData, type PivStoredKey, type PivStoredPin } from './piv-state.js';
@@ -86,7 +87,7 @@ export class PivCard extends PoweredCard {
   private pinFresh = false;
   private mgmtAuthenticated = false;
   private witness: Uint8Array | undefined;
-  private chain: { ins: number; p1: number; p2: number; parts: Uint8Array[] } | undefined;
+  private readonly chain = new CommandChain();
   private pending: Uint8Array | undefined;
   /** Touch sensor behaviour (PivCardOptions.touch); tests may switch it while the card runs. */
   touch: 'granted' | 'timeout';
@@ -130,7 +131,7 @@ export class PivCard extends PoweredCard {
     this.pinFresh = false;
     this.mgmtAuthenticated = false;
     this.witness = undefined;
-    this.chain = undefined;
+    this.chain.reset();
     this.pending = undefined;
   }
 
@@ -147,19 +148,8 @@ export class PivCard extends PoweredCard {
       if (a.ins === 0xc0) return this.getResponse(a);
       this.pending = undefined;
       // Command chaining (ISO 7816-4 §5.1.1.1): collect the parts of one command.
-      if (a.cla & 0x10) {
-        if (this.chain && (this.chain.ins !== a.ins || this.chain.p1 !== a.p1 || this.chain.p2 !== a.p2)) this.chain = undefined;
-        this.chain ??= { ins: a.ins, p1: a.p1, p2: a.p2, parts: [] };
-        this.chain.parts.push(a.data);
-        return sw(SW.OK);
-      }
-      let full = a;
-      if (this.chain) {
-        const c = this.chain;
-        this.chain = undefined;
-        if (c.ins !== a.ins || c.p1 !== a.p1 || c.p2 !== a.p2) fail(0x6883);
-        full = { ...a, data: new Uint8Array(Buffer.concat([...c.parts, a.data])) };
-      }
+      const full = this.chain.accept(a);
+      if (!full) return sw(SW.OK);
       const r = await this.dispatch(full);
       return this.shape(full, r.data ?? new Uint8Array(0), r.sw ?? SW.OK);
     } catch (err) {
