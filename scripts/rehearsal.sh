@@ -229,7 +229,7 @@ shopt -u nullglob
 ((${#transcripts[@]} >= 8)) || fail "expected a Markdown and an HTML transcript for each of the 4 ceremonies, found ${#transcripts[@]} in $HOME_DIR/ceremonies"
 args=()
 for t in "${transcripts[@]}"; do args+=(--transcript "$t"); done
-step "audit chain intact, and every ceremony transcript matches its audit record" "${CA[@]}" audit verify "${args[@]}"
+step "audit chain intact, and every ceremony transcript matches its audit record" "${CA[@]}" audit verify --skip-card-checkpoints "${args[@]}"
 step "the database matches the checkpoints on both cards (PIN-protected CD CA)" "${CA[@]}" audit verify --pin-file "$PIN"
 step "ca status" "${CA[@]}" status --warn-days 7 --alarm-days 3
 step "ca status --check (no CA at alarm level)" "${CA[@]}" status --check --warn-days 7 --alarm-days 3
