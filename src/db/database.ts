@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { DbError } from './db-error.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { latestVersion, MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
@@ -60,7 +60,7 @@ export function assertPragmas(db: Db, memory = false): void {
 
 function migrate(db: Db, migrations: readonly Migration[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  const latest = latestVersion(migrations);
   if (current > latest) {
     throw new DbError('DB_TOO_NEW', `the database schema is version ${current}; this cardca knows up to ${latest}`, {
       hint: 'Use the cardca version that last wrote this database (migrations are forward-only).',
@@ -95,7 +95,7 @@ export function needsMigration(path: string, migrations: readonly Migration[] = 
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
     const current = db.pragma('user_version', { simple: true }) as number;
-    return current < migrations.reduce((m, x) => Math.max(m, x.version), 0);
+    return current < latestVersion(migrations);
   } catch {
     return false; // unreadable: openDatabase reports it properly
   } finally {

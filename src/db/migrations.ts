@@ -263,3 +263,8 @@ CREATE TRIGGER adoptions_no_update BEFORE UPDATE ON adoptions BEGIN SELECT RAISE
 `,
   },
 ];
+
+/** The schema version a database has after `migrations` (the highest number; numbers may skip). */
+export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  return migrations.reduce((m, x) => Math.max(m, x.version), 0);
+}
