@@ -38,6 +38,7 @@ import { availableParallelism, constants } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lanesUnavailable, openLane } from './rig-lanes.mjs';
+import { acquireRunLock } from './run-lock.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -222,6 +223,22 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthroug
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // Before the build: a second run would otherwise rebuild dist/ under the first one's tests.
+  mkdirSync(join(repo, 'dist'), { recursive: true });
+  const runLock = acquireRunLock(join(repo, 'dist', 'test-run.lock'));
+  if (runLock.heldBy) {
+    console.error(`run-tests: another test run (pid ${runLock.heldBy}) is using dist/ of this worktree; ` +
+      "wait for it to finish, or run from another clone (two runs here overwrite each other's results).");
+    return 2;
+  }
+  try {
+    return await buildAndRun(opts);
+  } finally {
+    runLock.release();
+  }
+}
+
+async function buildAndRun(opts) {
   const typecheckFile = join(repo, 'dist', 'typecheck-result.json');
   if (opts.build) {
     console.log('run-tests: building (tsc -p tsconfig.json)');
