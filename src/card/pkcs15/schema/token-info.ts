@@ -27,8 +27,8 @@ import { AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, BitString, OctetString } 
  *   objId                PKCS15-ALGORITHM.&objectIdentifier OPTIONAL,
  *   algRef               Reference OPTIONAL }
  * ```
- * seInfo, recordInfo, issuerId, holderId and preferredLanguage are not declared: cardca neither
- * reads nor writes them. supportedAlgorithms and lastUpdate are what OpenSC's pkcs15-init writes
+ * seInfo (as raw values) and recordInfo are declared so that the fields after them still parse;
+ * issuerId, holderId and preferredLanguage are not declared: cardca neither reads nor writes them. supportedAlgorithms and lastUpdate are what OpenSC's pkcs15-init writes
  * on a MyEID (pkcs15-myeid.c `myeid_init_card`, pkcs15-lib.c `sc_pkcs15init_update_tokeninfo`).
  */
 export const TokenFlags = { readonly: 1 << 0, loginRequired: 1 << 1, prnGeneration: 1 << 2, eidCompliant: 1 << 3 } as const;
@@ -70,6 +70,28 @@ export class AlgorithmInfo {
   }
 }
 
+/**
+ * RecordInfo ::= SEQUENCE { oDFRecordLength [0] INTEGER OPTIONAL, prKDFRecordLength [1] …,
+ *   puKDFRecordLength [2] …, sKDFRecordLength [3] …, cDFRecordLength [4] …, dODFRecordLength [5] …,
+ *   aODFRecordLength [6] … } (record-structured directory files; not used by cardca).
+ */
+export class RecordInfo {
+  @AsnProp({ type: AsnPropTypes.Integer, context: 0, implicit: true, optional: true })
+  odf?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 1, implicit: true, optional: true })
+  prkdf?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 2, implicit: true, optional: true })
+  pukdf?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 3, implicit: true, optional: true })
+  skdf?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 4, implicit: true, optional: true })
+  cdf?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 5, implicit: true, optional: true })
+  dodf?: number;
+  @AsnProp({ type: AsnPropTypes.Integer, context: 6, implicit: true, optional: true })
+  aodf?: number;
+}
+
 /** LastUpdate ::= CHOICE { generalizedTime GeneralizedTime, referencedTime ReferencedValue, ... } */
 @AsnType({ type: AsnTypeTypes.Choice })
 export class LastUpdate {
@@ -96,6 +118,14 @@ export class TokenInfo {
 
   @AsnProp({ type: BitString })
   tokenflags = new BitString();
+
+  /** SEQUENCE OF SecurityEnvironmentInfo: declared so that cards that have it still parse; not read. */
+  @AsnProp({ type: AsnPropTypes.Any, repeated: 'sequence', optional: true })
+  seInfo?: ArrayBuffer[];
+
+  /** Declared so that cards that have it still parse; not read. */
+  @AsnProp({ type: RecordInfo, context: 1, implicit: true, optional: true })
+  recordInfo?: RecordInfo;
 
   @AsnProp({ type: AlgorithmInfo, context: 2, implicit: true, repeated: 'sequence', optional: true })
   supportedAlgorithms?: AlgorithmInfo[];
