@@ -2,7 +2,7 @@ import type { KeyAlgorithm, Signer } from '../crypto/signer.js';
 import { ApduChannel, type ApduTracer } from './apdu/apdu-channel.js';
 import type { CardInfo, CardKeyEntry, CardKeyInfo, CardSession, PinStatus } from './card-service.js';
 import { CardSigner } from './card-signer.js';
-import type { CardDriver, DriverCapabilities, KeyAttestation, KeyPlacement } from './drivers/card-driver.js';
+import type { CardDriver, DriverCapabilities, InitOptions, KeyAttestation, KeyPlacement } from './drivers/card-driver.js';
 import { driverCapabilities } from './drivers/driver-capabilities.js';
 import { selectDriver } from './drivers/registry.js';
 import { CardError } from './errors.js';
@@ -89,7 +89,7 @@ export class DriverCardSession implements CardSession {
     return this.run(() => this.driver.unblockPin(soPin, newPin));
   }
 
-  initialize(o: { soPin: Uint8Array; userPin: Uint8Array; retries: number; label: string; dkekShares?: number }): Promise<void> {
+  initialize(o: InitOptions): Promise<void> {
     this.keyCache = undefined;
     return this.run(() => this.driver.initialize(o));
   }

@@ -192,7 +192,8 @@ export interface NonInteractiveCaOptions {
 }
 
 /**
- * Write `BINDIR/ca`: runs the real CLI, adding `--pin-file`, `--so-pin-file`, `--new-pin-file`,
+ * Write `BINDIR/ca`: runs the real CLI, adding `--pin-file`, `--so-pin-file` (for PIV and for
+ * the MyEID `$MYEID_CARD`: the PUK), `--current-so-pin-file`, `--new-pin-file`,
  * `--issuer-pin-file` and (for ceremonies) `--yes` where the documented command would prompt
  * and the example did not pass them itself. Test cards share one user PIN.
  */
@@ -212,7 +213,10 @@ args=("$@")
 has() { local a; for a in "\${args[@]}"; do [[ $a == "$1" || $a == "$1="* ]] && return 0; done; return 1; }
 add() { has "$1" || args+=("$1" "$2"); }
 case "\${1:-} \${2:-}" in
-  "card init") if has --mgmt-key-file; then add --so-pin-file "$PUK"; else add --so-pin-file "$SO"; fi; add --pin-file "$PIN" ;;
+  "card init")
+    # PIV and MyEID take a new PUK in --so-pin-file; a MyEID's SO PIN is its user PIN (pkcs15+onepin).
+    if has --mgmt-key-file || { [[ -n \${MYEID_CARD:-} ]] && has "\$MYEID_CARD"; }; then add --so-pin-file "$PUK"; add --current-so-pin-file "$PIN"; else add --so-pin-file "$SO"; fi
+    add --pin-file "$PIN" ;;
   "card keygen") add --pin-file "$PIN" ;;
   "card pin")
     case "\${3:-}" in

@@ -39,6 +39,30 @@ export interface InitOptions {
   readonly label: string;
   /** SmartCard-HSM: number of DKEK shares to expect (INITIALIZE tag 92); absent = none. */
   readonly dkekShares?: number;
+  /**
+   * Cards personalised as a PKCS#15 file system (`capabilities.pkcs15Personalisation`): the SO PIN
+   * now on the card, which a finalised card needs before it can be erased. Wiped by the caller.
+   */
+  readonly currentSoPin?: Uint8Array;
+  /** PKCS#15 personalisation: the operator confirmed that what the card holds may be erased. */
+  readonly eraseExisting?: boolean;
+  /** TokenInfo lastUpdate, where the family writes one (the injected clock). */
+  readonly now?: Date;
+}
+
+/**
+ * A family that `ca card init` personalises by writing a PKCS#15 file system the way OpenSC's
+ * pkcs15-init lays it out (MyEID: pkcs15+onepin). `soPin` of InitOptions is then the new PUK,
+ * `userPin` the new PIN; erasing a card that holds anything needs the operator's confirmation
+ * (`eraseExisting`) and, once the card is finalised, its current SO PIN (`currentSoPin`).
+ */
+export interface Pkcs15Personalisation {
+  /** What OpenSC calls the layout, for messages ("pkcs15+onepin"). */
+  readonly profile: string;
+  readonly pinLength: { readonly min: number; readonly max: number };
+  readonly pukLength: { readonly min: number; readonly max: number };
+  /** Largest `--retries` the card's PIN records take. */
+  readonly maxRetries: number;
 }
 
 /** How the driver signs: the exact card input is built by the caller (CardSigner). */
@@ -84,6 +108,8 @@ export interface DriverCapabilities {
   readonly attestation: boolean;
   /** The card keeps CA certificates without a key (`writeCaCertificate`). */
   readonly caCertificates: boolean;
+  /** `ca card init` writes a PKCS#15 file system as OpenSC's pkcs15-init would (absent: the family's own init). */
+  readonly pkcs15Personalisation?: Pkcs15Personalisation;
 }
 
 export interface CardDriver {
@@ -95,6 +121,8 @@ export interface CardDriver {
    * PUK (6–8 characters). Absent = 'so-pin'. Superseded by `capabilities.unblockCredential`.
    */
   readonly unblockCredential?: 'so-pin' | 'puk';
+  /** Families `ca card init` personalises as a PKCS#15 file system (MyEID); see DriverCapabilities. */
+  readonly pkcs15Personalisation?: Pkcs15Personalisation;
   /** Largest command data field before command chaining, when the family wants chaining (PIV: 255). */
   readonly maxCommandData?: number;
   /**

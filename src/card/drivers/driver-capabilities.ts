@@ -6,12 +6,16 @@ import type { CardDriver, DriverCapabilities } from './card-driver.js';
  * at which methods a driver has; commands ask the session's `capabilities`.
  */
 export function driverCapabilities(driver: CardDriver): DriverCapabilities {
-  if (driver.capabilities) return driver.capabilities;
+  if (driver.capabilities) {
+    const p = driver.capabilities.pkcs15Personalisation ?? driver.pkcs15Personalisation;
+    return p ? { ...driver.capabilities, pkcs15Personalisation: p } : driver.capabilities;
+  }
   return {
     unblockCredential: driver.unblockCredential ?? 'so-pin',
     adminKey: driver.authenticateAdmin !== undefined,
     keySlots: driver.parseKeySlot !== undefined,
     attestation: driver.attest !== undefined,
     caCertificates: driver.writeCaCertificate !== undefined,
+    ...(driver.pkcs15Personalisation ? { pkcs15Personalisation: driver.pkcs15Personalisation } : {}),
   };
 }

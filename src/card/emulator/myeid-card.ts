@@ -4,6 +4,7 @@ import { digestInfo, ecdsaSignHash, ecParts, generateCardKey, loadPrivateKey, rs
 import { pinMatches, pinRecord, type StoredPin } from './card-state.js';
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CommandChain } from './command-chain.js';
+import { ResponseChain } from './response-chain.js';
 import { curves } from './ec-curves.js';
 import { factoryMyeidState, initialisedFileSystem, PKCS15_AID, type MyeidFile, type MyeidKeySpec, type MyeidStateData } from './myeid-state.js';
 import { PoweredCard } from './powered-card.js';
@@ -69,7 +70,7 @@ export class MyeidCard extends PoweredCard {
   private se: SecurityEnv | undefined;
   private readonly chain = new CommandChain();
   private halfBlock: Uint8Array | undefined;
-  private pending: Uint8Array | undefined;
+  private readonly response = new ResponseChain();
 
   constructor(o: MyeidCardOptions = {}) {
     super();
@@ -100,7 +101,7 @@ export class MyeidCard extends PoweredCard {
     this.se = undefined;
     this.chain.reset();
     this.halfBlock = undefined;
-    this.pending = undefined;
+    this.response.reset();
   }
 
   private get chaining(): boolean {
@@ -121,40 +122,19 @@ export class MyeidCard extends PoweredCard {
       if (a.extended) fail(SW.WRONG_LENGTH);
       // DELETE FILE comes with CLA A0 (card-myeid.c `myeid_delete_file`); everything else with 00/10.
       if (a.cla !== 0x00 && a.cla !== 0x10 && !(a.cla === 0xa0 && a.ins === 0xe4)) fail(SW.CLA_NOT_SUPPORTED);
-      if (a.ins === 0xc0) return this.getResponse(a);
-      this.pending = undefined;
+      if (a.ins === 0xc0) return this.response.getResponse(a.ne === 0 ? 256 : a.ne);
+      this.response.reset();
       if (a.cla & 0x10 && !this.chaining) fail(SW.CHAINING_NOT_SUPPORTED);
       // Command chaining (ISO 7816-4 §5.1.1.1): collect the parts of one command.
       const full = this.chain.accept(a);
       if (!full) return sw(SW.OK);
       const data = await this.dispatch(full);
-      return this.shape(full, data ?? new Uint8Array(0));
+      // More than Ne: first part + 61xx, the rest by GET RESPONSE (ISO 7816-4 §5.3.4).
+      return this.response.shape(data ?? new Uint8Array(0), SW.OK, full.ne === 0 ? 256 : full.ne);
     } catch (err) {
       if (err instanceof CardStatus) return sw(err.sw);
       return sw(SW.NO_PRECISE_DIAGNOSIS);
     }
-  }
-
-  /** Responses longer than Ne come in parts: first part + 61xx, then GET RESPONSE (ISO 7816-4 §5.3.4). */
-  private shape(a: CommandApdu, data: Uint8Array): Uint8Array {
-    const limit = a.ne === 0 ? 256 : a.ne;
-    if (data.length > limit) {
-      this.pending = data.slice(limit);
-      return withSw(data.subarray(0, limit), 0x6100 | (Math.min(this.pending.length, 256) % 256));
-    }
-    return withSw(data, SW.OK);
-  }
-
-  private getResponse(a: CommandApdu): Uint8Array {
-    const p = this.pending;
-    if (!p) return sw(SW.CONDITIONS_NOT_SATISFIED);
-    const limit = a.ne === 0 ? 256 : a.ne;
-    if (p.length > limit) {
-      this.pending = p.slice(limit);
-      return withSw(p.subarray(0, limit), 0x6100 | (Math.min(this.pending.length, 256) % 256));
-    }
-    this.pending = undefined;
-    return withSw(p, SW.OK);
   }
 
   private async dispatch(a: CommandApdu): Promise<Uint8Array | undefined> {
@@ -690,10 +670,3 @@ function sw(code: number): Uint8Array {
   return Uint8Array.of(code >> 8, code & 0xff);
 }
 
-function withSw(data: Uint8Array, code: number): Uint8Array {
-  const out = new Uint8Array(data.length + 2);
-  out.set(data, 0);
-  out[data.length] = code >> 8;
-  out[data.length + 1] = code & 0xff;
-  return out;
-}

@@ -7,6 +7,7 @@ import { ecParts, ecdsaSignHash, generateCardKey, rsaPublic, rsaRaw } from './ca
 import { pinMatches, pinRecord } from './card-state.js';
 import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CommandChain } from './command-chain.js';
+import { ResponseChain } from './response-chain.js';
 import type { CurveName } from './ec-curves.js';
 import { createAttestation, ensureAttestationIdentity } from './piv-attestation.js';
 import { factoryPivState, resetPivState, type PivStateData, type PivStoredKey, type PivStoredPin } from './piv-state.js';
@@ -88,7 +89,7 @@ export class PivCard extends PoweredCard {
   private mgmtAuthenticated = false;
   private witness: Uint8Array | undefined;
   private readonly chain = new CommandChain();
-  private pending: Uint8Array | undefined;
+  private readonly response = new ResponseChain();
   /** Touch sensor behaviour (PivCardOptions.touch); tests may switch it while the card runs. */
   touch: 'granted' | 'timeout';
   touchTimeoutMs: number;
@@ -132,7 +133,7 @@ export class PivCard extends PoweredCard {
     this.mgmtAuthenticated = false;
     this.witness = undefined;
     this.chain.reset();
-    this.pending = undefined;
+    this.response.reset();
   }
 
   private persist(): void {
@@ -145,39 +146,22 @@ export class PivCard extends PoweredCard {
       const a = parseCommandApdu(command);
       if (a.extended && !this.extended) fail(SW.WRONG_LENGTH);
       if ((a.cla & ~0x10) !== 0x00) fail(SW.CLA_NOT_SUPPORTED);
-      if (a.ins === 0xc0) return this.getResponse(a);
-      this.pending = undefined;
+      if (a.ins === 0xc0) return this.response.getResponse(this.limit(a));
+      this.response.reset();
       // Command chaining (ISO 7816-4 §5.1.1.1): collect the parts of one command.
       const full = this.chain.accept(a);
       if (!full) return sw(SW.OK);
       const r = await this.dispatch(full);
-      return this.shape(full, r.data ?? new Uint8Array(0), r.sw ?? SW.OK);
+      // More than Ne (or the T=0-style limit): first part + 61xx (ISO 7816-4 §5.3.4).
+      return this.response.shape(r.data ?? new Uint8Array(0), r.sw ?? SW.OK, this.limit(full));
     } catch (err) {
       if (err instanceof CardStatus) return sw(err.sw);
       return sw(SW.NO_PRECISE_DIAGNOSIS);
     }
   }
 
-  /** More data than Ne (or the T=0-style limit): first part + 61xx (ISO 7816-4 §5.3.4). */
-  private shape(a: CommandApdu, data: Uint8Array, status: number): Uint8Array {
-    const limit = Math.min(a.ne === 0 ? 256 : a.ne, this.maxResponse);
-    if (status === SW.OK && data.length > limit) {
-      this.pending = data.slice(limit);
-      return withSw(data.subarray(0, limit), 0x6100 | (Math.min(this.pending.length, 256) % 256));
-    }
-    return withSw(data, status);
-  }
-
-  private getResponse(a: CommandApdu): Uint8Array {
-    const p = this.pending;
-    if (!p) return sw(SW.CONDITIONS_NOT_SATISFIED);
-    const limit = Math.min(a.ne === 0 ? 256 : a.ne, this.maxResponse);
-    if (p.length > limit) {
-      this.pending = p.slice(limit);
-      return withSw(p.subarray(0, limit), 0x6100 | (Math.min(this.pending.length, 256) % 256));
-    }
-    this.pending = undefined;
-    return withSw(p, SW.OK);
+  private limit(a: CommandApdu): number {
+    return Math.min(a.ne === 0 ? 256 : a.ne, this.maxResponse);
   }
 
   private async dispatch(a: CommandApdu): Promise<Reply> {
@@ -564,14 +548,6 @@ function unpad(padded: Uint8Array): Uint8Array {
 
 function sw(s: number): Uint8Array {
   return Uint8Array.of(s >> 8, s & 0xff);
-}
-
-function withSw(data: Uint8Array, s: number): Uint8Array {
-  const out = new Uint8Array(data.length + 2);
-  out.set(data);
-  out[data.length] = s >> 8;
-  out[data.length + 1] = s & 0xff;
-  return out;
 }
 
 const big = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);

@@ -8,6 +8,7 @@ import { parseCommandApdu, type CommandApdu } from './command-apdu.js';
 import { CardStatus, fail, SW, triesLeftSw } from './status-words.js';
 import { findTlv, parseTlvs, tlv, type Tlv } from './tlv.js';
 import { dkekCommand, dkekComplete } from './sc-hsm-dkek.js';
+import { ResponseChain } from './response-chain.js';
 
 /** SmartCard-HSM applet AID (card-protocols.md §3.1). */
 export const SC_HSM_AID = Uint8Array.from([0xe8, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f, 0x02, 0x01]);
@@ -65,9 +66,8 @@ export class ScHsmCard extends PoweredCard {
   private userVerified = false;
   private soVerified = false;
   private currentEf: number | undefined;
-  private pending: Uint8Array | undefined;
+  private readonly response = new ResponseChain();
   /** SW to send with the last piece of a 61xx-chunked response (9000 or a warning like 6282). */
-  private pendingSw = SW.OK as number;
 
   constructor(options: ScHsmCardOptions = {}) {
     super();
@@ -116,7 +116,7 @@ export class ScHsmCard extends PoweredCard {
     this.userVerified = false;
     this.soVerified = false;
     this.currentEf = undefined;
-    this.pending = undefined;
+    this.response.reset();
   }
 
   override async process(command: Uint8Array): Promise<Uint8Array> {
@@ -129,39 +129,18 @@ export class ScHsmCard extends PoweredCard {
       // The JCOP3 SmartCard-HSM takes APDUs of at most 1232 bytes, about 1223 data bytes
       // (card-protocols.md "Per-card size limits", from OpenSC card-sc-hsm.c comments).
       if (command.length > MAX_COMMAND_APDU) fail(SW.WRONG_LENGTH);
-      if (apdu.ins === 0xc0 && (apdu.cla & 0x7f) === 0x00) return this.getResponse(apdu);
-      this.pending = undefined;
+      if (apdu.ins === 0xc0 && (apdu.cla & 0x7f) === 0x00) {
+        if (apdu.p1 !== 0 || apdu.p2 !== 0) return swBytes(SW.WRONG_P1P2);
+        return this.response.getResponse(Math.min(apdu.ne === 0 ? 256 : apdu.ne, this.maxResponse));
+      }
+      this.response.reset();
       const reply = await this.dispatch(apdu);
-      return this.shape(apdu, reply.data ?? new Uint8Array(0), reply.sw ?? SW.OK);
+      // Ne and the T=0-style limit: too much data → first part + 61xx (ISO 7816-4 §5.3.4).
+      return this.response.shape(reply.data ?? new Uint8Array(0), reply.sw ?? SW.OK, Math.min(apdu.ne === 0 ? Infinity : apdu.ne, this.maxResponse));
     } catch (err) {
       if (err instanceof CardStatus) return swBytes(err.sw);
       return swBytes(SW.NO_PRECISE_DIAGNOSIS);
     }
-  }
-
-  /** Apply Ne and the T=0-style limit: too much data → first part + `61xx` (ISO 7816-4 §5.3.4). */
-  private shape(apdu: CommandApdu, data: Uint8Array, sw: number): Uint8Array {
-    const limit = Math.min(apdu.ne === 0 ? Infinity : apdu.ne, this.maxResponse);
-    if (data.length > limit && (sw === SW.OK || sw >> 8 === 0x62 || sw >> 8 === 0x63)) {
-      const first = data.subarray(0, limit);
-      this.pending = data.slice(limit);
-      this.pendingSw = sw;
-      return withSw(first, 0x6100 | Math.min(this.pending.length, 256) % 256);
-    }
-    return withSw(data, sw);
-  }
-
-  private getResponse(apdu: CommandApdu): Uint8Array {
-    if (apdu.p1 !== 0 || apdu.p2 !== 0) return swBytes(SW.WRONG_P1P2);
-    const pending = this.pending;
-    if (!pending) return swBytes(SW.CONDITIONS_NOT_SATISFIED);
-    const limit = Math.min(apdu.ne === 0 ? 256 : apdu.ne, this.maxResponse);
-    if (pending.length > limit) {
-      this.pending = pending.slice(limit);
-      return withSw(pending.subarray(0, limit), 0x6100 | Math.min(this.pending.length, 256) % 256);
-    }
-    this.pending = undefined;
-    return withSw(pending, this.pendingSw);
   }
 
   private async dispatch(a: CommandApdu): Promise<Reply> {
@@ -634,10 +613,3 @@ export function swBytes(sw: number): Uint8Array {
   return Uint8Array.of(sw >> 8, sw & 0xff);
 }
 
-function withSw(data: Uint8Array, sw: number): Uint8Array {
-  const out = new Uint8Array(data.length + 2);
-  out.set(data, 0);
-  out[data.length] = sw >> 8;
-  out[data.length + 1] = sw & 0xff;
-  return out;
-}

@@ -33,6 +33,13 @@ export function selectPath(path: Uint8Array, resp: SelectResponse = 'none'): Com
   return p.length === 0 ? selectWith(0x00, undefined, resp) : selectWith(0x08, p, resp);
 }
 
+/** UPDATE BINARY, even INS D6 with a 15-bit offset in P1-P2, into the current EF (ISO 7816-4 §11.3.5). */
+export function updateBinary(offset: number, chunk: Uint8Array): CommandApdu {
+  if (offset < 0 || offset > 0x7fff) throw new RangeError(`UPDATE BINARY offset out of range: ${offset}`);
+  if (chunk.length === 0 || chunk.length > 255) throw new RangeError('UPDATE BINARY takes 1..255 bytes in a short APDU');
+  return { cla: 0x00, ins: 0xd6, p1: offset >> 8, p2: offset & 0xff, data: chunk };
+}
+
 /** READ BINARY, even INS B0 with a 15-bit offset in P1-P2. */
 export function readBinary(offset: number, le: number): CommandApdu {
   if (offset < 0 || offset > 0x7fff) throw new RangeError(`READ BINARY offset out of range: ${offset}`);

@@ -108,3 +108,18 @@ test('EF.DIR records: AID, label and path; 00 padding ends the list', async () =
   assert.equal(recs[0]!.label, 'PKCS15');
   assert.equal(toHex(recs[0]!.path!), '3F005015');
 });
+
+test('TokenInfo: seInfo, recordInfo, supportedAlgorithms and lastUpdate parse; earlier fields stay readable', () => {
+  const der = (body: string) => {
+    const b = Buffer.from(body.replace(/ /g, ''), 'hex');
+    return new Uint8Array(Buffer.concat([Buffer.from([0x30, b.length]), b]));
+  };
+  const time = 'A511180F32303236313230323033353535355A'; // [5] GeneralizedTime 20261202035555Z
+  const algo = 'A21D301B0201010202108105000302020C0609608648016503040101020100'; // one AES-128-ECB AlgorithmInfo
+  for (const extra of ['', '3005 3003 020101', 'A106 800110 810120', `3005 3003 020101 A106 800110 810120 ${algo} ${time}`, `${algo} ${time}`]) {
+    const t = AsnConvert.parse(der(`020100 0401AA 0C0141 03020430 ${extra}`), TokenInfo);
+    assert.equal(t.manufacturerID, 'A', extra);
+    if (extra.includes('A5')) assert.equal(t.lastUpdate?.generalizedTime?.toISOString(), '2026-12-02T03:55:55.000Z');
+    if (extra.includes('A21D')) assert.deepEqual(t.supportedAlgorithms?.map((a) => [a.reference, a.algorithm, a.objId]), [[1, 0x1081, '2.16.840.1.101.3.4.1.1']]);
+  }
+});

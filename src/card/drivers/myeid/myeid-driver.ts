@@ -1,6 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { KeyAlgorithm } from '../../../crypto/signer.js';
-import { concatBytes, toHex } from '../../../common/hex.js';
+import { concatBytes, fromHex, toHex } from '../../../common/hex.js';
 import { emsaPssEncode, hashOfLength } from '../../../crypto/emsa-pss.js';
 import { curveOfKeyAlgorithm } from '../../../crypto/ec-curves.js';
 import { ecSpki, publicKeyTypeOfSpki } from '../../../crypto/public-key-type.js';
@@ -19,6 +19,8 @@ import { KeyUsageFlags } from '../../pkcs15/schema/common-attributes.js';
 import { findTlv, readAllTlv, readTlv } from '../../tlv.js';
 import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from '../card-driver.js';
 import * as cmd from './myeid-commands.js';
+import { personaliseMyeid } from './myeid-personalise-card.js';
+import { MYEID_PKCS15_PERSONALISATION } from './myeid-personalise.js';
 import { encodeMyeidCertificateEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from './myeid-pkcs15-entries.js';
 
 /** Historical bytes end with "MyEID" (or "OsEID", the open-source clone): card-myeid.c `myeid_match_card`. */
@@ -74,6 +76,8 @@ export class MyeidDriver implements CardDriver {
   readonly name = 'myeid';
   /** The user PIN's record also holds its PUK (PUT DATA 01 <ref>; pkcs15-myeid.c `myeid_create_pin`). */
   readonly unblockCredential = 'puk' as const;
+  /** `ca card init` lays the card out as pkcs15-init --profile pkcs15+onepin (myeid-personalise.ts). */
+  readonly pkcs15Personalisation = MYEID_PKCS15_PERSONALISATION;
   readonly maxCommandData = SHORT_CHUNK;
   private readonly ch: ApduChannel;
   private info: { version: [number, number, number]; serial: string } | undefined;
@@ -263,10 +267,26 @@ export class MyeidDriver implements CardDriver {
     await this.ch.expectOk(cmd.logout(), 'LOGOUT');
   }
 
-  async initialize(_o: InitOptions): Promise<void> {
-    throw new CardError('CARD_INIT_UNSUPPORTED', 'cardca does not personalise MyEID cards itself', {
-      hint: 'Personalise the card with OpenSC (pkcs15-init --erase-card, --create-pkcs15 --profile pkcs15+onepin, --store-pin --auth-id 01, --finalize); see docs/card-setup.md.',
-    });
+  /**
+   * `ca card init`: erase and personalise as pkcs15-init --profile pkcs15+onepin would, then
+   * --finalize (myeid-personalise-card.ts). `o.soPin` is the new PUK, `o.userPin` the new PIN.
+   */
+  async initialize(o: InitOptions): Promise<void> {
+    const { serial } = await this.appletInfo();
+    this.app = undefined;
+    try {
+      await personaliseMyeid(this.ch, fromHex(serial), {
+        pin: o.userPin,
+        puk: o.soPin,
+        retries: o.retries,
+        label: o.label,
+        now: o.now ?? new Date(),
+        eraseExisting: o.eraseExisting === true,
+        ...(o.currentSoPin ? { currentSoPin: o.currentSoPin } : {}),
+      });
+    } finally {
+      this.app = undefined;
+    }
   }
 
   // ---- keys ----

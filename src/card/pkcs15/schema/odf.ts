@@ -25,11 +25,17 @@ export class OdfEntry {
   @AsnProp({ type: Pkcs15Path, context: 1, implicit: false })
   publicKeys?: Pkcs15Path;
 
+  @AsnProp({ type: Pkcs15Path, context: 3, implicit: false })
+  secretKeys?: Pkcs15Path;
+
   @AsnProp({ type: Pkcs15Path, context: 4, implicit: false })
   certificates?: Pkcs15Path;
 
   @AsnProp({ type: Pkcs15Path, context: 5, implicit: false })
   trustedCertificates?: Pkcs15Path;
+
+  @AsnProp({ type: Pkcs15Path, context: 7, implicit: false })
+  dataObjects?: Pkcs15Path;
 
   @AsnProp({ type: Pkcs15Path, context: 8, implicit: false })
   authObjects?: Pkcs15Path;

@@ -1,5 +1,6 @@
 import { AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { CommonKeyAttributes, CommonObjectAttributes, Pkcs15Path } from './common-attributes.js';
+import { Pkcs15Path } from './common-attributes.js';
+import { Pkcs15KeyObject } from './key-object.js';
 
 /**
  * PrKDF entries (PKCS#15 v1.1 §6.4; OpenSC `pkcs15-prkey.c` adds `fieldSize` for EC keys).
@@ -11,7 +12,7 @@ import { CommonKeyAttributes, CommonObjectAttributes, Pkcs15Path } from './commo
  *   privateECKey   [0] PrivateKeyObject {PrivateECKeyAttributes},
  *   ... }
  * PrivateKeyObject {KeyAttributes} ::= PKCS15Object {CommonKeyAttributes,
- *   CommonPrivateKeyAttributes, KeyAttributes}
+ *   CommonPrivateKeyAttributes, KeyAttributes}      -- key-object.ts
  * PKCS15Object {ClassAttributes, SubClassAttributes, TypeAttributes} ::= SEQUENCE {
  *   commonObjectAttributes  CommonObjectAttributes,
  *   classAttributes         ClassAttributes,
@@ -51,39 +52,22 @@ export class PrivateEcKeyAttributes {
   }
 }
 
-/** `CommonPrivateKeyAttributes` is optional and unused by cardca: kept as raw bytes. */
-export class PrivateRsaKeyObject {
-  @AsnProp({ type: CommonObjectAttributes })
-  commonObjectAttributes = new CommonObjectAttributes();
-
-  @AsnProp({ type: CommonKeyAttributes })
-  classAttributes = new CommonKeyAttributes();
-
-  @AsnProp({ type: AsnPropTypes.Any, context: 0, implicit: false, optional: true })
-  subClassAttributes?: ArrayBuffer;
-
+export class PrivateRsaKeyObject extends Pkcs15KeyObject {
   @AsnProp({ type: PrivateRsaKeyAttributes, context: 1, implicit: false })
   typeAttributes = new PrivateRsaKeyAttributes();
 
   constructor(params: Partial<PrivateRsaKeyObject> = {}) {
+    super();
     Object.assign(this, params);
   }
 }
 
-export class PrivateEcKeyObject {
-  @AsnProp({ type: CommonObjectAttributes })
-  commonObjectAttributes = new CommonObjectAttributes();
-
-  @AsnProp({ type: CommonKeyAttributes })
-  classAttributes = new CommonKeyAttributes();
-
-  @AsnProp({ type: AsnPropTypes.Any, context: 0, implicit: false, optional: true })
-  subClassAttributes?: ArrayBuffer;
-
+export class PrivateEcKeyObject extends Pkcs15KeyObject {
   @AsnProp({ type: PrivateEcKeyAttributes, context: 1, implicit: false })
   typeAttributes = new PrivateEcKeyAttributes();
 
   constructor(params: Partial<PrivateEcKeyObject> = {}) {
+    super();
     Object.assign(this, params);
   }
 }

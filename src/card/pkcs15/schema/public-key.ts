@@ -1,5 +1,6 @@
 import { AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { CommonKeyAttributes, CommonObjectAttributes, ObjectValue } from './common-attributes.js';
+import { ObjectValue } from './common-attributes.js';
+import { Pkcs15KeyObject } from './key-object.js';
 
 /**
  * PuKDF entries (PKCS#15 v1.1 §6.5; OpenSC `pkcs15-pubkey.c` `c_asn1_pubkey`). OpenSC's
@@ -36,30 +37,20 @@ export class PublicEcKeyAttributes {
   }
 }
 
-export class PublicRsaKeyObject {
-  @AsnProp({ type: CommonObjectAttributes })
-  commonObjectAttributes = new CommonObjectAttributes();
-  @AsnProp({ type: CommonKeyAttributes })
-  classAttributes = new CommonKeyAttributes();
-  @AsnProp({ type: AsnPropTypes.Any, context: 0, implicit: false, optional: true })
-  subClassAttributes?: ArrayBuffer;
+export class PublicRsaKeyObject extends Pkcs15KeyObject {
   @AsnProp({ type: PublicRsaKeyAttributes, context: 1, implicit: false })
   typeAttributes = new PublicRsaKeyAttributes();
   constructor(params: Partial<PublicRsaKeyObject> = {}) {
+    super();
     Object.assign(this, params);
   }
 }
 
-export class PublicEcKeyObject {
-  @AsnProp({ type: CommonObjectAttributes })
-  commonObjectAttributes = new CommonObjectAttributes();
-  @AsnProp({ type: CommonKeyAttributes })
-  classAttributes = new CommonKeyAttributes();
-  @AsnProp({ type: AsnPropTypes.Any, context: 0, implicit: false, optional: true })
-  subClassAttributes?: ArrayBuffer;
+export class PublicEcKeyObject extends Pkcs15KeyObject {
   @AsnProp({ type: PublicEcKeyAttributes, context: 1, implicit: false })
   typeAttributes = new PublicEcKeyAttributes();
   constructor(params: Partial<PublicEcKeyObject> = {}) {
+    super();
     Object.assign(this, params);
   }
 }

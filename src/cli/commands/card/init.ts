@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import type { DriverCardSession } from '../../../card/card-session-impl.js';
-import { usageError } from '../../cli-error.js';
+import type { Pkcs15Personalisation } from '../../../card/drivers/card-driver.js';
+import { CliError, usageError } from '../../cli-error.js';
 import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
 import { eprintln, println, type CliContext } from '../../context.js';
-import { obtainNewPin, obtainPin, soPinBytes } from '../../pin-input.js';
+import { obtainNewPin, obtainPin, promptLine, soPinBytes } from '../../pin-input.js';
 import { withCardSelection } from './card-options.js';
 import { guardSoPin } from '../../so-pin-guard.js';
 import { authenticateAdminIfNeeded, withMgmtKey, type MgmtKeyArgs } from '../../mgmt-key-input.js';
@@ -15,11 +16,14 @@ interface InitArgs extends CardGlobalArgs, MgmtKeyArgs {
   retries: number;
   'allow-last-pin-try': boolean;
   'dkek-shares'?: number;
+  'current-so-pin-file'?: string;
+  yes: boolean;
 }
 
 /**
  * `ca card init`: initialise (wipe!) a SmartCard-HSM with a label, user PIN and retry count.
- * The SO-PIN is the card's current initialisation code (16 hex digits).
+ * The SO-PIN is the card's current initialisation code (16 hex digits). PIV: new PIN and PUK.
+ * PKCS#15 file-system cards (MyEID): the layout OpenSC's pkcs15-init writes, new PIN and PUK.
  */
 export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs> {
   return {
@@ -28,11 +32,13 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
     builder: (y) =>
       withMgmtKey(withCardSelection(y))
         .option('label', { type: 'string', demandOption: true, describe: 'token label written to TokenInfo' })
-        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from the first line of FILE; PIV: the NEW PUK (6–8 characters); default: prompt' })
-        .option('pin-file', { type: 'string', describe: 'new user PIN (6–16 characters) from the first line of FILE; default: prompt twice' })
+        .option('so-pin-file', { type: 'string', describe: 'SO-PIN (16 hex digits) from the first line of FILE; PIV: the NEW PUK (6–8 characters); MyEID: the NEW PUK (4–8); default: prompt' })
+        .option('pin-file', { type: 'string', describe: 'new user PIN (6–16 characters; PIV 6–8, MyEID 4–8) from the first line of FILE; default: prompt twice' })
         .option('retries', { type: 'number', default: 3, describe: 'user PIN tries before it blocks (1–15)' })
         .option('allow-last-pin-try', { type: 'boolean', default: false, describe: 'spend the last SO-PIN try without the typed confirmation' })
         .option('dkek-shares', { type: 'number', describe: 'number of DKEK shares for key backup (see docs/key-custody.md); default: none' })
+        .option('current-so-pin-file', { type: 'string', describe: 'MyEID: the SO PIN now on the card (pkcs15+onepin: its user PIN), to erase a personalised card; default: prompt' })
+        .option('yes', { type: 'boolean', default: false, describe: 'MyEID: erase a personalised card without the typed confirmation (scripts)' })
         .example('$0 card init --label "Root CA 2026" --reader "Virtual PCD 2 00 00"', 'prompts for the SO-PIN and the new user PIN') as never,
     handler: async (args) => {
       if (!Number.isInteger(args.retries) || args.retries < 1 || args.retries > 15) throw usageError('--retries must be 1..15');
@@ -42,6 +48,12 @@ export function cardInitCommand(ctx: CliContext): CommandModule<object, InitArgs
       await withCardService(ctx, args, async (service) => {
         const s = await service.open(cardSelector(args));
         try {
+          const p15 = s.capabilities.pkcs15Personalisation;
+          if (p15) {
+            if (shares !== undefined) throw usageError(`--dkek-shares applies to the SmartCard-HSM, not to card ${s.info.serial} (${s.info.driver})`);
+            await initPkcs15(ctx, s, args, p15);
+            return;
+          }
           if (s.capabilities.unblockCredential === 'puk') {
             await initPuk(ctx, s, args);
             return;
@@ -87,4 +99,54 @@ async function initPuk(ctx: CliContext, s: DriverCardSession, args: InitArgs): P
   }
   println(ctx, `initialised PIV card ${s.info.serial} in "${s.info.reader}": new PIN and PUK, ${args.retries} tries each, CHUID and CCC written`);
   eprintln(ctx, 'Next: change the factory management key (see docs/piv.md) and keep it in custody.');
+}
+
+const ERASE_CONFIRMATION = (serial: string): string => `erase card ${serial}`;
+
+/**
+ * A PKCS#15 file-system card (MyEID): the layout of OpenSC's pkcs15-init with the driver's profile
+ * (pkcs15+onepin), finalised. A card that is already personalised is erased only after the typed
+ * confirmation (or --yes) and, when finalised, with its current SO PIN (guarded like the
+ * SmartCard-HSM's); every PIN is read and checked before the card is touched.
+ */
+async function initPkcs15(ctx: CliContext, s: DriverCardSession, args: InitArgs, p: Pkcs15Personalisation): Promise<void> {
+  if (args.retries > p.maxRetries) throw usageError(`--retries must be 1..${p.maxRetries} on card ${s.info.serial} (${s.info.driver})`);
+  const card = `card ${s.info.serial} in "${s.info.reader}"`;
+  let currentSoPin: Buffer | undefined;
+  let puk: Buffer | undefined;
+  let pin: Buffer | undefined;
+  try {
+    if (s.info.initialized) {
+      eprintln(ctx, `${card} is personalised${s.info.label === undefined ? '' : ` (label "${s.info.label}")`}: initialising erases every key, certificate and PIN on it.`);
+      if (!args.yes) {
+        const phrase = ERASE_CONFIRMATION(s.info.serial);
+        const typed = ctx.stdin.isTTY ? await promptLine(ctx, `Type "${phrase}" to continue: `) : '';
+        if (typed.trim() !== phrase) {
+          throw new CliError('USAGE_CONFIRMATION_REQUIRED', `erasing ${card} needs the typed confirmation; nothing was changed`, {
+            hint: `Run it in a terminal and type "${phrase}", or pass --yes in a script.`,
+          });
+        }
+      }
+      await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
+      currentSoPin = await obtainPin(ctx, { file: args['current-so-pin-file'], prompt: `Current SO PIN of ${card} (${p.profile}: its user PIN): `, what: 'current SO PIN' });
+    }
+    puk = await obtainNewPin(ctx, { file: args['so-pin-file'], what: 'PUK' });
+    if (puk.length < p.pukLength.min || puk.length > p.pukLength.max) throw usageError(`the PUK must be ${p.pukLength.min} to ${p.pukLength.max} characters on card ${s.info.serial}`);
+    pin = await obtainNewPin(ctx, { file: args['pin-file'], what: 'user PIN' });
+    if (pin.length < p.pinLength.min || pin.length > p.pinLength.max) throw usageError(`the user PIN must be ${p.pinLength.min} to ${p.pinLength.max} characters on card ${s.info.serial}`);
+    await s.initialize({
+      soPin: puk,
+      userPin: pin,
+      retries: args.retries,
+      label: args.label,
+      now: ctx.now(),
+      eraseExisting: s.info.initialized || args.yes,
+      ...(currentSoPin ? { currentSoPin } : {}),
+    });
+  } finally {
+    currentSoPin?.fill(0);
+    puk?.fill(0);
+    pin?.fill(0);
+  }
+  println(ctx, `initialised card ${s.info.serial} in "${s.info.reader}" as OpenSC's pkcs15-init ${p.profile} would, finalised: label "${args.label}", user PIN (auth-id 01) with ${args.retries} tries, its PUK; the SO PIN is the user PIN`);
 }
