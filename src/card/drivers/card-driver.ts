@@ -84,6 +84,16 @@ export interface DriverCapabilities {
   readonly attestation: boolean;
   /** The card keeps CA certificates without a key (`writeCaCertificate`). */
   readonly caCertificates: boolean;
+  /**
+   * Keys leave the card only wrapped under a DKEK shared between cards (SmartCard-HSM key
+   * backup): a ceremony checks the DKEK is complete before it generates a CA key.
+   */
+  readonly dkekBackup: boolean;
+  /**
+   * Characters a new user PIN may have: SmartCard-HSM 6–16, PIV 6–8 (SP 800-73-4 Part 2 §2.4.3),
+   * MyEID 4–8 (myeid.profile `user-pin`, card-myeid.c `myeid_pin_cmd` refuses more than 8).
+   */
+  readonly userPinLength: { readonly min: number; readonly max: number };
 }
 
 export interface CardDriver {

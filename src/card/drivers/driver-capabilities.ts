@@ -13,5 +13,7 @@ export function driverCapabilities(driver: CardDriver): DriverCapabilities {
     keySlots: driver.parseKeySlot !== undefined,
     attestation: driver.attest !== undefined,
     caCertificates: driver.writeCaCertificate !== undefined,
+    dkekBackup: false,
+    userPinLength: { min: 6, max: 16 },
   };
 }

@@ -17,7 +17,7 @@ import { pathHex } from '../../pkcs15/pkcs15-path.js';
 import { readPkcs15Application, readReference, trimDer, type Pkcs15Application, type Pkcs15FileSource, type Pkcs15Pin, type Pkcs15PrivateKey } from '../../pkcs15/pkcs15-reader.js';
 import { KeyUsageFlags } from '../../pkcs15/schema/common-attributes.js';
 import { findTlv, readAllTlv, readTlv } from '../../tlv.js';
-import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from '../card-driver.js';
+import type { CardDriver, DeviceInfo, DriverCapabilities, DriverFactory, InitOptions, RawSignMode } from '../card-driver.js';
 import * as cmd from './myeid-commands.js';
 import { encodeMyeidCertificateEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from './myeid-pkcs15-entries.js';
 
@@ -74,6 +74,20 @@ export class MyeidDriver implements CardDriver {
   readonly name = 'myeid';
   /** The user PIN's record also holds its PUK (PUT DATA 01 <ref>; pkcs15-myeid.c `myeid_create_pin`). */
   readonly unblockCredential = 'puk' as const;
+  /**
+   * No DKEK (keys never leave a MyEID), no administration key, no slots: the key files are
+   * allocated like pkcs15-init does. User PINs 4–8 characters (myeid.profile `user-pin`;
+   * card-myeid.c `myeid_pin_cmd` refuses longer ones).
+   */
+  readonly capabilities: DriverCapabilities = {
+    unblockCredential: 'puk',
+    adminKey: false,
+    keySlots: false,
+    attestation: false,
+    caCertificates: false,
+    dkekBackup: false,
+    userPinLength: { min: 4, max: 8 },
+  };
   readonly maxCommandData = SHORT_CHUNK;
   private readonly ch: ApduChannel;
   private info: { version: [number, number, number]; serial: string } | undefined;
@@ -204,9 +218,16 @@ export class MyeidDriver implements CardDriver {
     return this.pinStatusOf(app ? this.userPin(app) : undefined);
   }
 
+  /**
+   * The unblock credential is the user PIN's PUK, which the MyEID keeps in the PIN's own record
+   * (PUT DATA 01 <ref>: PIN ‖ PUK ‖ tries; pkcs15-myeid.c `myeid_create_pin`). It has no
+   * reference of its own to query without spending a try (OpenSC has no PUK query for the
+   * MyEID either, card-myeid.c `myeid_pin_cmd`), so its tries left are not known.
+   */
   async soPinStatus(): Promise<PinStatus> {
     const app = await this.application();
-    return this.pinStatusOf(app?.pins.find((p) => p.so));
+    if (!app || !this.userPin(app)) return { state: 'not-initialized', triesLeft: undefined };
+    return { state: 'not-verified', triesLeft: undefined };
   }
 
   private padded(pin: Pkcs15Pin, value: Uint8Array): Uint8Array {
