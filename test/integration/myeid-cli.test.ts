@@ -20,6 +20,7 @@ import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process
 import { initHome } from '../helpers/two-card-home.js';
 import { MYEID_TEST_PIN, MYEID_TEST_PUK, personaliseMyeid } from '../helpers/myeid-personalise.js';
 import { pemCerts } from '../helpers/pkcs11-ids.js';
+import { decodeCheckpoint } from '../../src/ca/checkpoint.js';
 
 const PORTS = { root: 35968, clients: 35969, token: 35970 } as const;
 const run = (cmd: string, args: readonly string[], timeout = 180_000): Promise<Run> => runCommand(cmd, args, { timeoutMs: timeout });
@@ -207,8 +208,20 @@ describe('the MyEID everywhere a card is used', { timeout: 900_000 }, () => {
     ok(await caNoHome('card', 'list', '--card', serial), 'card list');
   });
 
-  test('ca audit verify --pin-file with the MyEID issuing cards inserted', async () => {
+  test('the audit checkpoint on a MyEID is a PKCS#15 private data object: pkcs15-tool -D lists it, --read-data-object reads it, ca audit verify --pin-file compares it', async () => {
+    for (const k of ['root', 'clients'] as const) {
+      const dump = ok(await run('pkcs15-tool', ['-r', readers[k], '-D']), 'pkcs15-tool -D').stdout;
+      assert.match(dump, /Data object 'cardca checkpoint'\n\tapplicationName: cardca\n\tPath: +3f00501545[0-9a-f]{2}\n\tAuth ID: +01/, dump);
+      const out = f(`${k}.checkpoint`);
+      ok(await run('pkcs15-tool', ['-r', readers[k], '--read-data-object', 'cardca checkpoint', '--verify-pin', '--pin', MYEID_TEST_PIN, '-o', out]), 'read-data-object');
+      const onCard = decodeCheckpoint(readFileSync(out), out);
+      const copy = JSON.parse(readFileSync(join(home, 'checkpoints', `checkpoint-${emu(k).serial}.json`), 'utf8')) as { auditSeq: number; auditHead: string };
+      assert.equal(onCard.card, emu(k).serial);
+      assert.deepEqual([onCard.auditSeq, onCard.auditHead], [copy.auditSeq, copy.auditHead], 'the card holds the newest checkpoint, the same as the file copy');
+    }
     const r = await ca('audit', 'verify', '--pin-file', pin);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const k of ['root', 'clients'] as const) assert.match(r.stdout, new RegExp(`matches the checkpoint from card ${emu(k).serial}`), r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /no checkpoint|could not be written/);
   });
 });

@@ -157,8 +157,10 @@ export interface CardDriver {
   sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array>;
   /**
    * A small PIN-protected data object `id` (1..255) that only a PIN holder can read or write
-   * (SmartCard-HSM: `CD id`). Absent on card families without one. `undefined`: no such object.
+   * (SmartCard-HSM: `CD id`). Families that name data objects instead (a PKCS#15 DODF entry, as
+   * `pkcs15-init --store-data` writes on a MyEID) use `label`. Absent on card families without
+   * one. `undefined`: no such object.
    */
-  readDataObject?(id: number): Promise<Uint8Array | undefined>;
-  writeDataObject?(id: number, data: Uint8Array): Promise<void>;
+  readDataObject?(id: number, label: string): Promise<Uint8Array | undefined>;
+  writeDataObject?(id: number, data: Uint8Array, label: string): Promise<void>;
 }

@@ -176,3 +176,38 @@ test('P-384 keys sign ECDSA-SHA384; a key file whose ACL never allows use is lis
   assert.match(entries[0]!.problems.join(' '), /PKCS#15 PRKDF 3F0050154402 entry 0 \(label "p384 CA"\): the access rules of key file 3F0050154B01 never allow its use/);
   assert.deepEqual((await driver.listKeys()).map((k) => k.id), [k256.id]);
 });
+
+/** What OpenSC 0.23's `pkcs15-init --store-data F --auth-id 01 --label "cardca checkpoint" --application-name cardca` wrote into DODF 4406 on the emulator. */
+const OPENSC_DODF_ENTRY = '3032301A0C1163617264636120636865636B706F696E74030206C004010130080C06636172646361A10A300804063F0050154501';
+
+test('data objects: written as pkcs15-init --store-data writes them (DODF entry byte for byte, EF 45xx READ=$PIN), rewritten without losing the old value first', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  assert.equal(await s.readDataObject(0xca, 'cardca checkpoint'), undefined);
+  await s.verifyPin(PIN);
+  await s.writeDataObject(0xca, Buffer.from('first checkpoint'), 'cardca checkpoint');
+  let snap = card.snapshot();
+  assert.equal(snap.files['3F0050154406']!.data!.slice(0, OPENSC_DODF_ENTRY.length), OPENSC_DODF_ENTRY);
+  assert.equal(snap.files['3F0050154501']!.acl, '111FFF');
+  assert.equal(snap.files['3F0050154501']!.size, 16);
+  assert.equal(Buffer.from(fromHex(snap.files['3F0050154501']!.data!)).toString(), 'first checkpoint');
+  // The reader parses what OpenSC wrote.
+  const app = await readPkcs15Application({ readEf: async (p) => { const e = snap.files[toHex(p)]; return e?.data ? fromHex(e.data) : undefined; } });
+  assert.deepEqual(app.dataObjects.map((d) => [d.label, d.applicationName, toHex(d.authId!), toHex((d.value as { file: { path: Uint8Array } }).file.path)]), [['cardca checkpoint', 'cardca', '01', '3F0050154501']]);
+
+  await s.writeDataObject(0xca, Buffer.from('the second, longer checkpoint'), 'cardca checkpoint');
+  snap = card.snapshot();
+  assert.equal(snap.files['3F0050154501'], undefined, 'the old EF is gone');
+  assert.equal(snap.files['3F0050154502']!.size, 29);
+  assert.equal(Buffer.from((await s.readDataObject(0xca, 'cardca checkpoint'))!).toString(), 'the second, longer checkpoint');
+  const again = await readPkcs15Application({ readEf: async (p) => { const e = snap.files[toHex(p)]; return e?.data ? fromHex(e.data) : undefined; } });
+  assert.equal(again.dataObjects.length, 1, 'one DODF entry, rewritten in place');
+  // Another label is another object; a label nobody wrote reads as none.
+  assert.equal(await s.readDataObject(0xca, 'something else'), undefined);
+  await s.close();
+
+  // Without the PIN the card refuses to read it (the EF's READ right is the user PIN).
+  const fresh = await session(card);
+  await assert.rejects(fresh.readDataObject(0xca, 'cardca checkpoint'), (e: { code?: string }) => typeof e.code === 'string');
+  await fresh.close();
+});

@@ -19,7 +19,7 @@ import { KeyUsageFlags } from '../../pkcs15/schema/common-attributes.js';
 import { findTlv, readAllTlv, readTlv } from '../../tlv.js';
 import type { CardDriver, DeviceInfo, DriverCapabilities, DriverFactory, InitOptions, RawSignMode } from '../card-driver.js';
 import * as cmd from './myeid-commands.js';
-import { encodeMyeidCertificateEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from './myeid-pkcs15-entries.js';
+import { encodeMyeidCertificateEntry, encodeMyeidDataObjectEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from './myeid-pkcs15-entries.js';
 
 /** Historical bytes end with "MyEID" (or "OsEID", the open-source clone): card-myeid.c `myeid_match_card`. */
 const NAMES = ['MyEID', 'OsEID'].map((s) => new TextEncoder().encode(s));
@@ -62,6 +62,9 @@ const MF = Uint8Array.of(0x3f, 0x00);
 /** ACLs pkcs15-init's myeid.profile gives new files ($PIN = the user PIN reference). */
 const keyAcl = (pin: number) => Uint8Array.of((pin << 4) | pin, (pin << 4) | pin, 0xff); // CRYPTO, UPDATE, DELETE, GENERATE
 const readableEfAcl = (pin: number) => Uint8Array.of(pin, (pin << 4) | 0x0f, 0xff); // READ none, UPDATE/DELETE $PIN
+const privateEfAcl = (pin: number) => Uint8Array.of((pin << 4) | pin, (pin << 4) | 0x0f, 0xff); // myeid.profile `privdata`: READ, UPDATE, DELETE $PIN
+/** The applicationName of the data objects cardca writes (`pkcs15-init --store-data --application-name cardca`). */
+const DATA_OBJECT_APPLICATION = 'cardca';
 const SHORT_CHUNK = 255;
 
 /**
@@ -442,7 +445,7 @@ export class MyeidDriver implements CardDriver {
   }
 
   /** Append one entry inside a directory EF's fixed size (card-protocols.md §2.8 "What it writes"). */
-  private async appendEntry(app: Pkcs15Application, kind: 'prkdf' | 'pukdf' | 'cdf', entry: Uint8Array): Promise<void> {
+  private async appendEntry(app: Pkcs15Application, kind: 'prkdf' | 'pukdf' | 'cdf' | 'dodf', entry: Uint8Array): Promise<void> {
     const d = app.directories.find((x) => x.kind === kind);
     if (!d) throw new Pkcs15Error('CARD_PKCS15_MALFORMED', `ODF ${pathHex(app.path)}5031`, undefined, `no ${kind.toUpperCase()} to record the new object in`);
     const name = `${kind.toUpperCase()} ${pathHex(d.file.path)}`;
@@ -544,5 +547,56 @@ export class MyeidDriver implements CardDriver {
     for (const c of app.certificates.filter((x) => toHex(x.id) === id)) if ('file' in c.value) await this.deleteEf(c.value.file.path);
     await this.deleteEf(key.path!);
     this.app = undefined;
+  }
+  // ---- PKCS#15 data objects (the DODF) ----
+
+  private dataObject(app: Pkcs15Application, label: string) {
+    return app.dataObjects.find((d) => d.label === label && d.applicationName === DATA_OBJECT_APPLICATION);
+  }
+
+  /**
+   * The private data object `label` cardca wrote, `undefined` when there is none. Its EF is
+   * readable with the user PIN only (myeid.profile `privdata`), so verify first. `_id` is the
+   * SmartCard-HSM's numbering; a PKCS#15 card names data objects.
+   */
+  async readDataObject(_id: number, label: string): Promise<Uint8Array | undefined> {
+    const app = await this.requireApplication();
+    const o = this.dataObject(app, label);
+    if (!o) return undefined;
+    return 'direct' in o.value ? o.value.direct : readReference(this.source(), o.value.file, o.where, `(label "${label}")`);
+  }
+
+  /**
+   * Store `data` as a private data object the way `pkcs15-init --store-data FILE --auth-id 01
+   * --label LABEL --application-name cardca` does (pkcs15-lib.c `sc_pkcs15init_store_data_object`):
+   * an EF 45xx of exactly its size, readable and writable with the user PIN, and a DODF entry.
+   * A rewrite makes the new EF and points the entry at it before it deletes the old EF, so an
+   * interruption leaves the previous value readable (as certificate write-back does).
+   */
+  async writeDataObject(_id: number, data: Uint8Array, label: string): Promise<void> {
+    if (data.length === 0) throw new RangeError('a MyEID data object is not empty');
+    const app = await this.requireApplication();
+    const pin = await this.requireUserPin();
+    const dodf = app.directories.find((d) => d.kind === 'dodf');
+    if (!dodf) {
+      throw new CardError('CARD_NO_DATA_OBJECTS', `the MyEID's ODF names no DODF to record data object "${label}" in`, {
+        hint: 'Cards personalised with OpenSC pkcs15-init (myeid.profile) have DODF 4406; re-personalise the card, or keep the file copy.',
+      });
+    }
+    const existing = this.dataObject(app, label);
+    const fid = await this.freeFid(app.path, 0x4501);
+    const path = await this.createEf(app.path, fid, 0x01, data.length, privateEfAcl(pin.reference));
+    try {
+      await this.writeEf(path, data);
+      const entry = encodeMyeidDataObjectEntry({ label, applicationName: DATA_OBJECT_APPLICATION, authId: pin.authId, path });
+      const name = `DODF ${pathHex(dodf.file.path)}`;
+      if (existing && existing.where.startsWith(name)) {
+        const index = Number(/entry (\d+)$/.exec(existing.where)![1]);
+        await this.rewriteDirectory(dodf.file.path, name, (es) => es.map((e, i) => (i === index ? entry : e)));
+        if ('file' in existing.value) await this.deleteEf(existing.value.file.path);
+      } else await this.appendEntry(app, 'dodf', entry);
+    } finally {
+      this.app = undefined;
+    }
   }
 }
