@@ -211,3 +211,15 @@ test('data objects: written as pkcs15-init --store-data writes them (DODF entry 
   await assert.rejects(fresh.readDataObject(0xca, 'cardca checkpoint'), (e: { code?: string }) => typeof e.code === 'string');
   await fresh.close();
 });
+
+test('unblock: a PUK outside 4–8 characters (a SmartCard-HSM SO-PIN typed by mistake) is a typed error before the card is asked, and spends no PUK try', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  const before = card.snapshot().pins['1']!.puk.retries;
+  await assert.rejects(s.unblockPin(Buffer.from('3537363231383830'), Buffer.from('123456')), (e: { code?: string; message: string }) => e.code === 'PIN_LENGTH' && /PUK/.test(e.message) && !e.message.includes('3537'));
+  await assert.rejects(s.unblockPin(Buffer.from('123'), Buffer.from('123456')), (e: { code?: string }) => e.code === 'PIN_LENGTH');
+  assert.equal(card.snapshot().pins['1']!.puk.retries, before);
+  await s.unblockPin(Buffer.from('12345678'), Buffer.from('654321'));
+  await s.verifyPin(Buffer.from('654321'));
+  await s.close();
+});

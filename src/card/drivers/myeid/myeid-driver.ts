@@ -275,6 +275,10 @@ export class MyeidDriver implements CardDriver {
 
   async unblockPin(puk: Uint8Array, newPin: Uint8Array | undefined): Promise<void> {
     const p = await this.requireUserPin();
+    // The PUK has the user PIN's format (myeid.profile `user-puk`: 4–8, FF-padded to 8).
+    if (puk.length < 4 || puk.length > 8) {
+      throw new PinError('PIN_LENGTH', 'the PUK of a MyEID is 4–8 characters', { hint: 'Enter the PUK set with pkcs15-init --store-pin --puk (not a SmartCard-HSM SO-PIN).' });
+    }
     const data = newPin ? concatBytes(cmd.padPin(puk), this.padded(p, newPin)) : cmd.padPin(puk);
     try {
       await this.ch.expectOk(resetRetryCounter(newPin ? 0x00 : 0x01, p.reference, data), 'RESET RETRY COUNTER (user PIN)');
