@@ -223,3 +223,31 @@ test('unblock: a PUK outside 4–8 characters (a SmartCard-HSM SO-PIN typed by m
   await s.verifyPin(Buffer.from('654321'));
   await s.close();
 });
+
+test('applet capabilities (GET DATA 01 AA) bound key generation before any file is made; before 4.0 EC stops at 256 bits as in OpenSC', async () => {
+  // A 4.x applet that says ECC up to 256 only.
+  const small = personalisedState();
+  small.capabilities = '0100090800000000000100';
+  const card = new MyeidCard({ state: small });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  await assert.rejects(s.generateKey({ label: 'big', algorithm: 'p384' }), (e: { code?: string; message: string }) => e.code === 'CARD_ALGORITHM_UNSUPPORTED' && /up to 256 bits/.test(e.message));
+  assert.equal(card.snapshot().files['3F0050154B01'], undefined, 'no key EF left behind');
+  assert.equal((await s.generateKey({ label: 'ok', algorithm: 'p256' })).algorithm, 'p256');
+  await s.close();
+  // A 3.5 applet: no capabilities query (the emulator refuses it), defaults RSA 2048 and EC 256.
+  const old = personalisedState();
+  old.version = [3, 5, 0];
+  const oldCard = new MyeidCard({ state: old });
+  const o = await session(oldCard);
+  await o.verifyPin(PIN);
+  await assert.rejects(o.generateKey({ label: 'big', algorithm: 'p384' }), (e: { code?: string }) => e.code === 'CARD_ALGORITHM_UNSUPPORTED');
+  assert.equal((await o.generateKey({ label: 'ok', algorithm: 'p256' })).algorithm, 'p256');
+  await o.close();
+  // The default emulated 4.5 applet (ECC 384) makes P-384 keys.
+  const full = new MyeidCard({ state: personalisedState() });
+  const f = await session(full);
+  await f.verifyPin(PIN);
+  assert.equal((await f.generateKey({ label: 'p384', algorithm: 'p384' })).algorithm, 'p384');
+  await f.close();
+});

@@ -95,6 +95,7 @@ export class MyeidDriver implements CardDriver {
   private readonly ch: ApduChannel;
   private info: { version: [number, number, number]; serial: string } | undefined;
   private app: Pkcs15Application | undefined;
+  private limits: { maxRsaBits: number; maxEccBits: number } | undefined;
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
@@ -110,6 +111,28 @@ export class MyeidDriver implements CardDriver {
     const b = await this.ch.expectOk(cmd.getAppletInfo(), 'GET DATA applet info (01 A0)');
     if (b.length !== 20) throw new CardError('CARD_UNSUPPORTED', `MyEID applet info is ${b.length} bytes, not 20`);
     this.info = { version: [b[5]!, b[6]!, b[7]!], serial: toHex(b.subarray(8, 18)) };
+  }
+
+  /**
+   * The key sizes the applet generates, as OpenSC's `myeid_init` works them out: RSA up to 2048
+   * and EC up to 256 bits always (from 3.5); from applet 4.0 GET DATA 01 AA may say more (RSA
+   * 3072/4096 when the RSA feature bit is set, EC up to its max ECC length). Asked once per session.
+   */
+  private async keyLimits(): Promise<{ maxRsaBits: number; maxEccBits: number }> {
+    if (this.limits) return this.limits;
+    const { version } = await this.appletInfo();
+    let maxRsaBits = 2048;
+    let maxEccBits = 256;
+    if (version[0] * 10 + version[1] >= 40) {
+      const r = await this.ch.transmit(cmd.getCapabilities());
+      const caps = r.sw === 0x9000 ? cmd.parseCapabilities(r.data) : undefined;
+      if (caps) {
+        if (caps.rsa && caps.maxRsaBits > maxRsaBits) maxRsaBits = caps.maxRsaBits;
+        maxEccBits = caps.ecc ? caps.maxEccBits : 0;
+      }
+    }
+    this.limits = { maxRsaBits, maxEccBits };
+    return this.limits;
   }
 
   private async appletInfo(): Promise<{ version: [number, number, number]; serial: string }> {
@@ -477,7 +500,15 @@ export class MyeidDriver implements CardDriver {
     const kind: 'rsa' | 'ec' = curve ? 'ec' : 'rsa';
     const size = curve ? curve.orderBits : o.algorithm === 'rsa2048' ? 2048 : 0;
     if (size !== 2048 && size !== 256 && size !== 384) {
-      throw new CardError('CARD_ALGORITHM_UNSUPPORTED', `the MyEID emulated and supported here generates rsa2048, p256 and p384, not ${o.algorithm}`, { hint: 'Use --algorithm rsa2048, p256 or p384.' });
+      throw new CardError('CARD_ALGORITHM_UNSUPPORTED', `the MyEID emulated and supported here generates rsa2048, p256 and p384, not ${o.algorithm}`, { hint: 'Use --alg rsa2048, p256 or p384.' });
+    }
+    // Before any file is created: a key EF the applet cannot fill would be left behind.
+    const limits = await this.keyLimits();
+    const max = kind === 'rsa' ? limits.maxRsaBits : limits.maxEccBits;
+    if (size > max) {
+      throw new CardError('CARD_ALGORITHM_UNSUPPORTED', `this MyEID generates ${kind === 'rsa' ? 'RSA' : 'EC'} keys of up to ${max} bits (its applet capabilities, GET DATA 01 AA), not ${o.algorithm}`, {
+        hint: kind === 'ec' && max >= 256 ? 'Use --alg p256.' : 'Use another algorithm, or a card whose applet supports it.',
+      });
     }
     // File identifiers as pkcs15-myeid.c `myeid_new_file` picks them: first free 4Bxx / 55xx.
     const keyFid = await this.freeFid(app.path, 0x4b01);
