@@ -60,6 +60,7 @@ export class DriverCardSession implements CardSession {
         ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }),
         ...(d.emulated ? { emulated: d.emulated } : {}),
         ...(d.tokenSerial === undefined ? {} : { tokenSerial: d.tokenSerial }),
+        ...(d.pinLabel === undefined ? {} : { pinLabel: d.pinLabel }),
       };
       return new DriverCardSession(transport, channel, driver, info);
     });

@@ -5,7 +5,8 @@
  * (vpcd 35968), the `clients` sub-CA card (35969) and a user's token (35970). The ceremonies
  * generate their keys on the MyEIDs; the database records the family `myeid`; `ca crl` signed by
  * the MyEID issuer passes `openssl crl -verify` and `openssl verify -crl_check`; `ca csr` and
- * `ca enroll` use the MyEID token; `ca card status`, `ca card pin change|unblock`, wrong-PIN
+ * `ca enroll --ovpn` use the MyEID token (its pkcs11-id is what `openvpn --show-pkcs11-ids`
+ * prints); `ca card status`, `ca card pin change|unblock`, wrong-PIN
  * tries left and a blocked PIN go through the CLI and OpenSC agrees; `ca audit verify
  * --pin-file` reads the MyEID issuer's checkpoint.
  */
@@ -19,7 +20,7 @@ import { BIN, expectOk, runCommand, type Run } from '../helpers/run-command.js';
 import { startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
 import { initHome } from '../helpers/two-card-home.js';
 import { MYEID_TEST_PIN, MYEID_TEST_PUK, personaliseMyeid } from '../helpers/myeid-personalise.js';
-import { pemCerts } from '../helpers/pkcs11-ids.js';
+import { pemCerts, showPkcs11Ids } from '../helpers/pkcs11-ids.js';
 import { decodeCheckpoint } from '../../src/ca/checkpoint.js';
 
 const PORTS = { root: 35968, clients: 35969, token: 35970 } as const;
@@ -143,7 +144,7 @@ describe('the MyEID everywhere a card is used', { timeout: 900_000 }, () => {
 
     const out = f('alice');
     const r = ok(
-      await ca('enroll', '--issuer', 'clients', '--profile', 'vpn-client', '--card', emu('token').serial, '--subject', 'CN=alice', '--pin-file', pin, '--user-pin-file', pin, '--out', out, '--json'),
+      await ca('enroll', '--issuer', 'clients', '--profile', 'vpn-client', '--card', emu('token').serial, '--subject', 'CN=alice', '--pin-file', pin, '--user-pin-file', pin, '--out', out, '--ovpn', '--ovpn-remote', 'vpn.example.test', '--json'),
       'enroll',
     );
     const [res] = JSON.parse(r.stdout) as { card: string; keyId: string; files: string[] }[];
@@ -152,8 +153,17 @@ describe('the MyEID everywhere a card is used', { timeout: 900_000 }, () => {
     const cert = pemCerts(res.files[0]!)[0]!;
     const fromOpensc = ok(await run('pkcs15-tool', ['-r', readers.token, '--read-certificate', res.keyId.toLowerCase()]), 'read-certificate').stdout;
     assert.equal(new X509Certificate(fromOpensc).fingerprint256, new X509Certificate(cert).fingerprint256);
+    // ca card cert read agrees with OpenSC.
+    const back = ok(await caNoHome('card', 'cert', 'read', '--card', emu('token').serial, '--key-id', res.keyId), 'card cert read').stdout;
+    assert.equal(new X509Certificate(back).fingerprint256, new X509Certificate(cert).fingerprint256);
     const vv = await run('openssl', ['verify', '-CAfile', join(home, 'certs', 'root.crt'), '-untrusted', res.files[1]!, res.files[0]!]);
     assert.equal(vv.code, 0, vv.stdout + vv.stderr);
+    // The .ovpn names the token's certificate exactly as pkcs11-helper over OpenSC's PKCS#11 does.
+    const idLine = /^pkcs11-id '([^']*)'$/m.exec(readFileSync(res.files[2]!, 'utf8'));
+    assert.ok(idLine, readFileSync(res.files[2]!, 'utf8'));
+    const mine = (await showPkcs11Ids()).filter((x) => /CN=alice/.test(x.dn));
+    assert.equal(mine.length, 1, JSON.stringify(mine));
+    assert.equal(idLine[1], mine[0]!.id);
   });
 
   test('ca card pin change: wrong current PIN shows the tries left, a 4-character PIN (MyEID minimum) is accepted, OpenSC verifies it', async () => {

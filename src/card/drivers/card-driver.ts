@@ -30,6 +30,8 @@ export interface DeviceInfo {
    * `serial` (PIV: hex of the CHUID's GUID or FASC-N, OpenSC card-piv.c `piv_get_serial_nr_from_CHUI`).
    */
   readonly tokenSerial?: string;
+  /** The user PIN's AODF label, on real PKCS#15 cards (`CardInfo.pinLabel`). */
+  readonly pinLabel?: string;
 }
 
 export interface InitOptions {

@@ -209,6 +209,7 @@ export class MyeidDriver implements CardDriver {
     const { version, serial } = await this.appletInfo();
     const app = await this.application();
     const hist = historicalBytes(this.ch.transport.atr());
+    const pinLabel = app ? this.userPin(app)?.label : undefined;
     const emulated = endsWith(hist, concatBytes(EMULATOR_PREFIX, NAMES[0]!))
         ? 'its ATR historical bytes read "cardcaEMUMyEID": the cardca emulator\'s, not an Aventra card\'s "MyEID"'
         : undefined;
@@ -219,6 +220,10 @@ export class MyeidDriver implements CardDriver {
       version: `${version[0]}.${version[1]}`,
       ...(app?.tokenInfo?.manufacturer !== undefined ? { manufacturer: app.tokenInfo.manufacturer } : {}),
       ...(emulated ? { emulated } : {}),
+      // OpenSC's PKCS#11 token serial is the TokenInfo serialNumber in lower-case hex (pkcs15.c
+      // `sc_pkcs15_parse_tokeninfo`), which pkcs15-init copies from the applet serial.
+      ...(app?.tokenInfo && app.tokenInfo.serial.length > 0 ? { tokenSerial: Buffer.from(app.tokenInfo.serial).toString('hex') } : {}),
+      ...(pinLabel !== undefined ? { pinLabel } : {}),
     };
   }
 
