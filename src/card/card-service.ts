@@ -28,6 +28,11 @@ export interface CardInfo {
    * `serial` (PIV: hex of the CHUID's GUID or FASC-N, OpenSC card-piv.c `piv_get_serial_nr_from_CHUI`).
    */
   readonly tokenSerial?: string;
+  /**
+   * The user PIN's label in the card's own PKCS#15 AODF, where it has one (MyEID): OpenSC's
+   * PKCS#11 slot label is "TOKEN-LABEL (PIN-LABEL)" (framework-pkcs15.c `pkcs15_init_slot`).
+   */
+  readonly pinLabel?: string;
 }
 
 export type PinState = 'verified' | 'not-verified' | 'blocked' | 'not-initialized' | 'transport';

@@ -60,6 +60,7 @@ export class DriverCardSession implements CardSession {
         ...(d.manufacturer === undefined ? {} : { manufacturer: d.manufacturer }),
         ...(d.emulated ? { emulated: d.emulated } : {}),
         ...(d.tokenSerial === undefined ? {} : { tokenSerial: d.tokenSerial }),
+        ...(d.pinLabel === undefined ? {} : { pinLabel: d.pinLabel }),
       };
       return new DriverCardSession(transport, channel, driver, info);
     });
@@ -228,16 +229,16 @@ export class DriverCardSession implements CardSession {
   }
 
   /** See `CardDriver.readDataObject`; `CARD_NO_DATA_OBJECTS` when the card family has none. */
-  readDataObject(id: number): Promise<Uint8Array | undefined> {
+  readDataObject(id: number, label: string): Promise<Uint8Array | undefined> {
     const d = this.driver;
     if (!d.readDataObject) return Promise.reject(noDataObjects(this.info));
-    return this.run(() => d.readDataObject!(id));
+    return this.run(() => d.readDataObject!(id, label));
   }
 
-  writeDataObject(id: number, data: Uint8Array): Promise<void> {
+  writeDataObject(id: number, data: Uint8Array, label: string): Promise<void> {
     const d = this.driver;
     if (!d.writeDataObject) return Promise.reject(noDataObjects(this.info));
-    return this.run(() => d.writeDataObject!(id, data));
+    return this.run(() => d.writeDataObject!(id, data, label));
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export interface TokenDescription {
   readonly manufacturer?: string | undefined;
   /** `CardInfo.tokenSerial` (PIV: from the CHUID). */
   readonly tokenSerial?: string | undefined;
+  /** `CardInfo.pinLabel` (MyEID: the user PIN's AODF label). */
+  readonly pinLabel?: string | undefined;
   /** The token's keys with their certificates (PIV: OpenSC names the token after the first certificate). */
   readonly keys?: readonly { readonly id: string; readonly certificate: Uint8Array | undefined }[];
 }
@@ -92,6 +94,16 @@ export function openscTokenInfo(card: TokenDescription): Pkcs11TokenInfo {
       const sn = card.tokenSerial ?? '00000000';
       return { manufacturer: 'piv_II', model: 'PKCS#15 emulated', serial: sn.slice(-16), label: fixedField(label, 32) };
     }
+    case 'myeid':
+      // A real PKCS#15 card (framework-pkcs15.c `pkcs15_init_token_info`): no model from the
+      // driver, so "PKCS#15"; manufacturer = TokenInfo manufacturerID; serial = the last 16
+      // characters of the TokenInfo serial; label as `pkcs15_init_slot` builds it.
+      return {
+        manufacturer: card.manufacturer ?? '',
+        model: 'PKCS#15',
+        serial: (card.tokenSerial ?? '').slice(-16),
+        label: pkcs15SlotLabel(card.tokenLabel, card.pinLabel),
+      };
     default:
       throw new CardError('CARD_PKCS11_ID_UNKNOWN', `cardca does not know how OpenSC names ${card.driver} tokens in PKCS#11`, {
         hint: 'Write the .ovpn by hand: take the id from `openvpn --show-pkcs11-ids /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so`.',
@@ -99,13 +111,38 @@ export function openscTokenInfo(card: TokenDescription): Pkcs11TokenInfo {
   }
 }
 
-const RESERVED = '\\/"\'%&#@!?$* <>{};:[]()';
+/**
+ * OpenSC's PKCS#11 slot label for a PIN of a real PKCS#15 card (framework-pkcs15.c
+ * `pkcs15_init_slot`, with more than one slot per card, OpenSC's default): "TOKEN (PIN)", the
+ * token label cut so that it all fits 32 bytes; the PIN label alone when there is no token label
+ * or it does not fit with "L... ()"; the token label alone when the PIN label is empty or "PIN".
+ * Colons become dots.
+ */
+export function pkcs15SlotLabel(tokenLabel: string | undefined, pinLabel: string | undefined): string {
+  const pin = pinLabel && pinLabel !== 'PIN' ? Buffer.from(pinLabel, 'utf8') : undefined;
+  const token = Buffer.from(tokenLabel ?? '', 'utf8');
+  let label: string;
+  if (!pin) label = fixedField(tokenLabel ?? '', 32);
+  else if (token.length === 0 || pin.length + 'L... ()'.length > 32) label = fixedField(pinLabel!, 32);
+  else {
+    const max = Math.min(token.length, 32 - pin.length - 3);
+    label = `${token.subarray(0, max).toString('utf8').replace(/\uFFFD$/, '')} (${pinLabel})`;
+  }
+  return label.replace(/:/g, '.');
+}
+
+/**
+ * The characters pkcs11-helper writes as `\xHH`: `__PKCS11H_SERIALIZE_INVALID_CHARS` as the
+ * installed libpkcs11-helper.so.1 (1.29) has it — its strings hold `\/"'%&#@!?$* <>{}[]()`|:;,.+-`,
+ * so "Aventra Ltd." serializes as `Aventra\x20Ltd\x2E` (checked against `openvpn --show-pkcs11-ids`).
+ */
+const RESERVED = '\\/"\'%&#@!?$* <>{}[]()`|:;,.+-';
 
 function escape(s: string): string {
   let out = '';
   for (const b of Buffer.from(s, 'utf8')) {
     const c = String.fromCharCode(b);
-    out += b < 0x20 || b > 0x7e || RESERVED.includes(c) ? `\\x${b.toString(16).padStart(2, '0')}` : c;
+    out += b < 0x20 || b > 0x7e || RESERVED.includes(c) ? `\\x${b.toString(16).toUpperCase().padStart(2, '0')}` : c;
   }
   return out;
 }

@@ -17,11 +17,14 @@ import { CliError } from './cli-error.js';
 
 /**
  * Where checkpoints live (issue #8 item 1): on the card, in the PIN-protected data object
- * `CHECKPOINT_OBJECT_ID` (SmartCard-HSM `CD CA`), and as a copy next to the transcripts' directory,
+ * `CHECKPOINT_OBJECT_ID` (SmartCard-HSM `CD CA`; on a PKCS#15 file-system card such as the MyEID
+ * the private data object labelled `CHECKPOINT_OBJECT_LABEL`, which `pkcs15-tool -D` lists and
+ * `pkcs15-tool --read-data-object` reads), and as a copy next to the transcripts' directory,
  * HOME/checkpoints/checkpoint-CARD.json (the newest one per card). Every write is audited
  * (`checkpoint.written`), which is what `ca status` reports.
  */
 export const CHECKPOINT_OBJECT_ID = 0xca;
+export const CHECKPOINT_OBJECT_LABEL = 'cardca checkpoint';
 export const CHECKPOINT_EVENT = 'checkpoint.written';
 /** HOME/checkpoints/: beside HOME/ceremonies/, not in it (that directory holds transcripts only). */
 export const CHECKPOINTS_DIR = 'checkpoints';
@@ -43,7 +46,7 @@ export async function writeCheckpoint(ctx: CliContext, ca: CaContext, session: D
   let onCard = true;
   let cardError: string | undefined;
   try {
-    await session.writeDataObject(CHECKPOINT_OBJECT_ID, encodeCheckpoint(cp));
+    await session.writeDataObject(CHECKPOINT_OBJECT_ID, encodeCheckpoint(cp), CHECKPOINT_OBJECT_LABEL);
   } catch (e) {
     onCard = false;
     cardError = e instanceof CardcaError ? `${e.code}: ${e.message}` : (e as Error).message;
@@ -77,7 +80,7 @@ export async function writeCheckpoints(ctx: CliContext, ca: CaContext, sessions:
 export async function readCardCheckpoint(session: DriverCardSession): Promise<Checkpoint | undefined> {
   let bytes: Uint8Array | undefined;
   try {
-    bytes = await session.readDataObject(CHECKPOINT_OBJECT_ID);
+    bytes = await session.readDataObject(CHECKPOINT_OBJECT_ID, CHECKPOINT_OBJECT_LABEL);
   } catch (e) {
     if (e instanceof CardcaError && e.code === 'CARD_NO_DATA_OBJECTS') return undefined;
     throw e;

@@ -30,6 +30,8 @@ export interface DeviceInfo {
    * `serial` (PIV: hex of the CHUID's GUID or FASC-N, OpenSC card-piv.c `piv_get_serial_nr_from_CHUI`).
    */
   readonly tokenSerial?: string;
+  /** The user PIN's AODF label, on real PKCS#15 cards (`CardInfo.pinLabel`). */
+  readonly pinLabel?: string;
 }
 
 export interface InitOptions {
@@ -110,6 +112,16 @@ export interface DriverCapabilities {
   readonly caCertificates: boolean;
   /** `ca card init` writes a PKCS#15 file system as OpenSC's pkcs15-init would (absent: the family's own init). */
   readonly pkcs15Personalisation?: Pkcs15Personalisation;
+  /**
+   * Keys leave the card only wrapped under a DKEK shared between cards (SmartCard-HSM key
+   * backup): a ceremony checks the DKEK is complete before it generates a CA key.
+   */
+  readonly dkekBackup: boolean;
+  /**
+   * Characters a new user PIN may have: SmartCard-HSM 6–16, PIV 6–8 (SP 800-73-4 Part 2 §2.4.3),
+   * MyEID 4–8 (myeid.profile `user-pin`, card-myeid.c `myeid_pin_cmd` refuses more than 8).
+   */
+  readonly userPinLength: { readonly min: number; readonly max: number };
 }
 
 export interface CardDriver {
@@ -175,8 +187,10 @@ export interface CardDriver {
   sign(keyRef: number, mode: RawSignMode, input: Uint8Array): Promise<Uint8Array>;
   /**
    * A small PIN-protected data object `id` (1..255) that only a PIN holder can read or write
-   * (SmartCard-HSM: `CD id`). Absent on card families without one. `undefined`: no such object.
+   * (SmartCard-HSM: `CD id`). Families that name data objects instead (a PKCS#15 DODF entry, as
+   * `pkcs15-init --store-data` writes on a MyEID) use `label`. Absent on card families without
+   * one. `undefined`: no such object.
    */
-  readDataObject?(id: number): Promise<Uint8Array | undefined>;
-  writeDataObject?(id: number, data: Uint8Array): Promise<void>;
+  readDataObject?(id: number, label: string): Promise<Uint8Array | undefined>;
+  writeDataObject?(id: number, data: Uint8Array, label: string): Promise<void>;
 }

@@ -17,5 +17,7 @@ export function driverCapabilities(driver: CardDriver): DriverCapabilities {
     attestation: driver.attest !== undefined,
     caCertificates: driver.writeCaCertificate !== undefined,
     ...(driver.pkcs15Personalisation ? { pkcs15Personalisation: driver.pkcs15Personalisation } : {}),
+    dkekBackup: false,
+    userPinLength: { min: 6, max: 16 },
   };
 }

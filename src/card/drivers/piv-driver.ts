@@ -88,7 +88,7 @@ export class PivDriver implements CardDriver {
   readonly name = 'piv';
   // No CA certificates: SP 800-73-4 has no container for a certificate without a key, and
   // OpenSC's PIV emulation (pkcs15-piv.c) pairs every slot certificate with a private key object.
-  readonly capabilities: DriverCapabilities = { unblockCredential: 'puk', adminKey: true, keySlots: true, attestation: true, caCertificates: false };
+  readonly capabilities: DriverCapabilities = { unblockCredential: 'puk', adminKey: true, keySlots: true, attestation: true, caCertificates: false, dkekBackup: false, userPinLength: { min: 6, max: 8 } };
   /** Short APDUs with command chaining, as every PIV card must accept (SP 800-73-4 Part 2 §3). */
   readonly maxCommandData = 255;
   private readonly ch: ApduChannel;

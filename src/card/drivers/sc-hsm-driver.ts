@@ -62,7 +62,7 @@ export const scHsmDriverFactory: DriverFactory = {
  */
 export class ScHsmDriver implements CardDriver {
   readonly name = 'sc-hsm';
-  readonly capabilities: DriverCapabilities = { unblockCredential: 'so-pin', adminKey: false, keySlots: false, attestation: false, caCertificates: true };
+  readonly capabilities: DriverCapabilities = { unblockCredential: 'so-pin', adminKey: false, keySlots: false, attestation: false, caCertificates: true, dkekBackup: true, userPinLength: { min: 6, max: 16 } };
   private readonly ch: ApduChannel;
   private version: string | undefined;
   private serial: string | undefined;

@@ -456,7 +456,10 @@ export class MyeidCard extends PoweredCard {
     if (a.p1 !== 0x01) fail(SW.WRONG_P1P2);
     switch (a.p2) {
       case 0xa0: return this.appletInfo();
-      case 0xaa: return CAPS.slice();
+      case 0xaa:
+        // From applet 4.0 (card-myeid.c `myeid_init` asks only then); a state may give its own.
+        if (this.s.version[0] < 4) fail(SW.REF_DATA_NOT_FOUND);
+        return this.s.capabilities ? bytes(this.s.capabilities) : CAPS.slice();
       case 0xa1: return new Uint8Array(Buffer.concat(this.childrenOf(this.currentDf).map((p) => bytes(p.slice(-4)))));
       case 0x01: {
         const k = this.selectedKey();

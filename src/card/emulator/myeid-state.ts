@@ -54,6 +54,8 @@ export interface MyeidStateData {
   /** Incremented by every change to the file system (applet info bytes 18..19). */
   changeCounter: number;
   signatureCount: number;
+  /** GET DATA 01 AA answer, hex (11 bytes: version, features, max RSA/DES/AES/ECC bits); absent: RSA 2048 and ECC 384. */
+  capabilities?: string;
 }
 
 /** The PKCS#15 application identifier, which is also the MyEID applet AID (card-protocols.md §2.1, §3.2). */

@@ -5,6 +5,7 @@ import { Pkcs15Error } from './pkcs15-error.js';
 import { pathHex, resolvePath, type FileReference } from './pkcs15-path.js';
 import { PinFlags, PinObject } from './schema/auth-object.js';
 import { CertificateType } from './schema/certificate.js';
+import { DataType } from './schema/data-object.js';
 import { Pkcs15Path, type ObjectValue } from './schema/common-attributes.js';
 import { OdfEntry } from './schema/odf.js';
 import { parsePrivateKeyEntry, type PrivateKeyEntry } from './prkdf.js';
@@ -68,6 +69,16 @@ export interface Pkcs15Certificate {
   readonly where: string;
 }
 
+/** A DODF entry (an opaque data object, as `pkcs15-init --store-data` writes it). */
+export interface Pkcs15DataObject {
+  readonly label: string | undefined;
+  readonly applicationName: string | undefined;
+  /** The PIN that guards reading it (private data object), when it has one. */
+  readonly authId: Uint8Array | undefined;
+  readonly value: ObjectReference;
+  readonly where: string;
+}
+
 /** An object's value: in a file (slice) or inline in the directory entry. */
 export type ObjectReference = { readonly file: FileReference } | { readonly direct: Uint8Array };
 
@@ -95,6 +106,7 @@ export interface Pkcs15Application {
   readonly privateKeys: readonly Pkcs15PrivateKey[];
   readonly publicKeys: readonly Pkcs15PublicKey[];
   readonly certificates: readonly Pkcs15Certificate[];
+  readonly dataObjects: readonly Pkcs15DataObject[];
   /**
    * Defects found on the way (dangling paths, unknown object types, oversized or cyclic
    * references, keys without a PIN object). Each names its file and object; the objects that are
@@ -181,8 +193,9 @@ export async function readPkcs15Application(src: Pkcs15FileSource): Promise<Pkcs
   const rawKeys: Array<Omit<Pkcs15PrivateKey, 'pin'>> = [];
   const publicKeys: Pkcs15PublicKey[] = [];
   const certificates: Pkcs15Certificate[] = [];
+  const dataObjects: Pkcs15DataObject[] = [];
   for (const d of directories) {
-    if (!['aodf', 'prkdf', 'pukdf', 'cdf', 'trustedCdf', 'usefulCdf'].includes(d.kind)) continue;
+    if (!['aodf', 'prkdf', 'pukdf', 'cdf', 'trustedCdf', 'usefulCdf', 'dodf'].includes(d.kind)) continue;
     const name = `${d.kind.toUpperCase()} ${pathHex(d.file.path)}`;
     let content: Uint8Array;
     try {
@@ -216,6 +229,9 @@ export async function readPkcs15Application(src: Pkcs15FileSource): Promise<Pkcs
           case 'pukdf':
             publicKeys.push(parsePublicKey(e.der, e.tag, name, i, appPath, where));
             break;
+          case 'dodf':
+            dataObjects.push(parseDataObject(e.der, e.tag, name, i, appPath, where));
+            break;
           default:
             certificates.push(parseCertificate(e.der, e.tag, name, i, appPath, where, d.kind === 'trustedCdf'));
         }
@@ -244,7 +260,7 @@ export async function readPkcs15Application(src: Pkcs15FileSource): Promise<Pkcs
     return { ...k, pin };
   });
 
-  return { aid, path: appPath, dirLabel, tokenInfo, directories, pins, privateKeys, publicKeys, certificates, problems };
+  return { aid, path: appPath, dirLabel, tokenInfo, directories, pins, privateKeys, publicKeys, certificates, dataObjects, problems };
 }
 
 function splitWhere(k: { where: string; label: string | undefined; id: Uint8Array }): [string, string] {
@@ -334,6 +350,20 @@ function parsePublicKey(der: Uint8Array, tag: number, name: string, i: number, a
   }
   const o = t.publicECKey!;
   return { kind: 'ec', label: o.commonObjectAttributes.label, id: bytes(o.classAttributes.iD.buffer), size: undefined, value: objectValue(o.typeAttributes.value, appPath), where };
+}
+
+function parseDataObject(der: Uint8Array, tag: number, name: string, i: number, appPath: Uint8Array, where: string): Pkcs15DataObject {
+  // externalIDO [0] and oidDO [1] carry no value cardca reads.
+  if (tag !== 0x30) throw unknown(name, i, tag, 'an opaque data object');
+  const o = AsnConvert.parse(der, DataType).opaqueDO!;
+  const authId = o.commonObjectAttributes.authId;
+  return {
+    label: o.commonObjectAttributes.label,
+    applicationName: o.classAttributes.applicationName,
+    authId: authId ? bytes(authId.buffer) : undefined,
+    value: objectValue(o.typeAttributes, appPath),
+    where,
+  };
 }
 
 function parseCertificate(der: Uint8Array, tag: number, name: string, i: number, appPath: Uint8Array, where: string, trusted: boolean): Pkcs15Certificate {

@@ -286,7 +286,7 @@ export function enrollCommand(ctx: CliContext): CommandModule<object, EnrollArgs
               if (args.ovpn) {
                 const info = userSlot.open!.info;
                 const keys = await userSlot.open!.listKeys();
-                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer, tokenSerial: info.tokenSerial, keys }, r.key.id);
+                const pkcs11Id = openscPkcs11Id({ driver: info.driver, serial: info.serial, tokenLabel: info.label, manufacturer: info.manufacturer, tokenSerial: info.tokenSerial, pinLabel: info.pinLabel, keys }, r.key.id);
                 const serverIssuer = args['ovpn-server-issuer'] ?? (ca.store.getCa('servers')?.certificate ? 'servers' : issuer.ca.name);
                 const tlsCrypt = await readTlsCryptKey(ca);
                 try {

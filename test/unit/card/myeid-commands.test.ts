@@ -43,3 +43,10 @@ test('ISO 7816-8 MSE SET and PSO, byte for byte', () => {
   assert.equal(hex(a), `002A80868181${'07'.repeat(128)}`);
   assert.equal(hex(b), `002A80868182${'07'.repeat(128)}00`);
 });
+
+test('GET DATA 01 AA capabilities: parsed as card-myeid.c myeid_get_card_caps reads them', () => {
+  // The emulator's answer (RSA | ECC, RSA 2048, no DES/AES, ECC 384), and a short answer.
+  assert.deepEqual(cmd.parseCapabilities(Uint8Array.from([0x01, 0x00, 0x09, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x80])), { version: 1, rsa: true, ecc: true, maxRsaBits: 2048, maxEccBits: 384 });
+  assert.deepEqual(cmd.parseCapabilities(Uint8Array.from([0x01, 0x00, 0x01, 0x10, 0x00, 0x00, 0xc0, 0x01, 0x00, 0x02, 0x09])), { version: 1, rsa: true, ecc: false, maxRsaBits: 4096, maxEccBits: 521 });
+  assert.equal(cmd.parseCapabilities(new Uint8Array(10)), undefined);
+});

@@ -57,7 +57,9 @@ test('PINs: tries-left query, wrong PIN costs a try, logout, blocked', async () 
   const card = new MyeidCard({ state: personalisedState() });
   const s = await session(card);
   assert.deepEqual(await s.pinStatus(), { state: 'not-verified', triesLeft: 3 });
-  assert.deepEqual(await s.soPinStatus(), { state: 'not-verified', triesLeft: 3 });
+  // The unblock credential is the PIN record's PUK: no query spends no try, so tries unknown
+  // (not the SO-PIN's, which unblocks nothing).
+  assert.deepEqual(await s.soPinStatus(), { state: 'not-verified', triesLeft: undefined });
   await assert.rejects(s.verifyPin(Buffer.from('000000')), (e: { code: string; triesLeft?: number }) => e.code === 'PIN_INCORRECT' && e.triesLeft === 2);
   await s.verifyPin(PIN);
   assert.equal((await s.pinStatus()).state, 'verified');
@@ -173,4 +175,79 @@ test('P-384 keys sign ECDSA-SHA384; a key file whose ACL never allows use is lis
   assert.deepEqual(entries.map((e) => [e.label, e.usable]), [['p384 CA', false], ['p256 CA', true]]);
   assert.match(entries[0]!.problems.join(' '), /PKCS#15 PRKDF 3F0050154402 entry 0 \(label "p384 CA"\): the access rules of key file 3F0050154B01 never allow its use/);
   assert.deepEqual((await driver.listKeys()).map((k) => k.id), [k256.id]);
+});
+
+/** What OpenSC 0.23's `pkcs15-init --store-data F --auth-id 01 --label "cardca checkpoint" --application-name cardca` wrote into DODF 4406 on the emulator. */
+const OPENSC_DODF_ENTRY = '3032301A0C1163617264636120636865636B706F696E74030206C004010130080C06636172646361A10A300804063F0050154501';
+
+test('data objects: written as pkcs15-init --store-data writes them (DODF entry byte for byte, EF 45xx READ=$PIN), rewritten without losing the old value first', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  assert.equal(await s.readDataObject(0xca, 'cardca checkpoint'), undefined);
+  await s.verifyPin(PIN);
+  await s.writeDataObject(0xca, Buffer.from('first checkpoint'), 'cardca checkpoint');
+  let snap = card.snapshot();
+  assert.equal(snap.files['3F0050154406']!.data!.slice(0, OPENSC_DODF_ENTRY.length), OPENSC_DODF_ENTRY);
+  assert.equal(snap.files['3F0050154501']!.acl, '111FFF');
+  assert.equal(snap.files['3F0050154501']!.size, 16);
+  assert.equal(Buffer.from(fromHex(snap.files['3F0050154501']!.data!)).toString(), 'first checkpoint');
+  // The reader parses what OpenSC wrote.
+  const app = await readPkcs15Application({ readEf: async (p) => { const e = snap.files[toHex(p)]; return e?.data ? fromHex(e.data) : undefined; } });
+  assert.deepEqual(app.dataObjects.map((d) => [d.label, d.applicationName, toHex(d.authId!), toHex((d.value as { file: { path: Uint8Array } }).file.path)]), [['cardca checkpoint', 'cardca', '01', '3F0050154501']]);
+
+  await s.writeDataObject(0xca, Buffer.from('the second, longer checkpoint'), 'cardca checkpoint');
+  snap = card.snapshot();
+  assert.equal(snap.files['3F0050154501'], undefined, 'the old EF is gone');
+  assert.equal(snap.files['3F0050154502']!.size, 29);
+  assert.equal(Buffer.from((await s.readDataObject(0xca, 'cardca checkpoint'))!).toString(), 'the second, longer checkpoint');
+  const again = await readPkcs15Application({ readEf: async (p) => { const e = snap.files[toHex(p)]; return e?.data ? fromHex(e.data) : undefined; } });
+  assert.equal(again.dataObjects.length, 1, 'one DODF entry, rewritten in place');
+  // Another label is another object; a label nobody wrote reads as none.
+  assert.equal(await s.readDataObject(0xca, 'something else'), undefined);
+  await s.close();
+
+  // Without the PIN the card refuses to read it (the EF's READ right is the user PIN).
+  const fresh = await session(card);
+  await assert.rejects(fresh.readDataObject(0xca, 'cardca checkpoint'), (e: { code?: string }) => typeof e.code === 'string');
+  await fresh.close();
+});
+
+test('unblock: a PUK outside 4–8 characters (a SmartCard-HSM SO-PIN typed by mistake) is a typed error before the card is asked, and spends no PUK try', async () => {
+  const card = new MyeidCard({ state: personalisedState() });
+  const s = await session(card);
+  const before = card.snapshot().pins['1']!.puk.retries;
+  await assert.rejects(s.unblockPin(Buffer.from('3537363231383830'), Buffer.from('123456')), (e: { code?: string; message: string }) => e.code === 'PIN_LENGTH' && /PUK/.test(e.message) && !e.message.includes('3537'));
+  await assert.rejects(s.unblockPin(Buffer.from('123'), Buffer.from('123456')), (e: { code?: string }) => e.code === 'PIN_LENGTH');
+  assert.equal(card.snapshot().pins['1']!.puk.retries, before);
+  await s.unblockPin(Buffer.from('12345678'), Buffer.from('654321'));
+  await s.verifyPin(Buffer.from('654321'));
+  await s.close();
+});
+
+test('applet capabilities (GET DATA 01 AA) bound key generation before any file is made; before 4.0 EC stops at 256 bits as in OpenSC', async () => {
+  // A 4.x applet that says ECC up to 256 only.
+  const small = personalisedState();
+  small.capabilities = '0100090800000000000100';
+  const card = new MyeidCard({ state: small });
+  const s = await session(card);
+  await s.verifyPin(PIN);
+  await assert.rejects(s.generateKey({ label: 'big', algorithm: 'p384' }), (e: { code?: string; message: string }) => e.code === 'CARD_ALGORITHM_UNSUPPORTED' && /up to 256 bits/.test(e.message));
+  assert.equal(card.snapshot().files['3F0050154B01'], undefined, 'no key EF left behind');
+  assert.equal((await s.generateKey({ label: 'ok', algorithm: 'p256' })).algorithm, 'p256');
+  await s.close();
+  // A 3.5 applet: no capabilities query (the emulator refuses it), defaults RSA 2048 and EC 256.
+  const old = personalisedState();
+  old.version = [3, 5, 0];
+  const oldCard = new MyeidCard({ state: old });
+  const o = await session(oldCard);
+  await o.verifyPin(PIN);
+  await assert.rejects(o.generateKey({ label: 'big', algorithm: 'p384' }), (e: { code?: string }) => e.code === 'CARD_ALGORITHM_UNSUPPORTED');
+  assert.equal((await o.generateKey({ label: 'ok', algorithm: 'p256' })).algorithm, 'p256');
+  await o.close();
+  // The default emulated 4.5 applet (ECC 384) makes P-384 keys.
+  const full = new MyeidCard({ state: personalisedState() });
+  const f = await session(full);
+  await f.verifyPin(PIN);
+  assert.equal((await f.generateKey({ label: 'p384', algorithm: 'p384' })).algorithm, 'p384');
+  await f.close();
 });

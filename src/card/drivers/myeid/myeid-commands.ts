@@ -16,6 +16,25 @@ export function selectApplet(): CommandApdu {
   return { cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: MYEID_AID, le: 256 };
 }
 
+/** What GET DATA 01 AA says (card-myeid.c `myeid_get_card_caps`, `MYEID_CARD_CAP_*`); big-endian 16-bit lengths. */
+export interface MyeidCapabilities {
+  readonly version: number;
+  readonly rsa: boolean;
+  readonly ecc: boolean;
+  readonly maxRsaBits: number;
+  readonly maxEccBits: number;
+}
+
+export const MYEID_CARD_CAP = { rsa: 0x01, des3: 0x02, aes: 0x04, ecc: 0x08, gridPin: 0x10, pivEmulation: 0x20 } as const;
+
+/** Parse the capabilities answer; `undefined` when shorter than the 11 bytes OpenSC requires. */
+export function parseCapabilities(b: Uint8Array): MyeidCapabilities | undefined {
+  if (b.length < 11) return undefined;
+  const u16 = (i: number) => (b[i]! << 8) | b[i + 1]!;
+  const features = u16(1);
+  return { version: b[0]!, rsa: (features & MYEID_CARD_CAP.rsa) !== 0, ecc: (features & MYEID_CARD_CAP.ecc) !== 0, maxRsaBits: u16(3), maxEccBits: u16(9) };
+}
+
 /** GET DATA `00 CA 01 A0 14`: 20 bytes of applet info (version b5.b6.b7, serial b8..b17, change counter b18..b19). */
 export function getAppletInfo(): CommandApdu {
   return { cla: 0x00, ins: 0xca, p1: 0x01, p2: 0xa0, le: 20 };

@@ -17,11 +17,11 @@ import { pathHex } from '../../pkcs15/pkcs15-path.js';
 import { readPkcs15Application, readReference, trimDer, type Pkcs15Application, type Pkcs15FileSource, type Pkcs15Pin, type Pkcs15PrivateKey } from '../../pkcs15/pkcs15-reader.js';
 import { KeyUsageFlags } from '../../pkcs15/schema/common-attributes.js';
 import { findTlv, readAllTlv, readTlv } from '../../tlv.js';
-import type { CardDriver, DeviceInfo, DriverFactory, InitOptions, RawSignMode } from '../card-driver.js';
+import type { CardDriver, DeviceInfo, DriverCapabilities, DriverFactory, InitOptions, RawSignMode } from '../card-driver.js';
 import * as cmd from './myeid-commands.js';
 import { personaliseMyeid } from './myeid-personalise-card.js';
 import { MYEID_PKCS15_PERSONALISATION } from './myeid-personalise.js';
-import { encodeMyeidCertificateEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from './myeid-pkcs15-entries.js';
+import { encodeMyeidCertificateEntry, encodeMyeidDataObjectEntry, encodeMyeidPrivateKeyEntry, encodeMyeidPublicKeyEntry } from './myeid-pkcs15-entries.js';
 
 /** Historical bytes end with "MyEID" (or "OsEID", the open-source clone): card-myeid.c `myeid_match_card`. */
 const NAMES = ['MyEID', 'OsEID'].map((s) => new TextEncoder().encode(s));
@@ -64,6 +64,9 @@ const MF = Uint8Array.of(0x3f, 0x00);
 /** ACLs pkcs15-init's myeid.profile gives new files ($PIN = the user PIN reference). */
 const keyAcl = (pin: number) => Uint8Array.of((pin << 4) | pin, (pin << 4) | pin, 0xff); // CRYPTO, UPDATE, DELETE, GENERATE
 const readableEfAcl = (pin: number) => Uint8Array.of(pin, (pin << 4) | 0x0f, 0xff); // READ none, UPDATE/DELETE $PIN
+const privateEfAcl = (pin: number) => Uint8Array.of((pin << 4) | pin, (pin << 4) | 0x0f, 0xff); // myeid.profile `privdata`: READ, UPDATE, DELETE $PIN
+/** The applicationName of the data objects cardca writes (`pkcs15-init --store-data --application-name cardca`). */
+const DATA_OBJECT_APPLICATION = 'cardca';
 const SHORT_CHUNK = 255;
 
 /**
@@ -78,10 +81,25 @@ export class MyeidDriver implements CardDriver {
   readonly unblockCredential = 'puk' as const;
   /** `ca card init` lays the card out as pkcs15-init --profile pkcs15+onepin (myeid-personalise.ts). */
   readonly pkcs15Personalisation = MYEID_PKCS15_PERSONALISATION;
+  /**
+   * No DKEK (keys never leave a MyEID), no administration key, no slots: the key files are
+   * allocated like pkcs15-init does. User PINs 4–8 characters (myeid.profile `user-pin`;
+   * card-myeid.c `myeid_pin_cmd` refuses longer ones).
+   */
+  readonly capabilities: DriverCapabilities = {
+    unblockCredential: 'puk',
+    adminKey: false,
+    keySlots: false,
+    attestation: false,
+    caCertificates: false,
+    dkekBackup: false,
+    userPinLength: { min: 4, max: 8 },
+  };
   readonly maxCommandData = SHORT_CHUNK;
   private readonly ch: ApduChannel;
   private info: { version: [number, number, number]; serial: string } | undefined;
   private app: Pkcs15Application | undefined;
+  private limits: { maxRsaBits: number; maxEccBits: number } | undefined;
 
   constructor(ch: ApduChannel) {
     this.ch = ch;
@@ -97,6 +115,28 @@ export class MyeidDriver implements CardDriver {
     const b = await this.ch.expectOk(cmd.getAppletInfo(), 'GET DATA applet info (01 A0)');
     if (b.length !== 20) throw new CardError('CARD_UNSUPPORTED', `MyEID applet info is ${b.length} bytes, not 20`);
     this.info = { version: [b[5]!, b[6]!, b[7]!], serial: toHex(b.subarray(8, 18)) };
+  }
+
+  /**
+   * The key sizes the applet generates, as OpenSC's `myeid_init` works them out: RSA up to 2048
+   * and EC up to 256 bits always (from 3.5); from applet 4.0 GET DATA 01 AA may say more (RSA
+   * 3072/4096 when the RSA feature bit is set, EC up to its max ECC length). Asked once per session.
+   */
+  private async keyLimits(): Promise<{ maxRsaBits: number; maxEccBits: number }> {
+    if (this.limits) return this.limits;
+    const { version } = await this.appletInfo();
+    let maxRsaBits = 2048;
+    let maxEccBits = 256;
+    if (version[0] * 10 + version[1] >= 40) {
+      const r = await this.ch.transmit(cmd.getCapabilities());
+      const caps = r.sw === 0x9000 ? cmd.parseCapabilities(r.data) : undefined;
+      if (caps) {
+        if (caps.rsa && caps.maxRsaBits > maxRsaBits) maxRsaBits = caps.maxRsaBits;
+        maxEccBits = caps.ecc ? caps.maxEccBits : 0;
+      }
+    }
+    this.limits = { maxRsaBits, maxEccBits };
+    return this.limits;
   }
 
   private async appletInfo(): Promise<{ version: [number, number, number]; serial: string }> {
@@ -173,6 +213,7 @@ export class MyeidDriver implements CardDriver {
     const { version, serial } = await this.appletInfo();
     const app = await this.application();
     const hist = historicalBytes(this.ch.transport.atr());
+    const pinLabel = app ? this.userPin(app)?.label : undefined;
     const emulated = endsWith(hist, concatBytes(EMULATOR_PREFIX, NAMES[0]!))
         ? 'its ATR historical bytes read "cardcaEMUMyEID": the cardca emulator\'s, not an Aventra card\'s "MyEID"'
         : undefined;
@@ -183,6 +224,10 @@ export class MyeidDriver implements CardDriver {
       version: `${version[0]}.${version[1]}`,
       ...(app?.tokenInfo?.manufacturer !== undefined ? { manufacturer: app.tokenInfo.manufacturer } : {}),
       ...(emulated ? { emulated } : {}),
+      // OpenSC's PKCS#11 token serial is the TokenInfo serialNumber in lower-case hex (pkcs15.c
+      // `sc_pkcs15_parse_tokeninfo`), which pkcs15-init copies from the applet serial.
+      ...(app?.tokenInfo && app.tokenInfo.serial.length > 0 ? { tokenSerial: Buffer.from(app.tokenInfo.serial).toString('hex') } : {}),
+      ...(pinLabel !== undefined ? { pinLabel } : {}),
     };
   }
 
@@ -208,9 +253,16 @@ export class MyeidDriver implements CardDriver {
     return this.pinStatusOf(app ? this.userPin(app) : undefined);
   }
 
+  /**
+   * The unblock credential is the user PIN's PUK, which the MyEID keeps in the PIN's own record
+   * (PUT DATA 01 <ref>: PIN ‖ PUK ‖ tries; pkcs15-myeid.c `myeid_create_pin`). It has no
+   * reference of its own to query without spending a try (OpenSC has no PUK query for the
+   * MyEID either, card-myeid.c `myeid_pin_cmd`), so its tries left are not known.
+   */
   async soPinStatus(): Promise<PinStatus> {
     const app = await this.application();
-    return this.pinStatusOf(app?.pins.find((p) => p.so));
+    if (!app || !this.userPin(app)) return { state: 'not-initialized', triesLeft: undefined };
+    return { state: 'not-verified', triesLeft: undefined };
   }
 
   private padded(pin: Pkcs15Pin, value: Uint8Array): Uint8Array {
@@ -255,6 +307,10 @@ export class MyeidDriver implements CardDriver {
 
   async unblockPin(puk: Uint8Array, newPin: Uint8Array | undefined): Promise<void> {
     const p = await this.requireUserPin();
+    // The PUK has the user PIN's format (myeid.profile `user-puk`: 4–8, FF-padded to 8).
+    if (puk.length < 4 || puk.length > 8) {
+      throw new PinError('PIN_LENGTH', 'the PUK of a MyEID is 4–8 characters', { hint: 'Enter the PUK set with pkcs15-init --store-pin --puk (not a SmartCard-HSM SO-PIN).' });
+    }
     const data = newPin ? concatBytes(cmd.padPin(puk), this.padded(p, newPin)) : cmd.padPin(puk);
     try {
       await this.ch.expectOk(resetRetryCounter(newPin ? 0x00 : 0x01, p.reference, data), 'RESET RETRY COUNTER (user PIN)');
@@ -441,7 +497,7 @@ export class MyeidDriver implements CardDriver {
   }
 
   /** Append one entry inside a directory EF's fixed size (card-protocols.md §2.8 "What it writes"). */
-  private async appendEntry(app: Pkcs15Application, kind: 'prkdf' | 'pukdf' | 'cdf', entry: Uint8Array): Promise<void> {
+  private async appendEntry(app: Pkcs15Application, kind: 'prkdf' | 'pukdf' | 'cdf' | 'dodf', entry: Uint8Array): Promise<void> {
     const d = app.directories.find((x) => x.kind === kind);
     if (!d) throw new Pkcs15Error('CARD_PKCS15_MALFORMED', `ODF ${pathHex(app.path)}5031`, undefined, `no ${kind.toUpperCase()} to record the new object in`);
     const name = `${kind.toUpperCase()} ${pathHex(d.file.path)}`;
@@ -469,7 +525,15 @@ export class MyeidDriver implements CardDriver {
     const kind: 'rsa' | 'ec' = curve ? 'ec' : 'rsa';
     const size = curve ? curve.orderBits : o.algorithm === 'rsa2048' ? 2048 : 0;
     if (size !== 2048 && size !== 256 && size !== 384) {
-      throw new CardError('CARD_ALGORITHM_UNSUPPORTED', `the MyEID emulated and supported here generates rsa2048, p256 and p384, not ${o.algorithm}`, { hint: 'Use --algorithm rsa2048, p256 or p384.' });
+      throw new CardError('CARD_ALGORITHM_UNSUPPORTED', `the MyEID emulated and supported here generates rsa2048, p256 and p384, not ${o.algorithm}`, { hint: 'Use --alg rsa2048, p256 or p384.' });
+    }
+    // Before any file is created: a key EF the applet cannot fill would be left behind.
+    const limits = await this.keyLimits();
+    const max = kind === 'rsa' ? limits.maxRsaBits : limits.maxEccBits;
+    if (size > max) {
+      throw new CardError('CARD_ALGORITHM_UNSUPPORTED', `this MyEID generates ${kind === 'rsa' ? 'RSA' : 'EC'} keys of up to ${max} bits (its applet capabilities, GET DATA 01 AA), not ${o.algorithm}`, {
+        hint: kind === 'ec' && max >= 256 ? 'Use --alg p256.' : 'Use another algorithm, or a card whose applet supports it.',
+      });
     }
     // File identifiers as pkcs15-myeid.c `myeid_new_file` picks them: first free 4Bxx / 55xx.
     const keyFid = await this.freeFid(app.path, 0x4b01);
@@ -543,5 +607,56 @@ export class MyeidDriver implements CardDriver {
     for (const c of app.certificates.filter((x) => toHex(x.id) === id)) if ('file' in c.value) await this.deleteEf(c.value.file.path);
     await this.deleteEf(key.path!);
     this.app = undefined;
+  }
+  // ---- PKCS#15 data objects (the DODF) ----
+
+  private dataObject(app: Pkcs15Application, label: string) {
+    return app.dataObjects.find((d) => d.label === label && d.applicationName === DATA_OBJECT_APPLICATION);
+  }
+
+  /**
+   * The private data object `label` cardca wrote, `undefined` when there is none. Its EF is
+   * readable with the user PIN only (myeid.profile `privdata`), so verify first. `_id` is the
+   * SmartCard-HSM's numbering; a PKCS#15 card names data objects.
+   */
+  async readDataObject(_id: number, label: string): Promise<Uint8Array | undefined> {
+    const app = await this.requireApplication();
+    const o = this.dataObject(app, label);
+    if (!o) return undefined;
+    return 'direct' in o.value ? o.value.direct : readReference(this.source(), o.value.file, o.where, `(label "${label}")`);
+  }
+
+  /**
+   * Store `data` as a private data object the way `pkcs15-init --store-data FILE --auth-id 01
+   * --label LABEL --application-name cardca` does (pkcs15-lib.c `sc_pkcs15init_store_data_object`):
+   * an EF 45xx of exactly its size, readable and writable with the user PIN, and a DODF entry.
+   * A rewrite makes the new EF and points the entry at it before it deletes the old EF, so an
+   * interruption leaves the previous value readable (as certificate write-back does).
+   */
+  async writeDataObject(_id: number, data: Uint8Array, label: string): Promise<void> {
+    if (data.length === 0) throw new RangeError('a MyEID data object is not empty');
+    const app = await this.requireApplication();
+    const pin = await this.requireUserPin();
+    const dodf = app.directories.find((d) => d.kind === 'dodf');
+    if (!dodf) {
+      throw new CardError('CARD_NO_DATA_OBJECTS', `the MyEID's ODF names no DODF to record data object "${label}" in`, {
+        hint: 'Cards personalised with OpenSC pkcs15-init (myeid.profile) have DODF 4406; re-personalise the card, or keep the file copy.',
+      });
+    }
+    const existing = this.dataObject(app, label);
+    const fid = await this.freeFid(app.path, 0x4501);
+    const path = await this.createEf(app.path, fid, 0x01, data.length, privateEfAcl(pin.reference));
+    try {
+      await this.writeEf(path, data);
+      const entry = encodeMyeidDataObjectEntry({ label, applicationName: DATA_OBJECT_APPLICATION, authId: pin.authId, path });
+      const name = `DODF ${pathHex(dodf.file.path)}`;
+      if (existing && existing.where.startsWith(name)) {
+        const index = Number(/entry (\d+)$/.exec(existing.where)![1]);
+        await this.rewriteDirectory(dodf.file.path, name, (es) => es.map((e, i) => (i === index ? entry : e)));
+        if ('file' in existing.value) await this.deleteEf(existing.value.file.path);
+      } else await this.appendEntry(app, 'dodf', entry);
+    } finally {
+      this.app = undefined;
+    }
   }
 }

@@ -10,6 +10,7 @@ import {
   ObjectValue,
   Pkcs15Path,
 } from '../../pkcs15/schema/common-attributes.js';
+import { CommonDataObjectAttributes, DataType, OpaqueDataObject } from '../../pkcs15/schema/data-object.js';
 import { PrivateEcKeyAttributes, PrivateEcKeyObject, PrivateKeyType, PrivateRsaKeyAttributes, PrivateRsaKeyObject } from '../../pkcs15/schema/private-key.js';
 import { PublicEcKeyAttributes, PublicEcKeyObject, PublicKeyType, PublicRsaKeyAttributes, PublicRsaKeyObject } from '../../pkcs15/schema/public-key.js';
 
@@ -78,6 +79,23 @@ export function encodeMyeidCertificateEntry(e: { label: string; id: Uint8Array; 
         commonObjectAttributes: new CommonObjectAttributes({ label: e.label, flags: new BitString(CommonObjectFlags.modifiable) }),
         classAttributes: new CommonCertificateAttributes({ iD: new OctetString(e.id), ...(e.authority ? { authority: true } : {}) }),
         typeAttributes: new X509CertificateAttributes({ value: new ObjectValue({ indirect: path(e.path) }) }),
+      }),
+    }),
+  );
+}
+
+/**
+ * A private opaque data object's DODF entry as `pkcs15-init --store-data FILE --auth-id 01
+ * --label L --application-name A` writes it (pkcs15-lib.c `sc_pkcs15init_store_data_object`):
+ * private+modifiable, the PIN's authId, applicationName, the EF's absolute path.
+ */
+export function encodeMyeidDataObjectEntry(e: { label: string; applicationName: string; authId: Uint8Array; path: Uint8Array }): Uint8Array {
+  return ser(
+    new DataType({
+      opaqueDO: new OpaqueDataObject({
+        commonObjectAttributes: new CommonObjectAttributes({ label: e.label, flags: new BitString(CommonObjectFlags.private | CommonObjectFlags.modifiable), authId: new OctetString(e.authId) }),
+        classAttributes: new CommonDataObjectAttributes({ applicationName: e.applicationName }),
+        typeAttributes: new ObjectValue({ indirect: path(e.path) }),
       }),
     }),
   );

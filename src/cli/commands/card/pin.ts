@@ -50,7 +50,7 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
               await verifyOnSession(ctx, s, { pinFile: args['pin-file'], allowLastPinTry: args['allow-last-pin-try'], pin: old });
               const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
               try {
-                if (next.length < 6 || next.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
+                checkNewPinLength(s, next);
                 await s.changePin(old, next);
               } finally {
                 next.fill(0);
@@ -83,7 +83,7 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
             try {
               const next = await obtainNewPin(ctx, { file: args['new-pin-file'], what: 'user PIN' });
               try {
-                if (next.length < 6 || next.length > 16) throw usageError('the user PIN must be 6 to 16 characters');
+                checkNewPinLength(s, next);
                 await s.unblockPin(so, next);
               } finally {
                 next.fill(0);
@@ -98,6 +98,12 @@ export function cardPinCommand(ctx: CliContext): CommandModule<object, PinArgs> 
         }
       }),
   };
+}
+
+/** Bad input changes nothing: the new PIN's length is checked against the card family's range before the card sees it. */
+function checkNewPinLength(s: DriverCardSession, pin: Uint8Array): void {
+  const { min, max } = s.capabilities.userPinLength;
+  if (pin.length < min || pin.length > max) throw usageError(`the user PIN of a ${s.info.driver} card must be ${min} to ${max} characters`);
 }
 
 /** PIV: authenticate the current management key, then set the new one (typed twice unless from a file). */

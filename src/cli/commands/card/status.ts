@@ -13,7 +13,9 @@ function describePin(p: PinStatus): string {
     case 'verified':
       return 'verified in this session';
     case 'not-verified':
-      return `${p.triesLeft ?? '?'} ${p.triesLeft === 1 ? 'try' : 'tries'} left`;
+      // MyEID PUK, PIV PUK without GET METADATA: the card has no query that spends no try.
+      if (p.triesLeft === undefined) return 'set (the card does not report its tries left)';
+      return `${p.triesLeft} ${p.triesLeft === 1 ? 'try' : 'tries'} left`;
     case 'blocked':
       return 'BLOCKED (unblock with `ca card pin unblock`)';
     case 'not-initialized':

@@ -5,7 +5,8 @@ import { CardError } from '../../../card/errors.js';
 import { eprintln, type CliContext } from '../../context.js';
 
 /**
- * Before a ceremony generates a CA key: on a SmartCard-HSM whose DKEK still misses shares the
+ * Before a ceremony generates a CA key: on a card that backs keys up under a DKEK
+ * (`capabilities.dkekBackup`: the SmartCard-HSM) whose DKEK still misses shares the
  * key could never be backed up (the card refuses to wrap it), so refuse unless the operator
  * says `--no-backup`, which is recorded in the audit log (issue 10 item 4).
  */
@@ -13,7 +14,7 @@ export async function assertKeyCanBeBackedUp(
   ctx: CliContext,
   o: { card: DriverCardSession; store: CaStore; at: Date; caName: string; noBackup: boolean; generating: boolean },
 ): Promise<void> {
-  if (!o.generating || o.card.driver.name !== 'sc-hsm') return;
+  if (!o.generating || !o.card.capabilities.dkekBackup) return;
   const s = await readDkekStatus(o.card);
   if (s.shares === 0 || s.missing === 0) return;
   if (!o.noBackup) {
