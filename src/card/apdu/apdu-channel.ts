@@ -27,10 +27,14 @@ export const OPERATION_TIMEOUTS_MS: Readonly<Record<'keygen' | 'sign' | 'other',
   other: 30_000,
 };
 
-/** What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY, INITIALIZE, PIV SET MANAGEMENT KEY). */
+/**
+ * What to blank out in a trace: commands whose data field is secret (VERIFY, CHANGE, RESET RETRY,
+ * INITIALIZE, PIV SET MANAGEMENT KEY, MyEID PUT DATA `DA`, whose PIN records carry the PIN and PUK
+ * in clear: pkcs15-myeid.c `myeid_create_pin`).
+ */
 function isSecret(cmd: CommandApdu): boolean {
   const secret =
-    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c, 0xff].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
+    (cmd.cla & 0x80) === 0 ? [0x20, 0x24, 0x2c, 0xda, 0xff].includes(cmd.ins) : cmd.ins === 0x50 || cmd.ins === 0x52;
   return secret && cmd.data !== undefined && cmd.data.length > 0;
 }
 

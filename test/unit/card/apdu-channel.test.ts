@@ -67,6 +67,15 @@ test('trace redacts VERIFY data', async () => {
   assert.ok(!lines.join('\n').includes('36 34 38'));
 });
 
+test('trace redacts MyEID PUT DATA PIN records (PIN and PUK in clear, pkcs15-myeid.c myeid_create_pin)', async () => {
+  const lines: string[] = [];
+  const record = '313233343536FFFF3132333435363738030A00';
+  const t = new ScriptedTransport([['00DA010113' + record, '9000']]);
+  await new ApduChannel(t, { tracer: (d, h) => lines.push(`${d} ${h}`) }).transmit({ cla: 0, ins: 0xda, p1: 0x01, p2: 0x01, data: fromHex(record) });
+  assert.equal(lines[0], '=> 00 DA 01 01 13 <19 bytes redacted>');
+  assert.ok(!lines.join('\n').includes('31 32 33'));
+});
+
 test('the whole driver works against a T=0-style card that answers 61xx beyond 100 bytes', async () => {
   const card = new ScHsmCard({ maxResponseSize: 100 });
   const s = await DriverCardSession.open(new InProcessTransport(card));

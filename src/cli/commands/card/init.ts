@@ -129,6 +129,9 @@ async function initPkcs15(ctx: CliContext, s: DriverCardSession, args: InitArgs,
       }
       await guardSoPin(ctx, s, { allowLastTry: args['allow-last-pin-try'] });
       currentSoPin = await obtainPin(ctx, { file: args['current-so-pin-file'], prompt: `Current SO PIN of ${card} (${p.profile}: its user PIN): `, what: 'current SO PIN' });
+    } else if (args['current-so-pin-file'] !== undefined) {
+      // A card with a PKCS#15 structure but no user PIN (half personalised) may still be finalised.
+      currentSoPin = await obtainPin(ctx, { file: args['current-so-pin-file'], prompt: '', what: 'current SO PIN' });
     }
     puk = await obtainNewPin(ctx, { file: args['so-pin-file'], what: 'PUK' });
     if (puk.length < p.pukLength.min || puk.length > p.pukLength.max) throw usageError(`the PUK must be ${p.pukLength.min} to ${p.pukLength.max} characters on card ${s.info.serial}`);
