@@ -56,11 +56,18 @@ function must(t: Timed, what: string): Timed {
   return t;
 }
 
-/** Hold the machine-wide rig lock (GUIDE: one pcscd for all) while `fn` runs, when one is named. */
+/**
+ * Hold the machine-wide rig lock (GUIDE: one pcscd for all) while `fn` runs, when one is named.
+ * `flock -o` keeps the lock on flock's own descriptor (the shell does not inherit it), and the
+ * shell waits on its stdin: closing that pipe, or this process dying, ends the shell and so
+ * releases the lock. (Killing flock alone left its `sleep` child holding the inherited
+ * descriptor for a day, and the bench's second withRig waited on its own lock for ever.)
+ */
 async function withRig<T>(fn: () => Promise<T>): Promise<T> {
   const lock = process.env['CARDCA_RIG_LOCK'];
   if (!lock) return fn();
-  const holder = spawn('flock', [lock, 'sh', '-c', 'echo locked; exec sleep 86400'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn('flock', ['-o', lock, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((res) => holder.once('exit', () => res()));
   await new Promise<void>((res, rej) => {
     holder.stdout.once('data', () => res());
     holder.once('exit', (c) => rej(new Error(`flock ${lock} exited ${c}`)));
@@ -68,7 +75,8 @@ async function withRig<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
-    holder.kill('SIGTERM');
+    holder.stdin.end();
+    await exited;
   }
 }
 

@@ -1,7 +1,7 @@
 import { sha256 } from '../common/sha256.js';
 import { toHex } from '../common/hex.js';
 import { isoUtc } from '../ca/clock.js';
-import type { CrlReason } from '../ca/crl/tbs-cert-list-input.js';
+import { CRL_REASON_CODES, type CrlReason } from '../ca/crl/tbs-cert-list-input.js';
 import type { KeyLookupResult } from '../ca/csr/check-csr.js';
 import type {
   AuditEvent,
@@ -15,6 +15,7 @@ import type {
   CrlRecord,
   CrlStatus,
   NewCaBinding,
+  PackedSerials,
   ReserveCertificate,
   RevokedEntry,
 } from '../ca/store.js';
@@ -32,6 +33,15 @@ const SUMMARY_SELECT = `
 SELECT c.id, c.serial, c.serial_hex, c.status, c.profile, c.subject, c.sans, c.not_before, c.not_after, c.reserved_at, c.issued_at, c.is_ca,
   i.name AS issuer_name, r.revoked_at, r.reason, r.recorded_at
 FROM certificates c JOIN cas i ON i.id = c.issuer_id LEFT JOIN revocations r ON r.certificate_id = c.id`;
+
+/**
+ * SQL for a revocation's CRLReason code as the two digits of a packed CRL entry
+ * (crl-entry-stream.ts): no revocation row (outcome_unknown) or `unspecified` → 00; a stored
+ * reason that is no CRLReason → ?? (the writer refuses it).
+ */
+const REASON_CODE_SQL = `CASE coalesce(r.reason, 'unspecified') ${Object.entries(CRL_REASON_CODES)
+  .map(([name, code]) => `WHEN '${name}' THEN '${String(code).padStart(2, '0')}'`)
+  .join(' ')} ELSE '??' END`;
 
 const ALL_STATUSES: readonly CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned'];
 
@@ -319,14 +329,22 @@ export class SqliteStore implements CaStore {
     // Every certificate with a revocation row is `revoked` (or stays `outcome_unknown`):
     // revokeCertificate changes both in one transaction, and the status only moves forward
     // (migration 1's triggers). So the CRL's entries are exactly these two statuses, read
-    // through the (issuer_id, status) index in id order, without a sort or a full scan.
-    const count = (this.db.prepare("SELECT count(*) AS n FROM certificates WHERE issuer_id = ? AND status IN ('revoked', 'outcome_unknown')").get(issuerId) as Row)['n'] as number;
+    // through the covering (issuer_id, status, serial, reserved_at) index in its own order: no
+    // sort (an ORDER BY id sorted a million rows in a temporary B-tree), no full scan. The
+    // count comes from the kept counts (migration 5), read in the same transaction as the rows;
+    // the writer refuses a stream that does not deliver exactly that many.
+    const counts = this.db.prepare("SELECT coalesce(sum(n), 0) FROM certificate_counts WHERE issuer_id = ? AND status IN ('revoked', 'outcome_unknown')").pluck();
+    const count = counts.get(issuerId) as number;
+    // One packed string per row (crl-entry-stream.ts): a string is the cheapest value
+    // better-sqlite3 hands over, a Buffer per row cost twice as much (issue #14). As
+    // revokedEntries(): revocationDate = when recorded; revoked_at is the operator's invalidity
+    // date when earlier; an outcome_unknown serial is listed from its reservation, unspecified.
     const rows = this.db
       .prepare(
-        `SELECT c.serial, coalesce(r.recorded_at, c.reserved_at), r.reason, r.revoked_at FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id
-         WHERE c.issuer_id = ? AND c.status = ? ORDER BY c.id`,
+        `SELECT coalesce(r.recorded_at, c.reserved_at) || ${REASON_CODE_SQL} || CASE WHEN r.revoked_at < r.recorded_at THEN 'I' || r.revoked_at ELSE '-' END || hex(c.serial)
+         FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id WHERE c.issuer_id = ? AND c.status = ?`,
       )
-      .raw(true);
+      .pluck(true);
     return {
       count,
       // An upper bound (serials are 1..20 octets, RFC 5280 §4.1.2.2): summing the real lengths
@@ -334,22 +352,22 @@ export class SqliteStore implements CaStore {
       serialOctets: count * 20,
       forEach: (visit) => {
         for (const status of ['revoked', 'outcome_unknown']) {
-          for (const r of rows.iterate(issuerId, status) as IterableIterator<unknown[]>) {
-            // As revokedEntries(): revocationDate = when recorded; revoked_at is the operator's
-            // invalidity date when earlier; an outcome_unknown serial is listed from its
-            // reservation, reason unspecified.
-            const recorded = r[1] as string;
-            const invalidity = r[3] as string | null;
-            visit(r[0] as Buffer, recorded, ((r[2] as string | null) ?? 'unspecified') as CrlReason, invalidity !== null && invalidity < recorded ? invalidity : undefined);
-          }
+          for (const e of rows.iterate(issuerId, status) as IterableIterator<string>) visit(e);
         }
       },
     };
   }
 
-  eachSerial(issuerName: string, visit: (serial: Uint8Array) => void): void {
+  packedSerials(issuerName: string): PackedSerials {
     const issuerId = this.caId(issuerName);
-    for (const r of this.db.prepare('SELECT serial FROM certificates WHERE issuer_id = ?').pluck().iterate(issuerId) as IterableIterator<Buffer>) visit(r);
+    // One string for all of them, built by SQLite (group_concat of hex), instead of a Buffer
+    // per row: a million serials in ≈ 0.5 s CPU instead of ≈ 2 s (issue #14).
+    const hex = this.db.prepare("SELECT group_concat(hex(serial), ',') FROM certificates WHERE issuer_id = ?").pluck().get(issuerId) as string | null;
+    return { count: this.certificateTotal(issuerId), hex: hex ?? '' };
+  }
+
+  private certificateTotal(issuerId: number): number {
+    return this.db.prepare('SELECT coalesce(sum(n), 0) FROM certificate_counts WHERE issuer_id = ?').pluck().get(issuerId) as number;
   }
 
   // ---- CRLs -------------------------------------------------------------------------------
