@@ -68,16 +68,17 @@ export function readSingle(buf: Uint8Array): Tlv {
 }
 
 /** Encode a TLV with a definite minimal length. */
+/** Header octets of a definite-length TLV (X.690 §8.1.3, minimal length form). */
+export function tlvHeader(tag: number, len: number): Uint8Array {
+  if (len < 0x80) return Uint8Array.of(tag, len);
+  const lb: number[] = [];
+  for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
+  return Uint8Array.of(tag, 0x80 | lb.length, ...lb);
+}
+
 export function encodeTlv(tag: number, content: Uint8Array): Uint8Array {
-  const len = content.length;
-  let hdr: number[];
-  if (len < 0x80) hdr = [tag, len];
-  else {
-    const lb: number[] = [];
-    for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
-    hdr = [tag, 0x80 | lb.length, ...lb];
-  }
-  const out = new Uint8Array(hdr.length + len);
+  const hdr = tlvHeader(tag, content.length);
+  const out = new Uint8Array(hdr.length + content.length);
   out.set(hdr);
   out.set(content, hdr.length);
   return out;

@@ -376,14 +376,16 @@ export class SqliteStore implements CaStore {
    * A CRL row without its TBS and DER, which are read on first access: a CRL of a million
    * entries is ~40 MB twice, and `ca status` or the CRL cycle only want its number and dates.
    */
-  private crlFromRow(r: Row): CrlRecord {
+  private crlFromRow(r: Row, known: { tbs?: Uint8Array; der?: Uint8Array } = {}): CrlRecord {
     const id = r['id'] as number;
     const blob = (col: 'tbs' | 'der'): Uint8Array | undefined => {
       const v = this.db.prepare(`SELECT ${col} FROM crls WHERE id = ?`).pluck().get(id) as Buffer | null | undefined;
       return v ? u8(v) : undefined;
     };
-    let tbs: Uint8Array | undefined;
-    let der: Uint8Array | null | undefined = null;
+    // The bytes this process just stored need not be read back (40 MB each for a CRL of a
+    // million entries, through a chain of overflow pages).
+    let tbs: Uint8Array | undefined = known.tbs;
+    let der: Uint8Array | null | undefined = known.der ?? null;
     return {
       id,
       issuerName: r['issuer_name'] as string,
@@ -438,7 +440,7 @@ export class SqliteStore implements CaStore {
           .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbs), buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
       );
       this.appendAudit(audit(n), at);
-      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { tbs: b.tbs });
     });
   }
 
@@ -447,7 +449,7 @@ export class SqliteStore implements CaStore {
       const r = this.db.prepare("UPDATE crls SET status = 'issued', der = ?, issued_at = ? WHERE id = ? AND status = 'reserved'").run(buf(der), isoUtc(at), id);
       if (r.changes !== 1) throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
       this.appendAudit(audit, at);
-      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { der });
     });
   }
 

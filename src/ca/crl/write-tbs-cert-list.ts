@@ -1,7 +1,7 @@
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { concatBytes } from '../../common/hex.js';
 import { CaError } from '../errors.js';
-import { encodeTlv, readSingle } from '../x509/der.js';
+import { encodeTlv, readSingle, tlvHeader } from '../x509/der.js';
 import { encodeInteger } from '../x509/integer.js';
 import { signatureAlgorithmIdentifier } from '../x509/signature-algorithm-identifier.js';
 import type { CrlEntryStream } from './crl-entry-stream.js';
@@ -94,14 +94,6 @@ function timeTlv(iso: string, what: string): Uint8Array {
   if (iso.length !== 24 && !ISO_SHAPE.test(iso)) throw badTime(iso, what);
   const b = new Uint8Array(17);
   return b.subarray(0, writeTime(b, 0, iso, 0, what));
-}
-
-/** Header octets of a definite-length TLV (X.690 §8.1.3, minimal form). */
-function header(tag: number, len: number): Uint8Array {
-  if (len < 0x80) return Uint8Array.of(tag, len);
-  const lb: number[] = [];
-  for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
-  return Uint8Array.of(tag, 0x80 | lb.length, ...lb);
 }
 
 function idCe(n: number): Uint8Array {
@@ -250,13 +242,13 @@ export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: Signa
   // Right-aligned prefix: [TBS header][fixed fields][revokedCertificates header] entries exts.
   let s = entriesStart;
   if (n > 0) {
-    const rh = header(0x30, p - entriesStart);
+    const rh = tlvHeader(0x30, p - entriesStart);
     s -= rh.length;
     buf.set(rh, s);
   }
   s -= fixedPrefix.length;
   buf.set(fixedPrefix, s);
-  const th = header(0x30, end - s);
+  const th = tlvHeader(0x30, end - s);
   s -= th.length;
   buf.set(th, s);
   return { tbs: buf.subarray(s, end), entries: n };
