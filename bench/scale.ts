@@ -18,7 +18,7 @@
  * N defaults to CARDCA_SCALE_N or 1,000,000.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -85,20 +85,26 @@ async function withRig<T>(fn: () => Promise<T>): Promise<T> {
 
 export async function run(nArg?: number): Promise<void> {
   const n = nArg ?? Number(process.env['CARDCA_SCALE_N'] ?? 1_000_000);
-  const dir = mkdtempSync(join(tmpdir(), 'cardca-bench-scale-'));
+  // CARDCA_SCALE_REUSE=DIR: time again on a directory a kept run left (CARDCA_KEEP_TMP=1), without
+  // the ceremonies and the fill (minutes at N = 1,000,000). For iterating on the code; the
+  // figures of record come from a full run.
+  const reuse = process.env['CARDCA_SCALE_REUSE'];
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), 'cardca-bench-scale-'));
   const home = join(dir, 'home');
   const pin = join(dir, 'user.pin');
   const soPin = join(dir, 'so.pin');
-  writeFileSync(pin, `${TEST_PIN}\n`, { mode: 0o600 });
-  writeFileSync(soPin, `${TEST_SO_PIN}\n`, { mode: 0o600 });
+  if (!reuse) {
+    writeFileSync(pin, `${TEST_PIN}\n`, { mode: 0o600 });
+    writeFileSync(soPin, `${TEST_SO_PIN}\n`, { mode: 0o600 });
+  }
   const ca = (...args: string[]): string[] => [BIN, ...args, '--home', home];
   const up = execFileSync('uptime').toString().trim();
   console.log(`scale bench: N = ${n.toLocaleString('en')} rows per sub-CA; ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${up}`);
 
   // 1. Cards, home, ceremonies, one real certificate revoked (rig held).
-  let subState = '';
-  let subSerial = '';
-  await withRig(async () => {
+  const subState = join(dir, 'sub-card.json');
+  let subSerial = reuse ? (JSON.parse(readFileSync(subState, 'utf8')) as { serial: string }).serial : '';
+  if (!reuse) await withRig(async () => {
     const root: EmulatorProcess = await startEmulator({ port: 35963 });
     const sub: EmulatorProcess = await startEmulator({ port: 35964 });
     try {
@@ -112,7 +118,7 @@ export async function run(nArg?: number): Promise<void> {
       must(timed(process.execPath, ca('sign', join(dir, 'alice.csr'), '--issuer', 'clients', '--profile', 'tls-client', '--pin-file', pin, '--out', join(dir, 'alice.crt'))), 'sign');
       const serial = (JSON.parse(must(timed(process.execPath, ca('list', '--issuer', 'clients', '--json')), 'list').stdout) as { serial: string }[])[0]!.serial;
       must(timed(process.execPath, ca('revoke', serial, '--reason', 'keyCompromise')), 'revoke');
-      subState = sub.stateFile;
+      copyFileSync(sub.stateFile, subState);
       subSerial = sub.serial;
     } finally {
       await root.stop();
@@ -121,24 +127,26 @@ export async function run(nArg?: number): Promise<void> {
   });
 
   // 2. The generator (rig free).
-  const t0 = performance.now();
-  const store = new SqliteStore(openDatabase(join(home, 'ca.db')));
-  const now = new Date();
-  try {
-    fillScale(store, { issuer: 'clients', count: n, revoked: n, now, batch: 100_000 });
-    fillScale(store, { issuer: 'servers', count: n, revoked: Math.floor(n / 10), expiringWithin30Days: Math.floor(n / 100), now, batch: 100_000 });
-    writeFileSync(join(dir, 'clients.pem'), pemEncode(store.getCa('clients')!.certificate!, 'CERTIFICATE'));
-    writeFileSync(join(dir, 'chain.pem'), pemEncode(store.getCa('root')!.certificate!, 'CERTIFICATE') + pemEncode(store.getCa('clients')!.certificate!, 'CERTIFICATE'));
-    const fd = openSync(join(dir, 'index.txt'), 'w');
-    writeOpensslIndex(store, 'clients', (s) => writeSync(fd, s));
-    closeSync(fd);
-    // Fold the generator's write-ahead log into the database now: otherwise the first write of
-    // the timed `ca crl` checkpoints the fill's hundreds of MB and is charged for them.
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    store.db.close();
+  if (!reuse) {
+    const t0 = performance.now();
+    const store = new SqliteStore(openDatabase(join(home, 'ca.db')));
+    const now = new Date();
+    try {
+      fillScale(store, { issuer: 'clients', count: n, revoked: n, now, batch: 100_000 });
+      fillScale(store, { issuer: 'servers', count: n, revoked: Math.floor(n / 10), expiringWithin30Days: Math.floor(n / 100), now, batch: 100_000 });
+      writeFileSync(join(dir, 'clients.pem'), pemEncode(store.getCa('clients')!.certificate!, 'CERTIFICATE'));
+      writeFileSync(join(dir, 'chain.pem'), pemEncode(store.getCa('root')!.certificate!, 'CERTIFICATE') + pemEncode(store.getCa('clients')!.certificate!, 'CERTIFICATE'));
+      const fd = openSync(join(dir, 'index.txt'), 'w');
+      writeOpensslIndex(store, 'clients', (s) => writeSync(fd, s));
+      closeSync(fd);
+      // Fold the generator's write-ahead log into the database now: otherwise the first write of
+      // the timed `ca crl` checkpoints the fill's hundreds of MB and is charged for them.
+      store.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      store.db.close();
+    }
+    console.log(`  generator: ${(2 * n).toLocaleString('en')} rows + index.txt in ${((performance.now() - t0) / 1000).toFixed(1)} s (untimed setup)`);
   }
-  console.log(`  generator: ${(2 * n).toLocaleString('en')} rows + index.txt in ${((performance.now() - t0) / 1000).toFixed(1)} s (untimed setup)`);
 
   // 3. cardca's CRL through the CLI and the card (rig held while the emulator is attached).
   let crl: Timed | undefined;
@@ -199,7 +207,7 @@ export async function run(nArg?: number): Promise<void> {
   console.log(`  openssl verify -crl_check of the revoked certificate: ${revokedOk ? 'refused: certificate revoked' : `NOT REFUSED ${refused.stdout}`}`);
   if (!verifyOk || !revokedOk || entries !== n + 1) process.exitCode = 1;
   console.log(`  load after: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
-  if (!process.env['CARDCA_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
+  if (!process.env['CARDCA_KEEP_TMP'] && !reuse) rmSync(dir, { recursive: true, force: true });
   else console.log(`  kept ${dir}`);
 }
 

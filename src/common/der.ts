@@ -20,6 +20,17 @@ export interface Tlv {
 export class DerError extends Error {}
 
 export function readTlv(buf: Uint8Array, off: number): Tlv {
+  return readTlvInto(buf, off, { tag: 0, start: 0, valueStart: 0, end: 0 });
+}
+
+/** A Tlv a walker fills again and again (`readTlvInto`). */
+export type MutableTlv = { -readonly [K in keyof Tlv]: Tlv[K] };
+
+/**
+ * `readTlv` into `out`, for walks over a million TLVs (a CRL's entries) that must not allocate
+ * an object per TLV. Same checks, same errors. Returns `out`.
+ */
+export function readTlvInto(buf: Uint8Array, off: number, out: MutableTlv): MutableTlv {
   if (off + 2 > buf.length) throw new DerError(`truncated DER at offset ${off}`);
   const tag = buf[off]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError(`high-tag-number form at offset ${off}`);
@@ -36,7 +47,11 @@ export function readTlv(buf: Uint8Array, off: number): Tlv {
     p += n;
   }
   if (p + len > buf.length) throw new DerError(`truncated DER value at offset ${off}`);
-  return { tag, start: off, valueStart: p, end: p + len };
+  out.tag = tag;
+  out.start = off;
+  out.valueStart = p;
+  out.end = p + len;
+  return out;
 }
 
 /** The child TLVs of a constructed TLV. */

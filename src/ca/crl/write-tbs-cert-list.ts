@@ -190,6 +190,7 @@ export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: Signa
     const hasInvalidity = e.charCodeAt(26) === 0x49; // 'I'
     const serialFrom = hasInvalidity ? 51 : 27;
     if (!hasInvalidity && e.charCodeAt(26) !== 0x2d) throw new CaError('CA_TBS_ENCODING', 'a packed CRL entry is malformed (crl-entry-stream.ts)');
+    if (e.length - serialFrom > 40) throw new CaError('CA_BAD_SERIAL', `serial is ${(e.length - serialFrom) >> 1} octets; RFC 5280 §4.1.2.2 allows 1..20`);
     if (p + ENTRY_OVERHEAD_MAX + ((e.length - serialFrom) >> 1) > entriesEnd) {
       throw new CaError('CA_CRL_ENTRIES_CHANGED', 'the revoked entries changed while the CRL was written', { hint: 'Run `ca crl` again.' });
     }
