@@ -178,8 +178,8 @@ export interface CaStore {
    * transaction that stores the CRL intent, so the count and the entries agree.
    */
   revokedEntryStream(issuerName: string): CrlEntryStream;
-  /** Every serial `issuerName` ever reserved, one visit each (the CRL lint's known serials). */
-  eachSerial(issuerName: string, visit: (serial: Uint8Array) => void): void;
+  /** Every serial `issuerName` ever reserved, in one string (the CRL lint's known serials). */
+  packedSerials(issuerName: string): PackedSerials;
   /** Certificates per status of one CA, from the counts the database keeps (no row scan). */
   certificateCounts(issuerName: string): Record<CertificateStatus, number>;
   /** `findCertificates` as a stream of summaries, in id order (bounded memory at any size). */
@@ -202,4 +202,14 @@ export interface CaStore {
 
   /** Append one audit record on its own (refusals, ceremony steps). */
   audit(event: AuditEvent, at: Date): AuditRecord;
+}
+
+/**
+ * Serials of one CA as upper-case hex content octets separated by commas (`0A12,7F01…`): a
+ * million of them in one string built by SQLite, not a million Buffers (issue #14).
+ */
+export interface PackedSerials {
+  /** How many serials `hex` holds (an upper bound is fine: it sizes a table). */
+  readonly count: number;
+  readonly hex: string;
 }

@@ -20,6 +20,17 @@ export interface Tlv {
 export class DerError extends Error {}
 
 export function readTlv(buf: Uint8Array, off: number): Tlv {
+  return readTlvInto(buf, off, { tag: 0, start: 0, valueStart: 0, end: 0 });
+}
+
+/** A Tlv a walker fills again and again (`readTlvInto`). */
+export type MutableTlv = { -readonly [K in keyof Tlv]: Tlv[K] };
+
+/**
+ * `readTlv` into `out`, for walks over a million TLVs (a CRL's entries) that must not allocate
+ * an object per TLV. Same checks, same errors. Returns `out`.
+ */
+export function readTlvInto(buf: Uint8Array, off: number, out: MutableTlv): MutableTlv {
   if (off + 2 > buf.length) throw new DerError(`truncated DER at offset ${off}`);
   const tag = buf[off]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError(`high-tag-number form at offset ${off}`);
@@ -36,7 +47,11 @@ export function readTlv(buf: Uint8Array, off: number): Tlv {
     p += n;
   }
   if (p + len > buf.length) throw new DerError(`truncated DER value at offset ${off}`);
-  return { tag, start: off, valueStart: p, end: p + len };
+  out.tag = tag;
+  out.start = off;
+  out.valueStart = p;
+  out.end = p + len;
+  return out;
 }
 
 /** The child TLVs of a constructed TLV. */
@@ -68,16 +83,17 @@ export function readSingle(buf: Uint8Array): Tlv {
 }
 
 /** Encode a TLV with a definite minimal length. */
+/** Header octets of a definite-length TLV (X.690 §8.1.3, minimal length form). */
+export function tlvHeader(tag: number, len: number): Uint8Array {
+  if (len < 0x80) return Uint8Array.of(tag, len);
+  const lb: number[] = [];
+  for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
+  return Uint8Array.of(tag, 0x80 | lb.length, ...lb);
+}
+
 export function encodeTlv(tag: number, content: Uint8Array): Uint8Array {
-  const len = content.length;
-  let hdr: number[];
-  if (len < 0x80) hdr = [tag, len];
-  else {
-    const lb: number[] = [];
-    for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
-    hdr = [tag, 0x80 | lb.length, ...lb];
-  }
-  const out = new Uint8Array(hdr.length + len);
+  const hdr = tlvHeader(tag, content.length);
+  const out = new Uint8Array(hdr.length + content.length);
   out.set(hdr);
   out.set(content, hdr.length);
   return out;

@@ -1,7 +1,7 @@
 import { sha256 } from '../common/sha256.js';
 import { toHex } from '../common/hex.js';
 import { isoUtc } from '../ca/clock.js';
-import type { CrlReason } from '../ca/crl/tbs-cert-list-input.js';
+import { CRL_REASON_CODES, type CrlReason } from '../ca/crl/tbs-cert-list-input.js';
 import type { KeyLookupResult } from '../ca/csr/check-csr.js';
 import type {
   AuditEvent,
@@ -15,6 +15,7 @@ import type {
   CrlRecord,
   CrlStatus,
   NewCaBinding,
+  PackedSerials,
   ReserveCertificate,
   RevokedEntry,
 } from '../ca/store.js';
@@ -32,6 +33,15 @@ const SUMMARY_SELECT = `
 SELECT c.id, c.serial, c.serial_hex, c.status, c.profile, c.subject, c.sans, c.not_before, c.not_after, c.reserved_at, c.issued_at, c.is_ca,
   i.name AS issuer_name, r.revoked_at, r.reason, r.recorded_at
 FROM certificates c JOIN cas i ON i.id = c.issuer_id LEFT JOIN revocations r ON r.certificate_id = c.id`;
+
+/**
+ * SQL for a revocation's CRLReason code as the two digits of a packed CRL entry
+ * (crl-entry-stream.ts): no revocation row (outcome_unknown) or `unspecified` → 00; a stored
+ * reason that is no CRLReason → ?? (the writer refuses it).
+ */
+const REASON_CODE_SQL = `CASE coalesce(r.reason, 'unspecified') ${Object.entries(CRL_REASON_CODES)
+  .map(([name, code]) => `WHEN '${name}' THEN '${String(code).padStart(2, '0')}'`)
+  .join(' ')} ELSE '??' END`;
 
 const ALL_STATUSES: readonly CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned'];
 
@@ -319,14 +329,22 @@ export class SqliteStore implements CaStore {
     // Every certificate with a revocation row is `revoked` (or stays `outcome_unknown`):
     // revokeCertificate changes both in one transaction, and the status only moves forward
     // (migration 1's triggers). So the CRL's entries are exactly these two statuses, read
-    // through the (issuer_id, status) index in id order, without a sort or a full scan.
-    const count = (this.db.prepare("SELECT count(*) AS n FROM certificates WHERE issuer_id = ? AND status IN ('revoked', 'outcome_unknown')").get(issuerId) as Row)['n'] as number;
+    // through the covering (issuer_id, status, serial, reserved_at) index in its own order: no
+    // sort (an ORDER BY id sorted a million rows in a temporary B-tree), no full scan. The
+    // count comes from the kept counts (migration 5), read in the same transaction as the rows;
+    // the writer refuses a stream that does not deliver exactly that many.
+    const counts = this.db.prepare("SELECT coalesce(sum(n), 0) FROM certificate_counts WHERE issuer_id = ? AND status IN ('revoked', 'outcome_unknown')").pluck();
+    const count = counts.get(issuerId) as number;
+    // One packed string per row (crl-entry-stream.ts): a string is the cheapest value
+    // better-sqlite3 hands over, a Buffer per row cost twice as much (issue #14). As
+    // revokedEntries(): revocationDate = when recorded; revoked_at is the operator's invalidity
+    // date when earlier; an outcome_unknown serial is listed from its reservation, unspecified.
     const rows = this.db
       .prepare(
-        `SELECT c.serial, coalesce(r.recorded_at, c.reserved_at), r.reason, r.revoked_at FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id
-         WHERE c.issuer_id = ? AND c.status = ? ORDER BY c.id`,
+        `SELECT coalesce(r.recorded_at, c.reserved_at) || ${REASON_CODE_SQL} || CASE WHEN r.revoked_at < r.recorded_at THEN 'I' || r.revoked_at ELSE '-' END || hex(c.serial)
+         FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id WHERE c.issuer_id = ? AND c.status = ?`,
       )
-      .raw(true);
+      .pluck(true);
     return {
       count,
       // An upper bound (serials are 1..20 octets, RFC 5280 §4.1.2.2): summing the real lengths
@@ -334,22 +352,22 @@ export class SqliteStore implements CaStore {
       serialOctets: count * 20,
       forEach: (visit) => {
         for (const status of ['revoked', 'outcome_unknown']) {
-          for (const r of rows.iterate(issuerId, status) as IterableIterator<unknown[]>) {
-            // As revokedEntries(): revocationDate = when recorded; revoked_at is the operator's
-            // invalidity date when earlier; an outcome_unknown serial is listed from its
-            // reservation, reason unspecified.
-            const recorded = r[1] as string;
-            const invalidity = r[3] as string | null;
-            visit(r[0] as Buffer, recorded, ((r[2] as string | null) ?? 'unspecified') as CrlReason, invalidity !== null && invalidity < recorded ? invalidity : undefined);
-          }
+          for (const e of rows.iterate(issuerId, status) as IterableIterator<string>) visit(e);
         }
       },
     };
   }
 
-  eachSerial(issuerName: string, visit: (serial: Uint8Array) => void): void {
+  packedSerials(issuerName: string): PackedSerials {
     const issuerId = this.caId(issuerName);
-    for (const r of this.db.prepare('SELECT serial FROM certificates WHERE issuer_id = ?').pluck().iterate(issuerId) as IterableIterator<Buffer>) visit(r);
+    // One string for all of them, built by SQLite (group_concat of hex), instead of a Buffer
+    // per row: a million serials in ≈ 0.5 s CPU instead of ≈ 2 s (issue #14).
+    const hex = this.db.prepare("SELECT group_concat(hex(serial), ',') FROM certificates WHERE issuer_id = ?").pluck().get(issuerId) as string | null;
+    return { count: this.certificateTotal(issuerId), hex: hex ?? '' };
+  }
+
+  private certificateTotal(issuerId: number): number {
+    return this.db.prepare('SELECT coalesce(sum(n), 0) FROM certificate_counts WHERE issuer_id = ?').pluck().get(issuerId) as number;
   }
 
   // ---- CRLs -------------------------------------------------------------------------------
@@ -358,14 +376,16 @@ export class SqliteStore implements CaStore {
    * A CRL row without its TBS and DER, which are read on first access: a CRL of a million
    * entries is ~40 MB twice, and `ca status` or the CRL cycle only want its number and dates.
    */
-  private crlFromRow(r: Row): CrlRecord {
+  private crlFromRow(r: Row, known: { tbs?: Uint8Array; der?: Uint8Array } = {}): CrlRecord {
     const id = r['id'] as number;
     const blob = (col: 'tbs' | 'der'): Uint8Array | undefined => {
       const v = this.db.prepare(`SELECT ${col} FROM crls WHERE id = ?`).pluck().get(id) as Buffer | null | undefined;
       return v ? u8(v) : undefined;
     };
-    let tbs: Uint8Array | undefined;
-    let der: Uint8Array | null | undefined = null;
+    // The bytes this process just stored need not be read back (40 MB each for a CRL of a
+    // million entries, through a chain of overflow pages).
+    let tbs: Uint8Array | undefined = known.tbs;
+    let der: Uint8Array | null | undefined = known.der ?? null;
     return {
       id,
       issuerName: r['issuer_name'] as string,
@@ -420,7 +440,7 @@ export class SqliteStore implements CaStore {
           .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbs), buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
       );
       this.appendAudit(audit(n), at);
-      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { tbs: b.tbs });
     });
   }
 
@@ -429,7 +449,7 @@ export class SqliteStore implements CaStore {
       const r = this.db.prepare("UPDATE crls SET status = 'issued', der = ?, issued_at = ? WHERE id = ? AND status = 'reserved'").run(buf(der), isoUtc(at), id);
       if (r.changes !== 1) throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
       this.appendAudit(audit, at);
-      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row);
+      return this.crlFromRow(this.db.prepare('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { der });
     });
   }
 

@@ -2,7 +2,7 @@ import { bytesEqual, concatBytes } from '../../common/hex.js';
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { canonicalEcdsaDer, signatureAlgorithmInfo } from '../../crypto/algorithms.js';
 import { CaError } from '../errors.js';
-import { children, encodeTlv, readSingle, slice } from '../x509/der.js';
+import { children, encodeTlv, readSingle, slice, tlvHeader } from '../x509/der.js';
 import { signatureAlgorithmIdentifier } from '../x509/signature-algorithm-identifier.js';
 
 /**
@@ -44,7 +44,14 @@ export function assembleSigned(
       throw new CaError('CA_SIGNATURE_ENCODING', `the signer returned a malformed ECDSA signature: ${(e as Error).message}`, { cause: e });
     }
   }
-  // BIT STRING with 0 unused bits (X.690 §8.6.2).
+  // BIT STRING with 0 unused bits (X.690 §8.6.2). The outer SEQUENCE is written into one buffer
+  // with one copy of the TBS (a CRL's TBS can be 40 MB; two concatenations copied it twice).
   const bitString = encodeTlv(0x03, concatBytes(Uint8Array.of(0), signature));
-  return encodeTlv(0x30, concatBytes(tbsDer, algDer, bitString));
+  const header = tlvHeader(0x30, tbsDer.length + algDer.length + bitString.length);
+  const out = new Uint8Array(header.length + tbsDer.length + algDer.length + bitString.length);
+  out.set(header, 0);
+  out.set(tbsDer, header.length);
+  out.set(algDer, header.length + tbsDer.length);
+  out.set(bitString, header.length + tbsDer.length + algDer.length);
+  return out;
 }

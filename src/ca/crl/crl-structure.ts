@@ -1,4 +1,4 @@
-import { children, DerError, readSingle, readTlv, type Tlv } from '../x509/der.js';
+import { children, DerError, readSingle, readTlvInto, type MutableTlv, type Tlv } from '../x509/der.js';
 
 /**
  * The fields of a TBSCertList (RFC 5280 §5.1), split strictly: version and nextUpdate optional
@@ -53,55 +53,76 @@ export interface EntryExtension {
 
 /**
  * One entry of revokedCertificates: SEQUENCE { userCertificate INTEGER, revocationDate Time,
- * crlEntryExtensions Extensions OPTIONAL } (RFC 5280 §5.1). The object is reused from entry to
- * entry: read what you need inside the visitor.
+ * crlEntryExtensions Extensions OPTIONAL } (RFC 5280 §5.1). The object and every Tlv in it are
+ * reused from entry to entry: read what you need inside the visitor, keep nothing.
  */
 export interface CrlEntryView {
-  entry: Tlv;
-  serial: Tlv;
-  revocationDate: Tlv;
-  readonly extensions: EntryExtension[];
+  readonly entry: Tlv;
+  readonly serial: Tlv;
+  readonly revocationDate: Tlv;
+  /** The first `extensionCount` items are this entry's. */
+  readonly extensions: readonly EntryExtension[];
+  readonly extensionCount: number;
 }
 
+interface MutableExtension {
+  oid: MutableTlv;
+  critical: boolean;
+  value: MutableTlv;
+}
+
+const tlv = (): MutableTlv => ({ tag: 0, start: 0, valueStart: 0, end: 0 });
+
 /**
- * Walk revokedCertificates strictly without building a list: a million entries cost a million
- * visits, not a million objects kept. Throws `DerError` on the first malformed entry.
+ * Walk revokedCertificates strictly without building a list or an object per entry: a million
+ * entries cost a million visits of one reused view (issue #14). Throws `DerError` on the first
+ * malformed entry.
  */
 export function walkCrlEntries(buf: Uint8Array, list: Tlv, visit: (e: CrlEntryView) => void): number {
-  const view: CrlEntryView = { entry: list, serial: list, revocationDate: list, extensions: [] };
+  const e = tlv();
+  const serial = tlv();
+  const time = tlv();
+  const exts = tlv();
+  const x = tlv();
+  const flag = tlv();
+  const pool: MutableExtension[] = [];
+  const view = { entry: e as Tlv, serial: serial as Tlv, revocationDate: time as Tlv, extensions: pool as readonly EntryExtension[], extensionCount: 0 };
   let n = 0;
   for (let p = list.valueStart; p < list.end; ) {
-    const e = readTlv(buf, p);
+    readTlvInto(buf, p, e);
     if (e.end > list.end) throw new DerError('CRL entry overruns revokedCertificates');
     if (e.tag !== 0x30) throw new DerError(`CRL entry at offset ${p} is not a SEQUENCE`);
-    const serial = readTlv(buf, e.valueStart);
+    readTlvInto(buf, e.valueStart, serial);
     if (serial.tag !== 0x02 || serial.end > e.end || serial.end === serial.valueStart) throw new DerError(`CRL entry at offset ${p}: userCertificate is not an INTEGER`);
-    const time = serial.end < e.end ? readTlv(buf, serial.end) : undefined;
-    if (!time || time.end > e.end || (time.tag !== 0x17 && time.tag !== 0x18)) throw new DerError(`CRL entry at offset ${p}: revocationDate is not a Time`);
-    view.extensions.length = 0;
+    if (serial.end >= e.end) throw new DerError(`CRL entry at offset ${p}: revocationDate is not a Time`);
+    readTlvInto(buf, serial.end, time);
+    if (time.end > e.end || (time.tag !== 0x17 && time.tag !== 0x18)) throw new DerError(`CRL entry at offset ${p}: revocationDate is not a Time`);
+    let k = 0;
     if (time.end < e.end) {
-      const exts = readTlv(buf, time.end);
+      readTlvInto(buf, time.end, exts);
       if (exts.tag !== 0x30 || exts.end !== e.end) throw new DerError(`CRL entry at offset ${p}: crlEntryExtensions is not the last SEQUENCE`);
       for (let q = exts.valueStart; q < exts.end; ) {
-        const x = readTlv(buf, q);
+        readTlvInto(buf, q, x);
         if (x.tag !== 0x30 || x.end > exts.end) throw new DerError(`CRL entry at offset ${p}: an extension is not a SEQUENCE`);
-        const oid = readTlv(buf, x.valueStart);
-        if (oid.tag !== 0x06 || oid.end > x.end) throw new DerError(`CRL entry at offset ${p}: extension without an OBJECT IDENTIFIER`);
-        let v = oid.end < x.end ? readTlv(buf, oid.end) : undefined;
-        let critical = false;
-        if (v?.tag === 0x01) {
+        const item = (pool[k] ??= { oid: tlv(), critical: false, value: tlv() });
+        readTlvInto(buf, x.valueStart, item.oid);
+        if (item.oid.tag !== 0x06 || item.oid.end > x.end) throw new DerError(`CRL entry at offset ${p}: extension without an OBJECT IDENTIFIER`);
+        if (item.oid.end >= x.end) throw new DerError(`CRL entry at offset ${p}: extension without an OCTET STRING value`);
+        let v = readTlvInto(buf, item.oid.end, flag);
+        item.critical = false;
+        if (v.tag === 0x01) {
           if (v.end - v.valueStart !== 1) throw new DerError(`CRL entry at offset ${p}: critical is not one octet`);
-          critical = buf[v.valueStart] !== 0;
-          v = v.end < x.end ? readTlv(buf, v.end) : undefined;
+          item.critical = buf[v.valueStart] !== 0;
+          if (v.end >= x.end) throw new DerError(`CRL entry at offset ${p}: extension without an OCTET STRING value`);
+          v = readTlvInto(buf, v.end, flag);
         }
-        if (!v || v.tag !== 0x04 || v.end !== x.end) throw new DerError(`CRL entry at offset ${p}: extension without an OCTET STRING value`);
-        view.extensions.push({ oid, critical, value: v });
+        if (v.tag !== 0x04 || v.end !== x.end) throw new DerError(`CRL entry at offset ${p}: extension without an OCTET STRING value`);
+        readTlvInto(buf, v.start, item.value);
+        k++;
         q = x.end;
       }
     }
-    view.entry = e;
-    view.serial = serial;
-    view.revocationDate = time;
+    view.extensionCount = k;
     visit(view);
     n++;
     p = e.end;

@@ -1,8 +1,7 @@
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { concatBytes } from '../../common/hex.js';
-import { checkSerial } from '../cert/build-tbs-certificate.js';
 import { CaError } from '../errors.js';
-import { encodeTlv, readSingle } from '../x509/der.js';
+import { encodeTlv, readSingle, tlvHeader } from '../x509/der.js';
 import { encodeInteger } from '../x509/integer.js';
 import { signatureAlgorithmIdentifier } from '../x509/signature-algorithm-identifier.js';
 import type { CrlEntryStream } from './crl-entry-stream.js';
@@ -55,38 +54,46 @@ function badTime(iso: string, what: string): CaError {
  * always (`generalized`, for invalidityDate: RFC 5280 §5.3.2). Seconds are truncated, the same
  * as flooring the instant. Returns the offset after it.
  */
-function writeTime(buf: Uint8Array, p: number, iso: string, what: string, generalized = false): number {
-  // Character positions in yyyy-mm-ddThh:mm:ss.sssZ; a cheap shape test per entry, the full
-  // regular expression only when it fails (to name the problem).
-  if (iso.length !== 24 || iso.charCodeAt(10) !== 0x54 || iso.charCodeAt(23) !== 0x5a || iso.charCodeAt(4) !== 0x2d) {
-    if (!ISO_SHAPE.test(iso)) throw badTime(iso, what);
+function writeTime(buf: Uint8Array, p: number, src: string, at: number, what: string, generalized = false): number {
+  // Character positions in yyyy-mm-ddThh:mm:ss.sssZ from `at`; a cheap shape test per entry,
+  // the full regular expression only when it fails (to name the problem).
+  const bad = (): CaError => badTime(src.slice(at, at + 24), what);
+  if (src.length < at + 24 || src.charCodeAt(at + 10) !== 0x54 || src.charCodeAt(at + 23) !== 0x5a || src.charCodeAt(at + 4) !== 0x2d) throw bad();
+  let year = 0;
+  for (let i = at; i < at + 4; i++) {
+    const d = src.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw bad();
+    year = year * 10 + d;
   }
-  const year = (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48);
-  if (!(year >= 1950 && year <= 9999)) throw badTime(iso, what);
+  if (!(year >= 1950 && year <= 9999)) throw bad();
   const full = generalized || year >= 2050;
   buf[p++] = full ? 0x18 : 0x17;
   buf[p++] = full ? 15 : 13;
-  for (let i = full ? 0 : 2; i < 4; i++) buf[p++] = iso.charCodeAt(i);
-  for (const i of [5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
-    const c = iso.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) throw badTime(iso, what);
+  for (let i = full ? at : at + 2; i < at + 4; i++) buf[p++] = src.charCodeAt(i);
+  for (let k = 0; k < 10; k++) {
+    const c = src.charCodeAt(at + TIME_DIGITS[k]!);
+    if (c < 0x30 || c > 0x39) throw bad();
     buf[p++] = c;
   }
+  if (src.charCodeAt(at + 7) !== 0x2d || src.charCodeAt(at + 13) !== 0x3a || src.charCodeAt(at + 16) !== 0x3a || src.charCodeAt(at + 19) !== 0x2e) throw bad();
   buf[p++] = 0x5a;
   return p;
 }
 
-function timeTlv(iso: string, what: string): Uint8Array {
-  const b = new Uint8Array(17);
-  return b.subarray(0, writeTime(b, 0, iso, what));
+/** Offsets of MM DD hh mm ss in yyyy-mm-ddThh:mm:ss.sssZ. */
+const TIME_DIGITS = Uint8Array.of(5, 6, 8, 9, 11, 12, 14, 15, 17, 18);
+
+/** Value of one hex digit (0-9, A-F, a-f), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
 }
 
-/** Header octets of a definite-length TLV (X.690 §8.1.3, minimal form). */
-function header(tag: number, len: number): Uint8Array {
-  if (len < 0x80) return Uint8Array.of(tag, len);
-  const lb: number[] = [];
-  for (let l = len; l > 0; l = Math.floor(l / 256)) lb.unshift(l & 0xff);
-  return Uint8Array.of(tag, 0x80 | lb.length, ...lb);
+function timeTlv(iso: string, what: string): Uint8Array {
+  if (iso.length !== 24 && !ISO_SHAPE.test(iso)) throw badTime(iso, what);
+  const b = new Uint8Array(17);
+  return b.subarray(0, writeTime(b, 0, iso, 0, what));
 }
 
 function idCe(n: number): Uint8Array {
@@ -98,14 +105,38 @@ function extension(n: number, value: Uint8Array): Uint8Array {
   return encodeTlv(0x30, concatBytes(idCe(n), encodeTlv(0x04, value)));
 }
 
-function reasonCode(reason: CrlReason): number {
+const REASON_BY_CODE = new Map(Object.entries(CRL_REASON_CODES).map(([name, code]) => [code, name as CrlReason]));
+
+/**
+ * The CRLReason code of a packed entry's two digits; certificateHold, removeFromCRL,
+ * aACompromise and anything that is no CRLReason are refused.
+ */
+function reasonCode(d1: number, d2: number): number {
+  const code = d1 >= 0x30 && d1 <= 0x39 && d2 >= 0x30 && d2 <= 0x39 ? (d1 - 0x30) * 10 + (d2 - 0x30) : -1;
+  const reason = REASON_BY_CODE.get(code);
   if (reason === 'certificateHold' || reason === 'removeFromCRL') {
     throw new CaError('CA_BAD_CRL_REASON', `reason ${reason} is not supported (no certificate holds, no delta CRLs)`);
   }
   if (reason === 'aACompromise') throw new CaError('CA_BAD_CRL_REASON', 'reason aACompromise is not allowed (BR 7.2.2; this CA issues no attribute certificates)');
-  const code = CRL_REASON_CODES[reason];
-  if (code === undefined) throw new CaError('CA_BAD_CRL_REASON', `unknown CRL reason ${String(reason)}`);
+  if (reason === undefined) throw new CaError('CA_BAD_CRL_REASON', 'a revocation reason is not a CRL reason (RFC 5280 §5.3.1)', { hint: 'Run `ca db check`: the database holds an unknown reason.' });
   return code;
+}
+
+/** A packed entry's hex serial → content octets at buf[p]; the same refusals as checkSerial. */
+function writeSerial(buf: Uint8Array, p: number, e: string, from: number): number {
+  const len = (e.length - from) / 2;
+  if (!Number.isInteger(len) || len === 0 || len > 20) throw new CaError('CA_BAD_SERIAL', `serial is ${Math.floor(len)} octets; RFC 5280 §4.1.2.2 allows 1..20`);
+  let any = 0;
+  for (let i = 0; i < len; i++) {
+    const hi = hexDigit(e.charCodeAt(from + 2 * i));
+    const lo = hexDigit(e.charCodeAt(from + 2 * i + 1));
+    if (hi < 0 || lo < 0) throw new CaError('CA_BAD_SERIAL', 'serial is not hexadecimal', { hint: 'Run `ca db check`.' });
+    any |= buf[p + i] = (hi << 4) | lo;
+  }
+  if (buf[p]! & 0x80) throw new CaError('CA_BAD_SERIAL', 'serial is negative (top bit set); prefix 0x00');
+  if (len > 1 && buf[p] === 0 && !(buf[p + 1]! & 0x80)) throw new CaError('CA_BAD_SERIAL', 'serial is not minimally encoded (leading 0x00)');
+  if (any === 0) throw new CaError('CA_BAD_SERIAL', 'serial is zero');
+  return len;
 }
 
 /**
@@ -151,24 +182,26 @@ export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: Signa
   let p = entriesStart;
   let n = 0;
   const reasonExt = extension(ID_CE_REASON_CODE, Uint8Array.of(0x0a, 1, 0)); // patched per entry
-  entries.forEach((serial, revocationDate, reason, invalidityDate) => {
+  const invalidityOid = idCe(ID_CE_INVALIDITY_DATE);
+  entries.forEach((e) => {
+    // e: a packed entry (crl-entry-stream.ts): revocationDate, reason code, [invalidityDate], serial hex.
     n++;
-    checkSerial(serial);
-    const code = reasonCode(reason);
-    if (invalidityDate !== undefined && invalidityDate.slice(0, 19) > revocationDate.slice(0, 19)) {
-      throw new CaError('CA_BAD_INVALIDITY_DATE', 'the invalidity date is after the revocation date (RFC 5280 §5.3.2)');
-    }
-    if (p + ENTRY_OVERHEAD_MAX + serial.length > entriesEnd) {
+    const code = reasonCode(e.charCodeAt(24), e.charCodeAt(25));
+    const hasInvalidity = e.charCodeAt(26) === 0x49; // 'I'
+    const serialFrom = hasInvalidity ? 51 : 27;
+    if (!hasInvalidity && e.charCodeAt(26) !== 0x2d) throw new CaError('CA_TBS_ENCODING', 'a packed CRL entry is malformed (crl-entry-stream.ts)');
+    if (e.length - serialFrom > 40) throw new CaError('CA_BAD_SERIAL', `serial is ${(e.length - serialFrom) >> 1} octets; RFC 5280 §4.1.2.2 allows 1..20`);
+    if (p + ENTRY_OVERHEAD_MAX + ((e.length - serialFrom) >> 1) > entriesEnd) {
       throw new CaError('CA_CRL_ENTRIES_CHANGED', 'the revoked entries changed while the CRL was written', { hint: 'Run `ca crl` again.' });
     }
     const start = p;
     p += 2; // entry SEQUENCE header, short form
     buf[p++] = 0x02;
-    buf[p++] = serial.length;
-    buf.set(serial, p);
-    p += serial.length;
-    p = writeTime(buf, p, revocationDate, 'revocationDate');
-    if (code !== 0 || invalidityDate !== undefined) {
+    const len = writeSerial(buf, p + 1, e, serialFrom);
+    buf[p++] = len;
+    p += len;
+    p = writeTime(buf, p, e, 0, 'revocationDate');
+    if (code !== 0 || hasInvalidity) {
       const extStart = p;
       p += 2;
       if (code !== 0) {
@@ -177,15 +210,24 @@ export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: Signa
         p += reasonExt.length;
         buf[p - 1] = code;
       }
-      if (invalidityDate !== undefined) {
+      if (hasInvalidity) {
+        // Whole seconds of yyyy-mm-ddThh:mm:ss: the invalidity date is not after revocationDate.
+        for (let i = 0; i < 19; i++) {
+          const a = e.charCodeAt(27 + i);
+          const b = e.charCodeAt(i);
+          if (a !== b) {
+            if (a > b) throw new CaError('CA_BAD_INVALIDITY_DATE', 'the invalidity date is after the revocation date (RFC 5280 §5.3.2)');
+            break;
+          }
+        }
         // InvalidityDate ::= GeneralizedTime, always (RFC 5280 §5.3.2), whole seconds, Zulu.
         buf[p++] = 0x30;
         buf[p++] = 24;
-        buf.set(idCe(ID_CE_INVALIDITY_DATE), p);
+        buf.set(invalidityOid, p);
         p += 5;
         buf[p++] = 0x04;
         buf[p++] = 17;
-        p = writeTime(buf, p, invalidityDate, 'invalidityDate', true);
+        p = writeTime(buf, p, e, 27, 'invalidityDate', true);
       }
       buf[extStart] = 0x30;
       buf[extStart + 1] = p - extStart - 2;
@@ -201,13 +243,13 @@ export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: Signa
   // Right-aligned prefix: [TBS header][fixed fields][revokedCertificates header] entries exts.
   let s = entriesStart;
   if (n > 0) {
-    const rh = header(0x30, p - entriesStart);
+    const rh = tlvHeader(0x30, p - entriesStart);
     s -= rh.length;
     buf.set(rh, s);
   }
   s -= fixedPrefix.length;
   buf.set(fixedPrefix, s);
-  const th = header(0x30, end - s);
+  const th = tlvHeader(0x30, end - s);
   s -= th.length;
   buf.set(th, s);
   return { tbs: buf.subarray(s, end), entries: n };

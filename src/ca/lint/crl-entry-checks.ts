@@ -80,9 +80,10 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
     if (known ? !known.hasAt(tbs, s0, s1) : ctx.knownSerials && !ctx.knownSerials.has(tbs.subarray(s0, s1))) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
     else if (!ctx.knownSerials && ctx.knownSerialsHex && !ctx.knownSerialsHex.has(toHex(tbs.subarray(s0, s1)))) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
     if (!seen.addAt(tbs, s0, s1)) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
-    if (e.extensions.length > 0) serial = tbs.subarray(s0, s1);
+    if (e.extensionCount > 0) serial = tbs.subarray(s0, s1);
     if (!timeOk(tbs, e.revocationDate)) report('e_crl_entry_time_format', () => checkTimeEncoding(tbs, e.revocationDate).problem ?? 'revocationDate malformed');
-    for (const x of e.extensions) {
+    for (let xi = 0; xi < e.extensionCount; xi++) {
+      const x = e.extensions[xi]!;
       const reason = isIdCe(tbs, x.oid, REASON);
       const invalidity = isIdCe(tbs, x.oid, INVALIDITY);
       if (!reason && !invalidity) {

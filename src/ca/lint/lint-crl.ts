@@ -18,27 +18,38 @@ export function lintTbsCertList(tbs: Uint8Array, ctx: CrlLintContext): LintFindi
   return runRules(CRL_RULES, model);
 }
 
-/** Rules on a signed CRL: outer/inner algorithm identity plus every TBS rule. */
-export function lintCrl(crl: Uint8Array, ctx: CrlLintContext): LintFinding[] {
+/**
+ * The rules on a signed CRL's envelope (RFC 5280 §5.1.1.2): SEQUENCE { tbs, alg, signature }
+ * and signatureAlgorithm identical to tbsCertList.signature. Returns the TBS (when it could be
+ * split) with the findings.
+ */
+function lintCrlEnvelope(crl: Uint8Array): { tbs: Uint8Array | undefined; findings: LintFinding[] } {
   let parts;
   try {
     parts = children(crl, readSingle(crl));
     if (parts.length !== 3) throw new Error('CRL is not SEQUENCE { tbs, alg, signature }');
   } catch (e) {
-    return [{ rule: 'e_crl_malformed', message: (e as Error).message }];
+    return { tbs: undefined, findings: [{ rule: 'e_crl_malformed', message: (e as Error).message }] };
   }
   const tbs = slice(crl, parts[0]!);
-  const out = lintTbsCertList(tbs, ctx);
+  const findings: LintFinding[] = [];
   try {
     const f = children(tbs, readSingle(tbs));
     const inner = f[f[0]?.tag === 0x02 ? 1 : 0];
     if (!inner || !bytesEqual(slice(tbs, inner), slice(crl, parts[1]!))) {
-      out.unshift({ rule: 'e_crl_sig_alg_not_match_tbs_sig_alg', message: 'signatureAlgorithm differs from tbsCertList.signature' });
+      findings.push({ rule: 'e_crl_sig_alg_not_match_tbs_sig_alg', message: 'signatureAlgorithm differs from tbsCertList.signature' });
     }
   } catch (e) {
-    out.unshift({ rule: 'e_crl_malformed', message: (e as Error).message });
+    findings.push({ rule: 'e_crl_malformed', message: (e as Error).message });
   }
-  return out;
+  return { tbs, findings };
+}
+
+/** Rules on a signed CRL: outer/inner algorithm identity plus every TBS rule. */
+export function lintCrl(crl: Uint8Array, ctx: CrlLintContext): LintFinding[] {
+  const env = lintCrlEnvelope(crl);
+  if (!env.tbs) return env.findings;
+  return [...env.findings, ...lintTbsCertList(env.tbs, ctx)];
 }
 
 export function assertTbsCertListLintClean(tbs: Uint8Array, ctx: CrlLintContext): void {
@@ -49,4 +60,17 @@ export function assertTbsCertListLintClean(tbs: Uint8Array, ctx: CrlLintContext)
 export function assertCrlLintClean(crl: Uint8Array, ctx: CrlLintContext): void {
   const f = lintCrl(crl, ctx);
   if (f.length > 0) throw new LintError(f, 'CRL');
+}
+
+/**
+ * `assertCrlLintClean` for a signed CRL whose TBS was linted clean before signing
+ * (`assertTbsCertListLintClean(lintedTbs)`): the envelope rules are checked, and the TBS must be
+ * byte-identical to `lintedTbs` (Boulder's tbsCertIsDeterministic), so every TBS rule has the
+ * verdict it had before signing and the entries are not walked a second time. A CRL of a million
+ * entries is walked once in its whole cycle (issue #14 item 3).
+ */
+export function assertSignedCrlLintClean(crl: Uint8Array, lintedTbs: Uint8Array): void {
+  const env = lintCrlEnvelope(crl);
+  if (env.tbs && !bytesEqual(env.tbs, lintedTbs)) env.findings.push({ rule: 'e_crl_malformed', message: 'the signed tbsCertList differs from the one linted before signing' });
+  if (env.findings.length > 0) throw new LintError(env.findings, 'CRL');
 }

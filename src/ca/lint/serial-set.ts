@@ -20,6 +20,33 @@ export class SerialSet {
     if (expected > 0) this.data = new Uint8Array(Math.max(1 << 16, expected * 17));
   }
 
+  /**
+   * The set of a comma-separated list of upper- or lower-case hex serials (store.ts
+   * `PackedSerials`), decoded straight into the set's buffer: no object per serial.
+   * Throws on a malformed list.
+   */
+  static fromHexList(hex: string, expected: number): SerialSet {
+    const s = new SerialSet(expected);
+    const digit = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1);
+    let scratch = new Uint8Array(20);
+    for (let i = 0; i < hex.length; ) {
+      let j = hex.indexOf(',', i);
+      if (j < 0) j = hex.length;
+      const len = (j - i) / 2;
+      if (!Number.isInteger(len) || len < 1 || len > 20) throw new Error(`serial list: item at ${i} is not 1..20 octets of hex`);
+      for (let k = 0; k < len; k++) {
+        const hi = digit(hex.charCodeAt(i + 2 * k));
+        const lo = digit(hex.charCodeAt(i + 2 * k + 1));
+        if (hi < 0 || lo < 0) throw new Error(`serial list: item at ${i} is not hex`);
+        scratch[k] = (hi << 4) | lo;
+      }
+      s.addAt(scratch, 0, len);
+      i = j + 1;
+    }
+    scratch = new Uint8Array(0);
+    return s;
+  }
+
   get size(): number {
     return this.count;
   }

@@ -21,6 +21,7 @@ import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
 import { issueCertificate, randomSerial } from '../../../src/ca/issuance.js';
 import { issuerInfoFromCertificate } from '../../../src/ca/issuance-issuer.js';
 import { issueCrl } from '../../../src/ca/crl-cycle.js';
+import { packCrlEntry } from '../../../src/ca/crl/crl-entry-stream.js';
 import { fixedClock, type Clock } from '../../../src/ca/clock.js';
 import { loadProfiles, parseCsr, verifyIssuedCertificate } from '../../../src/ca/index.js';
 import type { Signer } from '../../../src/crypto/signer.js';
@@ -204,7 +205,7 @@ test('revocation: revocationDate is the time of recording, a compromise date bec
       serialOctets: real.serialOctets + 8,
       forEach: (visit) => {
         real.forEach(visit);
-        visit(Uint8Array.of(0x42, 1, 2, 3, 4, 5, 6, 7), r.clock.now().toISOString(), 'superseded', undefined);
+        visit(packCrlEntry(Uint8Array.of(0x42, 1, 2, 3, 4, 5, 6, 7), r.clock.now().toISOString(), 'superseded'));
       },
     };
   };

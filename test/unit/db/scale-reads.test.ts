@@ -14,6 +14,7 @@ import { openDatabase } from '../../../src/db/database.js';
 import { latestVersion, MIGRATIONS } from '../../../src/db/migrations.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
 import { checkDatabase } from '../../../src/db/db-check.js';
+import { packCrlEntry } from '../../../src/ca/crl/crl-entry-stream.js';
 import type { CertificateSummary, ReserveCertificate } from '../../../src/ca/store.js';
 
 const sha = (s: string | Uint8Array) => new Uint8Array(createHash('sha256').update(s).digest());
@@ -55,15 +56,21 @@ test('certificateCounts follows inserts and status changes (triggers of migratio
   const { store: s } = store();
   fill(s);
   assert.deepEqual(s.certificateCounts('root'), expected);
-  // The CRL stream: revoked then outcome_unknown, in id order, counted in advance.
+  // The CRL stream: revoked then outcome_unknown, in index order, counted in advance, packed
+  // as crl-entry-stream.ts says (revocationDate, reason code, [I invalidityDate], serial hex).
   const stream = s.revokedEntryStream('root');
   const seen: string[] = [];
-  stream.forEach((serial, rev, reason, inv) => seen.push(`${Buffer.from(serial).toString('hex')} ${rev} ${reason} ${inv ?? '-'}`));
+  stream.forEach((e) => seen.push(e));
   assert.equal(stream.count, 3);
   assert.deepEqual(seen, [
-    `1001 ${at(2).toISOString()} superseded ${at(1).toISOString()}`,
-    `1002 ${at(3).toISOString()} superseded ${at(2).toISOString()}`,
-    `1005 ${at(5).toISOString()} unspecified -`,
+    `${at(2).toISOString()}04I${at(1).toISOString()}1001`,
+    `${at(3).toISOString()}04I${at(2).toISOString()}1002`,
+    `${at(5).toISOString()}00-1005`,
+  ]);
+  assert.deepEqual(seen, [
+    packCrlEntry(Uint8Array.of(0x10, 1), at(2).toISOString(), 'superseded', at(1).toISOString()),
+    packCrlEntry(Uint8Array.of(0x10, 2), at(3).toISOString(), 'superseded', at(2).toISOString()),
+    packCrlEntry(Uint8Array.of(0x10, 5), at(5).toISOString()),
   ]);
   // The stream agrees with the list API it replaces for the CRL.
   assert.deepEqual(s.revokedEntries('root').map((e) => e.serialHex), ['1001', '1002', '1005']);
