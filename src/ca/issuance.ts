@@ -75,6 +75,12 @@ export interface IssuanceRequest
   readonly subjectCaName?: string;
   /** Free-form origin for the audit record (e.g. the CSR file name). */
   readonly source?: string;
+  /**
+   * Reserve as a queued batch row (migration 7): the card is not asked for it until
+   * `store.markCertificateSent` commits (batch-issuance.ts). Without it the row may be sent as
+   * soon as the reservation commits, and a crash makes it outcome_unknown.
+   */
+  readonly queued?: boolean;
 }
 
 export interface IssuedCertificate {
@@ -196,12 +202,13 @@ export function reserveIssuance(deps: IssuanceDeps, req: IssuanceRequest, checke
           tbsSha256,
           isCa: req.profile.kind === 'ca',
           ...(req.csrDer ? { requestDer: req.csrDer } : {}),
+          ...(req.queued ? { queued: true } : {}),
           at: now,
         },
         {
           event: 'certificate.intent',
           ca: issuerName,
-          data: { serial: serialHex, profile: req.profile.name, subject, tbsSha256: toHex(tbsSha256), spkiSha256: toHex(checked.spkiHash), source: req.source },
+          data: { serial: serialHex, profile: req.profile.name, subject, tbsSha256: toHex(tbsSha256), spkiSha256: toHex(checked.spkiHash), source: req.source, ...(req.queued ? { queued: true } : {}) },
         },
       );
     } catch (e) {
@@ -248,6 +255,11 @@ export function recordIssued(deps: Pick<IssuanceDeps, 'store' | 'clock' | 'issue
     { event: 'certificate.issued', ca: deps.issuerName, data: { serial: r.record.serialHex, sha256: toHex(sha256(der)) } },
     deps.clock.now(),
   );
+}
+
+/** The row is about to be sent to the card (batch rows only; see `markCertificateSent`). */
+export function sentEvent(issuerName: string, r: ReservedIssuance): AuditEvent {
+  return { event: 'certificate.sent', ca: issuerName, data: { serial: r.record.serialHex } };
 }
 
 export function abandonedEvent(issuerName: string, r: ReservedIssuance, e: unknown): AuditEvent {

@@ -154,6 +154,7 @@ export class SqliteStore implements CaStore {
       tbs: u8(r['tbs']),
       tbsSha256: u8(r['tbs_sha256']),
       der: r['der'] ? u8(r['der']) : undefined,
+      queued: r['queued'] === 1,
     };
   }
 
@@ -203,15 +204,23 @@ export class SqliteStore implements CaStore {
         this.db
           .prepare(
             `INSERT INTO certificates (issuer_id, serial, serial_hex, status, profile, request_id, subject, sans, not_before, not_after,
-               spki_sha256, tbs, tbs_sha256, is_ca, reserved_at) VALUES (?,?,?,'reserved',?,?,?,?,?,?,?,?,?,?,?)`,
+               spki_sha256, tbs, tbs_sha256, is_ca, reserved_at, queued) VALUES (?,?,?,'reserved',?,?,?,?,?,?,?,?,?,?,?,?)`,
           )
           .run(
             issuerId, buf(r.serial), serialHex, r.profile, requestId, r.subject, JSON.stringify(r.sans), isoUtc(r.notBefore), isoUtc(r.notAfter),
-            buf(r.spkiSha256), buf(r.tbs), buf(r.tbsSha256), r.isCa ? 1 : 0, isoUtc(r.at),
+            buf(r.spkiSha256), buf(r.tbs), buf(r.tbsSha256), r.isCa ? 1 : 0, isoUtc(r.at), r.queued === true ? 1 : 0,
           ).lastInsertRowid,
       );
       this.appendAudit(audit, r.at);
       return this.certById(id);
+    });
+  }
+
+  markCertificateSent(id: number, audit: AuditEvent, at: Date): void {
+    writeTransaction(this.db, () => {
+      const r = this.db.prepare("UPDATE certificates SET queued = 0 WHERE id = ? AND status = 'reserved' AND queued = 1").run(id);
+      if (r.changes !== 1) throw new DbError('STORE_NOT_QUEUED', `certificate row ${id} is not a queued reservation`, { hint: 'Run `ca db check`.' });
+      this.appendAudit(audit, at);
     });
   }
 
@@ -473,23 +482,60 @@ export class SqliteStore implements CaStore {
   // ---- startup recovery -------------------------------------------------------------------
 
   /**
-   * Rows left `reserved` by a crash become `outcome_unknown`: the card may or may not have
-   * signed, so the serial is never reused and goes on the next CRL (ARCHITECTURE.md).
-   * Returns how many certificate and CRL rows were recovered.
+   * Rows left `reserved` by a crash. A certificate the card may have been asked to sign
+   * (`queued` = 0: every row outside a batch, and a batch row once marked sent) becomes
+   * `outcome_unknown`: the card may or may not have signed, so the serial is never reused and
+   * goes on the next CRL (ARCHITECTURE.md). A batch row still `queued` was certainly never sent
+   * (its "sent" mark is committed before its SIGN: batch-issuance.ts) and becomes `abandoned`:
+   * serial burnt, nothing to list, its CSR free to be signed again. The audit log has the last
+   * word over the column: a queued row whose `certificate.sent` record exists (the column was
+   * edited) is outcome_unknown all the same, and `ca db check` names the disagreement.
+   * CRL rows have no queue: every reserved CRL becomes outcome_unknown.
    */
-  recoverReserved(at: Date): { certificates: number; crls: number } {
+  recoverReserved(at: Date): { certificates: number; crls: number; outcomeUnknown: number; abandoned: number } {
     return writeTransaction(this.db, () => {
-      const certs = this.db.prepare("SELECT c.id, c.serial_hex, i.name FROM certificates c JOIN cas i ON i.id = c.issuer_id WHERE c.status = 'reserved'").all() as Row[];
+      const certs = this.db.prepare("SELECT c.id, c.serial_hex, c.queued, i.name FROM certificates c JOIN cas i ON i.id = c.issuer_id WHERE c.status = 'reserved'").all() as Row[];
       const crls = this.db.prepare("SELECT l.id, l.crl_number, i.name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.status = 'reserved'").all() as Row[];
+      const sent = certs.some((c) => c['queued'] === 1) ? this.sentInAuditTail(certs) : new Set<string>();
+      let abandoned = 0;
       for (const c of certs) {
+        const key = `${c['name'] as string}/${c['serial_hex'] as string}`;
+        if (c['queued'] === 1 && !sent.has(key)) {
+          this.db.prepare("UPDATE certificates SET status = 'abandoned' WHERE id = ?").run(c['id']);
+          this.appendAudit({ event: 'recovery.certificate-abandoned', ca: c['name'] as string, data: { serial: c['serial_hex'] } }, at);
+          abandoned++;
+          continue;
+        }
+        // A queued row the log says was sent: the column was edited. It stays evidence in the log.
+        const forged = c['queued'] === 1;
+        if (forged) this.db.prepare('UPDATE certificates SET queued = 0 WHERE id = ?').run(c['id']);
         this.db.prepare("UPDATE certificates SET status = 'outcome_unknown' WHERE id = ?").run(c['id']);
-        this.appendAudit({ event: 'recovery.certificate-outcome-unknown', ca: c['name'] as string, data: { serial: c['serial_hex'] } }, at);
+        this.appendAudit({ event: 'recovery.certificate-outcome-unknown', ca: c['name'] as string, data: { serial: c['serial_hex'], ...(forged ? { markedQueuedButSent: true } : {}) } }, at);
       }
       for (const c of crls) {
         this.db.prepare("UPDATE crls SET status = 'outcome_unknown' WHERE id = ?").run(c['id']);
         this.appendAudit({ event: 'recovery.crl-outcome-unknown', ca: c['name'] as string, data: { crlNumber: c['crl_number'] } }, at);
       }
-      return { certificates: certs.length, crls: crls.length };
+      return { certificates: certs.length, crls: crls.length, outcomeUnknown: certs.length - abandoned + crls.length, abandoned };
     });
+  }
+
+  /**
+   * "CA/SERIAL" of the reserved rows the audit log records as sent to the card. Read from the
+   * newest record backwards until every reserved row's intent was passed: a crash leaves only
+   * the rows of the run it interrupted, so this reads that run's records, not the whole log.
+   */
+  private sentInAuditTail(reserved: readonly Row[]): Set<string> {
+    const open = new Set(reserved.map((c) => `${c['name'] as string}/${c['serial_hex'] as string}`));
+    const sent = new Set<string>();
+    for (const r of this.db.prepare("SELECT event, ca, data FROM audit_log WHERE event IN ('certificate.sent', 'certificate.intent') ORDER BY seq DESC").iterate() as IterableIterator<Row>) {
+      const serial = String((JSON.parse(r['data'] as string) as { serial?: unknown }).serial ?? '').toUpperCase();
+      const key = `${(r['ca'] as string | null) ?? ''}/${serial}`;
+      if (!open.has(key)) continue;
+      if (r['event'] === 'certificate.sent') sent.add(key);
+      else open.delete(key);
+      if (open.size === 0) break;
+    }
+    return sent;
   }
 }
