@@ -1,7 +1,7 @@
 import { toHex } from '../common/hex.js';
 import { sha256 } from '../common/sha256.js';
 import type { Signer } from '../crypto/signer.js';
-import { certificateContent, type IssuerInfo, type ValidityRequest } from './cert/certificate-content.js';
+import { certificateContent, type CertificateContent, type IssuerInfo, type ValidityRequest } from './cert/certificate-content.js';
 import type { Clock } from './clock.js';
 import { checkCsrKeyPolicy, checkKeyNotReused } from './csr/check-csr.js';
 import { parseCsr } from './csr/parse-csr.js';
@@ -106,6 +106,8 @@ export interface PlannedCsr {
   readonly done?: CertificateRecord;
   /** Earlier outcome_unknown serials of this CSR, not revoked yet. */
   readonly unknown: readonly CertificateRecord[];
+  /** The content decision of the plan (action `sign`): the reservation stamps serial and validity on it. */
+  readonly content?: CertificateContent;
 }
 
 export interface BatchPlan {
@@ -143,14 +145,16 @@ export function planBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequest): B
     if (seen.has(fp)) throw new CsrError('KEY_DUPLICATE', `${input.source}: the same public key appears twice in this batch`, { hint: 'Every certificate needs its own key.' });
     seen.add(fp);
     const action = done ? 'already-issued' : unknown.length > 0 && req.reissue !== true ? 'skip' : 'sign';
+    let content: CertificateContent | undefined;
     if (!done) {
-      prefixed(input.source, () => {
+      content = prefixed(input.source, () => {
         checkKeyNotReused(csr.spkiSha256, (h) => store.lookupKey(h));
-        // Dry run of the content decision (policy, SANs, validity, name constraints).
-        certificateContent({ ...contentInputs(deps, req, csr), serial: Uint8Array.of(1), now });
+        // The content decision (policy, SANs, validity, name constraints), made once: the
+        // reservation re-decides only serial and validity (certificateContentAt).
+        return certificateContent({ ...contentInputs(deps, req, csr), serial: Uint8Array.of(1), now });
       });
     }
-    return { index, source: input.source, csr, action, ...(done ? { done } : {}), unknown };
+    return { index, source: input.source, csr, action, ...(done ? { done } : {}), unknown, ...(action === 'sign' && content ? { content } : {}) };
   });
   return { entries, toSign: entries.filter((e) => e.action === 'sign').length };
 }
@@ -242,7 +246,7 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
               // of this batch may have certified the same key under another CSR's name.
               const spkiHash = spkiSha256(entry.csr.spki);
               checkKeyNotReused(spkiHash, (h) => deps.store.lookupKey(h));
-              return reserveIssuance(ideps, { ...contentInputs(deps, req, entry.csr), csrDer: entry.csr.der, source: entry.source, queued: true }, { spkiHash, issuerSpki }, now);
+              return reserveIssuance(ideps, { ...contentInputs(deps, req, entry.csr), csrDer: entry.csr.der, source: entry.source, queued: true, ...(entry.content ? { decided: entry.content } : {}) }, { spkiHash, issuerSpki }, now);
             });
           });
         } catch (e) {
