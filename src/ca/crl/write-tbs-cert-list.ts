@@ -76,7 +76,8 @@ function writeTime(buf: Uint8Array, p: number, iso: string, what: string, genera
   return p;
 }
 
-function timeTlv(iso: string, what: string): Uint8Array {
+/** An X.509 Time (RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050) from an ISO UTC string. */
+export function timeTlv(iso: string, what: string): Uint8Array {
   const b = new Uint8Array(17);
   return b.subarray(0, writeTime(b, 0, iso, what));
 }
