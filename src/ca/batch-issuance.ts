@@ -1,7 +1,7 @@
 import { toHex } from '../common/hex.js';
 import { sha256 } from '../common/sha256.js';
 import type { Signer } from '../crypto/signer.js';
-import { certificateContent, type IssuerInfo, type ValidityRequest } from './cert/certificate-content.js';
+import { certificateContent, type CertificateContent, type IssuerInfo, type ValidityRequest } from './cert/certificate-content.js';
 import type { Clock } from './clock.js';
 import { checkCsrKeyPolicy, checkKeyNotReused } from './csr/check-csr.js';
 import { parseCsr } from './csr/parse-csr.js';
@@ -16,6 +16,7 @@ import {
   outcomeUnknownEvent,
   recordIssued,
   reserveIssuance,
+  sentEvent,
   signReserved,
   type ReservedIssuance,
 } from './issuance.js';
@@ -33,29 +34,40 @@ import { spkiSha256 } from './x509/key-identifier.js';
  *    request, duplicate keys inside the batch and in the store, a dry run of the content
  *    decision) before the card is touched: bad input changes nothing, and a batch never stops
  *    half-way over something that could have been known up front.
- * 2. `issueBatch`: in chunks of up to `CHUNK` certificates, one durable transaction reserves the
- *    chunk's serials with their exact TBS and audit intents (intent before signature, as strong
- *    as for one certificate: every serial and TBS is committed before its signature is asked
- *    for); then each TBS is linted, signed, assembled and verified; then one transaction records
- *    the chunk's certificates as issued. (CHUNK is 1 for now: see its comment.)
+ * 2. `issueBatch`: per chunk of up to `CHUNK` certificates, one durable transaction reserves the
+ *    chunk's serials with their exact TBS and audit intents, every row `queued` (migration 7:
+ *    "the card has not been asked for this one"). Then per certificate, in order: lint its TBS;
+ *    ONE durable transaction that records the previous certificate issued (its DER) AND marks
+ *    this row sent (`queued` cleared, `certificate.sent` audited); only then the card signs;
+ *    assemble, verify, lint the certificate. The last one is recorded by the next chunk's
+ *    reservation or a final transaction. One commit per certificate (plus one per chunk).
  *
- * Failure half-way through a chunk: the certificates already signed are recorded as issued, the
- * one that failed is `outcome_unknown` (the card may have signed) or `abandoned` (lint refused
- * it before the card), the rest of the chunk `abandoned` (the card was never asked) — all in one
- * transaction, then the error propagates. A crash leaves the chunk `reserved`; the next writing
- * command turns those rows into `outcome_unknown`, listed on the next CRL (ARCHITECTURE.md).
+ * Crash safety (what recovery, `SqliteStore.recoverReserved`, can conclude from the disk alone):
+ * the card is asked for a row only after the commit that marks it sent returned, and at most one
+ * row is marked sent without a result at any time (the mark of row i+1 shares its commit with the
+ * result of row i). So after a crash: a row with its DER is issued; the one row marked sent
+ * without a result may have been signed (outcome_unknown: on the next CRL, re-issued only with
+ * --reissue); every row still queued was certainly never sent (abandoned: serial burnt, not
+ * listed, its CSR signed again by the re-run under a new serial). Every serial and TBS is still
+ * durable before its signature is asked for (it was committed with the chunk), and a crash costs
+ * at most one outcome_unknown serial — exactly issue #8 item 8's "[4/8], then the identical
+ * command": 1–4 written again, 5 named, 6–8 signed (test/integration/crash-batch.test.ts). The
+ * one conservative case: killed after the commit that marks row i+1 sent but before the card
+ * was asked for it, row i+1 is outcome_unknown although it was not signed; no serial the card
+ * may have signed is ever abandoned (and the audit log, not the column alone, decides that).
+ *
+ * A failure the process sees (card error, lint): the signed ones are recorded issued, the
+ * failed one outcome_unknown (the card may have signed) or abandoned (lint refused it before
+ * the card), the rest of the chunk abandoned (never sent) — all in one transaction, then the
+ * error propagates.
  */
 
 /**
- * Certificates per reservation transaction: bounds what one crash can turn into outcome_unknown.
- * It is 1, not the 64 it was measured with: recovery cannot tell a reserved row the card was
- * asked to sign from one it never saw, so a crash at the 5th of 8 turned all of 5–8 into
- * outcome_unknown and the identical re-run signed none of them, against issue #8 item 8 ("the
- * rest are signed"; test/integration/trust-record.test.ts). Two commits per certificate cost
- * ≈ 3 ms here (1.6 ms per synchronous=FULL WAL commit); a larger chunk needs a durable "sent"
- * marker per row first (docs/benchmarks.md).
+ * Certificates per reservation transaction. What a crash can cost no longer depends on it (one
+ * outcome_unknown serial at most, see above); it only spreads the reservation commit over more
+ * certificates and bounds how many intents one batch reserves ahead of the card.
  */
-export const CHUNK = 1;
+export const CHUNK = 64;
 
 export interface BatchCsrInput {
   /** Where the request came from (file name): prefixes every refusal, goes into the audit intent. */
@@ -94,6 +106,8 @@ export interface PlannedCsr {
   readonly done?: CertificateRecord;
   /** Earlier outcome_unknown serials of this CSR, not revoked yet. */
   readonly unknown: readonly CertificateRecord[];
+  /** The content decision of the plan (action `sign`): the reservation stamps serial and validity on it. */
+  readonly content?: CertificateContent;
 }
 
 export interface BatchPlan {
@@ -131,14 +145,16 @@ export function planBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequest): B
     if (seen.has(fp)) throw new CsrError('KEY_DUPLICATE', `${input.source}: the same public key appears twice in this batch`, { hint: 'Every certificate needs its own key.' });
     seen.add(fp);
     const action = done ? 'already-issued' : unknown.length > 0 && req.reissue !== true ? 'skip' : 'sign';
+    let content: CertificateContent | undefined;
     if (!done) {
-      prefixed(input.source, () => {
+      content = prefixed(input.source, () => {
         checkKeyNotReused(csr.spkiSha256, (h) => store.lookupKey(h));
-        // Dry run of the content decision (policy, SANs, validity, name constraints).
-        certificateContent({ ...contentInputs(deps, req, csr), serial: Uint8Array.of(1), now });
+        // The content decision (policy, SANs, validity, name constraints), made once: the
+        // reservation re-decides only serial and validity (certificateContentAt).
+        return certificateContent({ ...contentInputs(deps, req, csr), serial: Uint8Array.of(1), now });
       });
     }
-    return { index, source: input.source, csr, action, ...(done ? { done } : {}), unknown };
+    return { index, source: input.source, csr, action, ...(done ? { done } : {}), unknown, ...(action === 'sign' && content ? { content } : {}) };
   });
   return { entries, toSign: entries.filter((e) => e.action === 'sign').length };
 }
@@ -204,43 +220,83 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
       const ideps = { ...deps, signer };
       // The signer holds the issuer's key: checked once for the batch.
       const issuerSpki = checkSignerKey(ideps, deps.issuer.spki);
+      /** Signed by the card, verified, not yet recorded: recorded by the next commit. */
+      let pending: Signed | undefined;
+      /** Record `pending` issued inside the caller's transaction (cleared once that commits). */
+      const recordPending = (): { x: Signed; record: CertificateRecord } | undefined =>
+        pending ? { x: pending, record: recordIssued(deps, pending.reserved, pending.der) } : undefined;
+      const reportDone = async (done: { x: Signed; record: CertificateRecord } | undefined): Promise<void> => {
+        if (!done) return;
+        crashPoint(deps.crashHook, 'issuance-after-commit');
+        issued.push(await report(hooks, done.x, done.record));
+      };
       for (let from = 0; from < toSign.length; from += CHUNK) {
         const chunk = toSign.slice(from, from + CHUNK);
-        const now = deps.clock.now();
-        assertClockSane(deps.store, now);
-        // Intent before signature: the chunk's serials, TBS and audit intents in one commit.
-        const reserved = deps.store.atomically(() =>
-          chunk.map((entry) => {
-            // Checked in the plan; again here, inside the transaction, because an earlier chunk
-            // of this batch may have certified the same key under another CSR's name.
-            const spkiHash = spkiSha256(entry.csr.spki);
-            checkKeyNotReused(spkiHash, (h) => deps.store.lookupKey(h));
-            return reserveIssuance(ideps, { ...contentInputs(deps, req, entry.csr), csrDer: entry.csr.der, source: entry.source }, { spkiHash, issuerSpki }, now);
-          }),
-        );
+        // Intent before signature: the chunk's serials, TBS and audit intents in one commit, all
+        // queued (never sent); the previous chunk's last certificate recorded in the same commit.
+        let done: { x: Signed; record: CertificateRecord } | undefined;
+        let reserved: ReservedIssuance[];
+        try {
+          const now = deps.clock.now();
+          assertClockSane(deps.store, now);
+          reserved = deps.store.atomically(() => {
+            done = recordPending();
+            return chunk.map((entry) => {
+              // Checked in the plan; again here, inside the transaction, because an earlier chunk
+              // of this batch may have certified the same key under another CSR's name.
+              const spkiHash = spkiSha256(entry.csr.spki);
+              checkKeyNotReused(spkiHash, (h) => deps.store.lookupKey(h));
+              return reserveIssuance(ideps, { ...contentInputs(deps, req, entry.csr), csrDer: entry.csr.der, source: entry.source, queued: true, ...(entry.content ? { decided: entry.content } : {}) }, { spkiHash, issuerSpki }, now);
+            });
+          });
+        } catch (e) {
+          // The chunk is refused (nothing of it written); the certificate signed last is recorded.
+          await reportDone(deps.store.atomically(recordPending));
+          pending = undefined;
+          throw e;
+        }
+        pending = undefined;
         crashPoint(deps.crashHook, 'issuance-after-reserve');
-        const signed: { entry: PlannedCsr; reserved: ReservedIssuance; der: Uint8Array }[] = [];
+        await reportDone(done);
         for (const [i, r] of reserved.entries()) {
           let stage: 'lint' | 'sign' = 'lint';
           try {
             lintReservedTbs(r);
+            // One commit: the previous certificate's result and this row's "sent" mark. After
+            // it returns, and only then, the card is asked.
+            const prev = deps.store.atomically(() => {
+              const d = recordPending();
+              deps.store.markCertificateSent(r.record.id, sentEvent(deps.issuerName, r), deps.clock.now());
+              return d;
+            });
+            pending = undefined;
             stage = 'sign';
+            await reportDone(prev);
+            crashPoint(deps.crashHook, 'issuance-after-sent');
             const s = await signReserved(ideps, r);
             cardMs += s.signMs;
-            signed.push({ entry: chunk[i]!, reserved: r, der: s.der });
+            pending = { entry: chunk[i]!, reserved: r, der: s.der };
           } catch (e) {
-            const records = failChunk(deps, signed, r, stage, reserved.slice(i + 1), e);
-            for (const [j, x] of signed.entries()) issued.push(await report(hooks, x, records[j]!));
+            const last = pending;
+            pending = undefined;
+            const records = failChunk(deps, last ? [last] : [], r, stage, reserved.slice(i + 1), e);
+            if (last) issued.push(await report(hooks, last, records[0]!));
             throw e;
           }
         }
-        const records = deps.store.atomically(() => signed.map((x) => recordIssued(deps, x.reserved, x.der)));
-        crashPoint(deps.crashHook, 'issuance-after-commit');
-        for (const [j, x] of signed.entries()) issued.push(await report(hooks, x, records[j]!));
       }
+      const last = deps.store.atomically(recordPending);
+      pending = undefined;
+      await reportDone(last);
     });
   }
   return { plan, issued, cardMs, sessionMs, totalMs: performance.now() - t0 };
+}
+
+interface Signed {
+  readonly entry: PlannedCsr;
+  readonly reserved: ReservedIssuance;
+  readonly der: Uint8Array;
 }
 
 async function report(hooks: BatchIssuanceHooks, x: { entry: PlannedCsr; der: Uint8Array }, record: CertificateRecord): Promise<BatchIssued> {
@@ -251,8 +307,8 @@ async function report(hooks: BatchIssuanceHooks, x: { entry: PlannedCsr; der: Ui
 
 /**
  * One transaction for a chunk that stopped at `failed`: what was signed is issued, `failed` is
- * outcome_unknown (the card may have signed) or abandoned (lint refused it first), the rest
- * abandoned (never sent to the card).
+ * outcome_unknown (the card may have signed) or abandoned (lint refused it before it was marked
+ * sent), the rest abandoned (still queued: never sent to the card).
  */
 function failChunk(
   deps: BatchIssuanceDeps,

@@ -80,6 +80,11 @@ export interface CertificateRecord {
   readonly issuedAt: string | undefined;
   readonly isCa: boolean;
   readonly revocation: { readonly date: string; readonly reason: CrlReason; readonly recordedAt: string } | undefined;
+  /**
+   * Reserved by a batch and not yet sent to the card (migration 7): the card was certainly never
+   * asked to sign it. False for every row outside a batch and once `markCertificateSent` ran.
+   */
+  readonly queued: boolean;
 }
 
 /** What a listing shows of a certificate: no TBS, no DER (`ca list` over a million rows). */
@@ -103,6 +108,12 @@ export interface ReserveCertificate {
   /** The CSR, kept as the request record (absent for CA keys from a card). */
   readonly requestDer?: Uint8Array;
   readonly at: Date;
+  /**
+   * A batch row: reserved "queued", the card not asked for it until `markCertificateSent`
+   * (recovery abandons a queued row instead of calling it outcome_unknown). Default false: the
+   * row may be sent to the card as soon as this commits.
+   */
+  readonly queued?: boolean;
 }
 
 export interface CrlRecord {
@@ -163,6 +174,12 @@ export interface CaStore {
 
   /** TX1 of the issuance cycle. Throws `STORE_SERIAL_TAKEN` if the serial exists for the issuer. */
   reserveCertificate(r: ReserveCertificate, audit: AuditEvent): CertificateRecord;
+  /**
+   * A queued row is about to be sent to the card: clears `queued` (from now on a crash makes it
+   * outcome_unknown). Inside `atomically` with the previous row's `markCertificateIssued`, so a
+   * batch pays one commit per certificate.
+   */
+  markCertificateSent(id: number, audit: AuditEvent, at: Date): void;
   /** TX2: reserved → issued with the DER. */
   markCertificateIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CertificateRecord;
   /** reserved → outcome_unknown (signing may have happened) or abandoned (it certainly did not). */

@@ -118,7 +118,10 @@ export async function withCa<T>(
       if (o.write) {
         const r = store.recoverReserved(clock.now());
         if (r.certificates + r.crls > 0) {
-          eprintln(ctx, `warning: recovered ${r.certificates} certificate and ${r.crls} CRL reservation(s) left by an interrupted run; they are now outcome_unknown and will be listed on the next CRL`);
+          eprintln(
+            ctx,
+            `warning: recovered ${r.certificates} certificate and ${r.crls} CRL reservation(s) left by an interrupted run: ${r.outcomeUnknown} outcome_unknown (the card may have signed; listed on the next CRL), ${r.abandoned} abandoned (the card was never asked; serial burnt, the CSR can be signed again)`,
+          );
         }
       }
       if (o.profilesCheck !== false) assertProfilesPinned(store, home, join(home, PROFILES_DIR));

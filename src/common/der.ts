@@ -115,3 +115,24 @@ export function decodeOid(c: Uint8Array): string {
   const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
   return [...head, ...arcs.slice(1)].join('.');
 }
+
+/** Dotted OID → OBJECT IDENTIFIER content octets (X.690 §8.19), the inverse of `decodeOid`. */
+export function encodeOid(dotted: string): Uint8Array {
+  const arcs = dotted.split('.').map((a) => {
+    if (!/^(0|[1-9][0-9]*)$/.test(a)) throw new DerError(`bad OID arc in ${dotted}`);
+    return BigInt(a);
+  });
+  if (arcs.length < 2 || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! > 39n)) throw new DerError(`bad OID ${dotted}`);
+  const out: number[] = [];
+  for (const v of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
+    const g: number[] = [Number(v & 0x7fn)];
+    for (let x = v >> 7n; x > 0n; x >>= 7n) g.unshift(Number(x & 0x7fn) | 0x80);
+    out.push(...g);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Every TLV inside `buf` read strictly, constructed ones (X.690 §8.1.2.5 bit 6) recursively. */
+export function walkDer(buf: Uint8Array, t: Tlv = readSingle(buf)): void {
+  if (t.tag & 0x20) for (const c of children(buf, t)) walkDer(buf, c);
+}

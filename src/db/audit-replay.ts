@@ -12,6 +12,10 @@ import type { SqliteStore } from './sqlite-store.js';
  */
 interface CertState {
   status: string;
+  /** Reserved by a batch and not (yet) recorded as sent to the card (migration 7). */
+  queued: boolean;
+  /** The record that sent it to the card, if any. */
+  sentSeq?: number;
   tbsSha256?: string;
   derSha256?: string;
   revocation?: { reason: string };
@@ -48,10 +52,18 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
     switch (r.event) {
       case 'certificate.intent':
         if (certs.has(ck)) problems.push({ what, message: `audit #${r.seq} reserves a serial already reserved` });
-        certs.set(ck, { status: 'reserved', ...(lc(d['tbsSha256']) ? { tbsSha256: lc(d['tbsSha256'])! } : {}), seq: r.seq });
+        certs.set(ck, { status: 'reserved', queued: d['queued'] === true, ...(lc(d['tbsSha256']) ? { tbsSha256: lc(d['tbsSha256'])! } : {}), seq: r.seq });
         break;
+      case 'certificate.sent': {
+        const st = certs.get(ck);
+        if (!st) problems.push({ what, message: `audit #${r.seq} sends it to the card, but it has no intent record before` });
+        else if (st.status !== 'reserved' || !st.queued) problems.push({ what, message: `audit #${r.seq} sends it to the card, but it was ${st.status}${st.queued ? '' : ' and not queued'}` });
+        else (st.queued = false), (st.sentSeq = r.seq);
+        break;
+      }
       case 'certificate.issued': {
         const st = certs.get(ck);
+        if (st?.queued) problems.push({ what, message: `audit #${r.seq} records it issued, but no record sent it to the card` });
         move(what, st, r.seq, 'issued', ['reserved']);
         if (st && lc(d['sha256'])) st.derSha256 = lc(d['sha256'])!;
         break;
@@ -60,9 +72,23 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
         move(what, certs.get(ck), r.seq, 'abandoned', ['reserved']);
         break;
       case 'certificate.outcome-unknown':
-      case 'recovery.certificate-outcome-unknown':
-        move(what, certs.get(ck), r.seq, 'outcome_unknown', ['reserved']);
+      case 'recovery.certificate-outcome-unknown': {
+        const st = certs.get(ck);
+        if (st?.queued && r.event === 'certificate.outcome-unknown') problems.push({ what, message: `audit #${r.seq} records its outcome unknown, but no record sent it to the card` });
+        if (d['markedQueuedButSent'] === true) {
+          problems.push({ what, message: `was marked queued (never sent to the card) when audit #${r.seq} recovered it, but ${st?.sentSeq ? `audit #${st.sentSeq}` : 'the audit log'} records it sent to the card: the database was edited` });
+        }
+        move(what, st, r.seq, 'outcome_unknown', ['reserved']);
         break;
+      }
+      case 'recovery.certificate-abandoned': {
+        const st = certs.get(ck);
+        // Only a row the card was never asked for may be abandoned by recovery: otherwise a
+        // signed certificate would be left off every CRL.
+        if (st && !st.queued) problems.push({ what, message: `audit #${r.seq} abandons it as never sent, but ${st.sentSeq ? `audit #${st.sentSeq} sent it to the card` : 'it was not a queued batch row'}` });
+        move(what, st, r.seq, 'abandoned', ['reserved']);
+        break;
+      }
       case 'certificate.revoked': {
         const st = certs.get(ck);
         if (!st) problems.push({ what, message: `audit #${r.seq} revokes it, but it has no intent record` });
@@ -121,6 +147,8 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
     // A row the startup recovery has not reached yet is still `reserved` in both.
     if (st.status !== c.status) problems.push({ what, message: `status is ${c.status}, the audit log says ${st.status} (audit #${st.seq} onwards)` });
     if (st.tbsSha256 && st.tbsSha256 !== toHex(c.tbsSha256).toLowerCase()) problems.push({ what, message: 'TBS differs from the one its intent record hashed' });
+    if (c.queued && st.sentSeq !== undefined) problems.push({ what, message: `is marked queued (never sent to the card), but audit #${st.sentSeq} records it sent to the card` });
+    else if (c.queued !== st.queued && c.status === 'reserved') problems.push({ what, message: `queued is ${c.queued}, the audit log says ${st.queued}` });
     if (st.derSha256 && c.der && st.derSha256 !== sha(c.der)) problems.push({ what, message: 'DER differs from the one its issued record hashed' });
     if (st.revocation && !c.revocation) problems.push({ what, message: `the audit log revokes it (${st.revocation.reason}), but its revocation row is missing: it would be left off the next CRL` });
     if (!st.revocation && c.revocation) problems.push({ what, message: 'has a revocation row without a certificate.revoked audit record' });

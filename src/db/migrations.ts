@@ -263,6 +263,29 @@ CREATE TRIGGER adoptions_no_update BEFORE UPDATE ON adoptions BEGIN SELECT RAISE
 `,
   },
   {
+    version: 7,
+    name: 'batch rows the card was never asked to sign (issue 14)',
+    sql: `
+-- A batch reserves a chunk of intents in one durable transaction with queued = 1 ("the card has
+-- not been asked for this one"), and clears it in the durable transaction that comes right before
+-- that row's SIGN (batch-issuance.ts). So after a crash a reserved row with queued = 1 was
+-- certainly never signed (abandoned), one with queued = 0 may have been (outcome_unknown). Every
+-- row older than this migration, and every row reserved outside a batch, has queued = 0: the
+-- default is the cautious reading.
+ALTER TABLE certificates ADD COLUMN queued INTEGER NOT NULL DEFAULT 0 CHECK (queued IN (0, 1));
+-- Only a batch reservation sets it; it is cleared once, while the row is reserved, and never set again.
+CREATE TRIGGER certificates_queued_insert BEFORE INSERT ON certificates WHEN NEW.queued = 1 AND NEW.status <> 'reserved'
+BEGIN SELECT RAISE(ABORT, 'only a reserved certificate can be queued'); END;
+CREATE TRIGGER certificates_queued_forward BEFORE UPDATE OF queued ON certificates
+WHEN OLD.queued IS NOT NEW.queued AND NOT (OLD.queued = 1 AND NEW.queued = 0 AND OLD.status = 'reserved')
+BEGIN SELECT RAISE(ABORT, 'a queued certificate is marked sent once, while reserved, and never queued again'); END;
+-- A row the card was never asked for cannot have been signed.
+CREATE TRIGGER certificates_queued_unsigned BEFORE UPDATE OF status ON certificates
+WHEN NEW.queued = 1 AND NEW.status IN ('issued', 'revoked', 'outcome_unknown')
+BEGIN SELECT RAISE(ABORT, 'a certificate the card was never asked to sign can only be abandoned'); END;
+`,
+  },
+  {
     version: 8,
     name: 'the latest CRL of a CA without reading its blobs (issue 14)',
     sql: `

@@ -166,7 +166,33 @@ after(async () => {
 const unknownSerials: string[] = [];
 const allSerials = new Set<string>();
 
-for (const point of ['issuance-after-reserve', 'issuance-after-sign'] as const) {
+test('SIGKILL at issuance-after-reserve: the intent is durable, the card was never asked; recovery abandons it and the same CSR is signed again', async () => {
+  const base = baseline();
+  const csr = await newCsr();
+  const out = join(dir, 'after-reserve.crt');
+  killed(await sign(csr, out, { CA_CRASHPOINT: 'issuance-after-reserve' }), 'ca sign at issuance-after-reserve');
+  assert.equal(existsSync(out), false, 'no certificate file');
+  const [row] = rowFor(csr);
+  assert.equal(row?.status, 'reserved', 'TX1 was committed before the crash');
+  assert.equal(cardSignatures().count - base.count, 0, 'the card was not asked');
+  for (const s of certRows()) allSerials.add(s.serial_hex);
+  // Reserved by `ca sign` as a queued batch row (migration 7), never marked sent: certainly unsigned.
+  const check = ok(await ca(['db', 'check']), 'db check after the crash');
+  assert.match(check.stderr, /recovered 1 certificate and 0 CRL reservation\(s\).*0 outcome_unknown.*1 abandoned \(the card was never asked/);
+  assert.equal(rowFor(csr)[0]?.status, 'abandoned');
+  ok(await ca(['audit', 'verify', '--pin-file', pin]), 'audit verify');
+  assertInvariants(base);
+  // The same CSR again is simply signed (a new serial; the abandoned one stays burnt and off the CRL).
+  ok(await sign(csr, out), 'the same command again');
+  const rows = rowFor(csr);
+  assert.deepEqual(rows.map((r) => r.status), ['abandoned', 'issued']);
+  assert.equal(allSerials.has(rows[1]!.serial_hex), false, 'the new serial was never used before');
+  allSerials.add(rows[1]!.serial_hex);
+  assert.ok(existsSync(out));
+  assertInvariants(base);
+});
+
+for (const point of ['issuance-after-sent', 'issuance-after-sign'] as const) {
   test(`SIGKILL at ${point}: the serial becomes outcome_unknown, never reused; card and database agree`, async () => {
     const base = baseline();
     const csr = await newCsr();
@@ -177,12 +203,12 @@ for (const point of ['issuance-after-reserve', 'issuance-after-sign'] as const) 
     const [row] = rowFor(csr);
     assert.equal(row?.status, 'reserved', 'TX1 was committed before the crash');
     const card = cardSignatures();
-    assert.equal(card.count - base.count, point === 'issuance-after-reserve' ? 0 : 1, 'card signatures at this point');
+    assert.equal(card.count - base.count, point === 'issuance-after-sent' ? 0 : 1, 'card signatures at this point');
     for (const s of certRows()) allSerials.add(s.serial_hex);
 
     // The next writing command recovers the row and says so; db check names the state.
     const check = ok(await ca(['db', 'check']), 'db check after the crash');
-    assert.match(check.stderr, /recovered 1 certificate and 0 CRL reservation\(s\).*outcome_unknown/);
+    assert.match(check.stderr, /recovered 1 certificate and 0 CRL reservation\(s\).*1 outcome_unknown.*0 abandoned/);
     assert.match(check.stdout, new RegExp(`note: certificate servers/${row!.serial_hex} is outcome_unknown`));
     assert.equal(rowFor(csr)[0]?.status, 'outcome_unknown');
     unknownSerials.push(row!.serial_hex);

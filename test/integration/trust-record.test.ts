@@ -209,14 +209,22 @@ test('re-running a killed ca sign batch finishes the job; outcome_unknown needs 
   }
   const sign = (env: Record<string, string> = {}, ...extra: string[]) =>
     runCommand(process.execPath, [BIN, 'sign', ...csrs, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h, ...extra], { env });
-  // Killed right after the first certificate was committed, before its file was written.
+  // Killed right after the commit that recorded the first certificate, before its file was
+  // written. That commit also marked the second "sent to the card" (one commit per certificate,
+  // batch-issuance.ts), so the second may have been signed: outcome_unknown; the third was never
+  // sent: abandoned, and signed by the re-run.
   const killed = await sign({ CA_CRASHPOINT: 'issuance-after-commit' });
   assert.notEqual(killed.code, 0);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, '.batch2.crt.999999.0123456789ab.tmp'), 'half a certificate'); // what a kill mid-write leaves
-  const rerun = expectOk(await sign(), 'the identical command again');
+  const rerun = await sign();
+  assert.equal(rerun.code, 5, rerun.stderr);
   assert.match(rerun.stderr, /batch1\.csr: already issued by servers as serial ([0-9A-F]+).*written again/);
-  assert.deepEqual(readdirSync(out).sort(), ['batch1.crt', 'batch2.crt', 'batch3.crt'], 'every certificate written, no .tmp left');
+  assert.match(rerun.stderr, /batch2\.csr: NOT signed: .*outcome_unknown/);
+  assert.match(rerun.stderr, /batch3\.csr → /);
+  assert.deepEqual(readdirSync(out).sort(), ['batch1.crt', 'batch3.crt'], 'every certificate signed so far written, no .tmp left');
+  expectOk(await sign({}, '--reissue'), 'sign --reissue');
+  assert.deepEqual(readdirSync(out).sort(), ['batch1.crt', 'batch2.crt', 'batch3.crt']);
   // Killed after the card signed, before the commit: that serial is outcome_unknown.
   const csr4 = join(t.dir, 'batch4.csr');
   expectOk(await runCommand('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(t.dir, 'batch4.key'), '-subj', '/CN=batch4.example.test', '-addext', 'subjectAltName=DNS:batch4.example.test', '-out', csr4]), 'openssl req');

@@ -182,6 +182,20 @@ export function certificateContent(req: CertificateContentRequest): CertificateC
   return { tbs, signatureAlgorithm, subject, sans };
 }
 
+/**
+ * The content `certificateContent(req)` gives, from a decision already made for the same
+ * request at another time and serial: only the serial and the validity (the two inputs that
+ * depend on `req.serial` and `req.now`) are decided again, with every validity check; the
+ * subject, SANs, name constraints, key checks and extensions do not depend on them. A batch
+ * decides each CSR's content once in its plan (the refusals before the card) and stamps it
+ * here at reservation, instead of deciding everything twice.
+ */
+export function certificateContentAt(decided: CertificateContent, req: CertificateContentRequest): CertificateContent {
+  checkSerial(req.serial);
+  const { notBefore, notAfter } = decideValidity(req, req.profile, req.issuer === 'self' ? undefined : req.issuer);
+  return { ...decided, tbs: { ...decided.tbs, serial: req.serial.slice(), notBefore, notAfter } };
+}
+
 function decideValidity(
   req: CertificateContentRequest,
   profile: Profile,

@@ -90,7 +90,8 @@ function hexDigit(c: number): number {
   return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
 }
 
-function timeTlv(iso: string, what: string): Uint8Array {
+/** An X.509 Time (RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050) from an ISO UTC string. */
+export function timeTlv(iso: string, what: string): Uint8Array {
   if (iso.length !== 24 && !ISO_SHAPE.test(iso)) throw badTime(iso, what);
   const b = new Uint8Array(17);
   return b.subarray(0, writeTime(b, 0, iso, 0, what));

@@ -70,42 +70,47 @@ async function setup() {
 }
 
 /** Rows as another connection sees them: only what was committed. */
-function committed(dbPath: string): { serial_hex: string; status: string; tbs: Buffer }[] {
+function committed(dbPath: string): { serial_hex: string; status: string; tbs: Buffer; queued: number }[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.prepare("SELECT c.serial_hex, c.status, c.tbs FROM certificates c JOIN cas i ON i.id = c.issuer_id WHERE i.name = 'servers' ORDER BY c.id").all() as never;
+    return db.prepare("SELECT c.serial_hex, c.status, c.tbs, c.queued FROM certificates c JOIN cas i ON i.id = c.issuer_id WHERE i.name = 'servers' ORDER BY c.id").all() as never;
   } finally {
     db.close();
   }
 }
 
-test('issueBatch: every serial and TBS of the chunk is committed before its signature is asked for', async () => {
+test('issueBatch: every serial and TBS of the chunk is committed before its signature is asked for, and the row being signed is durably marked sent', async () => {
   const s = await setup();
   const input = csrs(s.dir, 'a', 5);
-  const seenAtSign: number[] = [];
+  const seenAtSign: string[] = [];
   const watching: Signer = {
     publicKey: () => s.signer.publicKey(),
     sign: async (tbs, alg) => {
       // A separate connection: the reservation is durable, not just visible inside a transaction.
-      const rows = committed(s.dbPath);
+      const rows = committed(s.dbPath).slice(-5);
       const mine = rows.find((r) => toHex(sha256(new Uint8Array(r.tbs))) === toHex(sha256(tbs)));
       assert.ok(mine, 'the TBS being signed is already committed');
       assert.equal(mine.status, 'reserved');
-      seenAtSign.push(rows.filter((r) => r.status === 'reserved').length);
+      assert.equal(mine.queued, 0, 'marked sent before the card is asked');
+      // i = issued, s = reserved and sent, q = reserved and queued (never sent)
+      seenAtSign.push(rows.map((r) => (r.status === 'issued' ? 'i' : r.status === 'reserved' ? (r.queued ? 'q' : 's') : '?')).join(''));
       return s.signer.sign(tbs, alg);
     },
   } as Signer;
   const r = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(watching) });
   assert.equal(r.issued.length, 5);
-  // Each chunk's intents were committed before its first signature, and its issued records
-  // only after its last: at every signature exactly one chunk is reserved.
-  assert.deepEqual(seenAtSign, Array.from({ length: 5 }, (_, i) => Math.min(CHUNK, 5 - Math.floor(i / CHUNK) * CHUNK)));
+  // One chunk (CHUNK > 5): all five intents durable before the first signature; at each
+  // signature exactly one row is sent without a result, the earlier ones are issued (recorded
+  // in the commit that marked this one sent), the later ones still queued.
+  assert.ok(CHUNK > 5);
+  assert.deepEqual(seenAtSign, ['sqqqq', 'isqqq', 'iisqq', 'iiisq', 'iiiis']);
   for (const x of r.issued) {
     assert.equal(x.record.status, 'issued');
     verifyIssuedCertificate(x.der, new Uint8Array(committed(s.dbPath).find((c) => c.serial_hex === x.record.serialHex)!.tbs), s.info.spki);
   }
-  assert.ok(committed(s.dbPath).filter((c) => c.status === 'issued').length >= 5);
+  assert.deepEqual(committed(s.dbPath).slice(-5).map((c) => [c.status, c.queued]), Array.from({ length: 5 }, () => ['issued', 0]));
   assert.equal(r.plan.toSign, 5);
+  assert.deepEqual(checkDatabase(s.store).problems, []);
 });
 
 test('planBatch: a duplicate key anywhere in the batch refuses it before anything is written or signed', async () => {

@@ -56,12 +56,54 @@ test('UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5)', () 
   assert.deepEqual(tags(new Date(Date.UTC(2050, 0, 1, 0, 0, 0))), [0x17, 0x18]);
 });
 
+/** The builder as it was, through the @peculiar/asn1-schema classes: the reference for byte identity. */
+async function referenceTbs(input: TbsCertificateInput, alg: 'ecdsa-sha256' | 'ecdsa-sha384'): Promise<Uint8Array> {
+  const { AsnConvert, OctetString } = await import('@peculiar/asn1-schema');
+  const x = await import('@peculiar/asn1-x509');
+  const ab = (b: Uint8Array) => b.slice().buffer as ArrayBuffer;
+  const tbs = new x.TBSCertificate({
+    version: x.Version.v3,
+    serialNumber: ab(input.serial),
+    signature: AsnConvert.parse(signatureAlgorithmIdentifier(alg), x.AlgorithmIdentifier),
+    issuer: AsnConvert.parse(input.issuerName, x.Name),
+    validity: new x.Validity({ notBefore: input.notBefore, notAfter: input.notAfter }),
+    subject: AsnConvert.parse(input.subjectName, x.Name),
+    subjectPublicKeyInfo: AsnConvert.parse(input.spki, x.SubjectPublicKeyInfo),
+  });
+  if (input.extensions.length > 0) tbs.extensions = new x.Extensions(input.extensions.map((e) => new x.Extension({ extnID: e.oid, critical: e.critical, extnValue: new OctetString(ab(e.value)) })));
+  return new Uint8Array(AsnConvert.serialize(tbs));
+}
+
+test('the DER-direct builder gives the same bytes as the ASN.1-class encoding (leaf, sub-CA, RSA key, no extensions, 2049/2050, long serial)', async () => {
+  const rsa = TestOnlySoftwareSigner.generate('rsa2048');
+  const sub = certificateContent({ issuer: root.info, profile: set.caProfile('servers'), spki: ec.publicKey(), subject: [], serial: testSerial(), now }).tbs;
+  const rsaLeaf = certificateContent({ issuer: servers.info, profile: set.leafProfile('tls-server'), spki: rsa.publicKey(), subject: [{ type: 'CN', value: 'r.example.test' }], csrSans: [{ type: 'dns', value: 'r.example.test' }, { type: 'ip', value: '10.1.2.3' }], serial: testSerial(), now }).tbs;
+  const cases: [TbsCertificateInput, 'ecdsa-sha256' | 'ecdsa-sha384'][] = [
+    [leafInput(), 'ecdsa-sha256'],
+    [sub, 'ecdsa-sha384'],
+    [rsaLeaf, 'ecdsa-sha256'],
+    [{ ...leafInput(), extensions: [] }, 'ecdsa-sha256'],
+    [{ ...leafInput(), notAfter: new Date(Date.UTC(2049, 11, 31, 23, 59, 59)) }, 'ecdsa-sha256'],
+    [{ ...leafInput(), notAfter: new Date(Date.UTC(2050, 0, 1, 0, 0, 0)) }, 'ecdsa-sha256'],
+    [{ ...leafInput(), serial: Uint8Array.of(0x00, 0x80, ...new Array<number>(18).fill(0xab)) }, 'ecdsa-sha256'],
+    [{ ...leafInput(), serial: Uint8Array.of(1) }, 'ecdsa-sha256'],
+  ];
+  for (const [input, alg] of cases) assert.deepEqual(buildTbsCertificate(input, alg), await referenceTbs(input, alg));
+});
+
 test('non-canonical issuer DER is refused rather than silently re-encoded', () => {
   const i = leafInput();
   // Same name with a non-minimal (BER) length: the ASN.1 library would re-encode it minimally.
   assert.ok(i.issuerName[1]! < 0x80);
   const bad = Uint8Array.from([0x30, 0x81, i.issuerName[1]!, ...i.issuerName.subarray(2)]);
   assert.equal(caCode(() => buildTbsCertificate({ ...i, issuerName: bad }, 'ecdsa-sha256')), 'CA_TBS_ENCODING');
+  // Deeper inside: the first RDN's SET with a non-minimal length; trailing bytes; not a SEQUENCE.
+  const inner = Uint8Array.from(i.issuerName);
+  assert.equal(inner[2], 0x31);
+  const deep = Uint8Array.from([0x30, inner[1]! + 1, 0x31, 0x81, ...inner.subarray(3)]);
+  assert.equal(caCode(() => buildTbsCertificate({ ...i, issuerName: deep }, 'ecdsa-sha256')), 'CA_TBS_ENCODING');
+  assert.equal(caCode(() => buildTbsCertificate({ ...i, subjectName: Uint8Array.from([...i.subjectName, 0]) }, 'ecdsa-sha256')), 'CA_TBS_ENCODING');
+  assert.equal(caCode(() => buildTbsCertificate({ ...i, spki: Uint8Array.of(0x04, 0x00) }, 'ecdsa-sha256')), 'CA_TBS_ENCODING');
   assert.equal(caCode(() => buildTbsCertificate(i, 'ecdsa-sha256')), 'no error');
 });
 

@@ -145,3 +145,22 @@ test('SKI is SHA-1 over the subjectPublicKey BIT STRING value; root has no AKI, 
   assert.equal(r.tbs.extensions.some((e) => e.oid === id_ce.cRLDistributionPoints), false);
   assert.deepEqual(r.tbs.issuerName, r.tbs.subjectName);
 });
+
+test('certificateContentAt: a decision stamped with another serial and time equals deciding again, validity checks included', async () => {
+  const { certificateContentAt } = await import('../../../src/ca/cert/certificate-content.js');
+  const later = new Date(now.getTime() + 3 * DAY + 1234);
+  for (const over of [{}, { validity: { days: 30 } }, { profile: leaf('tls-client'), subject: [{ type: 'CN', value: 'c' }], csrSans: [] }] as Partial<CertificateContentRequest>[]) {
+    let planned;
+    try {
+      planned = certificateContent(base({ ...over, serial: Uint8Array.of(1) }));
+    } catch {
+      continue; // a profile this request does not fit
+    }
+    const serial = testSerial();
+    assert.deepEqual(certificateContentAt(planned, base({ ...over, serial, now: later })), certificateContent(base({ ...over, serial, now: later })));
+  }
+  // Validity is decided again at the new time: a notAfter that has passed by then is refused.
+  const planned = certificateContent(base({ serial: Uint8Array.of(1), validity: { notAfter: new Date(now.getTime() + DAY) } }));
+  assert.throws(() => certificateContentAt(planned, base({ validity: { notAfter: new Date(now.getTime() + DAY) }, now: new Date(now.getTime() + 2 * DAY) })), (e: unknown) => e instanceof PolicyError && e.code === 'POLICY_VALIDITY');
+  assert.throws(() => certificateContentAt(planned, base({ serial: Uint8Array.of(0x80) })), /serial/i);
+});

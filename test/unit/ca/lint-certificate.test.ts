@@ -194,6 +194,24 @@ test('e_cert_sig_alg_not_match_tbs_sig_alg on an assembled certificate', () => {
   assert.deepEqual(lintTbsCertificate(Uint8Array.of(1, 2, 3), leafCtx).map((f) => f.rule), ['e_tbs_certificate_malformed']);
 });
 
+test('a TBS linted clean before signing is not linted twice, but only when the certificate carries exactly those bytes with the same context', () => {
+  const good = tbs(leafInput());
+  const sign = (t: Uint8Array, outer = '300a06082a8648ce3d040302') => encodeTlv(0x30, concatBytes(t, fromHex(outer), encodeTlv(0x03, concatBytes(Uint8Array.of(0), leafKey.signSync(t, 'ecdsa-sha256')))));
+  // Every rule's defective sample, signed, with the clean TBS claimed as linted: the bytes
+  // differ, so every rule runs again and still flags its defect.
+  for (const [rule, make] of Object.entries(CASES)) {
+    const { der, ctx } = make();
+    const findings = lintCertificate(sign(der), ctx, { tbs: good, ctx });
+    assert.ok(findings.some((f) => f.rule === rule), `${rule} not among ${JSON.stringify(findings)}`);
+  }
+  const bad = CASES['e_ext_san_missing']?.() ?? Object.values(CASES)[0]!();
+  // The same bytes but another context object: every rule runs.
+  assert.ok(lintCertificate(sign(bad.der), bad.ctx, { tbs: bad.der, ctx: { ...bad.ctx } }).length > 0);
+  // The same bytes and context: the TBS rules are not repeated; the certificate-level rule still runs.
+  assert.deepEqual(lintCertificate(sign(good), leafCtx, { tbs: good, ctx: leafCtx }), []);
+  assert.deepEqual(lintCertificate(sign(good, '300a06082a8648ce3d040303'), leafCtx, { tbs: good, ctx: leafCtx }).map((f) => f.rule), ['e_cert_sig_alg_not_match_tbs_sig_alg']);
+});
+
 test('where OpenSSL -x509_strict covers a rule, OpenSSL rejects the same defect too', async () => {
   const { assembleCertificate } = await import('../../../src/ca/index.js');
   const { openssl, tempDir, writePem } = await import('./ca-test-kit.js');

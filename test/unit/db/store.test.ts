@@ -135,7 +135,7 @@ test('startup recovery: reserved rows become outcome_unknown, are audited, never
   store.reserveCertificate(reservation([0x66]), { event: 'certificate.intent', ca: 'root', data: {} });
   store.db.close(); // "crash" between TX1 and TX2
   const reopened = new SqliteStore(openDatabase(path));
-  assert.deepEqual(reopened.recoverReserved(at(10)), { certificates: 1, crls: 0 });
+  assert.deepEqual(reopened.recoverReserved(at(10)), { certificates: 1, crls: 0, outcomeUnknown: 1, abandoned: 0 });
   const [c] = reopened.getCertificate('66');
   assert.equal(c!.status, 'outcome_unknown');
   assert.throws(() => reopened.reserveCertificate(reservation([0x66], 11, 'key-z'), { event: 'x', data: {} }), code('STORE_SERIAL_TAKEN'));
@@ -144,7 +144,7 @@ test('startup recovery: reserved rows become outcome_unknown, are audited, never
   assert.equal(entries[0]!.serialHex, '66');
   assert.equal(entries[0]!.reason, 'unspecified');
   assert.ok(reopened.auditRecords().some((r) => r.event === 'recovery.certificate-outcome-unknown'));
-  assert.deepEqual(reopened.recoverReserved(at(11)), { certificates: 0, crls: 0 });
+  assert.deepEqual(reopened.recoverReserved(at(11)), { certificates: 0, crls: 0, outcomeUnknown: 0, abandoned: 0 });
 });
 
 test('CRL numbers strictly increase, also over a CRL that never finished', () => {
