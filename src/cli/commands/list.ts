@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { DateTime, Duration } from 'luxon';
-import { isoUtc } from '../../ca/clock.js';
+import { isoUtc, LUXON_LOCALE, LUXON_UTC } from '../../ca/clock.js';
 import type { CertificateStatus, CertificateSummary } from '../../ca/store.js';
 import { tokenBindings } from '../../ca/token-records.js';
 import { withCa, withHome, type HomeArgs } from '../ca-context.js';
@@ -20,8 +20,8 @@ const STATUSES: CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome
 /** "30d", "12h", "2w" or an ISO 8601 duration. */
 export function parseSpan(s: string): Duration {
   const m = /^(\d+)([dhw])$/.exec(s);
-  if (m) return Duration.fromObject({ [m[2] === 'd' ? 'days' : m[2] === 'h' ? 'hours' : 'weeks']: Number(m[1]) });
-  const d = Duration.fromISO(s);
+  if (m) return Duration.fromObject({ [m[2] === 'd' ? 'days' : m[2] === 'h' ? 'hours' : 'weeks']: Number(m[1]) }, LUXON_LOCALE);
+  const d = Duration.fromISO(s, LUXON_LOCALE);
   if (!d.isValid) throw usageError(`--expiring ${s} is not a duration`, 'Use e.g. 30d, 12h, 2w or P30D.');
   return d;
 }
@@ -62,7 +62,7 @@ export function listCommand(ctx: CliContext): CommandModule<object, ListArgs> {
           ...(args.issuer ? { issuer: args.issuer } : {}),
           ...(args.status ? { status: args.status as CertificateStatus } : args.expiring ? { status: 'issued' as const } : {}),
           ...(args.expiring
-            ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, { zone: 'utc' }).plus(parseSpan(args.expiring)).toJSDate()) }
+            ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, LUXON_UTC).plus(parseSpan(args.expiring)).toJSDate()) }
             : {}),
         };
         const bindings = args.card === undefined ? undefined : tokenBindings(ca.store.auditRecords(), args.card);
