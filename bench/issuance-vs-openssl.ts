@@ -250,8 +250,9 @@ export function cliHome(kind: KeyKind, dir: string, rootReader: string, subReade
   const ca = (...args: string[]): void => {
     execFileSync(process.execPath, [CA_BIN, ...args, '--home', home], { stdio: 'pipe', timeout: 120_000 });
   };
-  ca('init', '--rehearsal');
-  if (kind === 'rsa2048') cpSync(profilesFor(kind, dir), join(home, 'profiles'), { recursive: true });
+  // The RSA variant's profiles are given to `ca init`, which pins them (copying them in afterwards
+  // is refused by the next command as PROFILES_CHANGED).
+  ca('init', '--rehearsal', ...(kind === 'rsa2048' ? ['--profiles', profilesFor(kind, dir)] : []));
   ca('ceremony', 'root', '--yes', '--reader', rootReader, '--pin-file', pinFile);
   ca('ceremony', 'subca', 'servers', '--yes', '--reader', subReader, '--pin-file', pinFile, '--issuer-pin-file', pinFile);
   return home;
