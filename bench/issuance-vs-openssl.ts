@@ -29,9 +29,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { startEmulator, type EmulatorProcess } from '../test/helpers/emulator-process.js';
+import { benchMain } from './helpers/bench-main.js';
+import { PIN, PIN_TEXT, withBenchCards, type BenchCards } from './helpers/bench-cards.js';
 import { openscConfForOneReader } from './helpers/opensc-one-reader.js';
-import { PcscCardService } from '../src/card/pcsc-card-service.js';
+import { addSummaryRow } from './helpers/summary.js';
+import type { PcscCardService } from '../src/card/pcsc-card-service.js';
 import type { DriverCardSession } from '../src/card/card-session-impl.js';
 import { openDatabase } from '../src/db/database.js';
 import { SqliteStore } from '../src/db/sqlite-store.js';
@@ -43,10 +45,6 @@ import { checkCsrKeyPolicy, loadProfiles, parseCsr } from '../src/ca/index.js';
 
 const execFileP = promisify(execFile);
 
-/** The emulated card's test PINs (never a real card's): the peer gets the PIN in the URI. */
-export const PIN_TEXT = '648219';
-export const PIN = Buffer.from(PIN_TEXT);
-export const SO = Buffer.from('3537363231383830', 'hex');
 const PROFILES = new URL('../../profiles', import.meta.url).pathname;
 const ENGINE = '/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so';
 const OPENSC_PKCS11 = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
@@ -252,8 +250,9 @@ export function cliHome(kind: KeyKind, dir: string, rootReader: string, subReade
   const ca = (...args: string[]): void => {
     execFileSync(process.execPath, [CA_BIN, ...args, '--home', home], { stdio: 'pipe', timeout: 120_000 });
   };
-  ca('init', '--rehearsal');
-  if (kind === 'rsa2048') cpSync(profilesFor(kind, dir), join(home, 'profiles'), { recursive: true });
+  // The RSA variant's profiles are given to `ca init`, which pins them (copying them in afterwards
+  // is refused by the next command as PROFILES_CHANGED).
+  ca('init', '--rehearsal', ...(kind === 'rsa2048' ? ['--profiles', profilesFor(kind, dir)] : []));
   ca('ceremony', 'root', '--yes', '--reader', rootReader, '--pin-file', pinFile);
   ca('ceremony', 'subca', 'servers', '--yes', '--reader', subReader, '--pin-file', pinFile, '--issuer-pin-file', pinFile);
   return home;
@@ -298,61 +297,50 @@ export async function run(n = DEFAULT_N, port = DEFAULT_PORT): Promise<void> {
   const csrs2 = makeCsrs(n, dir, 'single');
   const csrs3 = makeCsrs(n, dir, 'clibatch');
   const csrs4 = makeCsrs(n, dir, 'clisingle');
-  let emuRoot: EmulatorProcess | undefined;
-  let emuSub: EmulatorProcess | undefined;
-  const service = new PcscCardService();
   try {
-    emuRoot = await startEmulator({ port });
-    emuSub = await startEmulator({ port: port + 1 });
-    const root = await service.open({ reader: emuRoot.readerName });
-    const sub = await service.open({ reader: emuSub.readerName });
-    await root.initialize({ soPin: SO, userPin: PIN, retries: 3, label: 'bench root' });
-    await root.verifyPin(PIN);
-    await sub.initialize({ soPin: SO, userPin: PIN, retries: 3, label: 'bench issuing' });
-    await sub.verifyPin(PIN);
-    const cas: IssuingCa[] = [];
-    for (const kind of ['p256', 'rsa2048'] as const) cas.push(await ceremonies(kind, dir, root, sub));
-    await root.close();
-    await sub.close();
-    // cardca runs first and closes its session each time, so the peer finds the card free.
-    const batch = new Map<KeyKind, Figures>();
-    const perCert = new Map<KeyKind, Figures>();
-    for (const ca of cas) {
-      batch.set(ca.kind, await cardcaIssue(ca, service, emuSub.readerName, csrs.der, emuSub.apduLogFile, false));
-      perCert.set(ca.kind, await cardcaIssue(ca, service, emuSub.readerName, csrs2.der, emuSub.apduLogFile, true));
-    }
-    await service.close();
-    console.log(
-      `  issuing card ${emuSub.serial} in "${emuSub.readerName}", root card in "${emuRoot.readerName}"; cardca engine = issuance path of bench/issuance.ts ` +
-        'in this process (session open + PIN verify + key lookup timed); APDUs = lines in the issuing card\'s APDU log',
-    );
-    const pinFile = join(dir, 'user-pin');
-    writeFileSync(pinFile, PIN_TEXT + '\n', { mode: 0o600 });
-    // The peer runs before the CLI ceremonies add keys: OpenSC reads every object on the card
-    // at each start, so its APDU count grows with the number of keys (2 here, as for cardca's
-    // engine rows; the CLI rows see 3 and 4).
-    const peer = new Map<KeyKind, Figures>();
-    for (const ca of cas) {
-      peer.set(ca.kind, await opensslPerCert(ca, emuSub.serial, emuSub.readerName, csrs.files, dir, emuSub.apduLogFile));
-      ca.store.db.close();
-    }
-    for (const ca of cas) {
-      const home = cliHome(ca.kind, dir, emuRoot.readerName, emuSub.readerName, pinFile);
-      const cliBatch = await cliSign(home, emuSub.readerName, pinFile, csrs3.files, join(dir, `cli-${ca.kind}-batch`), emuSub.apduLogFile, false);
-      const cliPerCert = await cliSign(home, emuSub.readerName, pinFile, csrs4.files, join(dir, `cli-${ca.kind}-single`), emuSub.apduLogFile, true);
-      line(ca.kind, n, { batch: batch.get(ca.kind)!, perCert: perCert.get(ca.kind)!, cliBatch, cliPerCert, peer: peer.get(ca.kind)! });
-    }
+    await withBenchCards(port, (cards) => measure(cards, dir, n, [csrs, csrs2, csrs3, csrs4]));
   } finally {
-    await service.close().catch(() => undefined);
-    await emuRoot?.stop();
-    await emuSub?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1]?.endsWith('issuance-vs-openssl.js')) {
-  run(process.argv[2] ? Number(process.argv[2]) : undefined, process.argv[3] ? Number(process.argv[3]) : undefined).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+type Csrs = ReturnType<typeof makeCsrs>;
+
+async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: BenchCards, dir: string, n: number, [csrs, csrs2, csrs3, csrs4]: readonly [Csrs, Csrs, Csrs, Csrs]): Promise<void> {
+  const cas: IssuingCa[] = [];
+  for (const kind of ['p256', 'rsa2048'] as const) cas.push(await ceremonies(kind, dir, root, sub));
+  await closeSessions();
+  // cardca runs first and closes its session each time, so the peer finds the card free.
+  const batch = new Map<KeyKind, Figures>();
+  const perCert = new Map<KeyKind, Figures>();
+  for (const ca of cas) {
+    batch.set(ca.kind, await cardcaIssue(ca, service, emuSub.readerName, csrs.der, emuSub.apduLogFile, false));
+    perCert.set(ca.kind, await cardcaIssue(ca, service, emuSub.readerName, csrs2.der, emuSub.apduLogFile, true));
+  }
+  await service.close();
+  console.log(
+    `  issuing card ${emuSub.serial} in "${emuSub.readerName}", root card in "${emuRoot.readerName}"; cardca engine = issuance path of bench/issuance.ts ` +
+      'in this process (session open + PIN verify + key lookup timed); APDUs = lines in the issuing card\'s APDU log',
+  );
+  const pinFile = join(dir, 'user-pin');
+  writeFileSync(pinFile, PIN_TEXT + '\n', { mode: 0o600 });
+  // The peer runs before the CLI ceremonies add keys: OpenSC reads every object on the card
+  // at each start, so its APDU count grows with the number of keys (2 here, as for cardca's
+  // engine rows; the CLI rows see 3 and 4).
+  const peer = new Map<KeyKind, Figures>();
+  for (const ca of cas) {
+    peer.set(ca.kind, await opensslPerCert(ca, emuSub.serial, emuSub.readerName, csrs.files, dir, emuSub.apduLogFile));
+    ca.store.db.close();
+  }
+  for (const ca of cas) {
+    const home = cliHome(ca.kind, dir, emuRoot.readerName, emuSub.readerName, pinFile);
+    const cliBatch = await cliSign(home, emuSub.readerName, pinFile, csrs3.files, join(dir, `cli-${ca.kind}-batch`), emuSub.apduLogFile, false);
+    const cliPerCert = await cliSign(home, emuSub.readerName, pinFile, csrs4.files, join(dir, `cli-${ca.kind}-single`), emuSub.apduLogFile, true);
+    const p = peer.get(ca.kind)!;
+    line(ca.kind, n, { batch: batch.get(ca.kind)!, perCert: perCert.get(ca.kind)!, cliBatch, cliPerCert, peer: p });
+    const perCertMs = (f: Figures): string => `${(f.ms / n).toFixed(1)} ms`;
+    addSummaryRow({ figure: `\`ca sign\` CLI, ${n} CSRs in one process, per cert (${ca.kind})`, cardca: perCertMs(cliBatch), peer: `openssl x509 -req -engine pkcs11: ${perCertMs(p)}`, ratio: `peer/this ${(p.ms / cliBatch.ms).toFixed(2)}`, goal: '—' });
+  }
 }
+
+benchMain(import.meta.url, run);

@@ -25,9 +25,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { startEmulator, type EmulatorProcess } from '../test/helpers/emulator-process.js';
-import { PcscCardService } from '../src/card/pcsc-card-service.js';
-import { CA_BIN, PIN, PIN_TEXT, SO, ceremonies, cliHome, makeCsrs, opensslPerCert } from './issuance-vs-openssl.js';
+import { benchMain } from './helpers/bench-main.js';
+import { PIN_TEXT, withBenchCards, type BenchCards } from './helpers/bench-cards.js';
+import { addSummaryRow } from './helpers/summary.js';
+import { CA_BIN, ceremonies, cliHome, makeCsrs, opensslPerCert } from './issuance-vs-openssl.js';
 
 const execFileP = promisify(execFile);
 const DEFAULT_ROUNDS = 10;
@@ -58,89 +59,81 @@ function loadAverage(): string {
 
 export async function run(rounds = DEFAULT_ROUNDS, batchSize = DEFAULT_BATCH): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cardca-bench-start-'));
-  let emuRoot: EmulatorProcess | undefined;
-  let emuSub: EmulatorProcess | undefined;
-  const service = new PcscCardService();
   try {
-    console.log(`  load average before: ${loadAverage()} (${(await import('node:os')).cpus().length} cores)`);
-    const peerCsrs = makeCsrs(rounds, dir, 'peer');
-    const oneCsrs = makeCsrs(rounds, dir, 'one');
-    const batchCsrs = makeCsrs(batchSize, dir, 'batch');
-    emuRoot = await startEmulator({ port: PORT });
-    emuSub = await startEmulator({ port: PORT + 1 });
-    const root = await service.open({ reader: emuRoot.readerName });
-    const sub = await service.open({ reader: emuSub.readerName });
-    await root.initialize({ soPin: SO, userPin: PIN, retries: 3, label: 'bench root' });
-    await root.verifyPin(PIN);
-    await sub.initialize({ soPin: SO, userPin: PIN, retries: 3, label: 'bench issuing' });
-    await sub.verifyPin(PIN);
-    const peerCa = await ceremonies('p256', dir, root, sub);
-    await root.close();
-    await sub.close();
-    await service.close();
-    const pinFile = join(dir, 'user-pin');
-    writeFileSync(pinFile, PIN_TEXT + '\n', { mode: 0o600 });
-    const home = cliHome('p256', dir, emuRoot.readerName, emuSub.readerName, pinFile);
-    const outDir = join(dir, 'out');
-    mkdirSync(outDir);
-    const sign = (files: readonly string[]): string[] =>
-      [process.execPath, CA_BIN, 'sign', ...files, '--issuer', 'servers', '--home', home, '--reader', emuSub!.readerName, '--pin-file', pinFile, '--out', outDir + '/'];
-
-    // Start-up and single sign, interleaved round by round.
-    const t: Record<'node' | 'help' | 'signHelp' | 'sign' | 'peer', number[]> = { node: [], help: [], signHelp: [], sign: [], peer: [] };
-    for (let i = 0; i < rounds; i++) {
-      t.node.push(timeProcess([process.execPath, '-e', '0']));
-      t.help.push(timeProcess([process.execPath, CA_BIN, '--help']));
-      t.signHelp.push(timeProcess([process.execPath, CA_BIN, 'sign', '--help']));
-      t.sign.push(timeProcess(sign([oneCsrs.files[i]!])));
-      t.peer.push((await opensslPerCert(peerCa, emuSub.serial, emuSub.readerName, [peerCsrs.files[i]!], dir, emuSub.apduLogFile)).ms);
-    }
-    peerCa.store.db.close();
-    // CARDCA_BENCH_CPU_PROF=DIR: one more single `ca sign` under `node --cpu-prof` (docs/benchmarks.md, "Where the time goes").
-    const profDir = process.env['CARDCA_BENCH_CPU_PROF'];
-    if (profDir) {
-      const extra = makeCsrs(1, dir, 'profiled');
-      const argv = sign(extra.files);
-      timeProcess([argv[0]!, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, ...argv.slice(1)]);
-      console.log(`  CPU profile of one \`ca sign\` written to ${profDir}`);
-    }
-
-    // The batch: one process, B CSRs.
-    const t0 = performance.now();
-    const r = await execFileP(sign(batchCsrs.files)[0]!, sign(batchCsrs.files).slice(1), { timeout: 600_000, maxBuffer: 64 << 20 });
-    const batchMs = performance.now() - t0;
-    // `ca sign`'s own account (src/cli/commands/sign-run.ts); an older build printed no session time.
-    const m = /issued (\d+) certificates in ([\d.]+) s \(card ([\d.]+) s(?:, card session ([\d.]+) s)?\)/.exec(r.stderr);
-    if (!m || Number(m[1]) !== batchSize) throw new Error(`ca sign did not report ${batchSize} issued certificates: ${r.stderr.slice(-300)}`);
-    const sessionMs = Number(m[4] ?? 0) * 1000;
-    const hostMs = (Number(m[2]) * 1000 - Number(m[3]) * 1000 - sessionMs) / batchSize;
-    const cardMs = (Number(m[3]) * 1000) / batchSize;
-
-    const node = median(t.node);
-    const peer = median(t.peer);
-    const row = (name: string, ms: number, ratio: string): void => console.log(`    ${name.padEnd(44)} ${ms.toFixed(1).padStart(7)} ms   ${ratio}`);
-    console.log(`  P-256 issuing key on ${emuSub.readerName}; medians of ${rounds} interleaved rounds; batch of ${batchSize}`);
-    row('node -e 0', node, '');
-    row('`ca --help`', median(t.help), `× node -e 0: ${(median(t.help) / node).toFixed(2)} (goal ≤ 1.3)`);
-    row('`ca sign --help`', median(t.signHelp), `× node -e 0: ${(median(t.signHelp) / node).toFixed(2)} (goal ≤ 1.3)`);
-    row('peer: openssl x509 -req -engine pkcs11, 1 cert', peer, '');
-    row('`ca sign one.csr`, 1 process', median(t.sign), `ratio peer/this: ${(peer / median(t.sign)).toFixed(2)} (goal ≥ 1.0)`);
-    row(`\`ca sign\` ${batchSize} CSRs, 1 process, per cert`, batchMs / batchSize, `ratio peer/this: ${(peer / (batchMs / batchSize)).toFixed(2)} (goal ≥ 10)`);
-    row('  of which card (Signer.sign), per cert', cardMs, '');
-    row('  card session (PC/SC, find card, PIN), once', sessionMs, '');
-    row('  host CA work per cert, card excluded', hostMs, '(goal ≤ 2 ms)');
-    console.log(`  load average after: ${loadAverage()}`);
+    await withBenchCards(PORT, (cards) => measure(cards, dir, rounds, batchSize));
   } finally {
-    await service.close().catch(() => undefined);
-    await emuRoot?.stop();
-    await emuSub?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1]?.endsWith('start-up-and-batch.js')) {
-  run(process.argv[2] ? Number(process.argv[2]) : undefined, process.argv[3] ? Number(process.argv[3]) : undefined).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: BenchCards, dir: string, rounds: number, batchSize: number): Promise<void> {
+  console.log(`  load average before: ${loadAverage()} (${(await import('node:os')).cpus().length} cores)`);
+  const peerCsrs = makeCsrs(rounds, dir, 'peer');
+  const oneCsrs = makeCsrs(rounds, dir, 'one');
+  const batchCsrs = makeCsrs(batchSize, dir, 'batch');
+  const peerCa = await ceremonies('p256', dir, root, sub);
+  await closeSessions();
+  await service.close();
+  const pinFile = join(dir, 'user-pin');
+  writeFileSync(pinFile, PIN_TEXT + '\n', { mode: 0o600 });
+  const home = cliHome('p256', dir, emuRoot.readerName, emuSub.readerName, pinFile);
+  const outDir = join(dir, 'out');
+  mkdirSync(outDir);
+  const sign = (files: readonly string[]): string[] =>
+    [process.execPath, CA_BIN, 'sign', ...files, '--issuer', 'servers', '--home', home, '--reader', emuSub!.readerName, '--pin-file', pinFile, '--out', outDir + '/'];
+
+  // Start-up and single sign, interleaved round by round.
+  const t: Record<'node' | 'help' | 'signHelp' | 'sign' | 'peer', number[]> = { node: [], help: [], signHelp: [], sign: [], peer: [] };
+  for (let i = 0; i < rounds; i++) {
+    t.node.push(timeProcess([process.execPath, '-e', '0']));
+    t.help.push(timeProcess([process.execPath, CA_BIN, '--help']));
+    t.signHelp.push(timeProcess([process.execPath, CA_BIN, 'sign', '--help']));
+    t.sign.push(timeProcess(sign([oneCsrs.files[i]!])));
+    t.peer.push((await opensslPerCert(peerCa, emuSub.serial, emuSub.readerName, [peerCsrs.files[i]!], dir, emuSub.apduLogFile)).ms);
+  }
+  peerCa.store.db.close();
+  // CARDCA_BENCH_CPU_PROF=DIR: one more single `ca sign` under `node --cpu-prof` (docs/benchmarks.md, "Where the time goes").
+  const profDir = process.env['CARDCA_BENCH_CPU_PROF'];
+  if (profDir) {
+    const extra = makeCsrs(1, dir, 'profiled');
+    const argv = sign(extra.files);
+    timeProcess([argv[0]!, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, ...argv.slice(1)]);
+    console.log(`  CPU profile of one \`ca sign\` written to ${profDir}`);
+  }
+
+  // The batch: one process, B CSRs.
+  const t0 = performance.now();
+  const r = await execFileP(sign(batchCsrs.files)[0]!, sign(batchCsrs.files).slice(1), { timeout: 600_000, maxBuffer: 64 << 20 });
+  const batchMs = performance.now() - t0;
+  // `ca sign`'s own account (src/cli/commands/sign-run.ts); an older build printed no session time.
+  const m = /issued (\d+) certificates in ([\d.]+) s \(card ([\d.]+) s(?:, card session ([\d.]+) s)?\)/.exec(r.stderr);
+  if (!m || Number(m[1]) !== batchSize) throw new Error(`ca sign did not report ${batchSize} issued certificates: ${r.stderr.slice(-300)}`);
+  const sessionMs = Number(m[4] ?? 0) * 1000;
+  const hostMs = (Number(m[2]) * 1000 - Number(m[3]) * 1000 - sessionMs) / batchSize;
+  const cardMs = (Number(m[3]) * 1000) / batchSize;
+
+  const node = median(t.node);
+  const peer = median(t.peer);
+  const row = (name: string, ms: number, ratio: string): void => console.log(`    ${name.padEnd(44)} ${ms.toFixed(1).padStart(7)} ms   ${ratio}`);
+  console.log(`  P-256 issuing key on ${emuSub.readerName}; medians of ${rounds} interleaved rounds; batch of ${batchSize}`);
+  row('node -e 0', node, '');
+  row('`ca --help`', median(t.help), `× node -e 0: ${(median(t.help) / node).toFixed(2)} (goal ≤ 1.3)`);
+  row('`ca sign --help`', median(t.signHelp), `× node -e 0: ${(median(t.signHelp) / node).toFixed(2)} (goal ≤ 1.3)`);
+  row('peer: openssl x509 -req -engine pkcs11, 1 cert', peer, '');
+  row('`ca sign one.csr`, 1 process', median(t.sign), `ratio peer/this: ${(peer / median(t.sign)).toFixed(2)} (goal ≥ 1.0)`);
+  row(`\`ca sign\` ${batchSize} CSRs, 1 process, per cert`, batchMs / batchSize, `ratio peer/this: ${(peer / (batchMs / batchSize)).toFixed(2)} (goal ≥ 10)`);
+  row('  of which card (Signer.sign), per cert', cardMs, '');
+  row('  card session (PC/SC, find card, PIN), once', sessionMs, '');
+  row('  host CA work per cert, card excluded', hostMs, '(goal ≤ 2 ms)');
+  console.log(`  load average after: ${loadAverage()}`);
+  const x = (a: number, b: number): string => `${(a / b).toFixed(2)} × node -e 0`;
+  const ms = (v: number): string => `${v.toFixed(1)} ms`;
+  const single = median(t.sign);
+  addSummaryRow({ figure: '`ca --help` (start-up)', cardca: ms(median(t.help)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.help), node), goal: '≤ 1.3 ×' });
+  addSummaryRow({ figure: '`ca sign --help` (start-up)', cardca: ms(median(t.signHelp)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.signHelp), node), goal: '≤ 1.3 ×' });
+  addSummaryRow({ figure: '`ca sign one.csr` as its own process', cardca: ms(single), peer: `openssl x509 -req -engine pkcs11: ${ms(peer)}`, ratio: `peer/this ${(peer / single).toFixed(2)}`, goal: '≥ 1.0 (aim 2)' });
+  addSummaryRow({ figure: `\`ca sign\`, ${batchSize} CSRs in one process, per cert`, cardca: ms(batchMs / batchSize), peer: `openssl, 1 process per cert: ${ms(peer)}`, ratio: `peer/this ${(peer / (batchMs / batchSize)).toFixed(2)}`, goal: '≥ 10' });
+  addSummaryRow({ figure: `host CA work per cert, card excluded (${batchSize} CSRs)`, cardca: ms(hostMs), peer: '—', ratio: '', goal: '≤ 2 ms' });
 }
+
+benchMain(import.meta.url, run);

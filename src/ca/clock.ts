@@ -10,12 +10,22 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Options for every luxon object the CA makes: UTC, and a fixed locale. Without a locale luxon
+ * asks ICU for the system's (`new Intl.DateTimeFormat().resolvedOptions()`), which costs
+ * 30–60 ms of ICU start-up on the first call: a third of a single `ca sign`'s own work
+ * (docs/benchmarks.md). Our times are machine text (ISO 8601), so no locale is ever wanted.
+ */
+export const LUXON_UTC = { zone: 'utc', locale: 'en-US' } as const;
+/** The same for luxon Durations, which have no zone. */
+export const LUXON_LOCALE = { locale: 'en-US' } as const;
+
 /** The machine clock. */
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock pinned to `at` (tests, `CA_FAKE_NOW`). */
 export function fixedClock(at: Date | string): Clock {
-  const t = typeof at === 'string' ? DateTime.fromISO(at, { zone: 'utc' }).toJSDate() : at;
+  const t = typeof at === 'string' ? DateTime.fromISO(at, LUXON_UTC).toJSDate() : at;
   if (Number.isNaN(t.getTime())) throw new RangeError(`invalid clock time: ${String(at)}`);
   return { now: () => new Date(t.getTime()) };
 }
@@ -24,7 +34,7 @@ export function fixedClock(at: Date | string): Clock {
 export function isoUtc(d: Date): string {
   // Never let "Invalid DateTime" into the store: a non-finite date is a bug or a bad clock.
   if (!Number.isFinite(d.getTime())) throw new CaError('CLOCK_INVALID', 'an invalid date reached the store', { hint: 'Check the system clock (`date -u`) and CA_FAKE_NOW.' });
-  return DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
+  return DateTime.fromJSDate(d, LUXON_UTC).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
 }
 
 /**
@@ -50,7 +60,7 @@ export function checkedClock(inner: Clock, source: string): Clock {
  */
 export function parseFakeNow(text: string): Date {
   const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(text);
-  const t = ok ? DateTime.fromISO(text, { setZone: true }) : undefined;
+  const t = ok ? DateTime.fromISO(text, { ...LUXON_LOCALE, setZone: true }) : undefined;
   if (!t || !t.isValid) {
     throw new CaError('CLOCK_FAKE_INVALID', `CA_FAKE_NOW=${JSON.stringify(text.slice(0, 40))} is not an ISO 8601 time with a zone`, {
       hint: 'Use e.g. CA_FAKE_NOW=2026-12-01T10:00:00Z, or unset it.',

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerInfo } from './cert/certificate-content.js';
-import type { Clock } from './clock.js';
+import { LUXON_UTC, type Clock } from './clock.js';
 import { assembleCrl } from './crl/assemble-crl.js';
 import { verifySignedObject } from './cert/verify-issued-certificate.js';
 import { writeTbsCertList } from './crl/write-tbs-cert-list.js';
@@ -51,7 +51,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
   }
   const profile = issuer.profile;
   const alg = profile.signatureAlgorithm;
-  const nextUpdate = DateTime.fromJSDate(now, { zone: 'utc' }).plus(profile.crl.validity.duration).toJSDate();
+  const nextUpdate = DateTime.fromJSDate(now, LUXON_UTC).plus(profile.crl.validity.duration).toJSDate();
   // A CRL cannot usefully outlive its CA: nextUpdate is capped at the CA's notAfter, so a CA can
   // still revoke near its end.
   const cappedNext = new Date(Math.min(nextUpdate.getTime(), wholeSeconds(issuer.notAfter).getTime()));

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { LUXON_UTC } from './clock.js';
 import { CardcaError } from '../common/cardca-error.js';
 import { bytesEqual, fromHex, toHex } from '../common/hex.js';
 import type { ExportFile } from './export/export-types.js';
@@ -196,7 +197,7 @@ export function transcriptFiles(rendered: RenderedTranscript): ExportFile[] {
 
 /** `ceremony-<yyyyMMdd'T'HHmmss'Z'>-<kind>-<ca>`; the CA name is reduced to file-safe characters. */
 export function transcriptBaseName(record: CeremonyRecord): string {
-  const ts = DateTime.fromJSDate(record.startedAt, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmmss'Z'");
+  const ts = DateTime.fromJSDate(record.startedAt, LUXON_UTC).toFormat("yyyyLLdd'T'HHmmss'Z'");
   const ca = record.caName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 48) || 'ca';
   return `ceremony-${ts}-${record.kind}-${ca}`;
 }
@@ -233,7 +234,7 @@ function fingerprint(hex: string): string {
 }
 
 function buildView(r: CeremonyRecord, esc: (s: string) => string): Record<string, unknown> {
-  const utc = (d: Date): string => DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
+  const utc = (d: Date): string => DateTime.fromJSDate(d, LUXON_UTC).toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
   const local = (d: Date): string =>
     DateTime.fromJSDate(d, { zone: r.timeZone }).setLocale('en').toFormat('yyyy-LL-dd HH:mm:ss ZZ');
   const tries = (n: number | null): string => (n === null ? 'not read' : String(n));

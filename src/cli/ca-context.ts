@@ -1,9 +1,10 @@
 import { refuseInCeremonyBuild } from '../common/build-flavour.js';
 import { existsSync } from 'node:fs';
+import { Settings as LuxonSettings } from 'luxon';
 import { join, resolve } from 'node:path';
 import type { HomeArgs } from './command-options.js';
 import { CardcaError } from '../common/cardca-error.js';
-import { checkedClock, fixedClock, isoUtc, parseFakeNow, type Clock } from '../ca/clock.js';
+import { checkedClock, fixedClock, isoUtc, LUXON_UTC, parseFakeNow, type Clock } from '../ca/clock.js';
 import { readHomeMode, type HomeMode } from './home-mode.js';
 import { assertProfilesPinned } from './profile-pin.js';
 import { CRASH_POINTS, type CrashHook } from '../ca/crash-points.js';
@@ -100,6 +101,10 @@ export async function withCa<T>(
   o: { command: string; write: boolean; profilesCheck?: false },
   fn: (ca: CaContext) => Promise<T>,
 ): Promise<T> {
+  // luxon's own arithmetic (DateTime.plus makes Durations without options) would otherwise ask
+  // ICU for the system locale once per process: 30–60 ms of every `ca sign` (docs/benchmarks.md).
+  // Every time the CA handles is machine text in UTC (ca/clock.ts LUXON_UTC), so no command wants it.
+  LuxonSettings.defaultLocale = LUXON_UTC.locale;
   const home = resolveHome(ctx, args);
   const dbPath = join(home, DB_FILE);
   if (!existsSync(dbPath)) {

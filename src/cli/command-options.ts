@@ -41,3 +41,17 @@ export function withConfirmClock<T>(y: Argv<T>): Argv<T & ConfirmClockArgs> {
     describe: 'the clock is right although it is far past the last signing event (audited)',
   }) as Argv<T & ConfirmClockArgs>;
 }
+
+/** Options shared by every command that writes a transcript. */
+export interface TranscriptArgs {
+  operator?: string;
+  witness?: string[];
+  'time-zone'?: string;
+}
+
+export function withTranscriptOptions<T>(y: Argv<T>): Argv<T & TranscriptArgs> {
+  return y
+    .option('operator', { type: 'string', describe: 'name of the operator for the transcript (default: the login name)' })
+    .option('witness', { type: 'string', array: true, describe: 'name of a witness (repeatable); listed in the transcript with a signature line' })
+    .option('time-zone', { type: 'string', describe: 'IANA zone for the transcript\'s local times (default: $TZ, else the system zone)' }) as Argv<T & TranscriptArgs>;
+}

@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { CardcaError } from '../common/cardca-error.js';
-import { commandsFor } from './commands/index.js';
+import { commandsFor, listingOnly, summaryCommand } from './commands/index.js';
 import { defaultContext, eprintln, type CliContext } from './context.js';
 import { CliError } from './cli-error.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -23,7 +23,9 @@ export async function main(argv: readonly string[], ctx: CliContext = defaultCon
     .help()
     .version(false);
   try {
-    for (const entry of commandsFor(argv)) parser = parser.command((await entry.load())(ctx));
+    // No command named: list them from their summaries, without loading any command module.
+    const listing = listingOnly(argv);
+    for (const entry of commandsFor(argv)) parser = parser.command(listing ? summaryCommand(entry) : (await entry.load())(ctx));
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import type { Argv } from 'yargs';
 import { packageRoot } from '../ca/export/template-loader.js';
 import type { AuditRecord } from '../ca/store.js';
 import { renderCeremonyTranscript, transcriptFiles, type CeremonyRecord, type ParticipantRole } from '../ca/transcript.js';
@@ -18,19 +17,9 @@ import type { CliContext } from './context.js';
 export const CEREMONIES_DIR = 'ceremonies';
 export const TRANSCRIPT_EVENT = 'transcript.written';
 
-/** Options shared by every command that writes a transcript. */
-export interface TranscriptArgs {
-  operator?: string;
-  witness?: string[];
-  'time-zone'?: string;
-}
-
-export function withTranscriptOptions<T>(y: Argv<T>): Argv<T & TranscriptArgs> {
-  return y
-    .option('operator', { type: 'string', describe: 'name of the operator for the transcript (default: the login name)' })
-    .option('witness', { type: 'string', array: true, describe: 'name of a witness (repeatable); listed in the transcript with a signature line' })
-    .option('time-zone', { type: 'string', describe: 'IANA zone for the transcript\'s local times (default: $TZ, else the system zone)' }) as Argv<T & TranscriptArgs>;
-}
+// Defined with the other option builders, so that a command's definition imports nothing heavy.
+export { withTranscriptOptions, type TranscriptArgs } from './command-options.js';
+import type { TranscriptArgs } from './command-options.js';
 
 export function operatorName(ctx: CliContext, args: TranscriptArgs): string {
   if (args.operator) return args.operator;

@@ -1,8 +1,29 @@
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { DbError } from './db-error.js';
 import { latestVersion, MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
+
+let addonPath: string | null | undefined;
+
+/**
+ * better-sqlite3's native addon, found once by Node's resolver. Without `nativeBinding`
+ * better-sqlite3 asks the `bindings` package, which builds stack traces and probes about ten
+ * candidate paths with stat calls in every process (≈ 5–10 ms of each `ca` command,
+ * docs/benchmarks.md). When the file is not where the package puts it (another build layout),
+ * undefined: better-sqlite3 then searches as before.
+ */
+export function sqliteNativeBinding(): { nativeBinding?: string } {
+  if (addonPath === undefined) {
+    try {
+      addonPath = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      addonPath = null;
+    }
+  }
+  return addonPath === null ? {} : { nativeBinding: addonPath };
+}
 
 /** Application id written into the SQLite header (`PRAGMA application_id`): "cCA1". */
 export const APPLICATION_ID = 0x63434131;
@@ -15,7 +36,7 @@ export const APPLICATION_ID = 0x63434131;
 export function openDatabase(path: string, options: { create?: boolean; migrations?: readonly Migration[] } = {}): Db {
   let db: Db;
   try {
-    db = new Database(path, { fileMustExist: options.create !== true, timeout: 10_000 });
+    db = new Database(path, { fileMustExist: options.create !== true, timeout: 10_000, ...sqliteNativeBinding() });
   } catch (e) {
     throw new DbError('DB_OPEN_FAILED', `cannot open the database ${path}: ${(e as Error).message}`, {
       hint: options.create ? 'Check that the directory exists and is writable.' : 'Run `ca init` first, or point --home / CA_HOME at the CA home.',
@@ -93,7 +114,7 @@ export function writeTransaction<T>(db: Db, fn: () => T): T {
 export function needsMigration(path: string, migrations: readonly Migration[] = MIGRATIONS): boolean {
   let db: Db | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(path, { readonly: true, fileMustExist: true, ...sqliteNativeBinding() });
     const current = db.pragma('user_version', { simple: true }) as number;
     return current < latestVersion(migrations);
   } catch {

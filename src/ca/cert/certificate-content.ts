@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { LUXON_UTC } from '../clock.js';
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { signatureAlgorithmInfo } from '../../crypto/algorithms.js';
 import { PolicyError } from '../errors.js';
@@ -203,7 +204,7 @@ function decideValidity(
 ): { notBefore: Date; notAfter: Date } {
   const now = wholeSeconds(req.now);
   const notBefore = new Date(now.getTime() - NOT_BEFORE_BACKDATE_MS);
-  const max = DateTime.fromJSDate(now, { zone: 'utc' }).plus(profile.validity.duration).toJSDate();
+  const max = DateTime.fromJSDate(now, LUXON_UTC).plus(profile.validity.duration).toJSDate();
   const v = req.validity ?? {};
   if (v.days !== undefined && v.notAfter !== undefined) {
     throw new PolicyError('POLICY_VALIDITY', 'give either days or notAfter, not both');

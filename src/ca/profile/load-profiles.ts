@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { Duration } from 'luxon';
 import type { KeyAlgorithm, SignatureAlgorithm } from '../../crypto/signer.js';
 import { SIGNATURE_ALGORITHMS } from '../../crypto/algorithms.js';
+import { LUXON_LOCALE } from '../clock.js';
 import { ProfileError } from '../errors.js';
 import { parseCidr, type NameConstraintSet } from '../x509/extensions.js';
 import { EKU_OIDS, KEY_USAGE_BITS, RDN_OIDS, anyExtendedKeyUsage, type KeyUsageName } from '../x509/oids.js';
@@ -105,7 +106,7 @@ class Reader {
   period(path: PathItem[]): Period {
     const v = this.src.get(path);
     if (typeof v !== 'string') throw this.src.error(path, 'an ISO 8601 duration such as P397D or P10Y', v);
-    const d = Duration.fromISO(v);
+    const d = Duration.fromISO(v, LUXON_LOCALE);
     if (!d.isValid || d.toMillis() <= 0) throw this.src.error(path, 'a positive ISO 8601 duration such as P397D or P10Y', v);
     return { iso: v, duration: d };
   }

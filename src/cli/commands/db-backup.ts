@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { isoUtc } from '../../ca/clock.js';
 import { sha256Hex } from '../../ca/transcript.js';
 import { fsyncDirectory } from '../../common/atomic-write.js';
-import { APPLICATION_ID, openDatabase } from '../../db/database.js';
+import { APPLICATION_ID, openDatabase, sqliteNativeBinding } from '../../db/database.js';
 import { DbError } from '../../db/db-error.js';
 import { verifyAuditChain } from '../../db/db-check.js';
 import { auditHead, compareWithCheckpoint } from '../../db/checkpoint-compare.js';
@@ -48,7 +48,7 @@ export function inspectBackup(path: string): { store: SqliteStore; sha256: strin
   if (!existsSync(path)) throw new DbError('DB_BACKUP_UNREADABLE', `no file ${path}`, { hint: 'Give the path of a file written by `ca db backup --out FILE`.' });
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(path, { readonly: true, fileMustExist: true, ...sqliteNativeBinding() });
     db.pragma('schema_version'); // forces the header to be read: "file is not a database" surfaces here
   } catch (e) {
     throw new DbError('DB_BACKUP_INVALID', `${path} is not an SQLite database: ${(e as Error).message}`, { hint: 'Give a file written by `ca db backup`.' });

@@ -1,13 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { DateTime, Duration } from 'luxon';
-import { isoUtc } from '../../ca/clock.js';
-import type { CertificateStatus, CertificateSummary } from '../../ca/store.js';
-import { tokenBindings } from '../../ca/token-records.js';
-import { withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { usageError } from '../cli-error.js';
-import { println, type CliContext } from '../context.js';
+import type { CertificateStatus } from '../../ca/store.js';
+import { withHome, type HomeArgs } from '../command-options.js';
+import type { CliContext } from '../context.js';
 
-interface ListArgs extends HomeArgs {
+export interface ListArgs extends HomeArgs {
   issuer?: string;
   status?: string;
   expiring?: string;
@@ -16,32 +12,6 @@ interface ListArgs extends HomeArgs {
 }
 
 const STATUSES: CertificateStatus[] = ['reserved', 'issued', 'revoked', 'outcome_unknown', 'abandoned'];
-
-/** "30d", "12h", "2w" or an ISO 8601 duration. */
-export function parseSpan(s: string): Duration {
-  const m = /^(\d+)([dhw])$/.exec(s);
-  if (m) return Duration.fromObject({ [m[2] === 'd' ? 'days' : m[2] === 'h' ? 'hours' : 'weeks']: Number(m[1]) });
-  const d = Duration.fromISO(s);
-  if (!d.isValid) throw usageError(`--expiring ${s} is not a duration`, 'Use e.g. 30d, 12h, 2w or P30D.');
-  return d;
-}
-
-export function certJson(c: CertificateSummary): Record<string, unknown> {
-  return {
-    issuer: c.issuerName,
-    serial: c.serialHex,
-    status: c.status,
-    profile: c.profile,
-    subject: c.subject,
-    sans: c.sans,
-    notBefore: c.notBefore,
-    notAfter: c.notAfter,
-    isCa: c.isCa,
-    reservedAt: c.reservedAt,
-    issuedAt: c.issuedAt ?? null,
-    revocation: c.revocation ?? null,
-  };
-}
 
 /** `ca list`: certificates in the database. */
 export function listCommand(ctx: CliContext): CommandModule<object, ListArgs> {
@@ -55,34 +25,6 @@ export function listCommand(ctx: CliContext): CommandModule<object, ListArgs> {
         .option('expiring', { type: 'string', describe: 'only valid certificates expiring within this span (e.g. 30d)' })
         .option('card', { type: 'string', describe: "only certificates enrolled on this user token's keys (`ca enroll`)" })
         .option('json', { type: 'boolean', default: false, describe: 'JSON output' }) as never,
-    handler: async (args) =>
-      withCa(ctx, args, { command: 'list', write: false }, async (ca) => {
-        const now = ca.clock.now();
-        const filter = {
-          ...(args.issuer ? { issuer: args.issuer } : {}),
-          ...(args.status ? { status: args.status as CertificateStatus } : args.expiring ? { status: 'issued' as const } : {}),
-          ...(args.expiring
-            ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, { zone: 'utc' }).plus(parseSpan(args.expiring)).toJSDate()) }
-            : {}),
-        };
-        const bindings = args.card === undefined ? undefined : tokenBindings(ca.store.auditRecords(), args.card);
-        const bindingOf = (c: CertificateSummary) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
-        // Streamed row by row (issue #14 item 4): a million certificates never sit in memory.
-        // The JSON is byte-identical to JSON.stringify(array, null, 2) of the whole list.
-        let n = 0;
-        ca.store.eachCertificate(filter, (c) => {
-          if (bindings && bindingOf(c) === undefined) return;
-          if (args.json) {
-            const b = bindingOf(c);
-            const obj = b ? { ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } } : certJson(c);
-            ctx.stdout.write(`${n === 0 ? '[\n' : ',\n'}  ${JSON.stringify(obj, null, 2).replace(/\n/g, '\n  ')}`);
-          } else {
-            println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);
-          }
-          n++;
-        });
-        if (args.json) println(ctx, n === 0 ? '[]' : '\n]');
-        else if (n === 0) println(ctx, '(no certificates)');
-      }),
+    handler: async (args) => (await import('./list-run.js')).runList(ctx, args),
   };
 }

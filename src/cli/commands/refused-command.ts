@@ -8,9 +8,13 @@ import { refuseInCeremonyBuild } from '../../common/build-flavour.js';
  */
 export function refusedCommand(name: string): CommandModule<object, any> {
   return {
-    command: `${name} [args..]`,
-    describe: 'not available in the ceremony build (rehearsal machines only)',
+    ...refusedSummary(name),
     builder: (y) => y.strict(false).help(false),
     handler: () => refuseInCeremonyBuild(`\`ca ${name}\``),
   };
+}
+
+/** What `ca --help` lists for a refused command (src/cli/commands/index.ts keeps the summaries). */
+export function refusedSummary(name: string): { command: string; describe: string } {
+  return { command: `${name} [args..]`, describe: 'not available in the ceremony build (rehearsal machines only)' };
 }

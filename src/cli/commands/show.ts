@@ -1,14 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { pemEncode } from '../../ca/chain.js';
-import { CaError } from '../../ca/errors.js';
-import { toHex } from '../../common/hex.js';
-import { withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { println, type CliContext } from '../context.js';
-import { usageError } from '../cli-error.js';
-import { certJson } from './list.js';
-import { createHash } from 'node:crypto';
+import { withHome, type HomeArgs } from '../command-options.js';
+import type { CliContext } from '../context.js';
 
-interface ShowArgs extends HomeArgs {
+export interface ShowArgs extends HomeArgs {
   serial: string;
   issuer?: string;
   json: boolean;
@@ -28,31 +22,6 @@ export function showCommand(ctx: CliContext): CommandModule<object, ShowArgs> {
         .option('json', { type: 'boolean', default: false })
         .option('pem', { type: 'boolean', default: false, describe: 'print the certificate PEM' })
         .option('text', { type: 'boolean', default: false, describe: 'print the whole certificate, in the shape of `openssl x509 -text` (parsed by @peculiar/x509)' }) as never,
-    handler: async (args) =>
-      withCa(ctx, args, { command: 'show', write: false }, async (ca) => {
-        const found = ca.store.getCertificate(args.serial, args.issuer);
-        if (found.length === 0) throw new CaError('CERT_NOT_FOUND', `no certificate with serial ${args.serial}`, { hint: 'See `ca list`.' });
-        // Not yargs .conflicts(): with boolean defaults it treats the unset --json as given.
-        if (args.text && args.json) throw usageError('--text and --json are mutually exclusive');
-        if (args.text) {
-          // Loaded here only: no other command (nor `ca show` without --text) pays for @peculiar/x509.
-          const { certificateText } = await import('../../ca/text/certificate-text.js');
-          for (const c of found) {
-            if (!c.der) throw new CaError('CERT_NO_DER', `serial ${c.serialHex} of ${c.issuerName} has no certificate (status ${c.status})`, { hint: 'Only issued or revoked serials have a certificate to print.' });
-            ctx.stdout.write(certificateText(c.der));
-          }
-          return;
-        }
-        for (const c of found) {
-          const sha = c.der ? toHex(new Uint8Array(createHash('sha256').update(c.der).digest())) : null;
-          if (args.json) {
-            println(ctx, JSON.stringify({ ...certJson(c), sha256: sha, pem: c.der ? pemEncode(c.der, 'CERTIFICATE') : null }, null, 2));
-            continue;
-          }
-          for (const [k, v] of Object.entries(certJson(c))) println(ctx, `${k.padEnd(11)} ${v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-          println(ctx, `${'sha256'.padEnd(11)} ${sha ?? '-'}`);
-          if (args.pem && c.der) println(ctx, pemEncode(c.der, 'CERTIFICATE').trimEnd());
-        }
-      }),
+    handler: async (args) => (await import('./show-run.js')).runShow(ctx, args),
   };
 }

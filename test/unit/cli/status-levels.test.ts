@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALARM_DAYS, WARN_DAYS, daysLeft, levelFor } from '../../../src/cli/commands/status.js';
+import { ALARM_DAYS, WARN_DAYS } from '../../../src/cli/commands/status.js';
+import { daysLeft, levelFor } from '../../../src/cli/commands/status-run.js';
 
 const DAY = 86_400_000;
 const now = new Date('2027-03-01T12:00:00Z');

@@ -1,0 +1,66 @@
+import type { ListArgs } from './list.js';
+import { DateTime, Duration } from 'luxon';
+import { isoUtc, LUXON_LOCALE, LUXON_UTC } from '../../ca/clock.js';
+import type { CertificateStatus, CertificateSummary } from '../../ca/store.js';
+import { tokenBindings } from '../../ca/token-records.js';
+import { withCa } from '../ca-context.js';
+import { usageError } from '../cli-error.js';
+import { println, type CliContext } from '../context.js';
+
+/** "30d", "12h", "2w" or an ISO 8601 duration. */
+export function parseSpan(s: string): Duration {
+  const m = /^(\d+)([dhw])$/.exec(s);
+  if (m) return Duration.fromObject({ [m[2] === 'd' ? 'days' : m[2] === 'h' ? 'hours' : 'weeks']: Number(m[1]) }, LUXON_LOCALE);
+  const d = Duration.fromISO(s, LUXON_LOCALE);
+  if (!d.isValid) throw usageError(`--expiring ${s} is not a duration`, 'Use e.g. 30d, 12h, 2w or P30D.');
+  return d;
+}
+
+export function certJson(c: CertificateSummary): Record<string, unknown> {
+  return {
+    issuer: c.issuerName,
+    serial: c.serialHex,
+    status: c.status,
+    profile: c.profile,
+    subject: c.subject,
+    sans: c.sans,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    isCa: c.isCa,
+    reservedAt: c.reservedAt,
+    issuedAt: c.issuedAt ?? null,
+    revocation: c.revocation ?? null,
+  };
+}
+
+/** The handler of `ca list` (list.ts holds its definition): loaded only when the command runs, not for `ca list --help`. */
+export async function runList(ctx: CliContext, args: ListArgs): Promise<void> {
+  await withCa(ctx, args, { command: 'list', write: false }, async (ca) => {
+    const now = ca.clock.now();
+    const filter = {
+      ...(args.issuer ? { issuer: args.issuer } : {}),
+      ...(args.status ? { status: args.status as CertificateStatus } : args.expiring ? { status: 'issued' as const } : {}),
+      ...(args.expiring
+        ? { notAfterAfter: isoUtc(now), notAfterBefore: isoUtc(DateTime.fromJSDate(now, LUXON_UTC).plus(parseSpan(args.expiring)).toJSDate()) }
+        : {}),
+    };
+    const bindings = args.card === undefined ? undefined : tokenBindings(ca.store.auditRecords(), args.card);
+    const bindingOf = (c: CertificateSummary) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
+    // Streamed row by row (issue #14 item 4): a million certificates never sit in memory.
+    // The JSON is byte-identical to JSON.stringify(array, null, 2) of the whole list.
+    let n = 0;
+    ca.store.eachCertificate(filter, (c) => {
+      if (bindings && bindingOf(c) === undefined) return;
+      if (args.json) {
+        const b = bindingOf(c);
+        const obj = b ? { ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } } : certJson(c);
+        ctx.stdout.write(`${n === 0 ? '[\n' : ',\n'}  ${JSON.stringify(obj, null, 2).replace(/\n/g, '\n  ')}`);
+      } else {
+        println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);
+      }
+      n++;
+    });
+    if (args.json) println(ctx, n === 0 ? '[]' : '\n]');
+    else if (n === 0) println(ctx, '(no certificates)');
+  });
+}
