@@ -192,7 +192,7 @@ export class MyeidDriver implements CardDriver {
     const app = await this.application();
     if (!app) {
       throw new CardError('CARD_NOT_INITIALIZED', 'the MyEID has no PKCS#15 application', {
-        hint: 'Personalise it with OpenSC first: pkcs15-init --create-pkcs15 --profile pkcs15+onepin, then --store-pin --auth-id 01 (docs/card-setup.md).',
+        hint: 'Initialise it with `ca card init`, or with OpenSC: pkcs15-init --create-pkcs15 --profile pkcs15+onepin, then --store-pin --auth-id 01 (docs/card-setup.md).',
       });
     }
     return app;
