@@ -66,10 +66,10 @@ test('an interrupted store (CA xx written, no C8 xx yet) is finished by the next
 
 test('capabilities: declared by both drivers; derived from the operations of a driver that declares none', async () => {
   const sc = await DriverCardSession.open(new InProcessTransport(new ScHsmCard(), { readerName: 'unit' }));
-  assert.deepEqual(sc.capabilities, { unblockCredential: 'so-pin', adminKey: false, keySlots: false, attestation: false, caCertificates: true });
+  assert.deepEqual(sc.capabilities, { unblockCredential: 'so-pin', adminKey: false, keySlots: false, attestation: false, caCertificates: true, dkekBackup: true, userPinLength: { min: 6, max: 16 } });
   const piv = await DriverCardSession.open(new InProcessTransport(new PivCard(), { readerName: 'unit' }));
-  assert.deepEqual(piv.capabilities, { unblockCredential: 'puk', adminKey: true, keySlots: true, attestation: true, caCertificates: false });
+  assert.deepEqual(piv.capabilities, { unblockCredential: 'puk', adminKey: true, keySlots: true, attestation: true, caCertificates: false, dkekBackup: false, userPinLength: { min: 6, max: 8 } });
   assert.equal(await piv.writeCaCertificate(Uint8Array.of(0x30, 0x00), 'x'), undefined, 'PIV has no place for a key-less certificate');
   const legacy = { name: 'legacy', unblockCredential: 'puk', authenticateAdmin: async () => undefined } as unknown as CardDriver;
-  assert.deepEqual(driverCapabilities(legacy), { unblockCredential: 'puk', adminKey: true, keySlots: false, attestation: false, caCertificates: false });
+  assert.deepEqual(driverCapabilities(legacy), { unblockCredential: 'puk', adminKey: true, keySlots: false, attestation: false, caCertificates: false, dkekBackup: false, userPinLength: { min: 6, max: 16 } });
 });
