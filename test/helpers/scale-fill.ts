@@ -129,6 +129,7 @@ export function fillScale(store: SqliteStore, o: ScaleFillOptions): ScaleFillRes
  * The peer's input for the same CA: an OpenSSL `index.txt` (the `openssl ca` database) with one
  * line per certificate row of `issuer` — V(alid) or R(evoked) with revocation time, reason and,
  * for keyCompromise, the compromise time (openssl ca's `keyTime`, written as invalidityDate).
+ * privilegeWithdrawn, which openssl ca refuses, becomes cessationOfOperation (same size).
  */
 export function writeOpensslIndex(store: SqliteStore, issuer: string, write: (chunk: string) => void): number {
   const ymd = (s: string, four: boolean): string => (four ? s.slice(0, 4) : s.slice(2, 4)) + s.slice(5, 7) + s.slice(8, 10) + s.slice(11, 13) + s.slice(14, 16) + s.slice(17, 19) + 'Z';
@@ -146,8 +147,14 @@ export function writeOpensslIndex(store: SqliteStore, issuer: string, write: (ch
     let rev = '';
     if (status === 'revoked' && recordedAt) {
       rev = utc(recordedAt);
-      if (reason && reason !== 'unspecified') rev += `,${reason}`;
-      if (reason === 'keyCompromise' && revokedAt && revokedAt < recordedAt) rev += `,${ymd(revokedAt, true)}`;
+      // openssl ca knows the RFC 5280 reasons up to removeFromCRL only (apps/ca.c crl_reasons[]:
+      // no privilegeWithdrawn, "invalid reason code"): such an entry is written as
+      // cessationOfOperation, which encodes to the same number of octets.
+      // keyCompromise with a compromise time is openssl ca's `keyTime,TIME` (reasonCode
+      // keyCompromise + invalidityDate); `keyCompromise,TIME` silently drops the time.
+      const compromised = reason === 'keyCompromise' && revokedAt && revokedAt < recordedAt;
+      if (compromised) rev += `,keyTime,${ymd(revokedAt, true)}`;
+      else if (reason && reason !== 'unspecified') rev += `,${reason === 'privilegeWithdrawn' ? 'cessationOfOperation' : reason}`;
     }
     const dn = '/' + subject.split(', ').join('/');
     buf.push(`${status === 'revoked' ? 'R' : 'V'}\t${utc(notAfter)}\t${rev}\t${serialHex}\tunknown\t${dn}\n`);

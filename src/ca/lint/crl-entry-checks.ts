@@ -71,16 +71,19 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
   // Presized from the list's length (an entry is ≥ 20 octets), so it never rehashes.
   const seen = new SerialSet(Math.ceil((list.end - list.valueStart) / 20));
   const known = ctx.knownSerials instanceof SerialSet ? ctx.knownSerials : undefined;
-  let serial: Uint8Array = tbs;
-  const hex = (): string => toHex(serial);
+  // The current entry's serial as offsets, for messages: no subarray per entry (a million
+  // typed-array views were a third of the walk's time).
+  let s0 = 0;
+  let s1 = 0;
+  const hex = (): string => toHex(tbs.subarray(s0, s1));
+  const inv17: { tag: number; start: number; valueStart: number; end: number } = { tag: 0x18, start: 0, valueStart: 0, end: 0 };
   const count = walkCrlEntries(tbs, list, (e: CrlEntryView) => {
-    const s0 = e.serial.valueStart;
-    const s1 = e.serial.end;
-    if (s1 - s0 > 20 || tbs[s0]! & 0x80) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_invalid', () => `entry serial ${hex()} is not a valid serial`);
-    if (known ? !known.hasAt(tbs, s0, s1) : ctx.knownSerials && !ctx.knownSerials.has(tbs.subarray(s0, s1))) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
-    else if (!ctx.knownSerials && ctx.knownSerialsHex && !ctx.knownSerialsHex.has(toHex(tbs.subarray(s0, s1)))) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
-    if (!seen.addAt(tbs, s0, s1)) (serial = tbs.subarray(s0, s1)), report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
-    if (e.extensionCount > 0) serial = tbs.subarray(s0, s1);
+    s0 = e.serial.valueStart;
+    s1 = e.serial.end;
+    if (s1 - s0 > 20 || tbs[s0]! & 0x80) report('e_crl_entry_serial_invalid', () => `entry serial ${hex()} is not a valid serial`);
+    if (known ? !known.hasAt(tbs, s0, s1) : ctx.knownSerials && !ctx.knownSerials.has(tbs.subarray(s0, s1))) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
+    else if (!ctx.knownSerials && ctx.knownSerialsHex && !ctx.knownSerialsHex.has(toHex(tbs.subarray(s0, s1)))) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
+    if (!seen.addAt(tbs, s0, s1)) report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
     if (!timeOk(tbs, e.revocationDate)) report('e_crl_entry_time_format', () => checkTimeEncoding(tbs, e.revocationDate).problem ?? 'revocationDate malformed');
     for (let xi = 0; xi < e.extensionCount; xi++) {
       const x = e.extensions[xi]!;
@@ -90,17 +93,19 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
         report('e_crl_entry_unknown_extension', () => `entry extension ${decodeOidContent(tbs.subarray(x.oid.valueStart, x.oid.end))}`);
         continue;
       }
-      const v = tbs.subarray(x.value.valueStart, x.value.end);
+      const v0 = x.value.valueStart;
+      const vLen = x.value.end - v0;
       if (reason) {
         if (x.critical) report('e_crl_reason_code_critical', () => 'reasonCode critical');
         // CRLReason ::= ENUMERATED (RFC 5280 §5.3.1): exactly 0a 01 nn.
-        const code = v.length === 3 && v[0] === 0x0a && v[1] === 1 ? v[2]! : -1;
+        const code = vLen === 3 && tbs[v0] === 0x0a && tbs[v0 + 1] === 1 ? tbs[v0 + 2]! : -1;
         if (!ALLOWED_REASONS.has(code)) report('e_crl_reason_code_not_allowed', () => `reason code ${code} not allowed for ${hex()}`);
       } else {
         if (x.critical) report('e_crl_invalidity_date_critical', () => 'invalidityDate critical');
         // InvalidityDate ::= GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 §5.3.2), the whole value.
-        const t: Tlv | undefined = v.length === 17 && v[0] === 0x18 && v[1] === 15 ? { tag: 0x18, start: 0, valueStart: 2, end: 17 } : undefined;
-        const inv = t ? timeKey(v, t) : NaN;
+        const whole = vLen === 17 && tbs[v0] === 0x18 && tbs[v0 + 1] === 15;
+        if (whole) (inv17.start = v0), (inv17.valueStart = v0 + 2), (inv17.end = v0 + 17);
+        const inv = whole ? timeKey(tbs, inv17) : NaN;
         if (Number.isNaN(inv)) {
           report('e_crl_invalidity_date_not_generalized_time', () => `invalidityDate of ${hex()} is not a GeneralizedTime YYYYMMDDHHMMSSZ`);
           continue;
