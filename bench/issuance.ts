@@ -20,6 +20,7 @@ import { openDatabase } from '../src/db/database.js';
 import { SqliteStore } from '../src/db/sqlite-store.js';
 import { rootCeremony, subCaCeremony } from '../src/ca/ceremony.js';
 import { issueCertificate } from '../src/ca/issuance.js';
+import { issueBatch } from '../src/ca/batch-issuance.js';
 import { issuerInfoFromCertificate } from '../src/ca/issuance-issuer.js';
 import { systemClock } from '../src/ca/clock.js';
 import { checkCsrKeyPolicy, loadProfiles, parseCsr } from '../src/ca/index.js';
@@ -77,6 +78,35 @@ async function batch(label: string, rootCard: DriverCardSession, subCard: Driver
   );
 }
 
+/**
+ * The same CSRs through `issueBatch` (what `ca sign a.csr b.csr …` runs: one plan, chunked
+ * reservations, one commit per certificate): host time per certificate with the card's signing
+ * excluded (issue #14 item 2's "host CA work"), and the process CPU time per certificate.
+ */
+export async function engineBatch(label: string, rootCard: DriverCardSession, subCard: DriverCardSession, csrs: readonly Uint8Array[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cardca-bench-'));
+  const store = new SqliteStore(openDatabase(join(dir, 'ca.db'), { create: true }));
+  const profiles = loadProfiles(PROFILES);
+  await rootCeremony({ store, clock: systemClock, profiles }, { card: rootCard });
+  await subCaCeremony({ store, clock: systemClock, profiles }, { caName: 'servers', subjectCard: async () => subCard, issuerCard: async () => rootCard });
+  const ca = store.getCa('servers')!;
+  const info = issuerInfoFromCertificate(ca.certificate!, profiles.caProfile('servers'));
+  const signer = await subCard.signer(ca.keyId);
+  const cpu0 = process.cpuUsage();
+  const r = await issueBatch(
+    { store, clock: systemClock, issuerName: 'servers', issuer: info },
+    { profile: profiles.leafProfile('tls-server'), csrs: csrs.map((data, i) => ({ source: `${i}.csr`, data })) },
+    { withSigner: (fn) => fn(signer) },
+  );
+  const cpu = process.cpuUsage(cpu0);
+  store.db.close();
+  const n = r.issued.length;
+  console.log(
+    `  ${label}: ${n} certificates in ${(r.totalMs / 1000).toFixed(2)} s; host CA work ${((r.totalMs - r.cardMs - r.sessionMs) / n).toFixed(2)} ms/cert (card excluded, goal ≤ 2), ` +
+      `card ${(r.cardMs / n).toFixed(2)} ms/cert; process CPU ${((cpu.user + cpu.system) / 1000 / n).toFixed(2)} ms/cert (card's crypto included)`,
+  );
+}
+
 export async function run(port = 35963): Promise<void> {
   const csrs = makeCsrs(BATCH);
   {
@@ -85,6 +115,13 @@ export async function run(port = 35963): Promise<void> {
     await initCard(root, 'bench root');
     await initCard(sub, 'bench sub');
     await batch('in-process card', root, sub, csrs);
+  }
+  {
+    const root = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
+    const sub = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
+    await initCard(root, 'bench root');
+    await initCard(sub, 'bench sub');
+    await engineBatch('issueBatch, in-process card', root, sub, csrs);
   }
   const emuRoot = await startEmulator({ port });
   const emuSub = await startEmulator({ port: port + 1 });

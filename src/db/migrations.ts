@@ -283,6 +283,11 @@ BEGIN SELECT RAISE(ABORT, 'a queued certificate is marked sent once, while reser
 CREATE TRIGGER certificates_queued_unsigned BEFORE UPDATE OF status ON certificates
 WHEN NEW.queued = 1 AND NEW.status IN ('issued', 'revoked', 'outcome_unknown')
 BEGIN SELECT RAISE(ABORT, 'a certificate the card was never asked to sign can only be abandoned'); END;
+-- The plan of every batch asks, per CSR, what this issuer made from exactly that request
+-- (certificatesForRequest: issue #8 item 8's re-run): without these it read every request and
+-- every certificate row once per CSR.
+CREATE INDEX requests_csr_sha256 ON requests(csr_sha256);
+CREATE INDEX certificates_request ON certificates(request_id);
 `,
   },
   {
