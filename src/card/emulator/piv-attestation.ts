@@ -40,6 +40,18 @@ function spkiOf(pkcs8: Uint8Array): SubjectPublicKeyInfo {
   return AsnConvert.parse(der, SubjectPublicKeyInfo);
 }
 
+/**
+ * A positive serial of exactly `random.length` octets whose DER INTEGER is minimal (X.690
+ * §8.3.2: a leading 00 octet only before a byte with its top bit set). Clearing the top bit alone
+ * left a leading 00 before a byte < 0x80 in about 1 of 256 certificates: a non-DER INTEGER, which
+ * OpenSSL refuses, so `ca card attest` failed at random ("no start line", piv-card test).
+ */
+export function attestationSerial(random: Uint8Array): Uint8Array<ArrayBuffer> {
+  const serial = new Uint8Array(random);
+  serial[0] = 0x40 | (serial[0]! & 0x3f);
+  return serial;
+}
+
 function buildCertificate(o: {
   issuer: string;
   subject: string;
@@ -50,8 +62,7 @@ function buildCertificate(o: {
 }): Uint8Array {
   const now = Date.now();
   const alg = new AlgorithmIdentifier({ algorithm: OID_ECDSA_SHA256 });
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  const serial = attestationSerial(randomBytes(16));
   const exts: Extension[] = [...(o.extensions ?? [])];
   if (o.ca) {
     exts.push(new Extension({ extnID: id_ce_basicConstraints, critical: true, extnValue: new OctetString(AsnConvert.serialize(new BasicConstraints({ cA: true }))) }));
