@@ -49,7 +49,8 @@ async function initCard(s: DriverCardSession, label: string): Promise<void> {
   await s.verifyPin(PIN);
 }
 
-async function batch(label: string, rootCard: DriverCardSession, subCard: DriverCardSession, csrs: readonly Uint8Array[]): Promise<void> {
+/** A fresh home with a root and a `servers` sub-CA on the two cards (untimed set-up of both rows). */
+async function servingCa(rootCard: DriverCardSession, subCard: DriverCardSession) {
   const dir = mkdtempSync(join(tmpdir(), 'cardca-bench-'));
   const store = new SqliteStore(openDatabase(join(dir, 'ca.db'), { create: true }));
   const profiles = loadProfiles(PROFILES);
@@ -58,6 +59,11 @@ async function batch(label: string, rootCard: DriverCardSession, subCard: Driver
   const ca = store.getCa('servers')!;
   const info = issuerInfoFromCertificate(ca.certificate!, profiles.caProfile('servers'));
   const signer = await subCard.signer(ca.keyId);
+  return { store, profiles, info, signer };
+}
+
+async function batch(label: string, rootCard: DriverCardSession, subCard: DriverCardSession, csrs: readonly Uint8Array[]): Promise<void> {
+  const { store, profiles, info, signer } = await servingCa(rootCard, subCard);
   const leaf = profiles.leafProfile('tls-server');
   let cardMs = 0;
   const t0 = performance.now();
@@ -84,14 +90,7 @@ async function batch(label: string, rootCard: DriverCardSession, subCard: Driver
  * excluded (issue #14 item 2's "host CA work"), and the process CPU time per certificate.
  */
 export async function engineBatch(label: string, rootCard: DriverCardSession, subCard: DriverCardSession, csrs: readonly Uint8Array[]): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'cardca-bench-'));
-  const store = new SqliteStore(openDatabase(join(dir, 'ca.db'), { create: true }));
-  const profiles = loadProfiles(PROFILES);
-  await rootCeremony({ store, clock: systemClock, profiles }, { card: rootCard });
-  await subCaCeremony({ store, clock: systemClock, profiles }, { caName: 'servers', subjectCard: async () => subCard, issuerCard: async () => rootCard });
-  const ca = store.getCa('servers')!;
-  const info = issuerInfoFromCertificate(ca.certificate!, profiles.caProfile('servers'));
-  const signer = await subCard.signer(ca.keyId);
+  const { store, profiles, info, signer } = await servingCa(rootCard, subCard);
   const cpu0 = process.cpuUsage();
   const r = await issueBatch(
     { store, clock: systemClock, issuerName: 'servers', issuer: info },

@@ -29,7 +29,8 @@ async function within(p, ms) {
   }
 }
 
-function alive(pid) {
+/** True while process `pid` exists (EPERM: it exists, owned by another user). */
+export function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,21 +5,13 @@
 // holding "pid boot-id"; a lock whose process is gone (or from an earlier boot) is stale and
 // taken over, so a SIGKILLed runner never blocks the next one.
 import { openSync, writeSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { alive } from './rig-lanes.mjs';
 
 function bootId() {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     return 'unknown';
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
   }
 }
 
