@@ -6,8 +6,7 @@ import type { IssuerInfo } from './cert/certificate-content.js';
 import { LUXON_UTC, type Clock } from './clock.js';
 import { assembleCrl } from './crl/assemble-crl.js';
 import { verifySignedObject } from './cert/verify-issued-certificate.js';
-import { writeTbsCertList } from './crl/write-tbs-cert-list.js';
-import { SerialSet } from './lint/serial-set.js';
+import { writeTbsCertListFromChunks } from './crl/write-tbs-cert-list.js';
 import { crashPoint, type CrashHook } from './crash-points.js';
 import { CaError } from './errors.js';
 import { assertClockSane, codeOf, sha256 } from './issuance.js';
@@ -55,35 +54,35 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
   // A CRL cannot usefully outlive its CA: nextUpdate is capped at the CA's notAfter, so a CA can
   // still revoke near its end.
   const cappedNext = new Date(Math.min(nextUpdate.getTime(), wholeSeconds(issuer.notAfter).getTime()));
-  // Every serial this CA ever reserved: the lint checks each CRL entry names one of them
-  // (e_crl_entry_serial_unknown), so a CRL never lists a serial the CA did not issue. Read
-  // apart from the entry stream (one SQL aggregate), kept in a compact set (serial-set.ts):
-  // a million serials in ≈ 30 MB.
-  const knownSerials = ((p) => SerialSet.fromHexList(p.hex, p.count))(store.packedSerials(issuerName));
   const previous = store.latestCrl(issuerName, 'issued');
   const lintCtxFor = (n?: bigint) => ({
     now,
     issuerName: issuer.subjectName,
     issuerSki: issuer.ski,
     maxValidityMs: profile.crl.validity.duration.toMillis(),
-    knownSerials,
+    // The entries are the store's pre-encoded ones (migration 9), whose schema proves each names
+    // a certificate of this CA and none twice; the walk checks the bytes are those rows in order.
+    entryRuns: runs,
     ...(n !== undefined ? { previousCrlNumber: n } : {}),
   });
   let entries = 0;
+  let runs: readonly number[] = [];
   let tbsSha256: Uint8Array | undefined;
   const reserved = store.reserveCrl(
     issuerName,
     (crlNumber) => {
       // Streamed from the store into the DER inside the intent's transaction: the entries
       // counted, written, hashed and stored are one consistent snapshot. Every refusal of the
-      // writer (bad reason, bad date, bad serial) happens here, before any card is asked.
-      const w = writeTbsCertList(
+      // header happens here, and of the entries in the lint below, before any card is asked.
+      const chunks = store.revokedEntryChunks(issuerName);
+      runs = chunks.runs;
+      const w = writeTbsCertListFromChunks(
         { issuerName: issuer.subjectName, aki: issuer.ski, thisUpdate: now.toISOString(), nextUpdate: cappedNext.toISOString(), crlNumber },
         alg,
-        store.revokedEntryStream(issuerName),
+        chunks,
       );
       entries = w.entries;
-      tbsSha256 = sha256(w.tbs);
+      tbsSha256 = w.sha256;
       return { tbs: w.tbs, tbsSha256, thisUpdate: now, nextUpdate: cappedNext, entries };
     },
     (crlNumber) => ({ event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries, tbsSha256: toHex(tbsSha256!) } }),

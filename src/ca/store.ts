@@ -1,6 +1,6 @@
 import type { KeyLookupResult } from './csr/check-csr.js';
 import type { CrlReason } from './crl/tbs-cert-list-input.js';
-import type { CrlEntryStream } from './crl/crl-entry-stream.js';
+import type { CrlEntryChunks, CrlEntryStream } from './crl/crl-entry-stream.js';
 
 /**
  * The store port of the CA engine (ARCHITECTURE.md: "ca defines the store interface that db
@@ -195,6 +195,8 @@ export interface CaStore {
    * transaction that stores the CRL intent, so the count and the entries agree.
    */
   revokedEntryStream(issuerName: string): CrlEntryStream;
+  /** The same entries pre-encoded, in the same order (migration 9): what `ca crl` writes from. */
+  revokedEntryChunks(issuerName: string): CrlEntryChunks;
   /** Every serial `issuerName` ever reserved, in one string (the CRL lint's known serials). */
   packedSerials(issuerName: string): PackedSerials;
   /** Certificates per status of one CA, from the counts the database keeps (no row scan). */

@@ -7,3 +7,9 @@ import { createHash } from 'node:crypto';
 export function sha256(b: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(b).digest());
 }
+
+/** SHA-256 over bytes that arrive in pieces (a CRL's TBS as it is written, chunk by chunk). */
+export function sha256Incremental(): { update(b: Uint8Array): void; digest(): Uint8Array } {
+  const h = createHash('sha256');
+  return { update: (b) => void h.update(b), digest: () => new Uint8Array(h.digest()) };
+}

@@ -10,6 +10,7 @@ import { canonicalJson } from './audit-chain.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { replayAuditLog } from './audit-replay.js';
 import { certificateCountProblems } from './count-check.js';
+import { crlEntryProblems } from './crl-entry-check.js';
 import { ISO_UTC_GLOB, TIME_COLUMNS } from './migrations.js';
 
 /**
@@ -122,6 +123,7 @@ export function checkDatabase(store: SqliteStore): { problems: CheckProblem[]; c
   problems.push(...replayAuditLog(store));
   problems.push(...invalidTimes(store));
   problems.push(...certificateCountProblems(store));
+  problems.push(...crlEntryProblems(store));
   return { problems, certificates: certs.length, crls: crls.length, auditRecords: audit.records };
 }
 

@@ -6,6 +6,8 @@
  * hashes, DER) are BLOBs. Serials are unique per issuer (RFC 5280 §4.1.2.2) and never reused:
  * rows are never deleted (triggers refuse it).
  */
+import { CRL_ENTRIES_MIGRATION } from './crl-entry-sql.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -302,6 +304,11 @@ CREATE INDEX certificates_request ON certificates(request_id);
 CREATE INDEX crls_latest_by_status ON crls(issuer_id, status, crl_number, id, this_update, next_update, entries, tbs_sha256, reserved_at, issued_at);
 CREATE INDEX crls_latest ON crls(issuer_id, crl_number, id, status, this_update, next_update, entries, tbs_sha256, reserved_at, issued_at);
 `,
+  },
+  {
+    version: 9,
+    name: 'CRL entries pre-encoded, kept by triggers (issue 14)',
+    sql: CRL_ENTRIES_MIGRATION,
   },
 ];
 

@@ -22,11 +22,17 @@ import type {
 } from '../ca/store.js';
 import { adoptedCrlFloor } from './adoption-import.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.js';
-import type { CrlEntryStream } from '../ca/crl/crl-entry-stream.js';
+import type { CrlEntryChunks, CrlEntryStream } from '../ca/crl/crl-entry-stream.js';
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
 
 type Row = Record<string, unknown>;
+/** Entries per chunk of a CRL read (≈ 40 octets each: ≈ 2.6 MB per value). */
+let CRL_ENTRY_CHUNK = 65_536;
+/** Tests: a small chunk size, so that a few entries cross chunk boundaries. */
+export function setCrlEntryChunkForTests(n: number): void {
+  CRL_ENTRY_CHUNK = n;
+}
 const u8 = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
 const buf = (v: Uint8Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
@@ -380,6 +386,41 @@ export class SqliteStore implements CaStore {
       forEach: (visit) => {
         for (const status of ['revoked', 'outcome_unknown']) {
           for (const e of rows.iterate(issuerId, status) as IterableIterator<string>) visit(e);
+        }
+      },
+    };
+  }
+
+  revokedEntryChunks(issuerName: string): CrlEntryChunks {
+    const issuerId = this.caId(issuerName);
+    // The pre-encoded entries of migration 9, kept by triggers with every revocation and
+    // outcome_unknown: counted and summed by SQL first (the TBS is allocated at its exact size),
+    // then read as concatenated chunks in primary-key order (group, then serial: the order the
+    // CRL has always listed), a few hundred values instead of a row per entry. All of it runs
+    // inside reserveCrl's transaction: one snapshot.
+    const sums = this.db.prepare('SELECT grp, count(*) AS n, coalesce(sum(length(der)), 0) AS octets FROM crl_entries WHERE issuer_id = ? GROUP BY grp').all(issuerId) as Row[];
+    const runOf = (g: number): Row | undefined => sums.find((r) => r['grp'] === g);
+    const runs = [0, 1].map((g) => (runOf(g)?.['n'] as number | undefined) ?? 0);
+    const octets = sums.reduce((a, r) => a + (r['octets'] as number), 0);
+    const chunk = this.db
+      .prepare(
+        `SELECT CAST(group_concat(der, '') AS BLOB), count(*), max(serial) FROM
+           (SELECT der, serial FROM crl_entries WHERE issuer_id = ? AND grp = ? AND serial > ? ORDER BY serial LIMIT ${CRL_ENTRY_CHUNK})`,
+      )
+      .raw(true);
+    return {
+      runs,
+      octets,
+      forEach: (visit) => {
+        for (const g of [0, 1]) {
+          let after: Buffer = Buffer.alloc(0); // the empty BLOB sorts before every serial
+          for (;;) {
+            const [der, n, last] = chunk.get(issuerId, g, after) as [Buffer | null, number, Buffer | null];
+            if (n === 0 || !der || !last) break;
+            visit(der, n);
+            if (n < CRL_ENTRY_CHUNK) break;
+            after = last;
+          }
         }
       },
     };

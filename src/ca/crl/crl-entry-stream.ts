@@ -53,3 +53,21 @@ export function crlEntryStreamOf(
     },
   };
 }
+
+/**
+ * A CRL's entries already DER-encoded (migration 9's crl_entries, sqlite-store.ts): read as a
+ * few concatenated chunks instead of a row per entry, sized by SQL sums before a byte is read.
+ */
+export interface CrlEntryChunks {
+  /**
+   * Entries per run, in CRL order (revoked, then outcome_unknown). Within a run the serials
+   * strictly increase in SQLite's BLOB order (memcmp, then length): the lint checks that order
+   * instead of a set of every serial, the store's UNIQUE (issuer_id, serial) having proved there
+   * is no duplicate (crl-entry-checks.ts).
+   */
+  readonly runs: readonly number[];
+  /** Sum of the entries' DER lengths. */
+  readonly octets: number;
+  /** Every entry's DER in CRL order, in chunks of whole entries; `entries`: how many in `der`. */
+  forEach(visit: (der: Uint8Array, entries: number) => void): void;
+}

@@ -4,7 +4,8 @@ import { CaError } from '../errors.js';
 import { encodeTlv, readSingle, tlvHeader } from '../x509/der.js';
 import { encodeInteger } from '../x509/integer.js';
 import { signatureAlgorithmIdentifier } from '../x509/signature-algorithm-identifier.js';
-import type { CrlEntryStream } from './crl-entry-stream.js';
+import type { CrlEntryChunks, CrlEntryStream } from './crl-entry-stream.js';
+import { sha256Incremental } from '../../common/sha256.js';
 import { CRL_REASON_CODES, type CrlReason } from './tbs-cert-list-input.js';
 
 const MAX_CRL_NUMBER = 1n << 159n;
@@ -141,19 +142,10 @@ function writeSerial(buf: Uint8Array, p: number, e: string, from: number): numbe
 }
 
 /**
- * Serialise a v2 TBSCertList (RFC 5280 §5.1) straight from an entry stream into one buffer:
- * no object per entry, one pass over the entries. The buffer is sized from the stream's count
- * and serial octets; entries are written after a gap, and the fields whose lengths depend on
- * the entries' total (revokedCertificates and TBSCertList headers) are written into the gap
- * afterwards, right-aligned, so the result is a subarray without a copy.
- *
- * Extensions: authorityKeyIdentifier and cRLNumber, both non-critical (§5.2.1, §5.2.3). An
- * empty revocation list is omitted, not encoded as an empty SEQUENCE (§5.1.2.6). Entry
- * reasonCode only for reasons other than `unspecified` (§5.3.1); certificateHold,
- * removeFromCRL and aACompromise are refused. Every refusal happens here, before any intent is
- * stored or any card is asked.
+ * The fields around the entries: version, signature, issuer, thisUpdate, nextUpdate (before the
+ * revokedCertificates) and crlExtensions [0] (after). Every refusal of the header happens here.
  */
-export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: SignatureAlgorithm, entries: CrlEntryStream): WrittenTbsCertList {
+function headerParts(h: TbsCertListHeader, signatureAlgorithm: SignatureAlgorithm): { fixedPrefix: Uint8Array; exts: Uint8Array } {
   if (h.crlNumber < 0n || h.crlNumber >= MAX_CRL_NUMBER) {
     throw new CaError('CA_BAD_CRL_NUMBER', `CRL number ${h.crlNumber} is outside 0..2^159-1 (RFC 5280 §5.2.3)`);
   }
@@ -173,8 +165,66 @@ export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: Signa
   // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } (§4.2.1.1).
   const aki = extension(ID_CE_AUTHORITY_KEY_IDENTIFIER, encodeTlv(0x30, encodeTlv(0x80, h.aki)));
   const crlNumber = extension(ID_CE_CRL_NUMBER, encodeInteger(h.crlNumber));
-  const exts = encodeTlv(0xa0, encodeTlv(0x30, concatBytes(aki, crlNumber)));
+  return { fixedPrefix, exts: encodeTlv(0xa0, encodeTlv(0x30, concatBytes(aki, crlNumber))) };
+}
 
+export interface WrittenTbsFromChunks extends WrittenTbsCertList {
+  /** SHA-256 of `tbs`, computed as it was written. */
+  readonly sha256: Uint8Array;
+}
+
+/**
+ * Serialise a v2 TBSCertList (RFC 5280 §5.1) around pre-encoded entries (migration 9,
+ * sqlite-store.ts revokedEntryChunks): the output is allocated at its exact size from the
+ * store's sums, each chunk of entries is copied in once and hashed as it lands, no object per
+ * entry. The entries' own rules are the lint's (crl-entry-checks.ts), on these exact bytes,
+ * before the card is asked. A source that delivers other sizes or counts than it announced is
+ * refused (CA_CRL_ENTRIES_CHANGED).
+ */
+export function writeTbsCertListFromChunks(h: TbsCertListHeader, signatureAlgorithm: SignatureAlgorithm, entries: CrlEntryChunks): WrittenTbsFromChunks {
+  const { fixedPrefix, exts } = headerParts(h, signatureAlgorithm);
+  const count = entries.runs.reduce((a, b) => a + b, 0);
+  if ((count === 0) !== (entries.octets === 0)) throw new CaError('CA_CRL_ENTRIES_CHANGED', `the store announced ${count} entries in ${entries.octets} octets`, { hint: 'Run `ca db check`.' });
+  // An empty revocation list is omitted, not encoded as an empty SEQUENCE (§5.1.2.6).
+  const rh = count > 0 ? tlvHeader(0x30, entries.octets) : new Uint8Array(0);
+  const th = tlvHeader(0x30, fixedPrefix.length + rh.length + entries.octets + exts.length);
+  const tbs = new Uint8Array(th.length + fixedPrefix.length + rh.length + entries.octets + exts.length);
+  const hash = sha256Incremental();
+  let p = 0;
+  for (const part of [th, fixedPrefix, rh]) (tbs.set(part, p), (p += part.length));
+  hash.update(tbs.subarray(0, p));
+  const entriesEnd = p + entries.octets;
+  let n = 0;
+  entries.forEach((der, k) => {
+    if (p + der.length > entriesEnd) throw new CaError('CA_CRL_ENTRIES_CHANGED', 'the revoked entries changed while the CRL was written', { hint: 'Run `ca crl` again.' });
+    tbs.set(der, p);
+    hash.update(tbs.subarray(p, p + der.length));
+    p += der.length;
+    n += k;
+  });
+  if (p !== entriesEnd || n !== count) {
+    throw new CaError('CA_CRL_ENTRIES_CHANGED', `the revoked entries changed while the CRL was written (${count} entries in ${entries.octets} octets announced, ${n} in ${p - entriesEnd + entries.octets} read)`, { hint: 'Run `ca crl` again.' });
+  }
+  tbs.set(exts, p);
+  hash.update(exts);
+  return { tbs, entries: n, sha256: hash.digest() };
+}
+
+/**
+ * Serialise a v2 TBSCertList (RFC 5280 §5.1) straight from an entry stream into one buffer:
+ * no object per entry, one pass over the entries. The buffer is sized from the stream's count
+ * and serial octets; entries are written after a gap, and the fields whose lengths depend on
+ * the entries' total (revokedCertificates and TBSCertList headers) are written into the gap
+ * afterwards, right-aligned, so the result is a subarray without a copy.
+ *
+ * Extensions: authorityKeyIdentifier and cRLNumber, both non-critical (§5.2.1, §5.2.3). An
+ * empty revocation list is omitted, not encoded as an empty SEQUENCE (§5.1.2.6). Entry
+ * reasonCode only for reasons other than `unspecified` (§5.3.1); certificateHold,
+ * removeFromCRL and aACompromise are refused. Every refusal happens here, before any intent is
+ * stored or any card is asked.
+ */
+export function writeTbsCertList(h: TbsCertListHeader, signatureAlgorithm: SignatureAlgorithm, entries: CrlEntryStream): WrittenTbsCertList {
+  const { fixedPrefix, exts } = headerParts(h, signatureAlgorithm);
   const gap = fixedPrefix.length + 2 * 6; // + the two headers written last (≤ 6 octets each)
   const capacity = gap + entries.count * ENTRY_OVERHEAD_MAX + entries.serialOctets + exts.length;
   const buf = new Uint8Array(capacity);

@@ -60,6 +60,16 @@ function timeOk(b: Uint8Array, t: Tlv): boolean {
   return t.tag === 0x17 || Math.floor(k / 1e10) >= 2050;
 }
 
+/** Serial content octets b[s0, s1) sort after b[p0, p1) in SQLite's BLOB order (memcmp, then the shorter first). */
+function serialAfter(b: Uint8Array, p0: number, p1: number, s0: number, s1: number): boolean {
+  const n = Math.min(p1 - p0, s1 - s0);
+  for (let i = 0; i < n; i++) {
+    const d = b[s0 + i]! - b[p0 + i]!;
+    if (d !== 0) return d > 0;
+  }
+  return s1 - s0 > p1 - p0;
+}
+
 export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext): CrlEntryFindings {
   const messages = new Map<EntryRuleName, string[]>();
   const more = new Map<EntryRuleName, number>();
@@ -68,9 +78,16 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
     if (m.length < MAX_MESSAGES) m.push(message());
     else more.set(rule, (more.get(rule) ?? 0) + 1);
   };
-  // Presized from the list's length (an entry is ≥ 20 octets), so it never rehashes.
-  const seen = new SerialSet(Math.ceil((list.end - list.valueStart) / 20));
+  const runs = ctx.entryRuns;
+  // Presized from the list's length (an entry is ≥ 20 octets), so it never rehashes. Not built
+  // when the store's order stands in for it (entryRuns).
+  const seen = runs ? undefined : new SerialSet(Math.ceil((list.end - list.valueStart) / 20));
   const known = ctx.knownSerials instanceof SerialSet ? ctx.knownSerials : undefined;
+  // entryRuns: the run the current entry is in, entries left in it, the previous serial's offsets.
+  let run = 0;
+  let left = runs?.[0] ?? 0;
+  let p0 = -1;
+  let p1 = -1;
   // The current entry's serial as offsets, for messages: no subarray per entry (a million
   // typed-array views were a third of the walk's time).
   let s0 = 0;
@@ -80,10 +97,21 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
   const count = walkCrlEntries(tbs, list, (e: CrlEntryView) => {
     s0 = e.serial.valueStart;
     s1 = e.serial.end;
-    if (s1 - s0 > 20 || tbs[s0]! & 0x80) report('e_crl_entry_serial_invalid', () => `entry serial ${hex()} is not a valid serial`);
-    if (known ? !known.hasAt(tbs, s0, s1) : ctx.knownSerials && !ctx.knownSerials.has(tbs.subarray(s0, s1))) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
+    // RFC 5280 §4.1.2.2: a positive INTEGER of at most 20 octets, minimally encoded (X.690
+    // §8.3.2), so not zero.
+    if (s1 - s0 > 20 || tbs[s0]! & 0x80 || (s1 - s0 > 1 && tbs[s0] === 0 && !(tbs[s0 + 1]! & 0x80)) || (s1 - s0 === 1 && tbs[s0] === 0)) {
+      report('e_crl_entry_serial_invalid', () => `entry serial ${hex()} is not a valid serial`);
+    }
+    if (runs) {
+      while (left === 0 && run < runs.length - 1) (left = runs[++run]!), (p0 = -1);
+      if (left === 0) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} is beyond the store's ${runs.reduce((a, b) => a + b, 0)} entries`);
+      else if (p0 >= 0 && !serialAfter(tbs, p0, p1, s0, s1)) report('e_crl_entry_duplicate_serial', () => `serial ${hex()} is not after the previous entry's (a duplicate, or not the store's order)`);
+      left--;
+      p0 = s0;
+      p1 = s1;
+    } else if (known ? !known.hasAt(tbs, s0, s1) : ctx.knownSerials && !ctx.knownSerials.has(tbs.subarray(s0, s1))) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
     else if (!ctx.knownSerials && ctx.knownSerialsHex && !ctx.knownSerialsHex.has(toHex(tbs.subarray(s0, s1)))) report('e_crl_entry_serial_unknown', () => `entry serial ${hex()} was not issued by this CA`);
-    if (!seen.addAt(tbs, s0, s1)) report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
+    if (seen && !seen.addAt(tbs, s0, s1)) report('e_crl_entry_duplicate_serial', () => `serial ${hex()} listed twice`);
     if (!timeOk(tbs, e.revocationDate)) report('e_crl_entry_time_format', () => checkTimeEncoding(tbs, e.revocationDate).problem ?? 'revocationDate malformed');
     for (let xi = 0; xi < e.extensionCount; xi++) {
       const x = e.extensions[xi]!;
@@ -115,6 +143,7 @@ export function checkCrlEntries(tbs: Uint8Array, list: Tlv, ctx: CrlLintContext)
       }
     }
   });
+  if (runs && count !== runs.reduce((a, b) => a + b, 0)) report('e_crl_entry_serial_unknown', () => `${count} entries, but the store has ${runs.reduce((a, b) => a + b, 0)}`);
   for (const [rule, n] of more) messages.get(rule)!.push(`… and ${n} more`);
   return { count, messages };
 }

@@ -20,6 +20,15 @@ export interface CrlLintContext {
   readonly knownSerialsHex?: ReadonlySet<string>;
   /** The same as a compact set (serial-set.ts), for CRLs of a million entries; wins over `knownSerialsHex`. */
   readonly knownSerials?: { has(serial: Uint8Array): boolean };
+  /**
+   * The entries come from the store's pre-encoded entries (migration 9) in these runs, each in
+   * strictly increasing serial order (crl-entry-stream.ts CrlEntryChunks). The store's schema
+   * proves what the serial sets proved: UNIQUE (issuer_id, serial) no duplicate, the trigger
+   * and CHECK of crl_entries that every entry names a revoked or outcome_unknown certificate of
+   * this issuer. The walk then checks that the bytes are those rows in that order (each run
+   * strictly increasing, the runs' total the entry count) instead of building any set.
+   */
+  readonly entryRuns?: readonly number[];
 }
 
 export interface CrlModel {
