@@ -4,6 +4,7 @@ import { isoUtc, LUXON_LOCALE, LUXON_UTC } from '../../ca/clock.js';
 import type { CertificateStatus, CertificateSummary } from '../../ca/store.js';
 import { tokenBindings } from '../../ca/token-records.js';
 import { withCa } from '../ca-context.js';
+import { certJsonInList } from './list-json.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
 
@@ -48,18 +49,27 @@ export async function runList(ctx: CliContext, args: ListArgs): Promise<void> {
     const bindingOf = (c: CertificateSummary) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
     // Streamed row by row (issue #14 item 4): a million certificates never sit in memory.
     // The JSON is byte-identical to JSON.stringify(array, null, 2) of the whole list.
+    // Rows are gathered into writes of ≈ 64 KB, so a million rows are not a million writes.
     let n = 0;
+    let pending = '';
+    const flush = (): void => {
+      if (pending) ctx.stdout.write(pending);
+      pending = '';
+    };
     ca.store.eachCertificate(filter, (c) => {
       if (bindings && bindingOf(c) === undefined) return;
       if (args.json) {
         const b = bindingOf(c);
-        const obj = b ? { ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } } : certJson(c);
-        ctx.stdout.write(`${n === 0 ? '[\n' : ',\n'}  ${JSON.stringify(obj, null, 2).replace(/\n/g, '\n  ')}`);
+        pending += n === 0 ? '[\n' : ',\n';
+        if (b) pending += `  ${JSON.stringify({ ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } }, null, 2).replace(/\n/g, '\n  ')}`;
+        else pending += certJsonInList(c);
+        if (pending.length >= 65_536) flush();
       } else {
         println(ctx, `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}`);
       }
       n++;
     });
+    flush();
     if (args.json) println(ctx, n === 0 ? '[]' : '\n]');
     else if (n === 0) println(ctx, '(no certificates)');
   });

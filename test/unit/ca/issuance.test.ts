@@ -21,7 +21,6 @@ import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
 import { issueCertificate, randomSerial } from '../../../src/ca/issuance.js';
 import { issuerInfoFromCertificate } from '../../../src/ca/issuance-issuer.js';
 import { issueCrl } from '../../../src/ca/crl-cycle.js';
-import { packCrlEntry } from '../../../src/ca/crl/crl-entry-stream.js';
 import { fixedClock, type Clock } from '../../../src/ca/clock.js';
 import { loadProfiles, parseCsr, verifyIssuedCertificate } from '../../../src/ca/index.js';
 import type { Signer } from '../../../src/crypto/signer.js';
@@ -174,7 +173,7 @@ test('a second root ceremony is refused', async () => {
   await assert.rejects(rootCeremony({ store: r.store, clock: r.clock, profiles: loadProfiles(PROFILES) }, { card: r.rootCard }), code('CA_EXISTS'));
 });
 
-test('revocation: revocationDate is the time of recording, a compromise date becomes invalidityDate; CRL lint gets the known serials', async () => {
+test('revocation: revocationDate is the time of recording, a compromise date becomes invalidityDate; a CRL entry listed twice is refused before the card signs', async () => {
   const r = await rig();
   const { ca, info, leaf } = servers(r);
   const signer = await r.subCard.signer(ca.keyId);
@@ -195,20 +194,22 @@ test('revocation: revocationDate is the time of recording, a compromise date bec
   assert.match(text, new RegExp(`Invalidity Date: \\n\\s*${fmt(new Date(Math.floor(compromisedAt.getTime() / 1000) * 1000))}`), text);
   assert.match(text, /Key Compromise/);
 
-  // The CRL lint runs with the issuer's known serials: a store that lists a serial this CA never
-  // issued gets the CRL abandoned before the card signs (e_crl_entry_serial_unknown).
+  // The CRL's entries come from the store's pre-encoded rows, whose schema proves each names a
+  // certificate of this CA, once (crl-entries.test.ts); the lint checks the bytes are those rows
+  // in their order. A store that hands over an entry twice gets the CRL abandoned before the
+  // card signs (e_crl_entry_duplicate_serial), without any set of serials.
   const lying = Object.create(r.store) as typeof r.store;
-  lying.revokedEntryStream = (n: string) => {
-    const real = r.store.revokedEntryStream(n);
+  lying.revokedEntryChunks = (n: string) => {
+    const real = r.store.revokedEntryChunks(n);
     return {
-      count: real.count + 1,
-      serialOctets: real.serialOctets + 8,
+      runs: [real.runs[0]! + 1, real.runs[1]!],
+      octets: real.octets * 2,
       forEach: (visit) => {
         real.forEach(visit);
-        visit(packCrlEntry(Uint8Array.of(0x42, 1, 2, 3, 4, 5, 6, 7), r.clock.now().toISOString(), 'superseded'));
+        real.forEach(visit);
       },
     };
   };
-  await assert.rejects(issueCrl({ store: lying, clock: r.clock, signer, issuerName: 'servers', issuer: info }), (e: unknown) => e instanceof CardcaError && e.code === 'LINT_FAILED' && /e_crl_entry_serial_unknown/.test(e.message));
+  await assert.rejects(issueCrl({ store: lying, clock: r.clock, signer, issuerName: 'servers', issuer: info }), (e: unknown) => e instanceof CardcaError && e.code === 'LINT_FAILED' && /e_crl_entry_duplicate_serial/.test(e.message));
   assert.equal(r.store.latestCrl('servers')!.status, 'abandoned');
 });
