@@ -1,7 +1,8 @@
 import type { AdoptionImport, AdoptionRecord } from '../ca/adopt/adoption-store.js';
 import { isoUtc } from '../ca/clock.js';
 import type { AuditEvent, CaRecord } from '../ca/store.js';
-import { toHex } from '../common/hex.js';
+import { bytesEqual, toHex } from '../common/hex.js';
+import { children, readSingle } from '../common/der.js';
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
 import type { SqliteStore } from './sqlite-store.js';
@@ -56,12 +57,19 @@ export function adoptCa(store: SqliteStore, a: AdoptionImport, audit: AuditEvent
         revocations++;
       }
     }
+    // Migration 10: the row, its TBS (crl_tbs) and what follows the TBS in the DER (crl_signatures).
     const insertCrl = db.prepare(
-      `INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs, tbs_sha256, der, reserved_at, issued_at) VALUES (?,?, 'issued', ?,?,?,?,?,?,?,?)`,
+      `INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs_sha256, reserved_at, issued_at) VALUES (?,?, 'issued', ?,?,?,?,?,?)`,
     );
+    const insertTbs = db.prepare('INSERT INTO crl_tbs (crl_id, tbs) VALUES (?,?)');
+    const insertTail = db.prepare('INSERT INTO crl_signatures (crl_id, tail) VALUES (?,?)');
     for (const c of a.crls) {
       const t = isoUtc(c.thisUpdate < at ? c.thisUpdate : at);
-      insertCrl.run(caId, Number(c.crlNumber), isoUtc(c.thisUpdate), isoUtc(c.nextUpdate), c.entries, buf(c.tbs), buf(c.tbsSha256), buf(c.der), t, t);
+      const crlId = insertCrl.run(caId, Number(c.crlNumber), isoUtc(c.thisUpdate), isoUtc(c.nextUpdate), c.entries, buf(c.tbsSha256), t, t).lastInsertRowid;
+      insertTbs.run(crlId, buf(c.tbs));
+      const tbsTlv = children(c.der, readSingle(c.der))[0];
+      if (!tbsTlv || !bytesEqual(c.der.subarray(tbsTlv.start, tbsTlv.end), c.tbs)) throw new DbError('STORE_CRL_TBS_MISMATCH', `adopted CRL number ${c.crlNumber} does not carry its TBS`);
+      insertTail.run(crlId, buf(c.der.subarray(tbsTlv.end)));
     }
     db.prepare('INSERT INTO adoptions (ca_id, source, source_dir, last_crl_number, next_serial_hex, certificates, revocations, adopted_at) VALUES (?,?,?,?,?,?,?,?)').run(
       caId, a.source, a.sourceDir, Number(a.lastCrlNumber), a.nextSerialHex ?? null, a.certificates.length, revocations, isoUtc(at),

@@ -7,6 +7,7 @@
  * rows are never deleted (triggers refuse it).
  */
 import { CRL_ENTRIES_MIGRATION } from './crl-entry-sql.js';
+import { crlBlobsMigration } from './crl-blobs-sql.js';
 
 export interface Migration {
   readonly version: number;
@@ -309,6 +310,11 @@ CREATE INDEX crls_latest ON crls(issuer_id, crl_number, id, status, this_update,
     version: 9,
     name: 'CRL entries pre-encoded, kept by triggers (issue 14)',
     sql: CRL_ENTRIES_MIGRATION,
+  },
+  {
+    version: 10,
+    name: "a CRL's TBS and signature in their own tables: issuing it does not rewrite its TBS (issue 14)",
+    sql: crlBlobsMigration(ISO_UTC_GLOB),
   },
 ];
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { sha256 } from '../common/sha256.js';
-import { toHex } from '../common/hex.js';
+import { bytesEqual, toHex } from '../common/hex.js';
+import { children, readSingle, tlvHeader } from '../common/der.js';
 import { isoUtc } from '../ca/clock.js';
 import { CRL_REASON_CODES, type CrlReason } from '../ca/crl/tbs-cert-list-input.js';
 import type { KeyLookupResult } from '../ca/csr/check-csr.js';
@@ -446,9 +447,19 @@ export class SqliteStore implements CaStore {
    */
   private crlFromRow(r: Row, known: { tbs?: Uint8Array; der?: Uint8Array } = {}): CrlRecord {
     const id = r['id'] as number;
+    // Migration 10: the TBS in crl_tbs, the DER as SEQUENCE header ‖ TBS ‖ the tail in crl_signatures.
     const blob = (col: 'tbs' | 'der'): Uint8Array | undefined => {
-      const v = this.db.prepare(`SELECT ${col} FROM crls WHERE id = ?`).pluck().get(id) as Buffer | null | undefined;
-      return v ? u8(v) : undefined;
+      const t = this.db.prepare('SELECT tbs FROM crl_tbs WHERE crl_id = ?').pluck().get(id) as Buffer | undefined;
+      if (col === 'tbs') return t ? u8(t) : undefined;
+      const tail = this.db.prepare('SELECT tail FROM crl_signatures WHERE crl_id = ?').pluck().get(id) as Buffer | undefined;
+      if (!t || !tail) return undefined;
+      const tbsBytes = known.tbs ?? t;
+      const h = tlvHeader(0x30, tbsBytes.length + tail.length);
+      const der = new Uint8Array(h.length + tbsBytes.length + tail.length);
+      der.set(h, 0);
+      der.set(tbsBytes, h.length);
+      der.set(tail, h.length + tbsBytes.length);
+      return der;
     };
     // The bytes this process just stored need not be read back (40 MB each for a CRL of a
     // million entries, through a chain of overflow pages).
@@ -504,9 +515,11 @@ export class SqliteStore implements CaStore {
       const b = build(n);
       const id = Number(
         this.db
-          .prepare(`INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs, tbs_sha256, reserved_at) VALUES (?,?, 'reserved', ?,?,?,?,?,?)`)
-          .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbs), buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
+          .prepare(`INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs_sha256, reserved_at) VALUES (?,?, 'reserved', ?,?,?,?,?)`)
+          .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
       );
+      // The exact TBS, in the same durable transaction as the number and the intent record.
+      this.q('INSERT INTO crl_tbs (crl_id, tbs) VALUES (?,?)').run(id, buf(b.tbs));
       this.appendAudit(audit(n), at);
       return this.crlFromRow(this.q('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { tbs: b.tbs });
     });
@@ -514,7 +527,19 @@ export class SqliteStore implements CaStore {
 
   markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord {
     return writeTransaction(this.db, () => {
-      const r = this.q("UPDATE crls SET status = 'issued', der = ?, issued_at = ? WHERE id = ? AND status = 'reserved'").run(buf(der), isoUtc(at), id);
+      // The DER is SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280
+      // §5.1): its TBS is the one stored with the intent (crl_tbs), so only what follows the TBS
+      // is stored, and the signed bytes are checked to be exactly header ‖ stored TBS ‖ tail.
+      const top = readSingle(der);
+      const parts = children(der, top);
+      const tbsTlv = parts[0];
+      const stored = this.q('SELECT l.status, l.tbs_sha256, length(t.tbs) AS n FROM crls l JOIN crl_tbs t ON t.crl_id = l.id WHERE l.id = ?').get(id) as Row | undefined;
+      if (!stored || stored['status'] !== 'reserved') throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
+      if (parts.length !== 3 || !tbsTlv || tbsTlv.start !== top.valueStart || tbsTlv.end - tbsTlv.start !== stored['n'] || !bytesEqual(sha256(der.subarray(tbsTlv.start, tbsTlv.end)), u8(stored['tbs_sha256']))) {
+        throw new DbError('STORE_CRL_TBS_MISMATCH', `the signed CRL of row ${id} does not carry the TBS stored with its intent`, { hint: 'Run `ca db check`.' });
+      }
+      this.q('INSERT INTO crl_signatures (crl_id, tail) VALUES (?,?)').run(id, buf(der.subarray(tbsTlv.end)));
+      const r = this.q("UPDATE crls SET status = 'issued', issued_at = ? WHERE id = ? AND status = 'reserved'").run(isoUtc(at), id);
       if (r.changes !== 1) throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
       this.appendAudit(audit, at);
       return this.crlFromRow(this.q('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { der });

@@ -133,7 +133,7 @@ function assertInvariants(baseline: { count: number; logged: number }): void {
     assert.equal((db.prepare("SELECT count(*) AS n FROM crls WHERE status = 'reserved'").get() as { n: number }).n, 0, 'no CRL left reserved');
     assert.equal((db.prepare('SELECT count(*) AS n FROM (SELECT serial_hex FROM certificates GROUP BY issuer_id, serial_hex HAVING count(*) > 1)').get() as { n: number }).n, 0);
     const certTbs = (db.prepare("SELECT tbs FROM certificates WHERE status IN ('issued', 'revoked', 'outcome_unknown')").all() as { tbs: Buffer }[]).map((r) => r.tbs);
-    const crlTbs = (db.prepare("SELECT tbs FROM crls WHERE status IN ('issued', 'outcome_unknown')").all() as { tbs: Buffer }[]).map((r) => r.tbs);
+    const crlTbs = (db.prepare("SELECT t.tbs FROM crls l JOIN crl_tbs t ON t.crl_id = l.id WHERE l.status IN ('issued', 'outcome_unknown')").all() as { tbs: Buffer }[]).map((r) => r.tbs);
     const known = [...certTbs, ...crlTbs].map(hashes);
     const card = cardSignatures();
     const since = card.signed.slice(baseline.logged);

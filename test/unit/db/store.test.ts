@@ -150,15 +150,21 @@ test('startup recovery: reserved rows become outcome_unknown, are audited, never
 test('CRL numbers strictly increase, also over a CRL that never finished', () => {
   const { store } = tempDb();
   withRoot(store);
-  const build = (n: bigint) => ({ tbs: Uint8Array.of(Number(n)), tbsSha256: sha(Uint8Array.of(Number(n))), thisUpdate: at(1), nextUpdate: at(100), entries: 0 });
+  const tbsOf = (n: bigint) => Uint8Array.of(0x30, 1, Number(n));
+  const build = (n: bigint) => ({ tbs: tbsOf(n), tbsSha256: sha(tbsOf(n)), thisUpdate: at(1), nextUpdate: at(100), entries: 0 });
   const a = store.reserveCrl('root', build, (n) => ({ event: 'crl.intent', ca: 'root', data: { n: String(n) } }), at(1));
-  store.markCrlIssued(a.id, Uint8Array.of(0x30, 0), { event: 'crl.issued', ca: 'root', data: {} }, at(1));
+  // SEQUENCE { tbs, alg, signature }: only a DER that carries the TBS stored with the intent is
+  // taken (migration 10 keeps the TBS once and the rest of the DER apart).
+  const signed = (tbs: Uint8Array) => Uint8Array.of(0x30, tbs.length + 5, ...tbs, 0x30, 0, 0x03, 1, 0);
+  assert.throws(() => store.markCrlIssued(a.id, signed(tbsOf(9n)), { event: 'crl.issued', ca: 'root', data: {} }, at(1)), code('STORE_CRL_TBS_MISMATCH'));
+  store.markCrlIssued(a.id, signed(tbsOf(1n)), { event: 'crl.issued', ca: 'root', data: {} }, at(1));
+  assert.deepEqual(store.latestCrl('root', 'issued')!.der, signed(tbsOf(1n)));
   const b = store.reserveCrl('root', build, (n) => ({ event: 'crl.intent', ca: 'root', data: { n: String(n) } }), at(2));
   store.markCrlFailed(b.id, 'outcome_unknown', { event: 'crl.outcome-unknown', ca: 'root', data: {} }, at(2));
   const c = store.reserveCrl('root', build, (n) => ({ event: 'crl.intent', ca: 'root', data: { n: String(n) } }), at(3));
   assert.deepEqual([a.crlNumber, b.crlNumber, c.crlNumber], [1n, 2n, 3n]);
   assert.equal(store.latestCrl('root', 'issued')!.crlNumber, 1n);
-  assert.throws(() => store.db.prepare('INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs, tbs_sha256, reserved_at) VALUES (1, 3, \'reserved\', ?, ?, 0, x\'00\', ?, ?)').run(T, T, Buffer.alloc(32), T), /UNIQUE/);
+  assert.throws(() => store.db.prepare('INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs_sha256, reserved_at) VALUES (1, 3, \'reserved\', ?, ?, 0, ?, ?)').run(T, T, Buffer.alloc(32), T), /UNIQUE/);
 });
 
 test('lastActivity is the latest signing event; audit records alone (a refusal) never move it', () => {
