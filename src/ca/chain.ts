@@ -11,6 +11,15 @@ export type PemLabel = 'CERTIFICATE' | 'X509 CRL' | 'CERTIFICATE REQUEST';
 
 /** RFC 7468 §2 strict form: base64 in 64-character lines, LF line endings, trailing newline. */
 export function pemEncode(der: Uint8Array, label: PemLabel): string {
+  const out = pemEncodeBytes(der, label);
+  return out.toString('latin1');
+}
+
+/**
+ * `pemEncode` as bytes, for writing a large PEM (a CRL of a million entries: 65 MB) to a file
+ * without a string of it and the string's second encoding back to bytes.
+ */
+export function pemEncodeBytes(der: Uint8Array, label: PemLabel): Buffer {
   // 48 octets → one 64-character line (RFC 7468 §2), encoded straight into one buffer: a CRL of
   // a million entries is ~50 MB, and a regex split into a million strings cost ~150 MB.
   const lines = Math.ceil(der.length / 48);
@@ -28,7 +37,7 @@ export function pemEncode(der: Uint8Array, label: PemLabel): string {
   }
   if (lines === 0) out[p++] = 0x0a;
   p += out.write(`-----END ${label}-----\n`, p, 'latin1');
-  return out.toString('latin1', 0, p);
+  return out.subarray(0, p);
 }
 
 /**

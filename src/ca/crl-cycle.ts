@@ -35,6 +35,8 @@ export interface CrlDeps {
 export interface IssuedCrl {
   readonly record: CrlRecord;
   readonly der: Uint8Array;
+  /** SHA-256 of `der` (the crl.issued audit record's), so callers need not hash 50 MB again. */
+  readonly derSha256: Uint8Array;
 }
 
 const wholeSeconds = (d: Date): Date => new Date(Math.floor(d.getTime() / 1000) * 1000);
@@ -114,11 +116,12 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     noteOutcomeUnknown(e, `CRL number ${reserved.crlNumber.toString()} of CA ${issuerName}`, 'the number is not reused; run `ca crl` again');
     throw e;
   }
+  const derSha256 = sha256(der);
   const record = store.markCrlIssued(
     reserved.id,
     der,
-    { event: 'crl.issued', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), entries, sha256: toHex(sha256(der)) } },
+    { event: 'crl.issued', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), entries, sha256: toHex(derSha256) } },
     clock.now(),
   );
-  return { record, der };
+  return { record, der, derSha256 };
 }

@@ -1,4 +1,4 @@
-import { toHex } from '../common/hex.js';
+import { concatBytes, toHex } from '../common/hex.js';
 import { tbsCertListFields, walkCrlEntries } from '../ca/crl/crl-structure.js';
 import { writeTbsCertList } from '../ca/crl/write-tbs-cert-list.js';
 import type { CheckProblem } from './db-check.js';
@@ -62,14 +62,17 @@ export function crlEntryProblems(store: SqliteStore): CheckProblem[] {
       problems.push({ what, message: `its revocations cannot be written on a CRL: ${(e as Error).message}` });
       continue;
     }
+    // The rows as they are (not as the kept totals say: those are checked below).
     const chunks = store.revokedEntryChunks(ca.name);
-    const stored = new Uint8Array(chunks.octets);
-    let p = 0;
-    chunks.forEach((der) => {
-      if (p + der.length <= stored.length) stored.set(der, p);
-      p += der.length;
+    const parts: Uint8Array[] = [];
+    const perRun: number[] = [];
+    let storedCount = 0;
+    chunks.forEach((der, n) => {
+      parts.push(der);
+      storedCount += n;
     });
-    const storedCount = chunks.runs[0]! + chunks.runs[1]!;
+    const stored = concatBytes(...parts);
+    perRun.push(store.db.prepare('SELECT count(*) FROM crl_entries WHERE issuer_id = ? AND grp = 0').pluck().get(ca.id) as number);
     const refCount = refList ? entryOffsetsCount(ref, refList) : 0;
     let a: Int32Array;
     let b: Int32Array;
@@ -86,7 +89,7 @@ export function crlEntryProblems(store: SqliteStore): CheckProblem[] {
     const serial = (buf: Uint8Array, o: Int32Array, k: number): string => toHex(buf.subarray(o[4 * k + 2], o[4 * k + 3])).toUpperCase();
     while (i < refCount || j < storedCount) {
       const gi = i < refRevoked ? 0 : 1;
-      const gj = j < chunks.runs[0]! ? 0 : 1;
+      const gj = j < perRun[0]! ? 0 : 1;
       const c = i >= refCount ? 1 : j >= storedCount ? -1 : gi !== gj ? gi - gj : compare(ref, a[4 * i + 2]!, a[4 * i + 3]!, stored, b[4 * j + 2]!, b[4 * j + 3]!);
       if (c < 0) {
         say(`serial ${serial(ref, a, i)} is revoked but has no pre-encoded CRL entry (crl_entries edited outside cardca)`);
@@ -104,6 +107,21 @@ export function crlEntryProblems(store: SqliteStore): CheckProblem[] {
     }
     for (const m of out) problems.push({ what, message: m });
     if (more > 0) problems.push({ what, message: `… and ${more} more CRL entry problem(s)` });
+  }
+  const totals = store.db
+    .prepare(
+      `SELECT i.name AS ca, a.grp, a.n, a.octets, coalesce(t.n, 0) AS kn, coalesce(t.octets, 0) AS ko
+       FROM (SELECT issuer_id, grp, count(*) AS n, sum(length(der)) AS octets FROM crl_entries GROUP BY issuer_id, grp) a
+       JOIN cas i ON i.id = a.issuer_id LEFT JOIN crl_entry_totals t ON t.issuer_id = a.issuer_id AND t.grp = a.grp
+       UNION ALL
+       SELECT i.name, t.grp, 0, 0, t.n, t.octets FROM crl_entry_totals t JOIN cas i ON i.id = t.issuer_id
+       WHERE t.n <> 0 AND NOT EXISTS (SELECT 1 FROM crl_entries e WHERE e.issuer_id = t.issuer_id AND e.grp = t.grp)`,
+    )
+    .all() as { ca: string; grp: number; n: number; octets: number; kn: number; ko: number }[];
+  for (const t of totals) {
+    if (t.n !== t.kn || t.octets !== t.ko) {
+      problems.push({ what: `CA ${t.ca}`, message: `${t.n} pre-encoded CRL entries of ${t.octets} octets in group ${t.grp}, but crl_entry_totals says ${t.kn} of ${t.ko} (edited outside cardca)` });
+    }
   }
   return problems;
 }

@@ -89,6 +89,24 @@ CREATE TRIGGER crl_entries_frozen BEFORE UPDATE OF issuer_id, grp, serial, certi
 WHEN NEW.issuer_id IS NOT OLD.issuer_id OR NEW.grp IS NOT OLD.grp OR NEW.serial IS NOT OLD.serial OR NEW.certificate_id IS NOT OLD.certificate_id
 BEGIN SELECT RAISE(ABORT, 'a CRL entry keeps its certificate'); END;
 CREATE TRIGGER crl_entries_no_delete BEFORE DELETE ON crl_entries BEGIN SELECT RAISE(ABORT, 'CRL entries are never deleted'); END;
+-- Entries and octets per issuer and group, kept in the same transaction: the CRL's exact size
+-- without reading the entries twice (ca db check compares them with a full sum).
+CREATE TABLE crl_entry_totals (
+  issuer_id INTEGER NOT NULL REFERENCES cas(id),
+  grp       INTEGER NOT NULL,
+  n         INTEGER NOT NULL CHECK (n >= 0),
+  octets    INTEGER NOT NULL CHECK (octets >= 0),
+  PRIMARY KEY (issuer_id, grp)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER crl_entry_totals_insert AFTER INSERT ON crl_entries
+BEGIN
+  INSERT INTO crl_entry_totals (issuer_id, grp, n, octets) VALUES (NEW.issuer_id, NEW.grp, 1, length(NEW.der))
+    ON CONFLICT (issuer_id, grp) DO UPDATE SET n = n + 1, octets = octets + length(NEW.der);
+END;
+CREATE TRIGGER crl_entry_totals_update AFTER UPDATE OF der ON crl_entries
+BEGIN
+  UPDATE crl_entry_totals SET octets = octets - length(OLD.der) + length(NEW.der) WHERE issuer_id = NEW.issuer_id AND grp = NEW.grp;
+END;
 ${CRL_ENTRY_SOURCE_VIEW}
 CREATE TRIGGER crl_entries_certificate_insert AFTER INSERT ON certificates WHEN NEW.status IN ('revoked', 'outcome_unknown')
 BEGIN ${upsert('NEW.id')} END;

@@ -395,11 +395,12 @@ export class SqliteStore implements CaStore {
   revokedEntryChunks(issuerName: string): CrlEntryChunks {
     const issuerId = this.caId(issuerName);
     // The pre-encoded entries of migration 9, kept by triggers with every revocation and
-    // outcome_unknown: counted and summed by SQL first (the TBS is allocated at its exact size),
+    // outcome_unknown: their count and octets come from the totals the same triggers keep (the
+    // TBS is allocated at its exact size; a wrong total is refused by the writer),
     // then read as concatenated chunks in primary-key order (group, then serial: the order the
     // CRL has always listed), a few hundred values instead of a row per entry. All of it runs
     // inside reserveCrl's transaction: one snapshot.
-    const sums = this.db.prepare('SELECT grp, count(*) AS n, coalesce(sum(length(der)), 0) AS octets FROM crl_entries WHERE issuer_id = ? GROUP BY grp').all(issuerId) as Row[];
+    const sums = this.q('SELECT grp, n, octets FROM crl_entry_totals WHERE issuer_id = ?').all(issuerId) as Row[];
     const runOf = (g: number): Row | undefined => sums.find((r) => r['grp'] === g);
     const runs = [0, 1].map((g) => (runOf(g)?.['n'] as number | undefined) ?? 0);
     const octets = sums.reduce((a, r) => a + (r['octets'] as number), 0);

@@ -1,7 +1,6 @@
 import type { CrlArgs } from './crl.js';
 import { join, resolve } from 'node:path';
-import { pemEncode } from '../../ca/chain.js';
-import { sha256 } from '../../ca/issuance.js';
+import { pemEncodeBytes } from '../../ca/chain.js';
 import { checkCommandClock } from '../clock-check.js';
 import { issueCrl } from '../../ca/crl-cycle.js';
 import type { CeremonyRecord } from '../../ca/transcript.js';
@@ -44,7 +43,7 @@ export async function runCrl(ctx: CliContext, args: CrlArgs): Promise<void> {
     });
     const signedAt = ca.clock.now();
     const out = args.out ? resolve(ctx.cwd, args.out) : join(ca.home, 'crl', `${issuer.ca.name}.crl`);
-    await writeFileAtomic(out, pemEncode(r.der, 'X509 CRL'), { mkdirs: true });
+    await writeFileAtomic(out, pemEncodeBytes(r.der, 'X509 CRL'), { mkdirs: true });
     const n = String(r.record.crlNumber);
     const operator = [operatorName(ctx, args)];
     const record: CeremonyRecord = {
@@ -69,7 +68,7 @@ export async function runCrl(ctx: CliContext, args: CrlArgs): Promise<void> {
       ],
       keys: [{ label: `${issuer.ca.name} CA key (key id ${issuer.ca.keyId})`, algorithm: issuer.info.profile.key, cardSerial: r.card.serial, spkiSha256: toHex(issuer.ca.spkiSha256) }],
       certificates: [],
-      crls: [{ issuer: issuer.ca.name, crlNumber: n, thisUpdate: new Date(r.record.thisUpdate), nextUpdate: new Date(r.record.nextUpdate), sha256: toHex(sha256(r.der)) }],
+      crls: [{ issuer: issuer.ca.name, crlNumber: n, thisUpdate: new Date(r.record.thisUpdate), nextUpdate: new Date(r.record.nextUpdate), sha256: toHex(r.derSha256) }],
       signatures: [signedByCard(issuer, r.card, `${issuer.ca.name} CRL #${n}`)],
       commands: [commandLine(args)],
       outcome: { status: 'success', summary: `CRL #${n} of ${issuer.ca.name} signed, next update ${r.record.nextUpdate}` },

@@ -142,7 +142,9 @@ test('ca db check names a forged, a missing and an extra pre-encoded entry', () 
   assert.ok(messages.some((m) => m.includes(`serial ${forged.serial} differs from its revocation`)), messages.join('\n'));
   assert.ok(messages.some((m) => m.includes(`serial ${missing.serial} is revoked but has no pre-encoded CRL entry`)), messages.join('\n'));
   assert.ok(messages.some((m) => m.includes(`serial ${hex} has no revocation`)), messages.join('\n'));
-  assert.equal(messages.length, 3, messages.join('\n'));
+  // …and the kept totals no longer match the rows (one deleted, one added, one changed in place).
+  assert.ok(messages.some((m) => /crl_entry_totals says/.test(m)), messages.join('\n'));
+  assert.equal(messages.length, 4, messages.join('\n'));
 });
 
 test('the schema refuses an entry that is not a revoked certificate of its issuer, and a DER that does not start with its serial', () => {
@@ -169,4 +171,12 @@ test('with the store order, the lint refuses an entry out of order or twice inst
   assert.ok(rules.includes('e_crl_entry_duplicate_serial'), rules.join());
   // More entries than the store has.
   assert.ok(lintTbsCertList(w.tbs, { ...ctx, entryRuns: [runs[0]!, runs[1]! - 1] }).some((f) => f.rule === 'e_crl_entry_serial_unknown'));
+});
+
+test('the kept totals size the CRL: edited, the CRL is refused before any card and ca db check names them', () => {
+  const { store: s } = open();
+  fill(s, 12);
+  s.db.prepare('UPDATE crl_entry_totals SET octets = octets + 1 WHERE grp = 0 AND issuer_id = (SELECT id FROM cas WHERE name = ?)').run('root');
+  assert.throws(() => fromChunks(s), (e: unknown) => (e as { code?: string }).code === 'CA_CRL_ENTRIES_CHANGED');
+  assert.ok(crlEntryProblems(s).some((p) => p.what === 'CA root' && /crl_entry_totals says/.test(p.message)));
 });
