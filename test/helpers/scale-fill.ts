@@ -74,6 +74,8 @@ export function fillScale(store: SqliteStore, o: ScaleFillOptions): ScaleFillRes
     `INSERT INTO certificates (issuer_id, serial, serial_hex, status, profile, subject, sans, not_before, not_after, spki_sha256, tbs, tbs_sha256, der, is_ca, reserved_at, issued_at)
      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)`,
   );
+  // Each revoked row's pre-encoded CRL entry (migration 9) is written by the database's triggers
+  // on these two inserts, exactly as for `ca revoke`: nothing to add here.
   const insertRev = db.prepare('INSERT INTO revocations (certificate_id, revoked_at, reason, recorded_at) VALUES (?,?,?,?)');
   const now = o.now.getTime();
   const expiring = Math.min(o.expiringWithin30Days ?? 0, o.count - o.revoked);
