@@ -102,7 +102,9 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
     });
   }
   const infoDer = slice(der, parts[0]!);
-  const spki = slice(der, infoParts[2]!);
+  // The returned copy, verified here: the KeyObject made for proof of possession is the one key
+  // policy and the content decision use (crypto/public-key-object.ts caches per buffer).
+  const spki = slice(der, infoParts[2]!).slice();
   const bits = value(der, parts[2]!);
   let ok = false;
   try {
@@ -144,7 +146,7 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
     infoDer: infoDer.slice(),
     subject,
     subjectName: subjectName.slice(),
-    spki: spki.slice(),
+    spki,
     spkiSha256: spkiSha256(spki),
     signatureAlgorithm,
     sans,
