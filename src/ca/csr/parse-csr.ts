@@ -86,6 +86,8 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
   // Every nested TLV (Name values, SPKI, attribute values) read strictly: definite minimal
   // lengths, no overruns (X.690 §10.1). A BER length form is "not DER", not a broken structure.
   derWalk(der, top);
+  const bad = derPrimitiveProblem(der, top);
+  if (bad) throw new CsrError('CSR_NOT_DER', `CSR is not in canonical DER: ${bad}`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
   const version = value(der, infoParts[0]!);
   if (!minimalInteger(version)) throw new CsrError('CSR_NOT_DER', 'CSR version is not a minimal DER INTEGER', { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
   if (version.length !== 1 || version[0] !== 0) throw new CsrError('CSR_BAD_VERSION', `CSR version ${integerText(version)} is not v1 (0)`, { hint: 'Regenerate the CSR.' });
@@ -164,6 +166,49 @@ function derWalk(buf: Uint8Array, t: Tlv, what = 'CSR'): void {
       throw new CsrError('CSR_NOT_DER', `${what} is not in canonical DER: ${e.message}`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
     }
     throw new CsrError('CSR_MALFORMED', `${what} is not valid DER: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
+  }
+}
+
+/**
+ * The DER rules for universal types, on every TLV of the request outside OCTET/BIT STRING
+ * contents (X.690 §10.2: strings primitive; §11.1 BOOLEAN 00/FF; §8.3.2 minimal INTEGER; §8.8.2
+ * NULL empty; §8.19.2 minimal OID subidentifiers; §11.2.1 BIT STRING padding bits zero).
+ * Undefined when all hold.
+ */
+function derPrimitiveProblem(buf: Uint8Array, t: Tlv): string | undefined {
+  const universal = (t.tag & 0xc0) === 0;
+  if (t.tag & 0x20) {
+    if (universal && t.tag !== 0x30 && t.tag !== 0x31) return `constructed universal tag ${t.tag.toString(16)} at offset ${t.start}`;
+    for (const c of children(buf, t)) {
+      const p = derPrimitiveProblem(buf, c);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (!universal) return undefined;
+  const c = value(buf, t);
+  const at = ` at offset ${t.start}`;
+  switch (t.tag) {
+    case 0x01:
+      return c.length === 1 && (c[0] === 0 || c[0] === 0xff) ? undefined : `BOOLEAN not 00 or FF${at}`;
+    case 0x02:
+      return minimalInteger(c) ? undefined : `INTEGER not minimal${at}`;
+    case 0x05:
+      return c.length === 0 ? undefined : `NULL with content${at}`;
+    case 0x06:
+      try {
+        checkOid(buf, t);
+        return undefined;
+      } catch (e) {
+        return `${(e as Error).message}${at}`;
+      }
+    case 0x03: {
+      if (c.length === 0 || c[0]! > 7 || (c.length === 1 && c[0] !== 0)) return `BIT STRING unused-bits octet wrong${at}`;
+      const pad = (1 << c[0]!) - 1;
+      return c.length > 1 && c[c.length - 1]! & pad ? `BIT STRING padding bits not zero${at}` : undefined;
+    }
+    default:
+      return undefined;
   }
 }
 
