@@ -1,6 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
-import { children, decodeOid, readSingle, value } from './der.js';
+import { Name } from '@peculiar/asn1-x509';
+import { concatBytes } from '../../common/hex.js';
+import { children, decodeOid, encodeOid, encodeTlv, readSingle, value } from './der.js';
 import { RDN_OIDS, rdnShortName } from './oids.js';
 import { requireRdnStringType } from './string-types.js';
 
@@ -24,20 +25,25 @@ export function rdnOid(type: string): string {
  * otherwise UTF8String); a value its attribute cannot hold throws `PolicyError` (`POLICY_SUBJECT_…`).
  */
 export function encodeName(attrs: readonly NameAttribute[]): Uint8Array {
+  // DER written directly (Name ::= SEQUENCE OF SET OF SEQUENCE { OID, value }, one attribute per
+  // RDN): the content decision encodes a subject for every certificate of a batch. Byte-identical
+  // to the asn1-x509 Name it replaced (test/unit/ca/name-decode.test.ts).
   const rdns = attrs.map((a) => {
     const oid = rdnOid(a.type);
     const short = rdnShortName(oid) ?? oid;
     const type = requireRdnStringType(short, a.value);
-    const value =
-      type === 'printableString'
-        ? new AttributeValue({ printableString: a.value })
-        : type === 'ia5String'
-          ? new AttributeValue({ ia5String: a.value })
-          : new AttributeValue({ utf8String: a.value });
-    return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: oid, value })]);
+    let v: Uint8Array;
+    if (type === 'utf8String') {
+      // asn1js refuses to encode a lone surrogate; Buffer would write U+FFFD instead.
+      if (LONE_SURROGATE.test(a.value)) throw new TypeError('The string contains lone surrogates and cannot be encoded as UTF-8');
+      v = encodeTlv(0x0c, new Uint8Array(Buffer.from(a.value, 'utf8')));
+    } else v = encodeTlv(type === 'printableString' ? 0x13 : 0x16, new Uint8Array(Buffer.from(a.value, 'latin1')));
+    return encodeTlv(0x31, encodeTlv(0x30, concatBytes(encodeTlv(0x06, encodeOid(oid)), v)));
   });
-  return new Uint8Array(AsnConvert.serialize(new Name(rdns)));
+  return encodeTlv(0x30, concatBytes(...rdns));
 }
+
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** asn1js reads UTF8String strictly and keeps the octets as one char each when that fails. */
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -3,15 +3,18 @@
  * leaves every other shape to asn1-x509; both must give what asn1-x509's Name parse gives
  * (AttributeValue.toString), including invalid UTF-8 (kept octet by octet), a BOM, empty values,
  * multi-valued RDNs, unknown attribute types, and the string types it does not read itself.
+ * encodeName writes DER directly: the bytes of the asn1-x509 Name it replaced.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Name } from '@peculiar/asn1-x509';
+import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { concatBytes } from '../../../src/common/hex.js';
 import { encodeOid, encodeTlv } from '../../../src/common/der.js';
 import { decodeName, encodeName } from '../../../src/ca/x509/name.js';
 import { rdnShortName } from '../../../src/ca/x509/oids.js';
+import { requireRdnStringType } from '../../../src/ca/x509/string-types.js';
+import { rdnOid, type NameAttribute } from '../../../src/ca/x509/name.js';
 
 function reference(der: Uint8Array): { type: string; value: string }[] {
   const out: { type: string; value: string }[] = [];
@@ -40,4 +43,28 @@ test('decodeName equals the asn1-x509 decoding on every string type and edge', (
     name(),
   ];
   for (const der of cases) assert.deepEqual(decodeName(der), reference(der), Buffer.from(der).toString('hex'));
+});
+
+/** The asn1-x509 encodeName that src/ca/x509/name.ts replaced (main 8384aae). */
+function referenceEncode(attrs: readonly NameAttribute[]): Uint8Array {
+  const rdns = attrs.map((a) => {
+    const oid = rdnOid(a.type);
+    const type = requireRdnStringType(rdnShortName(oid) ?? oid, a.value);
+    const value = type === 'printableString' ? new AttributeValue({ printableString: a.value }) : type === 'ia5String' ? new AttributeValue({ ia5String: a.value }) : new AttributeValue({ utf8String: a.value });
+    return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: oid, value })]);
+  });
+  return new Uint8Array(AsnConvert.serialize(new Name(rdns)));
+}
+
+test('encodeName gives the asn1-x509 bytes', () => {
+  const names: NameAttribute[][] = [
+    [{ type: 'CN', value: 'host.example.test' }],
+    [{ type: 'C', value: 'DE' }, { type: 'ST', value: 'Bayern' }, { type: 'L', value: 'München' }, { type: 'O', value: "Example & Co. (Test) 'x'" }, { type: 'OU', value: 'a/b' }, { type: 'CN', value: 'Ünïcode ✓ 𝄞' }],
+    [{ type: 'emailAddress', value: 'a@example.test' }, { type: 'DC', value: 'example' }, { type: 'DC', value: 'test' }, { type: 'UID', value: 'jdoe' }, { type: 'serialNumber', value: '12345' }],
+    [{ type: '1.2.3.4.5', value: 'x'.repeat(200) }],
+    [],
+  ];
+  for (const n of names) assert.equal(Buffer.from(encodeName(n)).toString('hex'), Buffer.from(referenceEncode(n)).toString('hex'), JSON.stringify(n));
+  assert.throws(() => encodeName([{ type: 'CN', value: 'a\ud800b' }]));
+  assert.throws(() => referenceEncode([{ type: 'CN', value: 'a\ud800b' }]));
 });
