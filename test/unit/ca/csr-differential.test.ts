@@ -6,7 +6,7 @@
  *     the same ParsedCsr;
  *   - on re-signed non-DER or malformed requests (valid signature over the bad bytes) both
  *     refuse, and the new parse with a CsrError at least as specific;
- *   - on 3000 random mutations both refuse everything.
+ *   - on 1000 random mutations both refuse everything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -132,7 +132,8 @@ function nonMinimalSubjectLength(): Uint8Array {
 
 test('differential: random mutations of the fixtures are refused by both parses', () => {
   const seeds = ['rsa-sans', 'p256-multi', 'p384-exts'].map((n) => new Uint8Array(readFileSync(join(dir, `${n}.csr`))));
-  for (let i = 0; i < 3000; i++) {
+  // 1000 (csr.test.ts runs 3000 on the new parse alone): the old parse is slow, and this file stays at seconds.
+  for (let i = 0; i < 1000; i++) {
     const d = seeds[i % seeds.length]!.slice();
     const r = randomBytes(4);
     const pos = r.readUInt16BE(0) % d.length;
