@@ -36,38 +36,56 @@ import { spkiSha256 } from './x509/key-identifier.js';
  *    half-way over something that could have been known up front.
  * 2. `issueBatch`: per chunk of up to `CHUNK` certificates, one durable transaction reserves the
  *    chunk's serials with their exact TBS and audit intents, every row `queued` (migration 7:
- *    "the card has not been asked for this one"). Then per certificate, in order: lint its TBS;
- *    ONE durable transaction that records the previous certificate issued (its DER) AND marks
- *    this row sent (`queued` cleared, `certificate.sent` audited); only then the card signs;
- *    assemble, verify, lint the certificate. The last one is recorded by the next chunk's
- *    reservation or a final transaction. One commit per certificate (plus one per chunk).
+ *    "the card has not been asked for this one"). Then per group of rows (1, 2, 4, 8, then
+ *    `SENT_WINDOW` = 16; `sentGroupSize`), in order: lint every TBS of the group; ONE durable
+ *    transaction that records the previous group issued (their DER) AND marks this group sent
+ *    (`queued` cleared, `certificate.sent` audited per row); only then the card signs the group's
+ *    rows one by one; assemble, verify, lint each certificate. The last group is recorded by the
+ *    next chunk's reservation or a final transaction. One commit per group (plus one per chunk).
  *
  * Crash safety (what recovery, `SqliteStore.recoverReserved`, can conclude from the disk alone):
  * the card is asked for a row only after the commit that marks it sent returned, and at most one
- * row is marked sent without a result at any time (the mark of row i+1 shares its commit with the
- * result of row i). So after a crash: a row with its DER is issued; the one row marked sent
- * without a result may have been signed (outcome_unknown: on the next CRL, re-issued only with
- * --reissue); every row still queued was certainly never sent (abandoned: serial burnt, not
- * listed, its CSR signed again by the re-run under a new serial). Every serial and TBS is still
- * durable before its signature is asked for (it was committed with the chunk), and a crash costs
- * at most one outcome_unknown serial — exactly issue #8 item 8's "[4/8], then the identical
- * command": 1–4 written again, 5 named, 6–8 signed (test/integration/crash-batch.test.ts). The
- * one conservative case: killed after the commit that marks row i+1 sent but before the card
- * was asked for it, row i+1 is outcome_unknown although it was not signed; no serial the card
- * may have signed is ever abandoned (and the audit log, not the column alone, decides that).
+ * group (≤ SENT_WINDOW rows) is marked sent without a result at any time (the marks of group g+1
+ * share their commit with the results of group g). So after a crash: a row with its DER is
+ * issued; the rows marked sent without a result may have been signed (outcome_unknown: on the
+ * next CRL, re-issued only with --reissue); every row still queued was certainly never sent
+ * (abandoned: serial burnt, not listed, its CSR signed again by the re-run under a new serial).
+ * Every serial and TBS is still durable before its signature is asked for (it was committed with
+ * the chunk), and every row the card may have signed is durably marked sent before the card is
+ * asked: intent before signature is exactly as strong as with one mark per certificate. What a
+ * crash costs is up to one group of outcome_unknown serials instead of one (the price of one
+ * fsync per group instead of one per certificate; test/integration/crash-batch.test.ts). Rows of
+ * that group the card was not asked for are outcome_unknown although not signed; no serial the
+ * card may have signed is ever abandoned (and the audit log, not the column alone, decides that).
  *
  * A failure the process sees (card error, lint): the signed ones are recorded issued, the
  * failed one outcome_unknown (the card may have signed) or abandoned (lint refused it before
- * the card), the rest of the chunk abandoned (never sent) — all in one transaction, then the
- * error propagates.
+ * its group was marked sent), the rest of its sent group outcome_unknown (the audit log says
+ * sent), the rest of the chunk abandoned (never sent) — all in one transaction, then the error
+ * propagates.
  */
 
 /**
- * Certificates per reservation transaction. What a crash can cost no longer depends on it (one
- * outcome_unknown serial at most, see above); it only spreads the reservation commit over more
+ * Certificates per reservation transaction. What a crash can cost does not depend on it (one
+ * sent group of outcome_unknown serials at most, see above); it only spreads the reservation commit over more
  * certificates and bounds how many intents one batch reserves ahead of the card.
  */
 export const CHUNK = 64;
+
+/**
+ * Rows marked sent to the card in one commit, at most. Each durable commit is one fsync (≈ 1.6–2.7
+ * ms on the reference disk: more than the whole host budget of issue #14 item 2 per certificate),
+ * so the marks and the results are committed per group, not per certificate. The price: a crash
+ * leaves up to this many rows outcome_unknown (on the next CRL, re-issued only with --reissue)
+ * instead of one. Groups grow 1, 2, 4, 8, then SENT_WINDOW, so a small batch (and a single
+ * `ca sign`) loses no more than it would with one mark per certificate, roughly.
+ */
+export const SENT_WINDOW = 16;
+
+/** Size of the next "sent" group after `sentSoFar` rows of this batch were marked sent. */
+export function sentGroupSize(sentSoFar: number): number {
+  return Math.min(SENT_WINDOW, sentSoFar + 1);
+}
 
 export interface BatchCsrInput {
   /** Where the request came from (file name): prefixes every refusal, goes into the audit intent. */
@@ -221,20 +239,22 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
       // The signer holds the issuer's key: checked once for the batch.
       const issuerSpki = checkSignerKey(ideps, deps.issuer.spki);
       /** Signed by the card, verified, not yet recorded: recorded by the next commit. */
-      let pending: Signed | undefined;
+      let pending: Signed[] = [];
+      /** Rows of this batch marked sent so far (sizes the next group). */
+      let sentSoFar = 0;
       /** Record `pending` issued inside the caller's transaction (cleared once that commits). */
-      const recordPending = (): { x: Signed; record: CertificateRecord } | undefined =>
-        pending ? { x: pending, record: recordIssued(deps, pending.reserved, pending.der) } : undefined;
-      const reportDone = async (done: { x: Signed; record: CertificateRecord } | undefined): Promise<void> => {
-        if (!done) return;
-        crashPoint(deps.crashHook, 'issuance-after-commit');
-        issued.push(await report(hooks, done.x, done.record));
+      const recordPending = (): { x: Signed; record: CertificateRecord }[] => pending.map((x) => ({ x, record: recordIssued(deps, x.reserved, x.der) }));
+      const reportDone = async (done: readonly { x: Signed; record: CertificateRecord }[]): Promise<void> => {
+        for (const d of done) {
+          crashPoint(deps.crashHook, 'issuance-after-commit');
+          issued.push(await report(hooks, d.x, d.record));
+        }
       };
       for (let from = 0; from < toSign.length; from += CHUNK) {
         const chunk = toSign.slice(from, from + CHUNK);
         // Intent before signature: the chunk's serials, TBS and audit intents in one commit, all
         // queued (never sent); the previous chunk's last certificate recorded in the same commit.
-        let done: { x: Signed; record: CertificateRecord } | undefined;
+        let done: { x: Signed; record: CertificateRecord }[] = [];
         let reserved: ReservedIssuance[];
         try {
           const now = deps.clock.now();
@@ -252,41 +272,61 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
         } catch (e) {
           // The chunk is refused (nothing of it written); the certificate signed last is recorded.
           await reportDone(deps.store.atomically(recordPending));
-          pending = undefined;
+          pending = [];
           throw e;
         }
-        pending = undefined;
+        pending = [];
         crashPoint(deps.crashHook, 'issuance-after-reserve');
         await reportDone(done);
-        for (const [i, r] of reserved.entries()) {
+        for (let g = 0; g < reserved.length; ) {
+          // The next "sent" group: 1, 2, 4, 8, then SENT_WINDOW rows (never past the chunk).
+          const size = Math.min(sentGroupSize(sentSoFar), reserved.length - g);
+          const group = reserved.slice(g, g + size);
           let stage: 'lint' | 'sign' = 'lint';
+          let at = g;
           try {
-            lintReservedTbs(r);
-            // One commit: the previous certificate's result and this row's "sent" mark. After
-            // it returns, and only then, the card is asked.
+            // Every rule on every TBS of the group before any of it is marked sent: a lint
+            // refusal abandons a row the card was certainly never asked for.
+            for (const [j, r] of group.entries()) {
+              at = g + j;
+              lintReservedTbs(r);
+            }
+            at = g;
+            // One commit: the previous group's results and this group's "sent" marks. After it
+            // returns, and only then, the card is asked for the rows of this group.
             const prev = deps.store.atomically(() => {
               const d = recordPending();
-              deps.store.markCertificateSent(r.record.id, sentEvent(deps.issuerName, r), deps.clock.now());
+              const sentAt = deps.clock.now();
+              for (const r of group) deps.store.markCertificateSent(r.record.id, sentEvent(deps.issuerName, r), sentAt);
               return d;
             });
-            pending = undefined;
+            pending = [];
+            sentSoFar += size;
             stage = 'sign';
             await reportDone(prev);
-            crashPoint(deps.crashHook, 'issuance-after-sent');
-            const s = await signReserved(ideps, r);
-            cardMs += s.signMs;
-            pending = { entry: chunk[i]!, reserved: r, der: s.der };
+            for (const [j, r] of group.entries()) {
+              at = g + j;
+              crashPoint(deps.crashHook, 'issuance-after-sent');
+              const s = await signReserved(ideps, r);
+              cardMs += s.signMs;
+              pending.push({ entry: chunk[at]!, reserved: r, der: s.der });
+            }
           } catch (e) {
-            const last = pending;
-            pending = undefined;
-            const records = failChunk(deps, last ? [last] : [], r, stage, reserved.slice(i + 1), e);
-            if (last) issued.push(await report(hooks, last, records[0]!));
+            const signed = pending;
+            pending = [];
+            // After the group's commit, the rest of the group is marked sent (audited): outcome_unknown
+            // like the failed row, never abandoned; what follows the group is still queued.
+            const sentRest = stage === 'sign' ? reserved.slice(at + 1, g + size) : [];
+            const queuedRest = reserved.slice(stage === 'sign' ? g + size : at + 1);
+            const records = failChunk(deps, signed, reserved[at]!, stage, sentRest, queuedRest, e);
+            for (const [k, x] of signed.entries()) issued.push(await report(hooks, x, records[k]!));
             throw e;
           }
+          g += size;
         }
       }
       const last = deps.store.atomically(recordPending);
-      pending = undefined;
+      pending = [];
       await reportDone(last);
     });
   }
@@ -308,14 +348,16 @@ async function report(hooks: BatchIssuanceHooks, x: { entry: PlannedCsr; der: Ui
 /**
  * One transaction for a chunk that stopped at `failed`: what was signed is issued, `failed` is
  * outcome_unknown (the card may have signed) or abandoned (lint refused it before it was marked
- * sent), the rest abandoned (still queued: never sent to the card).
+ * sent), the rest of its sent group outcome_unknown (marked sent: the audit log says the card
+ * may have been asked, and only the log's word counts), the rest abandoned (still queued).
  */
 function failChunk(
   deps: BatchIssuanceDeps,
   signed: readonly { reserved: ReservedIssuance; der: Uint8Array }[],
   failed: ReservedIssuance,
   stage: 'lint' | 'sign',
-  rest: readonly ReservedIssuance[],
+  sentRest: readonly ReservedIssuance[],
+  queuedRest: readonly ReservedIssuance[],
   e: unknown,
 ): CertificateRecord[] {
   const at = deps.clock.now();
@@ -323,9 +365,13 @@ function failChunk(
     const done = signed.map((x) => recordIssued(deps, x.reserved, x.der));
     if (stage === 'lint') deps.store.markCertificateFailed(failed.record.id, 'abandoned', abandonedEvent(deps.issuerName, failed, e), at);
     else deps.store.markCertificateFailed(failed.record.id, 'outcome_unknown', outcomeUnknownEvent(deps.issuerName, failed, e), at);
-    for (const r of rest) deps.store.markCertificateFailed(r.record.id, 'abandoned', { event: 'certificate.abandoned', ca: deps.issuerName, data: { serial: r.record.serialHex, code: 'BATCH_STOPPED' } }, at);
+    for (const r of sentRest) deps.store.markCertificateFailed(r.record.id, 'outcome_unknown', { event: 'certificate.outcome-unknown', ca: deps.issuerName, data: { serial: r.record.serialHex, code: 'BATCH_STOPPED' } }, at);
+    for (const r of queuedRest) deps.store.markCertificateFailed(r.record.id, 'abandoned', { event: 'certificate.abandoned', ca: deps.issuerName, data: { serial: r.record.serialHex, code: 'BATCH_STOPPED' } }, at);
     return done;
   });
-  if (stage === 'sign') noteOutcomeUnknown(e, `certificate serial ${failed.record.serialHex} of CA ${deps.issuerName}`, 'it will be listed on the next CRL of that CA');
+  if (stage === 'sign') {
+    const serials = [failed, ...sentRest].map((r) => r.record.serialHex).join(', ');
+    noteOutcomeUnknown(e, `certificate serial(s) ${serials} of CA ${deps.issuerName}`, 'they will be listed on the next CRL of that CA');
+  }
   return records;
 }

@@ -8,11 +8,11 @@
 export const CRASH_POINTS = [
   /** TX1 committed (serial reserved, intent audited), card not yet asked. */
   'issuance-after-reserve',
-  /** A batch row marked sent to the card (committed), the card not yet asked. */
+  /** A batch row marked sent to the card (committed, with its group), the card not yet asked for it. */
   'issuance-after-sent',
   /** The card answered SIGN; nothing of it recorded yet (before TX2). */
   'issuance-after-sign',
-  /** TX2 committed (issued; in a batch, with the next row marked sent); the certificate file not yet written. */
+  /** TX2 committed (issued; in a batch, with the next group marked sent); the certificate file not yet written. */
   'issuance-after-commit',
   /** CRL number reserved with its TBS, card not yet asked. */
   'crl-after-reserve',

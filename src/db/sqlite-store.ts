@@ -148,8 +148,8 @@ export class SqliteStore implements CaStore {
     for (const r of this.q('SELECT name FROM cas WHERE spki_sha256 = ?').all(buf(spkiSha256)) as Row[]) {
       out.push({ kind: 'ca', caName: r['name'] as string });
     }
-    const certs = this.db
-      .prepare(`SELECT c.serial_hex, c.status, c.is_ca, r.certificate_id AS rev FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id
+    const certs = this
+      .q(`SELECT c.serial_hex, c.status, c.is_ca, r.certificate_id AS rev FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id
                 WHERE c.spki_sha256 = ? AND c.status IN ('issued', 'revoked', 'outcome_unknown', 'reserved')`)
       .all(buf(spkiSha256)) as Row[];
     for (const r of certs) {
@@ -232,8 +232,8 @@ export class SqliteStore implements CaStore {
         );
       }
       const id = Number(
-        this.db
-          .prepare(
+        this
+          .q(
             `INSERT INTO certificates (issuer_id, serial, serial_hex, status, profile, request_id, subject, sans, not_before, not_after,
                spki_sha256, tbs, tbs_sha256, is_ca, reserved_at${r.queued === true ? ', queued' : ''}) VALUES (?,?,?,'reserved',?,?,?,?,?,?,?,?,?,?,?${r.queued === true ? ',1' : ''})`,
           )

@@ -210,9 +210,9 @@ test('re-running a killed ca sign batch finishes the job; outcome_unknown needs 
   const sign = (env: Record<string, string> = {}, ...extra: string[]) =>
     runCommand(process.execPath, [BIN, 'sign', ...csrs, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h, ...extra], { env });
   // Killed right after the commit that recorded the first certificate, before its file was
-  // written. That commit also marked the second "sent to the card" (one commit per certificate,
-  // batch-issuance.ts), so the second may have been signed: outcome_unknown; the third was never
-  // sent: abandoned, and signed by the re-run.
+  // written. That commit also marked the next group, the second and third, "sent to the card"
+  // (groups of 1, 2, 4, …: batch-issuance.ts), so either may have been signed: both
+  // outcome_unknown, signed again only with --reissue.
   const killed = await sign({ CA_CRASHPOINT: 'issuance-after-commit' });
   assert.notEqual(killed.code, 0);
   mkdirSync(out, { recursive: true });
@@ -221,8 +221,8 @@ test('re-running a killed ca sign batch finishes the job; outcome_unknown needs 
   assert.equal(rerun.code, 5, rerun.stderr);
   assert.match(rerun.stderr, /batch1\.csr: already issued by servers as serial ([0-9A-F]+).*written again/);
   assert.match(rerun.stderr, /batch2\.csr: NOT signed: .*outcome_unknown/);
-  assert.match(rerun.stderr, /batch3\.csr → /);
-  assert.deepEqual(readdirSync(out).sort(), ['batch1.crt', 'batch3.crt'], 'every certificate signed so far written, no .tmp left');
+  assert.match(rerun.stderr, /batch3\.csr: NOT signed: .*outcome_unknown/);
+  assert.deepEqual(readdirSync(out).sort(), ['batch1.crt'], 'every certificate signed so far written, no .tmp left');
   expectOk(await sign({}, '--reissue'), 'sign --reissue');
   assert.deepEqual(readdirSync(out).sort(), ['batch1.crt', 'batch2.crt', 'batch3.crt']);
   // Killed after the card signed, before the commit: that serial is outcome_unknown.
@@ -242,7 +242,7 @@ test('re-running a killed ca sign batch finishes the job; outcome_unknown needs 
   expectOk(await ca(h, 'db', 'check'), 'db check after the re-runs');
 });
 
-test('the issue\'s batch: `ca sign` of 8 CSRs killed after [4/8] (the 5th signed by the card, not recorded), then the identical command, then --reissue', async () => {
+test('the issue\'s batch: `ca sign` of 8 CSRs killed when the card has signed the 5th (its sent group 4–7 not recorded), then the identical command, then --reissue', async () => {
   const h = t.home;
   const out = join(t.dir, 'batch8-out');
   const csrs: string[] = [];
@@ -254,46 +254,53 @@ test('the issue\'s batch: `ca sign` of 8 CSRs killed after [4/8] (the 5th signed
   }
   const sign = (env: Record<string, string> = {}, ...extra: string[]) =>
     runCommand(process.execPath, [BIN, 'sign', ...csrs, '--issuer', 'servers', '--profile', 'tls-server', '--pin-file', t.pin, '--out', out, '--home', h, ...extra], { env });
-  // SIGKILL when the card has answered SIGN for the 5th certificate: [4/8] was printed, the 5th
-  // serial is reserved and signed but not recorded.
+  // SIGKILL when the card has answered SIGN for the 5th certificate. Rows are marked sent in
+  // groups 1 | 2–3 | 4–7 | 8 (batch-issuance.ts sentGroupSize): [3/8] was printed, 4 and 5 are
+  // signed but not recorded, 6 and 7 marked sent but not yet asked for.
   const killed = await sign({ CA_CRASHPOINT: 'issuance-after-sign@5' });
   assert.notEqual(killed.code, 0);
-  assert.match(killed.stderr, /\[4\/8\] b8-4\.csr → /);
-  assert.doesNotMatch(killed.stderr, /\[5\/8\]/);
-  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-4.crt']);
+  assert.match(killed.stderr, /\[3\/8\] b8-3\.csr → /);
+  assert.doesNotMatch(killed.stderr, /\[4\/8\]/);
+  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt']);
   const serialsBefore = new Map<string, string>();
   const x509Serial = async (n: number) => expectOk(await runCommand('openssl', ['x509', '-in', join(out, `b8-${n}.crt`), '-noout', '-serial']), 'x509').stdout.trim();
-  for (let n = 1; n <= 4; n++) serialsBefore.set(`b8-${n}`, await x509Serial(n));
+  for (let n = 1; n <= 3; n++) serialsBefore.set(`b8-${n}`, await x509Serial(n));
 
-  // The identical command again: 1–4 reported with their certificates (written again), 5 named
-  // with its outcome_unknown serial and not signed, 6–8 signed; exit 5 because 5 needs a decision.
+  // The identical command again: 1–3 reported with their certificates (written again), 4–7 named
+  // with their outcome_unknown serials and not signed, 8 signed; exit 5 because 4–7 need a decision.
   const rerun = await sign();
   assert.equal(rerun.code, 5, rerun.stderr);
-  for (let n = 1; n <= 4; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr: already issued by servers as serial [0-9A-F]+ .*written again`));
-  const unknownSerial = new RegExp('\\[5/8\\] b8-5\\.csr: NOT signed: .*outcome_unknown \\(serial ([0-9A-F]+)').exec(rerun.stderr)?.[1];
-  assert.ok(unknownSerial, rerun.stderr);
-  for (let n = 6; n <= 8; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr → .*b8-${n}\\.crt \\(serial [0-9A-F]+\\)`));
-  assert.match(rerun.stderr, new RegExp(`CSR_OUTCOME_UNKNOWN.*b8-5\\.csr \\(serial ${unknownSerial}\\)`));
+  for (let n = 1; n <= 3; n++) assert.match(rerun.stderr, new RegExp(`\\[${n}/8\\] b8-${n}\\.csr: already issued by servers as serial [0-9A-F]+ .*written again`));
+  const unknownSerials: string[] = [];
+  for (let n = 4; n <= 7; n++) {
+    const serial = new RegExp(`\\[${n}/8\\] b8-${n}\\.csr: NOT signed: .*outcome_unknown \\(serial ([0-9A-F]+)`).exec(rerun.stderr)?.[1];
+    assert.ok(serial, rerun.stderr);
+    unknownSerials.push(serial);
+    assert.match(rerun.stderr, new RegExp(`CSR_OUTCOME_UNKNOWN.*b8-${n}\\.csr \\(serial ${serial}\\)`));
+  }
+  assert.match(rerun.stderr, /\[8\/8\] b8-8\.csr → .*b8-8\.crt \(serial [0-9A-F]+\)/);
   assert.doesNotMatch(rerun.stderr, /KEY_DUPLICATE/);
   for (const opt of rerun.stderr.match(/--[a-z][a-z-]+/g) ?? []) {
     assert.ok(['--reissue', '--issuer', '--pin-file'].includes(opt), `the hints name only options of ca sign/ca crl: ${opt}`);
   }
-  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-4.crt', 'b8-6.crt', 'b8-7.crt', 'b8-8.crt']);
-  for (let n = 1; n <= 4; n++) {
+  assert.deepEqual(readdirSync(out).sort(), ['b8-1.crt', 'b8-2.crt', 'b8-3.crt', 'b8-8.crt']);
+  for (let n = 1; n <= 3; n++) {
     assert.equal(await x509Serial(n), serialsBefore.get(`b8-${n}`), 'the same certificate, not a new one');
   }
 
-  // --reissue: 5 gets a new serial; everything else is reported, nothing signed twice.
+  // --reissue: 4–7 get new serials; everything else is reported, nothing signed twice.
   const reissued = expectOk(await sign({}, '--reissue'), 'sign --reissue');
-  const newSerial = /\[5\/8\] b8-5\.csr → .*b8-5\.crt \(serial ([0-9A-F]+)\)/.exec(reissued.stderr)?.[1];
-  assert.ok(newSerial && newSerial !== unknownSerial, reissued.stderr);
-  assert.equal((reissued.stderr.match(/already issued by servers/g) ?? []).length, 7);
+  for (let n = 4; n <= 7; n++) {
+    const newSerial = new RegExp(`\\[${n}/8\\] b8-${n}\\.csr → .*b8-${n}\\.crt \\(serial ([0-9A-F]+)\\)`).exec(reissued.stderr)?.[1];
+    assert.ok(newSerial && !unknownSerials.includes(newSerial), reissued.stderr);
+  }
+  assert.equal((reissued.stderr.match(/already issued by servers/g) ?? []).length, 4);
   assert.equal(readdirSync(out).filter((f) => f.endsWith('.crt')).length, 8);
   assert.equal(readdirSync(out).filter((f) => f.endsWith('.tmp')).length, 0);
   const list = JSON.parse(expectOk(await ca(h, 'list', '--json', '--issuer', 'servers'), 'list').stdout) as { serial: string; status: string; subject: string }[];
   const b8 = list.filter((c) => /b8-/.test(c.subject));
   assert.equal(b8.filter((c) => c.status === 'issued').length, 8);
-  assert.deepEqual(b8.filter((c) => c.status === 'outcome_unknown').map((c) => c.serial), [unknownSerial]);
+  assert.deepEqual(b8.filter((c) => c.status === 'outcome_unknown').map((c) => c.serial).sort(), [...unknownSerials].sort());
   expectOk(await ca(h, 'db', 'check'), 'db check after the batch');
 });
 

@@ -1,10 +1,8 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { bytesEqual } from '../../common/hex.js';
 import { verifySignature } from '../../crypto/algorithms.js';
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { CaError } from '../errors.js';
-import { children, readSingle, slice, value } from '../x509/der.js';
+import { children, readSingle, slice, value, walkDer } from '../x509/der.js';
 import { signatureAlgorithmFromIdentifier } from '../x509/signature-algorithm-identifier.js';
 
 export interface VerifiedSigned {
@@ -66,15 +64,19 @@ export function verifySignedObject(
 }
 
 /**
- * Re-parse an issued certificate, require the TBS to be byte-identical to `expectedTbs` and the
- * signature to verify with `issuerSpki` (DER SubjectPublicKeyInfo). Throws `CaError` otherwise.
+ * Check an issued certificate: the TBS byte-identical to `expectedTbs` (the TBS that was built,
+ * linted and stored), inner and outer AlgorithmIdentifier identical, the signature verifying
+ * with `issuerSpki` (DER SubjectPublicKeyInfo), and the whole certificate strict DER (every TLV
+ * walked: X.690 §10). The TBS is not parsed again: it is the exact bytes the lint passed, so
+ * only the envelope (SEQUENCE { tbs, algorithm, BIT STRING }) and the signature are new here.
+ * Throws `CaError` otherwise.
  */
 export function verifyIssuedCertificate(der: Uint8Array, expectedTbs: Uint8Array, issuerSpki: Uint8Array): VerifiedSigned {
-  const r = verifySignedObject(der, expectedTbs, issuerSpki, 2, 'certificate');
+  // First, so that nothing below meets a TLV the strict reader refuses as an untyped error.
   try {
-    AsnConvert.parse(der, Certificate);
+    walkDer(der);
   } catch (e) {
-    throw new CaError('CA_ISSUED_MALFORMED', 'the issued certificate does not parse as an X.509 Certificate', { cause: e });
+    throw new CaError('CA_ISSUED_MALFORMED', `the issued certificate is not strict DER: ${(e as Error).message}`, { cause: e });
   }
-  return r;
+  return verifySignedObject(der, expectedTbs, issuerSpki, 2, 'certificate');
 }

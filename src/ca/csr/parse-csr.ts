@@ -1,11 +1,7 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificationRequest } from '@peculiar/asn1-csr';
-import { BasicConstraints, Extensions, GeneralNames } from '@peculiar/asn1-x509';
-import { bytesEqual } from '../../common/hex.js';
 import { verifySignature } from '../../crypto/algorithms.js';
 import { CsrError } from '../errors.js';
-import { children, readSingle, slice, value, type Tlv } from '../x509/der.js';
-import type { SanEntry } from '../x509/extensions.js';
+import { children, decodeOid, DerError, readSingle, slice, value, walkDer, type Tlv } from '../x509/der.js';
+import { ipToString, type SanEntry } from '../x509/extensions.js';
 import { canonicalSpki } from '../x509/canonical-spki.js';
 import { spkiSha256 } from '../x509/key-identifier.js';
 import { decodeName } from '../x509/name.js';
@@ -34,10 +30,16 @@ export interface ParseCsrOptions {
 
 /**
  * Parse a PKCS#10 CSR (RFC 2986) from PEM text or DER bytes, strictly: size cap, one PEM block
- * with a valid armour, no trailing bytes, DER only (re-encoding must give the same bytes),
- * version 0, a strong signature algorithm, and a valid self-signature (proof of possession).
- * A request for a CA certificate (basicConstraints cA=TRUE, keyUsage keyCertSign/cRLSign) is
- * refused outright. Key policy is separate: `checkCsrKeyPolicy`.
+ * with a valid armour, no trailing bytes, DER only, version 0, a strong signature algorithm, and
+ * a valid self-signature (proof of possession). A request for a CA certificate (basicConstraints
+ * cA=TRUE, keyUsage keyCertSign/cRLSign) is refused outright. Key policy is separate:
+ * `checkCsrKeyPolicy`.
+ *
+ * DER (X.690 §10) is checked field by field on the strict reader (common/der.ts), not by
+ * re-encoding: every TLV of the request and of each requested extension value it reads is
+ * walked (definite, minimal lengths, children exactly filling their parent, no trailing bytes),
+ * every field has its one tag (X.690 §8), INTEGER and OBJECT IDENTIFIER content is minimal
+ * (§8.3.2, §8.19.2), a BOOLEAN is 00 or FF (§11.1) and a DEFAULT value is never encoded (§11.5).
  */
 export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {}): ParsedCsr {
   const max = opts.maxBytes ?? MAX_CSR_BYTES;
@@ -57,36 +59,41 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
   }
   let parts: Tlv[];
   let infoParts: Tlv[];
+  let attrs: Tlv[];
   try {
     parts = children(der, top);
     if (top.tag !== 0x30 || parts.length !== 3 || parts[0]!.tag !== 0x30 || parts[1]!.tag !== 0x30 || parts[2]!.tag !== 0x03) {
       throw new Error('not SEQUENCE { certificationRequestInfo, signatureAlgorithm, BIT STRING }');
     }
     infoParts = children(der, parts[0]!);
+    // CertificationRequestInfo ::= SEQUENCE { version INTEGER, subject Name, subjectPKInfo, attributes [0] IMPLICIT SET OF Attribute }
+    if (infoParts.length !== 4 || infoParts[0]!.tag !== 0x02 || infoParts[1]!.tag !== 0x30 || infoParts[2]!.tag !== 0x30 || infoParts[3]!.tag !== 0xa0) {
+      throw new Error('certificationRequestInfo is not SEQUENCE { INTEGER, Name, SubjectPublicKeyInfo, [0] attributes }');
+    }
+    checkName(der, infoParts[1]!);
+    attrs = children(der, infoParts[3]!).map((a) => {
+      const av = a.tag === 0x30 ? children(der, a) : [];
+      if (av.length !== 2 || av[0]!.tag !== 0x06 || av[1]!.tag !== 0x31) throw new Error('an attribute is not SEQUENCE { OID, SET }');
+      checkOid(der, av[0]!);
+      return a;
+    });
+    const alg = children(der, parts[1]!);
+    if (alg.length < 1 || alg.length > 2 || alg[0]!.tag !== 0x06) throw new Error('signatureAlgorithm is not SEQUENCE { OID, parameters }');
+    checkOid(der, alg[0]!);
   } catch (e) {
     throw new CsrError('CSR_MALFORMED', `CSR structure is wrong: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
   }
-  let csr: CertificationRequest;
-  try {
-    csr = AsnConvert.parse(der, CertificationRequest);
-  } catch (e) {
-    throw new CsrError('CSR_MALFORMED', `CSR does not parse as PKCS#10: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
-  }
-  // DER is the only encoding accepted (X.690 §10): a canonical re-encoding must equal the input.
-  let reencoded: Uint8Array | undefined;
-  try {
-    reencoded = new Uint8Array(AsnConvert.serialize(csr));
-  } catch {
-    reencoded = undefined;
-  }
-  if (!reencoded || !bytesEqual(reencoded, der)) {
-    throw new CsrError('CSR_NOT_DER', 'CSR is not in canonical DER (BER or non-minimal encoding)', { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
-  }
-  const info = csr.certificationRequestInfo;
-  if (info.version !== 0) throw new CsrError('CSR_BAD_VERSION', `CSR version ${info.version} is not v1 (0)`, { hint: 'Regenerate the CSR.' });
+  // Every nested TLV (Name values, SPKI, attribute values) read strictly: definite minimal
+  // lengths, no overruns (X.690 §10.1). A BER length form is "not DER", not a broken structure.
+  derWalk(der, top);
+  const bad = derPrimitiveProblem(der, top);
+  if (bad) throw new CsrError('CSR_NOT_DER', `CSR is not in canonical DER: ${bad}`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
+  const version = value(der, infoParts[0]!);
+  if (!minimalInteger(version)) throw new CsrError('CSR_NOT_DER', 'CSR version is not a minimal DER INTEGER', { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
+  if (version.length !== 1 || version[0] !== 0) throw new CsrError('CSR_BAD_VERSION', `CSR version ${integerText(version)} is not v1 (0)`, { hint: 'Regenerate the CSR.' });
 
   const algDer = slice(der, parts[1]!);
-  const algOid = csr.signatureAlgorithm.algorithm;
+  const algOid = decodeOid(value(der, children(der, parts[1]!)[0]!));
   if (WEAK_SIGNATURE_OIDS[algOid]) {
     throw new CsrError('CSR_WEAK_SIGNATURE', `CSR is signed with ${WEAK_SIGNATURE_OIDS[algOid]}`, { hint: 'Sign the CSR with SHA-256 or stronger.' });
   }
@@ -97,7 +104,9 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
     });
   }
   const infoDer = slice(der, parts[0]!);
-  const spki = slice(der, infoParts[2]!);
+  // The returned copy, verified here: the KeyObject made for proof of possession is the one key
+  // policy and the content decision use (crypto/public-key-object.ts caches per buffer).
+  const spki = slice(der, infoParts[2]!).slice();
   const bits = value(der, parts[2]!);
   let ok = false;
   try {
@@ -127,19 +136,113 @@ export function parseCsr(input: Uint8Array | string, opts: ParseCsrOptions = {})
   }
 
   const subjectName = slice(der, infoParts[1]!);
-  const { sans, ignored, oids } = requestedExtensions(csr);
+  let subject;
+  try {
+    subject = decodeName(subjectName);
+  } catch (e) {
+    throw new CsrError('CSR_MALFORMED', `CSR subject does not parse: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
+  }
+  const { sans, ignored, oids } = requestedExtensions(der, attrs);
   return {
     der: der.slice(),
     infoDer: infoDer.slice(),
-    subject: decodeName(subjectName),
+    subject,
     subjectName: subjectName.slice(),
-    spki: spki.slice(),
+    spki,
     spkiSha256: spkiSha256(spki),
     signatureAlgorithm,
     sans,
     ignoredSanTypes: ignored,
     requestedExtensions: oids,
   };
+}
+
+/** `walkDer` with its BER-length findings as CSR_NOT_DER and anything else as CSR_MALFORMED. */
+function derWalk(buf: Uint8Array, t: Tlv, what = 'CSR'): void {
+  try {
+    walkDer(buf, t);
+  } catch (e) {
+    if (e instanceof DerError && /indefinite|non-minimal/.test(e.message)) {
+      throw new CsrError('CSR_NOT_DER', `${what} is not in canonical DER: ${e.message}`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
+    }
+    throw new CsrError('CSR_MALFORMED', `${what} is not valid DER: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
+  }
+}
+
+/**
+ * The DER rules for universal types, on every TLV of the request outside OCTET/BIT STRING
+ * contents (X.690 §10.2: strings primitive; §11.1 BOOLEAN 00/FF; §8.3.2 minimal INTEGER; §8.8.2
+ * NULL empty; §8.19.2 minimal OID subidentifiers; §11.2.1 BIT STRING padding bits zero).
+ * Undefined when all hold.
+ */
+function derPrimitiveProblem(buf: Uint8Array, t: Tlv): string | undefined {
+  const universal = (t.tag & 0xc0) === 0;
+  if (t.tag & 0x20) {
+    if (universal && t.tag !== 0x30 && t.tag !== 0x31) return `constructed universal tag ${t.tag.toString(16)} at offset ${t.start}`;
+    for (const c of children(buf, t)) {
+      const p = derPrimitiveProblem(buf, c);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (!universal) return undefined;
+  const c = value(buf, t);
+  const at = ` at offset ${t.start}`;
+  switch (t.tag) {
+    case 0x01:
+      return c.length === 1 && (c[0] === 0 || c[0] === 0xff) ? undefined : `BOOLEAN not 00 or FF${at}`;
+    case 0x02:
+      return minimalInteger(c) ? undefined : `INTEGER not minimal${at}`;
+    case 0x05:
+      return c.length === 0 ? undefined : `NULL with content${at}`;
+    case 0x06:
+      try {
+        checkOid(buf, t);
+        return undefined;
+      } catch (e) {
+        return `${(e as Error).message}${at}`;
+      }
+    case 0x03: {
+      if (c.length === 0 || c[0]! > 7 || (c.length === 1 && c[0] !== 0)) return `BIT STRING unused-bits octet wrong${at}`;
+      const pad = (1 << c[0]!) - 1;
+      return c.length > 1 && c[c.length - 1]! & pad ? `BIT STRING padding bits not zero${at}` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** X.690 §8.3.2: no 9 leading bits all equal. */
+function minimalInteger(c: Uint8Array): boolean {
+  if (c.length === 0) return false;
+  if (c.length === 1) return true;
+  return !((c[0] === 0x00 && !(c[1]! & 0x80)) || (c[0] === 0xff && c[1]! & 0x80));
+}
+
+function integerText(c: Uint8Array): string {
+  return c.length <= 6 ? String(c.reduce((v, b, i) => v * 256 + (i === 0 && b & 0x80 ? b - 256 : b), 0)) : `0x${Buffer.from(c).toString('hex')}`;
+}
+
+/** OBJECT IDENTIFIER content: non-empty, every subidentifier minimal (X.690 §8.19.2). */
+function checkOid(buf: Uint8Array, t: Tlv): void {
+  const c = value(buf, t);
+  if (c.length === 0 || c[c.length - 1]! & 0x80) throw new Error('an OBJECT IDENTIFIER is empty or cut');
+  for (let i = 0; i < c.length; i++) {
+    if (c[i] === 0x80 && (i === 0 || !(c[i - 1]! & 0x80))) throw new Error('an OBJECT IDENTIFIER subidentifier is not minimal');
+  }
+}
+
+/** Name ::= SEQUENCE OF SET OF SEQUENCE { OID, value } (RFC 5280 §4.1.2.4), tags only. */
+function checkName(buf: Uint8Array, name: Tlv): void {
+  for (const rdn of children(buf, name)) {
+    const atvs = rdn.tag === 0x31 ? children(buf, rdn) : [];
+    if (atvs.length === 0) throw new Error('the subject has an RDN that is not a non-empty SET');
+    for (const atv of atvs) {
+      const tv = atv.tag === 0x30 ? children(buf, atv) : [];
+      if (tv.length !== 2 || tv[0]!.tag !== 0x06) throw new Error('a subject attribute is not SEQUENCE { OID, value }');
+      checkOid(buf, tv[0]!);
+    }
+  }
 }
 
 function toDer(input: Uint8Array | string): Uint8Array {
@@ -173,56 +276,120 @@ function looksLikePem(b: Uint8Array): boolean {
   return head.trimStart().startsWith('-----BEGIN');
 }
 
-function requestedExtensions(csr: CertificationRequest): { sans: SanEntry[]; ignored: string[]; oids: string[] } {
+/** Content of a single DER value inside an extension (strict walk), for the checks below. */
+function extValue(v: Uint8Array, oid: string): Tlv {
+  let t: Tlv;
+  try {
+    t = readSingle(v);
+  } catch (e) {
+    throw new CsrError('CSR_MALFORMED', `CSR extension ${oid} does not parse: ${(e as Error).message}`, { cause: e, hint: 'Regenerate the CSR.' });
+  }
+  derWalk(v, t, `CSR extension ${oid}`);
+  return t;
+}
+
+const notDer = (what: string): CsrError =>
+  new CsrError('CSR_NOT_DER', `CSR ${what} is not in canonical DER`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
+const malformed = (what: string): CsrError => new CsrError('CSR_MALFORMED', `CSR ${what} does not parse`, { hint: 'Regenerate the CSR.' });
+
+/** GeneralName CHOICE tags (RFC 5280 §4.2.1.6) of the kinds that are never issued, by their ASN.1 names. */
+const OTHER_GENERAL_NAMES: Readonly<Record<number, string>> = { 0xa0: 'otherName', 0xa3: 'x400Address', 0xa4: 'directoryName', 0xa5: 'ediPartyName', 0x88: 'registeredID' };
+
+function requestedExtensions(der: Uint8Array, attrs: readonly Tlv[]): { sans: SanEntry[]; ignored: string[]; oids: string[] } {
   const sans: SanEntry[] = [];
   const ignored: string[] = [];
   const oids: string[] = [];
-  const attrs = csr.certificationRequestInfo.attributes.filter((a) => a.type === id_extensionRequest);
-  if (attrs.length > 1 || (attrs[0] && attrs[0].values.length !== 1)) {
+  const ext = attrs.map((a) => children(der, a)).filter(([t]) => decodeOid(value(der, t!)) === id_extensionRequest);
+  const values = ext[0] ? children(der, ext[0][1]!) : [];
+  if (ext.length > 1 || (ext[0] && values.length !== 1)) {
     throw new CsrError('CSR_MALFORMED', 'CSR has more than one extensionRequest', { hint: 'Regenerate the CSR.' });
   }
-  if (!attrs[0]) return { sans, ignored, oids };
-  let exts: Extensions;
-  try {
-    exts = AsnConvert.parse(attrs[0].values[0]!, Extensions);
-  } catch (e) {
-    throw new CsrError('CSR_MALFORMED', 'CSR extensionRequest does not parse', { cause: e, hint: 'Regenerate the CSR.' });
-  }
-  // The attribute value is opaque to the CSR-level re-encoding check: check it on its own.
-  if (!bytesEqual(new Uint8Array(AsnConvert.serialize(exts)), new Uint8Array(attrs[0].values[0]!))) {
-    throw new CsrError('CSR_NOT_DER', 'CSR extensionRequest is not in canonical DER', { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
-  }
+  if (!ext[0]) return { sans, ignored, oids };
+  // Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+  const seq = values[0]!;
+  const exts = seq.tag === 0x30 ? children(der, seq) : undefined;
+  if (!exts || exts.length === 0) throw malformed('extensionRequest');
   for (const e of exts) {
-    if (oids.includes(e.extnID)) throw new CsrError('CSR_MALFORMED', `CSR requests extension ${e.extnID} twice`, { hint: 'Regenerate the CSR.' });
-    oids.push(e.extnID);
-    const v = new Uint8Array(e.extnValue.buffer);
+    const f = e.tag === 0x30 ? children(der, e) : [];
+    const crit = f.length === 3 ? f[1]! : undefined;
+    const octets = f[f.length - 1];
+    if (f.length < 2 || f.length > 3 || f[0]!.tag !== 0x06 || octets?.tag !== 0x04 || (crit && crit.tag !== 0x01)) throw malformed('extensionRequest');
     try {
-      if (e.extnID === id_ce.basicConstraints) {
-        if (AsnConvert.parse(v, BasicConstraints).cA) {
-          throw new CsrError('CSR_CA_REQUESTED', 'CSR asks for a CA certificate (basicConstraints cA=TRUE)', {
-            hint: 'Sub-CAs are made in a ceremony, never from a CSR. Remove basicConstraints CA:TRUE.',
-          });
-        }
-      } else if (e.extnID === id_ce.keyUsage) {
-        const t = readSingle(v);
-        const c = value(v, t);
-        // keyCertSign is bit 5, cRLSign bit 6 (RFC 5280 §4.2.1.3), both in the first octet.
-        if (t.tag === 0x03 && c.length > 1 && c[1]! & 0x06) {
-          throw new CsrError('CSR_CA_REQUESTED', 'CSR asks for keyCertSign/cRLSign key usage', { hint: 'Remove keyCertSign and cRLSign from the request.' });
-        }
-      } else if (e.extnID === id_ce.subjectAltName) {
-        for (const gn of AsnConvert.parse(v, GeneralNames)) {
-          if (gn.dNSName !== undefined) sans.push({ type: 'dns', value: gn.dNSName });
-          else if (gn.iPAddress !== undefined) sans.push({ type: 'ip', value: gn.iPAddress });
-          else if (gn.rfc822Name !== undefined) sans.push({ type: 'email', value: gn.rfc822Name });
-          else if (gn.uniformResourceIdentifier !== undefined) sans.push({ type: 'uri', value: gn.uniformResourceIdentifier });
-          else ignored.push(Object.keys(gn).find((k) => (gn as unknown as Record<string, unknown>)[k] !== undefined) ?? 'unknown');
-        }
+      checkOid(der, f[0]!);
+    } catch {
+      throw malformed('extensionRequest');
+    }
+    const extnID = decodeOid(value(der, f[0]!));
+    if (crit) {
+      const b = value(der, crit);
+      if (b.length !== 1) throw malformed(`extension ${extnID}`);
+      // X.690 §11.1 TRUE is FF; §11.5 the DEFAULT FALSE is never encoded.
+      if (b[0] !== 0xff) throw notDer('extensionRequest');
+    }
+    if (oids.includes(extnID)) throw new CsrError('CSR_MALFORMED', `CSR requests extension ${extnID} twice`, { hint: 'Regenerate the CSR.' });
+    oids.push(extnID);
+    const v = value(der, octets);
+    if (extnID === id_ce.basicConstraints) {
+      // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
+      const t = extValue(v, extnID);
+      const bc = t.tag === 0x30 ? children(v, t) : undefined;
+      if (!bc || bc.length > 2 || (bc[0] && bc[0].tag !== 0x01 && bc[0].tag !== 0x02) || (bc[1] && (bc[0]!.tag !== 0x01 || bc[1].tag !== 0x02))) throw malformed(`extension ${extnID}`);
+      const ca = bc[0]?.tag === 0x01 ? value(v, bc[0]) : undefined;
+      if (ca && ca.length !== 1) throw malformed(`extension ${extnID}`);
+      if (ca && ca[0] !== 0) {
+        throw new CsrError('CSR_CA_REQUESTED', 'CSR asks for a CA certificate (basicConstraints cA=TRUE)', {
+          hint: 'Sub-CAs are made in a ceremony, never from a CSR. Remove basicConstraints CA:TRUE.',
+        });
       }
-    } catch (err) {
-      if (err instanceof CsrError) throw err;
-      throw new CsrError('CSR_MALFORMED', `CSR extension ${e.extnID} does not parse`, { cause: err, hint: 'Regenerate the CSR.' });
+      const path = bc.find((x) => x.tag === 0x02);
+      if (path && !minimalInteger(value(v, path))) throw malformed(`extension ${extnID}`);
+    } else if (extnID === id_ce.keyUsage) {
+      const t = extValue(v, extnID);
+      const c = value(v, t);
+      // keyCertSign is bit 5, cRLSign bit 6 (RFC 5280 §4.2.1.3), both in the first octet.
+      if (t.tag === 0x03 && c.length > 1 && c[1]! & 0x06) {
+        throw new CsrError('CSR_CA_REQUESTED', 'CSR asks for keyCertSign/cRLSign key usage', { hint: 'Remove keyCertSign and cRLSign from the request.' });
+      }
+      if (t.tag !== 0x03 || c.length === 0 || c[0]! > 7 || (c.length === 1 && c[0] !== 0)) throw malformed(`extension ${extnID}`);
+    } else if (extnID === id_ce.subjectAltName) {
+      // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280 §4.2.1.6)
+      const t = extValue(v, extnID);
+      const gns = t.tag === 0x30 ? children(v, t) : undefined;
+      if (!gns) throw malformed(`extension ${extnID}`);
+      for (const gn of gns) {
+        const c = value(v, gn);
+        // rfc822Name [1], dNSName [2], uniformResourceIdentifier [6]: IMPLICIT IA5String, one octet a character.
+        if (gn.tag === 0x82) sans.push({ type: 'dns', value: Buffer.from(c).toString('latin1') });
+        else if (gn.tag === 0x87) {
+          // iPAddress [7] OCTET STRING: 4 (IPv4) or 16 (IPv6) octets in a subjectAltName.
+          if (c.length !== 4 && c.length !== 16) throw malformed(`extension ${extnID}`);
+          sans.push({ type: 'ip', value: ipText(c) });
+        } else if (gn.tag === 0x81) sans.push({ type: 'email', value: Buffer.from(c).toString('latin1') });
+        else if (gn.tag === 0x86) sans.push({ type: 'uri', value: Buffer.from(c).toString('latin1') });
+        else if (OTHER_GENERAL_NAMES[gn.tag]) ignored.push(OTHER_GENERAL_NAMES[gn.tag]!);
+        else throw malformed(`extension ${extnID}`);
+      }
     }
   }
   return { sans, ignored, oids };
+}
+
+/** An address as text: IPv4 dotted, IPv6 in RFC 5952 form (the longest run of two or more zero groups as `::`). */
+function ipText(c: Uint8Array): string {
+  const full = ipToString(c);
+  if (c.length === 4) return full;
+  const g = full.split(':');
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === '0') j++;
+    if (j - i > bestLen) (best = i), (bestLen = j - i);
+    i = j;
+  }
+  return best < 0 ? full : `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
 }

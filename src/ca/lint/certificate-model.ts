@@ -8,9 +8,8 @@ import {
   GeneralNames,
   NameConstraints,
   SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
-import { bytesEqual } from '../../common/hex.js';
+import { bytesEqual, toHex } from '../../common/hex.js';
 import { children, decodeOid, readSingle, slice, value, type Tlv } from '../x509/der.js';
 import { KEY_USAGE_BITS, id_ce, id_pe_authorityInfoAccess } from '../x509/oids.js';
 import { OID } from '../../crypto/algorithms.js';
@@ -102,6 +101,33 @@ export function decodeKeyUsage(der: Uint8Array): Set<string> {
   return out;
 }
 
+/**
+ * Decoded extension values by class and exact bytes. A batch lints every certificate of one
+ * issuer and profile, whose AKI, CDP, AIA, EKU and basicConstraints are the same bytes each time;
+ * decoding them once saves most of the model's asn1-schema time. The decoded objects are only
+ * read by the rules (never changed), and the key is the full value, so a hit is the same decode.
+ * Bounded: cleared when full (SANs differ per certificate).
+ */
+const decoded = new Map<string, unknown>();
+const DECODED_MAX = 512;
+
+function decodeCached<T>(v: Uint8Array, cls: new () => T): T {
+  const key = `${cls.name}:${toHex(v)}`;
+  if (decoded.has(key)) return decoded.get(key) as T;
+  const r = AsnConvert.parse(v, cls);
+  if (decoded.size >= DECODED_MAX) decoded.clear();
+  decoded.set(key, r);
+  return r;
+}
+
+/** SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { OID, … }, BIT STRING }: the algorithm OID. */
+function spkiAlgorithmOid(spki: Uint8Array): string {
+  const [alg] = children(spki, readSingle(spki));
+  const oid = alg && alg.tag === 0x30 ? children(spki, alg)[0] : undefined;
+  if (!oid || oid.tag !== 0x06) throw new Error('SubjectPublicKeyInfo has no algorithm OID');
+  return decodeOidContent(value(spki, oid));
+}
+
 export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): CertificateModel {
   const top = readSingle(tbs);
   const f = children(tbs, top);
@@ -124,7 +150,7 @@ export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): 
     const e = ext(oid);
     if (!e) return undefined;
     try {
-      return AsnConvert.parse(e.value, cls);
+      return decodeCached(e.value, cls);
     } catch {
       undecodable.push(oid);
       return undefined;
@@ -156,7 +182,7 @@ export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): 
     notBeforeTlv: validity[0]!,
     notAfterTlv: validity[1]!,
     spki,
-    spkiAlgorithm: AsnConvert.parse(spki, SubjectPublicKeyInfo).algorithm.algorithm,
+    spkiAlgorithm: spkiAlgorithmOid(spki),
     hasUniqueIds: rest.some((t) => t.tag === 0x81 || t.tag === 0xa1 || t.tag === 0x82 || t.tag === 0xa2),
     extensions,
     ext,

@@ -1,22 +1,9 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AccessDescription,
-  AuthorityInfoAccessSyntax,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  CRLDistributionPoints,
-  DistributionPoint,
-  DistributionPointName,
-  ExtendedKeyUsage,
-  GeneralName,
-  GeneralSubtree,
-  GeneralSubtrees,
-  KeyIdentifier,
-  NameConstraints,
-  SubjectAlternativeName,
-} from '@peculiar/asn1-x509';
+import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints } from '@peculiar/asn1-x509';
 import type { ExtensionInput } from '../cert/tbs-certificate-input.js';
-import { encodeTlv } from './der.js';
+import { concatBytes } from '../../common/hex.js';
+import { encodeOid, encodeTlv } from './der.js';
+import { encodeInteger } from './integer.js';
 import { KEY_USAGE_BITS, type KeyUsageName, id_ad_caIssuers, id_ce, id_pe_authorityInfoAccess } from './oids.js';
 
 /**
@@ -28,14 +15,23 @@ function ser(v: unknown): Uint8Array {
   return new Uint8Array(AsnConvert.serialize(v));
 }
 
-function ab(b: Uint8Array): ArrayBuffer {
-  return b.slice().buffer as ArrayBuffer;
-}
+
+/*
+ * The encoders on the certificate path write DER directly (X.690 §10; encodeTlv, encodeOid) —
+ * the content decision runs them for every certificate of a batch, and asn1-schema's
+ * serialisation was most of its time. Byte-identical to the asn1-x509 classes they replaced
+ * (differential test in test/unit/ca/extensions-der.test.ts). Name constraints (ceremonies
+ * only) still go through asn1-x509.
+ */
+const seq = (...parts: Uint8Array[]): Uint8Array => encodeTlv(0x30, concatBytes(...parts));
+/** IA5String content (RFC 5280 §4.2.1.6 names are ASCII; the SAN policy checked them). */
+const ia5 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
 export function basicConstraintsExtension(ca: boolean, pathLen: number | undefined, critical: boolean): ExtensionInput {
-  const bc = new BasicConstraints({ cA: ca });
-  if (ca && pathLen !== undefined) bc.pathLenConstraint = pathLen;
-  return { oid: id_ce.basicConstraints, critical, value: ser(bc) };
+  // cA DEFAULT FALSE is omitted (X.690 §11.5); TRUE is FF (§11.1).
+  const parts: Uint8Array[] = ca ? [Uint8Array.of(0x01, 0x01, 0xff)] : [];
+  if (ca && pathLen !== undefined) parts.push(encodeInteger(BigInt(pathLen)));
+  return { oid: id_ce.basicConstraints, critical, value: seq(...parts) };
 }
 
 /**
@@ -59,12 +55,12 @@ export function keyUsageExtension(usages: readonly KeyUsageName[], critical: boo
 }
 
 export function extendedKeyUsageExtension(oids: readonly string[], critical: boolean): ExtensionInput {
-  return { oid: id_ce.extKeyUsage, critical, value: ser(new ExtendedKeyUsage([...oids])) };
+  return { oid: id_ce.extKeyUsage, critical, value: seq(...oids.map((o) => encodeTlv(0x06, encodeOid(o)))) };
 }
 
 export function subjectKeyIdentifierExtension(ski: Uint8Array): ExtensionInput {
   // RFC 5280 §4.2.1.2: MUST NOT be critical.
-  return { oid: id_ce.subjectKeyIdentifier, critical: false, value: ser(new KeyIdentifier(ab(ski))) };
+  return { oid: id_ce.subjectKeyIdentifier, critical: false, value: encodeTlv(0x04, ski) };
 }
 
 export function authorityKeyIdentifierExtension(keyId: Uint8Array): ExtensionInput {
@@ -72,7 +68,8 @@ export function authorityKeyIdentifierExtension(keyId: Uint8Array): ExtensionInp
   return {
     oid: id_ce.authorityKeyIdentifier,
     critical: false,
-    value: ser(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(ab(keyId)) })),
+    // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING, … }
+    value: seq(encodeTlv(0x80, keyId)),
   };
 }
 
@@ -95,26 +92,39 @@ export function generalNameOf(e: SanEntry): GeneralName {
   }
 }
 
+/** One GeneralName (RFC 5280 §4.2.1.6), IMPLICIT tags: rfc822Name [1], dNSName [2], URI [6], iPAddress [7]. */
+export function encodeGeneralName(e: SanEntry): Uint8Array {
+  switch (e.type) {
+    case 'dns':
+      return encodeTlv(0x82, ia5(e.value));
+    case 'email':
+      return encodeTlv(0x81, ia5(e.value));
+    case 'uri':
+      return encodeTlv(0x86, ia5(e.value));
+    case 'ip': {
+      const b = parseIp(e.value);
+      if (!b) throw new TypeError(`not an IP address: ${JSON.stringify(e.value)}`);
+      return encodeTlv(0x87, b);
+    }
+  }
+}
+
 export function subjectAltNameExtension(entries: readonly SanEntry[], critical: boolean): ExtensionInput {
-  return { oid: id_ce.subjectAltName, critical, value: ser(new SubjectAlternativeName(entries.map(generalNameOf))) };
+  return { oid: id_ce.subjectAltName, critical, value: seq(...entries.map(encodeGeneralName)) };
 }
 
 /** RFC 5280 §4.2.1.13 / BR 7.1.2.11.2: one DistributionPoint with fullName URIs, no reasons/cRLIssuer. */
 export function crlDistributionPointsExtension(uris: readonly string[]): ExtensionInput {
-  const dp = new DistributionPoint({
-    distributionPoint: new DistributionPointName({
-      fullName: uris.map((u) => new GeneralName({ uniformResourceIdentifier: u })),
-    }),
-  });
-  return { oid: id_ce.cRLDistributionPoints, critical: false, value: ser(new CRLDistributionPoints([dp])) };
+  // DistributionPoint { distributionPoint [0] (a CHOICE: explicit) { fullName [0] IMPLICIT GeneralNames } }
+  const fullName = encodeTlv(0xa0, concatBytes(...uris.map((u) => encodeTlv(0x86, ia5(u)))));
+  return { oid: id_ce.cRLDistributionPoints, critical: false, value: seq(seq(encodeTlv(0xa0, fullName))) };
 }
 
 /** RFC 5280 §4.2.2.1: caIssuers URIs; MUST be non-critical. */
 export function authorityInfoAccessExtension(caIssuers: readonly string[]): ExtensionInput {
-  const ads = caIssuers.map(
-    (u) => new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) }),
-  );
-  return { oid: id_pe_authorityInfoAccess, critical: false, value: ser(new AuthorityInfoAccessSyntax(ads)) };
+  const method = encodeTlv(0x06, encodeOid(id_ad_caIssuers));
+  const ads = caIssuers.map((u) => seq(method, encodeTlv(0x86, ia5(u))));
+  return { oid: id_pe_authorityInfoAccess, critical: false, value: seq(...ads) };
 }
 
 export interface NameConstraintSet {

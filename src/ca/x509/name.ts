@@ -1,5 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import { Name } from '@peculiar/asn1-x509';
+import { concatBytes } from '../../common/hex.js';
+import { children, decodeOid, encodeOid, encodeTlv, readSingle, value } from './der.js';
 import { RDN_OIDS, rdnShortName } from './oids.js';
 import { requireRdnStringType } from './string-types.js';
 
@@ -23,23 +25,69 @@ export function rdnOid(type: string): string {
  * otherwise UTF8String); a value its attribute cannot hold throws `PolicyError` (`POLICY_SUBJECT_…`).
  */
 export function encodeName(attrs: readonly NameAttribute[]): Uint8Array {
+  // DER written directly (Name ::= SEQUENCE OF SET OF SEQUENCE { OID, value }, one attribute per
+  // RDN): the content decision encodes a subject for every certificate of a batch. Byte-identical
+  // to the asn1-x509 Name it replaced (test/unit/ca/name-decode.test.ts).
   const rdns = attrs.map((a) => {
     const oid = rdnOid(a.type);
     const short = rdnShortName(oid) ?? oid;
     const type = requireRdnStringType(short, a.value);
-    const value =
-      type === 'printableString'
-        ? new AttributeValue({ printableString: a.value })
-        : type === 'ia5String'
-          ? new AttributeValue({ ia5String: a.value })
-          : new AttributeValue({ utf8String: a.value });
-    return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: oid, value })]);
+    let v: Uint8Array;
+    if (type === 'utf8String') {
+      // asn1js refuses to encode a lone surrogate; Buffer would write U+FFFD instead.
+      if (LONE_SURROGATE.test(a.value)) throw new TypeError('The string contains lone surrogates and cannot be encoded as UTF-8');
+      v = encodeTlv(0x0c, new Uint8Array(Buffer.from(a.value, 'utf8')));
+    } else v = encodeTlv(type === 'printableString' ? 0x13 : 0x16, new Uint8Array(Buffer.from(a.value, 'latin1')));
+    return encodeTlv(0x31, encodeTlv(0x30, concatBytes(encodeTlv(0x06, encodeOid(oid)), v)));
   });
-  return new Uint8Array(AsnConvert.serialize(new Name(rdns)));
+  return encodeTlv(0x30, concatBytes(...rdns));
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** asn1js reads UTF8String strictly and keeps the octets as one char each when that fails. */
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The strict-reader decoding of a Name whose every value is a UTF8String, PrintableString or
+ * IA5String (what encodeName writes and what CSRs carry): the same attributes asn1-x509 gives
+ * (its AttributeValue.toString), without its parse — decodeName runs for every CSR and twice
+ * in every certificate lint. Undefined for any other shape, which the asn1-schema path decodes.
+ */
+function decodeSimpleName(der: Uint8Array): NameAttribute[] | undefined {
+  try {
+    const top = readSingle(der);
+    if (top.tag !== 0x30) return undefined;
+    const out: NameAttribute[] = [];
+    for (const rdn of children(der, top)) {
+      if (rdn.tag !== 0x31) return undefined;
+      for (const atv of children(der, rdn)) {
+        const f = atv.tag === 0x30 ? children(der, atv) : [];
+        if (f.length !== 2 || f[0]!.tag !== 0x06) return undefined;
+        const v = value(der, f[1]!);
+        let text: string;
+        if (f[1]!.tag === 0x13 || f[1]!.tag === 0x16) text = Buffer.from(v).toString('latin1');
+        else if (f[1]!.tag === 0x0c) {
+          try {
+            text = utf8Strict.decode(v);
+          } catch {
+            text = Buffer.from(v).toString('latin1');
+          }
+        } else return undefined;
+        const oid = decodeOid(value(der, f[0]!));
+        out.push({ type: rdnShortName(oid) ?? oid, value: text });
+      }
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Decode a Name into attributes (multi-valued RDNs are flattened in order). */
 export function decodeName(der: Uint8Array): NameAttribute[] {
+  const simple = decodeSimpleName(der);
+  if (simple) return simple;
   const name = AsnConvert.parse(der, Name);
   const out: NameAttribute[] = [];
   for (const rdn of name) {

@@ -18,7 +18,7 @@ import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
 import { checkDatabase } from '../../../src/db/db-check.js';
 import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
-import { CHUNK, issueBatch, planBatch } from '../../../src/ca/batch-issuance.js';
+import { CHUNK, SENT_WINDOW, issueBatch, planBatch, sentGroupSize } from '../../../src/ca/batch-issuance.js';
 import { issuerInfoFromCertificate } from '../../../src/ca/issuance-issuer.js';
 import type { Clock } from '../../../src/ca/clock.js';
 import { loadProfiles, verifyIssuedCertificate } from '../../../src/ca/index.js';
@@ -99,11 +99,12 @@ test('issueBatch: every serial and TBS of the chunk is committed before its sign
   } as Signer;
   const r = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(watching) });
   assert.equal(r.issued.length, 5);
-  // One chunk (CHUNK > 5): all five intents durable before the first signature; at each
-  // signature exactly one row is sent without a result, the earlier ones are issued (recorded
-  // in the commit that marked this one sent), the later ones still queued.
+  // One chunk (CHUNK > 5): all five intents durable before the first signature. Groups of 1, 2,
+  // 2 (of 4, cut by the batch): at each signature the row being signed and the rest of its group
+  // are sent without a result, the earlier groups issued (recorded in the commit that marked
+  // this group sent), the later rows still queued.
   assert.ok(CHUNK > 5);
-  assert.deepEqual(seenAtSign, ['sqqqq', 'isqqq', 'iisqq', 'iiisq', 'iiiis']);
+  assert.deepEqual(seenAtSign, ['sqqqq', 'issqq', 'issqq', 'iiiss', 'iiiss']);
   for (const x of r.issued) {
     assert.equal(x.record.status, 'issued');
     verifyIssuedCertificate(x.der, new Uint8Array(committed(s.dbPath).find((c) => c.serial_hex === x.record.serialHex)!.tbs), s.info.spki);
@@ -133,7 +134,7 @@ test('issueBatch: a card failure half-way records the signed ones issued, the fa
   const failing: Signer = {
     publicKey: () => s.signer.publicKey(),
     sign: async (tbs, alg) => {
-      if (++n === 3) throw new CardcaError('CARD_IO', 'the card went away');
+      if (++n === 2) throw new CardcaError('CARD_IO', 'the card went away');
       return s.signer.sign(tbs, alg);
     },
   } as Signer;
@@ -142,18 +143,30 @@ test('issueBatch: a card failure half-way records the signed ones issued, the fa
     issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(failing), onIssued: async (x) => void written.push(x.entry.source) }),
     (e: unknown) => e instanceof CardcaError && e.code === 'CARD_IO',
   );
-  assert.deepEqual(written, ['f0.csr', 'f1.csr'], 'the certificates signed before the failure are handed out');
-  // The rest of the failed one's chunk is abandoned (never sent); later chunks were never reserved.
-  const restOfChunk = Math.min(CHUNK - (2 % CHUNK) - 1, 2);
-  const statuses = committed(s.dbPath).slice(-(3 + restOfChunk)).map((r) => r.status);
-  assert.deepEqual(statuses, ['issued', 'issued', 'outcome_unknown', ...Array<string>(restOfChunk).fill('abandoned')]);
+  assert.deepEqual(written, ['f0.csr'], 'the certificate signed before the failure is handed out');
+  // Groups 1 | 2–3 | 4–5: the 2nd fails at the card; the 3rd was marked sent with it (the audit
+  // log says sent: outcome_unknown, never abandoned); the 4th and 5th were never sent (abandoned).
+  const statuses = committed(s.dbPath).slice(-5).map((r) => r.status);
+  assert.deepEqual(statuses, ['issued', 'outcome_unknown', 'outcome_unknown', 'abandoned', 'abandoned']);
   const check = checkDatabase(s.store);
   assert.deepEqual(check.problems ?? [], []);
 
-  // The re-run: the two done CSRs are written again, the outcome_unknown one is skipped
-  // without --reissue, the two abandoned ones are signed now.
+  // The re-run: the done CSR is written again, the outcome_unknown ones are skipped without
+  // --reissue, the two abandoned ones are signed now.
   const plan = planBatch(s.deps, { profile: s.leaf, csrs: input });
-  assert.deepEqual(plan.entries.map((e) => e.action), ['already-issued', 'already-issued', 'skip', 'sign', 'sign']);
+  assert.deepEqual(plan.entries.map((e) => e.action), ['already-issued', 'skip', 'skip', 'sign', 'sign']);
   const again = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(s.signer) });
   assert.deepEqual(again.issued.map((x) => x.entry.source), ['f3.csr', 'f4.csr']);
+});
+
+test('sentGroupSize: groups of 1, 2, 4, 8, then SENT_WINDOW; a crash never leaves more than SENT_WINDOW rows sent without a result', () => {
+  const sizes: number[] = [];
+  for (let sent = 0; sent < 100; ) {
+    const n = sentGroupSize(sent);
+    sizes.push(n);
+    sent += n;
+  }
+  assert.deepEqual(sizes.slice(0, 6), [1, 2, 4, 8, 16, 16]);
+  assert.ok(sizes.every((n) => n >= 1 && n <= SENT_WINDOW));
+  assert.equal(SENT_WINDOW, 16);
 });

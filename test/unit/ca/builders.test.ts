@@ -19,6 +19,8 @@ import {
 import { TestOnlySoftwareSigner } from '../../helpers/test-only-software-signer.js';
 import { PROFILES_DIR, encodeTree, makeCa, openssl, parseTree, tempDir, testSerial, writePem } from './ca-test-kit.js';
 import { join } from 'node:path';
+import { encodeTlv } from '../../../src/common/der.js';
+import { concatBytes } from '../../../src/common/hex.js';
 
 const set = loadProfiles(PROFILES_DIR);
 const now = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -120,6 +122,17 @@ test('assemble/verify: algorithm mismatch, TBS mismatch, bad signature, PSS and 
   flipped[flipped.length - 5] ^= 1;
   assert.equal(caCode(() => verifyIssuedCertificate(flipped, tbs, servers.signer.publicKey())), 'CA_SIGNATURE_INVALID');
   assert.equal(caCode(() => verifyIssuedCertificate(Uint8Array.from([...cert, 0]), tbs, servers.signer.publicKey())), 'CA_ISSUED_MALFORMED');
+  // The TBS is not parsed again, but the whole certificate is walked strictly: a signed TBS with a
+  // BER (non-minimal) length deep inside (its issuer Name) is refused even when it is the expected TBS.
+  const kids = parseTree(tbs).children!.map(encodeTree);
+  const issuer = kids[3]!;
+  assert.ok(issuer[0] === 0x30 && issuer[1]! < 0x80);
+  kids[3] = Uint8Array.from([0x30, 0x81, issuer[1]!, ...issuer.subarray(2)]);
+  const berTbs = encodeTlv(0x30, concatBytes(...kids));
+  const berSig = await servers.signer.sign(berTbs, 'ecdsa-sha256');
+  const algId = encodeTree(parseTree(cert).children![1]!);
+  const berCert = encodeTlv(0x30, concatBytes(berTbs, algId, encodeTlv(0x03, Uint8Array.from([0, ...berSig]))));
+  assert.equal(caCode(() => verifyIssuedCertificate(berCert, berTbs, servers.signer.publicKey())), 'CA_ISSUED_MALFORMED');
   // RSA: PSS (RFC 4055 parameters, salt = hash length) and PKCS#1 v1.5 (NULL parameters), accepted by openssl.
   const dir = tempDir();
   const rootPem = writePem(dir, 'root.pem', root.cert, 'CERTIFICATE');
