@@ -214,7 +214,7 @@ export class CardSlot {
           if (this.o.refuseEmulated) assertNotEmulated(s.info, this.role);
           const st = await s.pinStatus();
           this.triesLeftBefore ??= st.triesLeft ?? null;
-          await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true });
+          await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true, status: st });
           await this.o.prepare?.(s);
         } catch (e) {
           await s.close();

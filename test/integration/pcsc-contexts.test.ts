@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -73,7 +73,7 @@ async function heldWithCardOpen(via: 'service' | 'slot'): Promise<{ held: number
       slot = new CardSlot(ctx, service, 'signing card of test', serial, { reader, pinFile });
       s = await slot.get();
     }
-    await s.pinStatus();
+    if (process.argv[4] === 'service') await s.pinStatus(); // the slot's APDUs are counted: none of our own
     const held = sockets() - base;
     console.log(JSON.stringify({ held, serial: s.info.serial }));
     if (slot) await slot.release(); else await s.close();
@@ -90,10 +90,19 @@ test('opening the card in a named reader holds at most 2 connections to pcscd (t
   assert.ok(r.held >= 1 && r.held <= 2, `connections to pcscd while the session is open: ${r.held}`);
 });
 
-test('CardSlot with --reader: the card is found, PIN verified, with at most 2 connections to pcscd', async () => {
+/** The emulator's APDU log (one JSON line per APDU, PINs redacted). */
+const apduLog = (): { command: string }[] =>
+  readFileSync(emu.apduLogFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { command: string });
+
+test('CardSlot with --reader: the card is found, PIN verified, with at most 2 connections to pcscd and 2 PIN status queries', async () => {
+  const before = apduLog().length;
   const r = await heldWithCardOpen('slot');
   assert.equal(r.serial, emu.serial);
   assert.ok(r.held >= 1 && r.held <= 2, `connections to pcscd with the card open: ${r.held}`);
+  // VERIFY without data (SmartCard-HSM user PIN, 81): one when the session opens (is the card
+  // initialised?), one for the tries left before the PIN is sent; CardSlot asked a third time.
+  const statusQueries = apduLog().slice(before).filter((a) => a.command === '00200081').length;
+  assert.equal(statusQueries, 2, 'PIN status queries while opening and verifying');
 });
 
 test('a reader that is not there, and an empty reader, answer as before', async () => {
