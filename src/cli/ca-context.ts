@@ -214,7 +214,7 @@ export class CardSlot {
           if (this.o.refuseEmulated) assertNotEmulated(s.info, this.role);
           const st = await s.pinStatus();
           this.triesLeftBefore ??= st.triesLeft ?? null;
-          await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true });
+          await verifyOnSession(this.ctx, s, { pinFile: this.o.pinFile, allowLastPinTry: this.o.allowLastPinTry === true, status: st });
           await this.o.prepare?.(s);
         } catch (e) {
           await s.close();
@@ -238,7 +238,15 @@ export class CardSlot {
   /** Open the wanted card without touching readers held by other open slots. */
   private async find(): Promise<DriverCardSession | undefined> {
     const busy = new Set((this.o.others?.() ?? []).flatMap((s) => (s.session ? [s.session.info.reader] : [])));
-    const readers = (await this.service.readers()).filter((r) => r.cardPresent && !busy.has(r.name) && (this.o.reader === undefined || r.name === this.o.reader));
+    // --reader names the one reader to use: open it alone, without scanning every reader
+    // (pcsc-context.ts: each scanned reader costs pcscd a context and a status thread).
+    // A reader that is not there or holds no card is "not in any reader", as with the scan.
+    const readers =
+      this.o.reader !== undefined
+        ? busy.has(this.o.reader)
+          ? []
+          : [{ name: this.o.reader, single: true }]
+        : (await this.service.readers()).filter((r) => r.cardPresent && !busy.has(r.name)).map((r) => ({ name: r.name, single: false }));
     const inUse: string[] = [];
     for (const r of readers) {
       let s: DriverCardSession;
@@ -248,6 +256,8 @@ export class CardSlot {
         // A card another program holds open may be the one we want: remember it, so the
         // operator hears "busy" rather than "not in any reader".
         if (e instanceof CardcaError && e.code === 'CARD_BUSY') inUse.push(r.name);
+        // No pcscd is not "no card": the scan would have said so before any reader was opened.
+        if (r.single && e instanceof CardcaError && (e.code === 'PCSC_UNAVAILABLE' || e.code === 'PCSC_TIMEOUT')) throw e;
         continue; // unsupported or unreadable card: not the one we want
       }
       if (this.serial === undefined || s.info.serial === this.serial) {

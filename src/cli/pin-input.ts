@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CardSelector } from '../card/card-service.js';
+import type { CardSelector, PinStatus } from '../card/card-service.js';
 import type { DriverCardSession } from '../card/card-session-impl.js';
 import { PinError } from '../card/errors.js';
 import type { PcscCardService } from '../card/pcsc-card-service.js';
@@ -183,9 +183,10 @@ export async function obtainVerifiedSession(ctx: CliContext, o: VerifiedSessionO
 export async function verifyOnSession(
   ctx: CliContext,
   session: DriverCardSession,
-  o: { pinFile: string | undefined; allowLastPinTry: boolean; pin?: Buffer },
+  o: { pinFile: string | undefined; allowLastPinTry: boolean; pin?: Buffer; status?: PinStatus },
 ): Promise<void> {
-  const status = await session.pinStatus();
+  // `status`: the caller's query of this session a moment ago (one APDU less per command).
+  const status = o.status ?? (await session.pinStatus());
   const card = `card ${session.info.serial} in "${session.info.reader}"`;
   if (status.state === 'verified') return;
   if (status.state === 'not-initialized') {

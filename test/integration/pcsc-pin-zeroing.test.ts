@@ -2,8 +2,8 @@
  * PIN bytes are wiped after use on the real PC/SC path (issue #18 item 8), observed through the
  * pcsclite binding against pcscd and a vpcd card (reader "Virtual PCD 3 00 00", port 35967):
  * the test keeps a reference to every buffer that carried a PIN-bearing APDU — the encoded APDU
- * the channel hands to PcscTransport.transmit, and the Buffer PcscTransport hands to pcsclite's
- * `reader.transmit` — and checks each is all zero once the call has returned, for VERIFY (right
+ * the channel hands to PcscTransport.transmit, and the Buffer PcscTransport hands to the pcsclite
+ * addon's `reader._transmit` (src/card/transport/pcsc-native.ts) — and checks each is all zero once the call has returned, for VERIFY (right
  * and wrong PIN), CHANGE REFERENCE DATA and RESET RETRY COUNTER. APDUs without a PIN are left
  * alone on the channel layer, and each wiped buffer is checked to have held the PIN when sent. What the native binding and
  * pcscd do with their own copies is outside JavaScript's reach and not claimed here.
@@ -40,7 +40,7 @@ const capture = (b: Uint8Array): Captured => ({ ins: b[1]!, length: b.length, da
 function spyOn(session: DriverCardSession): { channel: Captured[]; binding: Captured[] } {
   const channel: Captured[] = [];
   const binding: Captured[] = [];
-  const transport = (session as unknown as { transport: { transmit: (b: Uint8Array, o?: unknown) => Promise<Uint8Array>; reader: { transmit: (...a: unknown[]) => void } } }).transport;
+  const transport = (session as unknown as { transport: { transmit: (b: Uint8Array, o?: unknown) => Promise<Uint8Array>; reader: { _transmit: (...a: unknown[]) => void } } }).transport;
   assert.equal(transport.constructor.name, 'PcscTransport', 'the real pcsclite transport');
   const realTransmit = transport.transmit.bind(transport);
   transport.transmit = (b, o) => {
@@ -48,8 +48,8 @@ function spyOn(session: DriverCardSession): { channel: Captured[]; binding: Capt
     return realTransmit(b, o);
   };
   const reader = transport.reader;
-  const realReaderTransmit = reader.transmit.bind(reader);
-  reader.transmit = (buf: unknown, ...rest: unknown[]) => {
+  const realReaderTransmit = reader._transmit.bind(reader);
+  reader._transmit = (buf: unknown, ...rest: unknown[]) => {
     const b = buf as Buffer;
     assert.ok(Buffer.isBuffer(b));
     binding.push(capture(b));

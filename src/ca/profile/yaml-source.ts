@@ -13,11 +13,19 @@ export class YamlSource {
   readonly file: string;
   private readonly doc: Document;
   private readonly lines: LineCounter;
+  /**
+   * The whole document as plain values, made once. Validation reads a few hundred paths per
+   * profile set; converting the node at each path (`toJS` per `get`, as before) cost more than
+   * parsing the YAML (docs/benchmarks.md, "One `ca sign`, third pass"). The nodes stay for
+   * `line()`, which only an error needs.
+   */
+  private readonly value: unknown;
 
   private constructor(file: string, doc: Document, lines: LineCounter) {
     this.file = file;
     this.doc = doc;
     this.lines = lines;
+    this.value = doc.toJS();
   }
 
   static read(path: string): YamlSource {
@@ -48,9 +56,20 @@ export class YamlSource {
 
   /** The plain value at `path`, or undefined. */
   get(path: readonly PathItem[]): unknown {
-    const n = this.doc.getIn(path, true);
-    if (n === undefined) return undefined;
-    return isNode(n) ? n.toJS(this.doc) : n;
+    // What `doc.getIn(path)` finds: a sequence is entered by an integer index, a mapping by
+    // one of its own keys; anything else (a scalar, a missing key) ends in undefined.
+    let v = this.value;
+    for (const p of path) {
+      if (Array.isArray(v)) {
+        if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= v.length) return undefined;
+        v = v[p];
+      } else if (v !== null && typeof v === 'object') {
+        const k = String(p);
+        if (!Object.hasOwn(v, k)) return undefined;
+        v = (v as Record<string, unknown>)[k];
+      } else return undefined;
+    }
+    return v;
   }
 
   /** 1-based line of the node at `path`, or of the nearest ancestor that exists. */

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type pcsclite from 'pcsclite';
 import { PcscError } from '../errors.js';
-import { pcscUnavailable } from './pcsc-errors.js';
+import { mapPcscError, pcscResultCode, pcscUnavailable, SCARD } from './pcsc-errors.js';
+import { pcscNative, type NativeCardReader, type PcscNative } from './pcsc-native.js';
 import { PcscTransport, type PcscReader } from './pcsc-transport.js';
 
 type PcscFactory = typeof pcsclite;
@@ -17,38 +18,69 @@ export interface ReaderState {
 /** How long to wait for pcscd to report readers and their first status. */
 const SCAN_TIMEOUT_MS = 3000;
 
+/** pcscd's answer when the context a status thread got is not valid (it could not reach pcscd). */
+const E_INVALID_HANDLE = 0x80100003;
+
 /**
- * The PC/SC context: reader listing, card-presence watching, connecting. Wraps `pcsclite`'s
- * event API in promises and owns every native handle, so that `close()` lets the process exit
+ * The PC/SC context: reader listing, card-presence watching, connecting. Wraps pcsclite's
+ * native addon in promises and owns every native handle, so that `close()` lets the process exit
  * (pcsc-rig.md: every reader must be closed; `pcsc.close()` emits `error`).
+ *
+ * Two ways to a reader, so that pcscd is asked only for what a command needs:
+ * - `connect(name)` before any listing: that reader alone (pcsc-native.ts) — one status thread
+ *   for its presence and ATR, one card context; nothing about the other readers.
+ * - `listReaders()`, `waitForCard()`, `waitForRemoval()`: the full scan of pcsclite's
+ *   JavaScript (every reader, watched until `close()`), started the first time one is called;
+ *   `connect` then uses the reader objects of that scan.
  */
 export class PcscContext {
-  private readonly pcsc: PcscLite;
+  private readonly native: PcscNative;
+  private pcsc: PcscLite | undefined;
   private readonly readers = new Map<string, { reader: PcscReader; state: ReaderState | undefined }>();
+  /** Readers opened by name for `connect` (no scan running). */
+  private readonly single: NativeCardReader[] = [];
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private lastError: unknown;
 
-  private constructor(pcsc: PcscLite) {
+  private constructor(native: PcscNative) {
+    this.native = native;
+  }
+
+  /** The full reader scan, started on first use (see the class comment). */
+  private scan(): PcscLite {
+    if (this.pcsc) return this.pcsc;
+    let factory: PcscFactory;
+    try {
+      // pcsclite is CommonJS with a native addon: load it only when a scan is really needed.
+      factory = createRequire(import.meta.url)('pcsclite') as PcscFactory;
+    } catch (e) {
+      throw new PcscError('PCSC_UNAVAILABLE', 'the pcsclite native module cannot be loaded', {
+        hint: 'Install libpcsclite-dev and rebuild node_modules (npm rebuild pcsclite).',
+        cause: e,
+      });
+    }
+    let pcsc: PcscLite;
+    try {
+      pcsc = factory();
+    } catch (e) {
+      throw pcscUnavailable(e);
+    }
     this.pcsc = pcsc;
     pcsc.on('error', (err: unknown) => {
       // Emitted on close() and when pcscd goes away; remembered and reported by the next call.
       this.lastError = err;
       this.notify();
     });
-    pcsc.on('reader', (reader: PcscReader) => {
-      const entry = { reader, state: undefined as ReaderState | undefined };
+    pcsc.on('reader', (r) => {
+      const reader = r as unknown as PcscReader & typeof r;
+      const entry = { reader: reader as PcscReader, state: undefined as ReaderState | undefined };
       this.readers.set(reader.name, entry);
       reader.on('error', (err: unknown) => {
         this.lastError = err;
       });
       reader.on('status', (status: { state: number; atr?: Buffer }) => {
-        const present = (status.state & reader.SCARD_STATE_PRESENT) !== 0 && (status.state & reader.SCARD_STATE_MUTE) === 0;
-        entry.state = {
-          name: reader.name,
-          cardPresent: present,
-          atr: present && status.atr && status.atr.length > 0 ? new Uint8Array(status.atr) : undefined,
-        };
+        entry.state = readerState(reader, status.state, status.atr);
         this.notify();
       });
       reader.on('end', () => {
@@ -57,24 +89,18 @@ export class PcscContext {
       });
       this.notify();
     });
+    return pcsc;
   }
 
-  /** Open a context; throws `PCSC_UNAVAILABLE` when pcscd is not running. */
+  /** Load the addon; throws `PCSC_UNAVAILABLE` when it cannot be loaded. pcscd is not asked yet. */
   static open(): PcscContext {
-    let factory: PcscFactory;
     try {
-      // pcsclite is CommonJS with a native addon: load it only when a context is really needed.
-      factory = createRequire(import.meta.url)('pcsclite') as PcscFactory;
+      return new PcscContext(pcscNative());
     } catch (e) {
       throw new PcscError('PCSC_UNAVAILABLE', 'the pcsclite native module cannot be loaded', {
         hint: 'Install libpcsclite-dev and rebuild node_modules (npm rebuild pcsclite).',
         cause: e,
       });
-    }
-    try {
-      return new PcscContext(factory());
-    } catch (e) {
-      throw pcscUnavailable(e);
     }
   }
 
@@ -106,6 +132,7 @@ export class PcscContext {
   /** Every reader pcscd knows, with card presence. Waits until each reader reported its first status. */
   async listReaders(timeoutMs = SCAN_TIMEOUT_MS): Promise<ReaderState[]> {
     this.assertOpen();
+    this.scan();
     // pcsclite reports the readers from its first scan in one burst; with no reader at all
     // nothing is emitted, so the wait ends at the timeout with an empty list.
     await this.waitFor(() => this.readers.size > 0 || this.lastError !== undefined, timeoutMs);
@@ -118,29 +145,66 @@ export class PcscContext {
   /** Wait until `reader` has a card (true) or the timeout passes (false). */
   async waitForCard(readerName: string, timeoutMs: number): Promise<boolean> {
     this.assertOpen();
+    this.scan();
     return this.waitFor(() => this.readers.get(readerName)?.state?.cardPresent === true, timeoutMs);
   }
 
   /** Wait until `reader` has no card (true) or the timeout passes (false). */
   async waitForRemoval(readerName: string, timeoutMs: number): Promise<boolean> {
     this.assertOpen();
+    this.scan();
     return this.waitFor(() => this.readers.get(readerName)?.state?.cardPresent !== true, timeoutMs);
   }
 
   /** Connect exclusively to the card in `readerName`. */
   async connect(readerName: string): Promise<PcscTransport> {
     this.assertOpen();
+    if (!this.pcsc) return this.connectSingle(readerName);
     await this.listReaders();
     const e = this.readers.get(readerName);
-    if (!e) {
-      throw new PcscError('READER_NOT_FOUND', `no reader named "${readerName}"`, {
-        hint: 'List the readers with `ca card list`.',
-      });
-    }
-    if (!e.state?.cardPresent || !e.state.atr) {
-      throw new PcscError('CARD_NOT_PRESENT', `no card in reader "${readerName}"`, { hint: 'Insert the card and run the command again.' });
-    }
+    if (!e) throw readerNotFound(readerName);
+    if (!e.state?.cardPresent || !e.state.atr) throw cardNotPresent(readerName);
     return PcscTransport.connect(e.reader, e.state.atr);
+  }
+
+  /**
+   * `readerName` alone: its first status (presence, ATR) from one status thread, then the card
+   * context. The status thread stays until `close()`: stopping it before it blocks in
+   * `SCardGetStatusChange` loses the cancel (the addon then retries every 10 ms, up to 50 ms).
+   */
+  private async connectSingle(readerName: string, timeoutMs = SCAN_TIMEOUT_MS): Promise<PcscTransport> {
+    const reader = new this.native.CardReader(readerName);
+    this.single.push(reader);
+    const first = await new Promise<{ state: ReaderState } | { error: PcscError }>((resolve) => {
+      const timer = setTimeout(
+        () => resolve({ error: new PcscError('PCSC_TIMEOUT', `pcscd reported no status of reader "${readerName}" within ${timeoutMs} ms`, { hint: 'Check pcscd (`ca card list`) and run the command again.' }) }),
+        timeoutMs,
+      );
+      const done = (v: { state: ReaderState } | { error: PcscError }): void => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      // Both are called while the addon holds the reader's mutex (`HandleReaderStatusChange`),
+      // and `_end` through MakeCallback, which runs pending promise jobs on the spot: code that
+      // reacted at once could reach `reader.close()`, which takes the same mutex — a deadlock
+      // (seen with an unknown reader). So the answer is handed on from the next turn of the loop.
+      // The thread ends without any status for a reader pcscd does not know (SCARD_E_UNKNOWN_READER).
+      reader.emit = (event: string) => {
+        if (event === '_end') setImmediate(() => done({ error: readerNotFound(readerName) }));
+      };
+      reader.get_status((err, state, atr) => {
+        let v: { state: ReaderState } | { error: PcscError };
+        if (err) {
+          const code = pcscResultCode(err);
+          // A context the thread could not establish (no pcscd) shows as an invalid handle.
+          v = { error: code === E_INVALID_HANDLE || code === SCARD.E_NO_SERVICE || code === SCARD.E_SERVICE_STOPPED ? pcscUnavailable(err) : mapPcscError(err, 'reader status', readerName, false) };
+        } else v = { state: readerState(reader, state, atr) };
+        setImmediate(() => done(v));
+      });
+    });
+    if ('error' in first) throw first.error;
+    if (!first.state.cardPresent || !first.state.atr) throw cardNotPresent(readerName);
+    return PcscTransport.connect(reader, first.state.atr);
   }
 
   private assertOpen(): void {
@@ -151,18 +215,34 @@ export class PcscContext {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const { reader } of this.readers.values()) {
+    for (const reader of [...this.single, ...[...this.readers.values()].map((e) => e.reader)]) {
       try {
         reader.close();
       } catch {
         /* already closed */
       }
     }
+    this.single.length = 0;
     this.readers.clear();
     try {
-      this.pcsc.close();
+      this.pcsc?.close();
     } catch {
       /* close() after pcscd died */
     }
   }
+}
+
+function readerState(reader: NativeCardReader, state: number, atr: Buffer | undefined): ReaderState {
+  const present = (state & reader.SCARD_STATE_PRESENT) !== 0 && (state & reader.SCARD_STATE_MUTE) === 0;
+  return { name: reader.name, cardPresent: present, atr: present && atr && atr.length > 0 ? new Uint8Array(atr) : undefined };
+}
+
+function readerNotFound(readerName: string): PcscError {
+  return new PcscError('READER_NOT_FOUND', `no reader named "${readerName}"`, {
+    hint: 'List the readers with `ca card list`.',
+  });
+}
+
+function cardNotPresent(readerName: string): PcscError {
+  return new PcscError('CARD_NOT_PRESENT', `no card in reader "${readerName}"`, { hint: 'Insert the card and run the command again.' });
 }

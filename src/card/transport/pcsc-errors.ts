@@ -1,7 +1,7 @@
 import { PcscError } from '../errors.js';
 
 /** PC/SC result codes (pcsc-lite `pcsclite.h`) the stack maps to typed errors. */
-const SCARD = {
+export const SCARD = {
   E_TIMEOUT: 0x8010000a,
   E_SHARING_VIOLATION: 0x8010000b,
   E_NO_SMARTCARD: 0x8010000c,

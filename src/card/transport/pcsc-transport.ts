@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type pcsclite from 'pcsclite';
 import { PcscError } from '../errors.js';
 import type { CardTransport, TransmitOptions } from './card-transport.js';
 import { cardRemovedError, mapPcscError } from './pcsc-errors.js';
+import type { NativeCardReader } from './pcsc-native.js';
 
-type CardReader = Parameters<Parameters<ReturnType<typeof pcsclite>['on']>[1]>[0] & { name: string };
-type PcscReader = Extract<CardReader, { connect: unknown }>;
+/** A reader of the addon (pcsc-native.ts); the package's JavaScript hands out the same objects. */
+type PcscReader = NativeCardReader;
 
 /** Default time one APDU exchange may take (RSA-4096 key generation takes tens of seconds on real cards). */
 export const DEFAULT_TRANSMIT_TIMEOUT_MS = 120_000;
@@ -56,7 +56,9 @@ export class PcscTransport implements CardTransport {
   static async connect(reader: PcscReader, atr: Uint8Array, timeoutMs = 10_000): Promise<PcscTransport> {
     const protocol = await withTimeout(
       new Promise<number>((resolve, reject) => {
-        reader.connect({ share_mode: reader.SCARD_SHARE_EXCLUSIVE }, (err, proto) => {
+        // The addon's own call (pcsc-native.ts), with what pcsclite's `connect` would pass:
+        // exclusive, T=0 or T=1.
+        reader._connect(reader.SCARD_SHARE_EXCLUSIVE, reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1, (err, proto) => {
           if (err) reject(mapPcscError(err, 'connect', reader.name, false));
           else resolve(proto);
         });
@@ -83,7 +85,7 @@ export class PcscTransport implements CardTransport {
         new Promise<Uint8Array>((resolve, reject) => {
           // Our own copy for the binding; wiped once pcscd has it (it may hold a PIN).
           const copy = Buffer.from(command);
-          this.reader.transmit(copy, MAX_RESPONSE, this.protocol, (err, data) => {
+          this.reader._transmit(copy, MAX_RESPONSE, this.protocol, (err, data) => {
             copy.fill(0);
             if (err) reject(mapPcscError(err, 'transmit', this.readerName, true));
             else if (data.length < 2) {
@@ -119,7 +121,7 @@ export class PcscTransport implements CardTransport {
     await new Promise<void>((resolve) => {
       if (!this.reader.connected) return resolve();
       const timer = setTimeout(resolve, 5000);
-      this.reader.disconnect(this.reader.SCARD_RESET_CARD, () => {
+      this.reader._disconnect(this.reader.SCARD_RESET_CARD, () => {
         clearTimeout(timer);
         resolve();
       });

@@ -1,0 +1,145 @@
+/**
+ * A command that knows its reader asks pcscd for that reader only (issue #14 item 1,
+ * docs/benchmarks.md "One `ca sign`, third pass"). pcsclite's JavaScript scans every reader —
+ * one PC/SC context for the listing and one per reader for its status thread — so opening the
+ * card in one named reader of the 8-reader rig held 10 connections to pcscd (and made 9 more at
+ * close). Counted here as the sockets this process holds while the session is open: one status
+ * context for the named reader (its presence and ATR) and one card context, at most.
+ *
+ * Also what did not change: an unknown reader, an empty reader and a card that is there answer
+ * as before, both through `PcscCardService.open` and through the CLI's `CardSlot` (`--reader`).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { READER_BY_PORT, startEmulator, type EmulatorProcess } from '../helpers/emulator-process.js';
+import { BIN, expectOk, runCommand } from '../helpers/run-command.js';
+import { TEST_PIN, TEST_SO_PIN } from '../helpers/two-card-home.js';
+import { PcscCardService } from '../../src/card/pcsc-card-service.js';
+import { CardSlot } from '../../src/cli/ca-context.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { CardcaError } from '../../src/common/cardca-error.js';
+
+const PORT = 35969;
+/** A rig reader with no emulator behind it in this file. */
+const EMPTY_READER = READER_BY_PORT[35970]!;
+let emu: EmulatorProcess;
+let pinFile: string;
+
+function cliContext(): CliContext {
+  const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
+  stdin.isTTY = false;
+  return { stdout: new PassThrough(), stderr: new PassThrough(), stdin, env: {}, cwd: process.cwd(), now: () => new Date() };
+}
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cardca-pcsc-contexts-'));
+  pinFile = join(dir, 'user.pin');
+  const so = join(dir, 'so.pin');
+  writeFileSync(pinFile, `${TEST_PIN}\n`, { mode: 0o600 });
+  writeFileSync(so, `${TEST_SO_PIN}\n`, { mode: 0o600 });
+  emu = await startEmulator({ port: PORT });
+  expectOk(await runCommand(process.execPath, [BIN, 'card', 'init', '--reader', emu.readerName, '--label', 'contexts', '--so-pin-file', so, '--pin-file', pinFile]), 'card init');
+});
+
+after(async () => {
+  await emu?.stop();
+});
+
+/**
+ * Connections to pcscd the child process holds with the card open, counted in a fresh process
+ * each time: a closed context's socket goes only when its reader object is garbage-collected
+ * (pcsclite's destructor), so in one process an earlier test's sockets could vanish mid-count.
+ */
+async function heldWithCardOpen(via: 'service' | 'slot'): Promise<{ held: number; serial: string }> {
+  const src = new URL('../../src/', import.meta.url).href;
+  const code = `
+    import { readdirSync, readlinkSync } from 'node:fs';
+    import { PassThrough } from 'node:stream';
+    const { PcscCardService } = await import('${src}card/pcsc-card-service.js');
+    const { CardSlot } = await import('${src}cli/ca-context.js');
+    const sockets = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length;
+    const reader = process.argv[1], serial = process.argv[2], pinFile = process.argv[3];
+    const service = new PcscCardService();
+    const base = sockets();
+    let s, slot;
+    if (process.argv[4] === 'service') s = await service.open({ reader });
+    else {
+      const stdin = new PassThrough(); stdin.isTTY = false;
+      const ctx = { stdout: new PassThrough(), stderr: new PassThrough(), stdin, env: {}, cwd: process.cwd(), now: () => new Date() };
+      slot = new CardSlot(ctx, service, 'signing card of test', serial, { reader, pinFile });
+      s = await slot.get();
+    }
+    if (process.argv[4] === 'service') await s.pinStatus(); // the slot's APDUs are counted: none of our own
+    const held = sockets() - base;
+    console.log(JSON.stringify({ held, serial: s.info.serial }));
+    if (slot) await slot.release(); else await s.close();
+    await service.close();
+  `;
+  const r = await runCommand(process.execPath, ['--input-type=module', '-e', code, emu.readerName, emu.serial, pinFile, via]);
+  expectOk(r, `child (${via})`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { held: number; serial: string };
+}
+
+test('opening the card in a named reader holds at most 2 connections to pcscd (the scan of 8 readers held 10)', async () => {
+  const r = await heldWithCardOpen('service');
+  assert.equal(r.serial, emu.serial);
+  assert.ok(r.held >= 1 && r.held <= 2, `connections to pcscd while the session is open: ${r.held}`);
+});
+
+/** The emulator's APDU log (one JSON line per APDU, PINs redacted). */
+const apduLog = (): { command: string }[] =>
+  readFileSync(emu.apduLogFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { command: string });
+
+test('CardSlot with --reader: the card is found, PIN verified, with at most 2 connections to pcscd and 2 PIN status queries', async () => {
+  const before = apduLog().length;
+  const r = await heldWithCardOpen('slot');
+  assert.equal(r.serial, emu.serial);
+  assert.ok(r.held >= 1 && r.held <= 2, `connections to pcscd with the card open: ${r.held}`);
+  // VERIFY without data (SmartCard-HSM user PIN, 81): one when the session opens (is the card
+  // initialised?), one for the tries left before the PIN is sent; CardSlot asked a third time.
+  const statusQueries = apduLog().slice(before).filter((a) => a.command === '00200081').length;
+  assert.equal(statusQueries, 2, 'PIN status queries while opening and verifying');
+});
+
+test('a reader that is not there, and an empty reader, answer as before', async () => {
+  const code = async (p: Promise<unknown>): Promise<string> => {
+    try {
+      await p;
+      return 'no error';
+    } catch (e) {
+      assert.ok(e instanceof CardcaError, String(e));
+      return e.code;
+    }
+  };
+  for (const [reader, direct] of [['No Such Reader 99', 'READER_NOT_FOUND'], [EMPTY_READER, 'CARD_NOT_PRESENT']] as const) {
+    const service = new PcscCardService();
+    try {
+      assert.equal(await code(service.open({ reader })), direct, reader);
+    } finally {
+      await service.close();
+    }
+    const service2 = new PcscCardService();
+    try {
+      const slot = new CardSlot(cliContext(), service2, 'signing card of test', emu.serial, { reader, pinFile });
+      assert.equal(await code(slot.get()), 'CARD_NOT_FOUND', `CardSlot, ${reader}`);
+    } finally {
+      await service2.close();
+    }
+  }
+  // The scan still works in the same process (`ca card list`): the card is there, the empty reader is empty.
+  const service = new PcscCardService();
+  try {
+    const readers = await service.readers();
+    assert.equal(readers.find((r) => r.name === emu.readerName)?.cardPresent, true);
+    assert.equal(readers.find((r) => r.name === EMPTY_READER)?.cardPresent, false);
+    const s = await service.open({ reader: emu.readerName });
+    assert.equal(s.info.serial, emu.serial);
+    await s.close();
+  } finally {
+    await service.close();
+  }
+});
