@@ -44,3 +44,62 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// ---------------------------------------------------------------------------------------------
+// The same CLI as one CommonJS script and V8's code cache for it, for bin/ca.cjs (the `ca` of
+// package.json; docs/benchmarks.md, "Code cache"): Node 20 caches no ES module compilation, and
+// compiling the bundle was most of `ca <cmd> --help` after Node's own start. esbuild splits ES
+// modules only, so this one is a single file: every command's code is in it, compiled lazily by
+// V8 when first called, or taken from the cache. The file is one function expression (banner and
+// footer) that bin/ca.cjs calls with CommonJS's names and the URL import.meta.url stands for
+// (bin.js's, so the package root is found the same way).
+//
+// The cache is V8-build specific, so it is recorded here, on the machine, by a child process
+// running this node (scripts/record-code-cache.cjs). A cache V8 does not accept is rejected at
+// run time and bin/ca.cjs compiles from source; a failure here leaves no cache, and no bundle if
+// the bundle itself failed (then bin/ca.cjs runs bin.js).
+{
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const bundlePath = join(out, 'ca-bundle.cjs');
+  const cachePath = join(out, 'ca-bundle.cache');
+  for (const f of [bundlePath, cachePath]) rmSync(f, { force: true });
+  const bundle = await build({
+    entryPoints: [join(out, 'run-bin.js')],
+    outfile: bundlePath,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['better-sqlite3', 'pcsclite'],
+    alias: { 'string-width': join(root, 'dist', 'src', 'cli', 'terminal-width.js') },
+    define: { 'import.meta.url': '__cardcaImportMetaUrl' },
+    banner: { js: '(function (exports, require, module, __filename, __dirname, __cardcaImportMetaUrl) {' },
+    footer: { js: '})' },
+    // Reading the source is paid on every start, cache or not (≈ 10 ms per MB here): minified
+    // (2.8 → 1.95 MB), function and class names kept for CA_DEBUG stack traces and error names.
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  });
+  // One non-ASCII character makes V8 hold the whole source as two-byte string (twice the bytes
+  // to decode and hash per start); esbuild leaves some in regular expressions (a `…` in a
+  // character class). \uXXXX means the same code unit in strings, templates and regexps.
+  writeFileSync(bundlePath, bundle.outputFiles[0].text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const work = mkdtempSync(join(tmpdir(), 'cardca-code-cache-'));
+  try {
+    execFileSync(process.execPath, [join(root, 'scripts', 'record-code-cache.cjs'), bundlePath, cachePath, work], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 120_000,
+    });
+  } catch (err) {
+    rmSync(cachePath, { force: true });
+    process.stderr.write(`build-cli: no code cache (bin/ca.cjs compiles the bundle from source): ${err instanceof Error ? err.message : String(err)}\n${err?.stderr ?? ""}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
