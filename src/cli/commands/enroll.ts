@@ -24,7 +24,7 @@ import { sha256 } from '../../ca/issuance.js';
 import { toHex } from '../../common/hex.js';
 import { shq } from './ceremony.js';
 import { chainRecords } from './export.js';
-import { readTlsCryptKey } from './openvpn.js';
+import { readTlsCryptKey } from './openvpn-run.js';
 
 interface EnrollArgs extends HomeArgs {
   issuer: string;

@@ -7,7 +7,7 @@ import { withCa, withHome, type HomeArgs } from '../ca-context.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
 import { chainRecords, oneCertificate } from './export.js';
-import { readTlsCryptKey } from './openvpn.js';
+import { readTlsCryptKey } from './openvpn-run.js';
 
 /**
  * `ca export openvpn-client --serial S --remote HOST[:PORT] [--inline]`: a client's `.ovpn`
