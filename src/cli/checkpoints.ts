@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { Argv } from 'yargs';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../ca/checkpoint.js';
 import { sha256Hex } from '../ca/transcript.js';
@@ -10,6 +9,7 @@ import { checkpointNow } from '../db/checkpoint-compare.js';
 import { DbError } from '../db/db-error.js';
 import type { SqliteStore } from '../db/sqlite-store.js';
 import type { CaContext } from './ca-context.js';
+import type { CardReadArgs } from './command-options.js';
 import { cardService } from './card-context.js';
 import { eprintln, type CliContext } from './context.js';
 import { verifyOnSession } from './pin-input.js';
@@ -102,21 +102,7 @@ export function loadCheckpointFile(ctx: CliContext, file: string): { cp: Checkpo
   return { cp: decodeCheckpoint(bytes, path), source: path };
 }
 
-export interface CardReadArgs {
-  card?: string;
-  reader?: string;
-  'pin-file'?: string;
-  checkpoint?: string[];
-}
-
-/** The options of commands that compare the database with checkpoints (cards and files). */
-export function withCheckpointSources<T>(y: Argv<T>): Argv<T & CardReadArgs> {
-  return y
-    .option('checkpoint', { type: 'string', array: true, describe: 'also compare with this checkpoint file (repeatable; e.g. the binder copy)' })
-    .option('card', { type: 'string', describe: "compare with the checkpoint on this card (default: every inserted card of this home's CAs)" })
-    .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
-    .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints (PIN-protected), from FILE; default: prompt" }) as Argv<T & CardReadArgs>;
-}
+export { withCheckpointSources, type CardReadArgs } from './command-options.js';
 
 /**
  * Checkpoints from the inserted cards that belong to this home's CAs (or the card named by

@@ -55,3 +55,19 @@ export function withTranscriptOptions<T>(y: Argv<T>): Argv<T & TranscriptArgs> {
     .option('witness', { type: 'string', array: true, describe: 'name of a witness (repeatable); listed in the transcript with a signature line' })
     .option('time-zone', { type: 'string', describe: 'IANA zone for the transcript\'s local times (default: $TZ, else the system zone)' }) as Argv<T & TranscriptArgs>;
 }
+
+export interface CardReadArgs {
+  card?: string;
+  reader?: string;
+  'pin-file'?: string;
+  checkpoint?: string[];
+}
+
+/** The options of commands that compare the database with checkpoints (cards and files). */
+export function withCheckpointSources<T>(y: Argv<T>): Argv<T & CardReadArgs> {
+  return y
+    .option('checkpoint', { type: 'string', array: true, describe: 'also compare with this checkpoint file (repeatable; e.g. the binder copy)' })
+    .option('card', { type: 'string', describe: "compare with the checkpoint on this card (default: every inserted card of this home's CAs)" })
+    .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
+    .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints (PIN-protected), from FILE; default: prompt" }) as Argv<T & CardReadArgs>;
+}

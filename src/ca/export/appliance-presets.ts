@@ -24,8 +24,8 @@ import { pemEncode } from './pem.js';
 import { assertNoPrivateDataInFiles } from './private-data-guard.js';
 import { loadTemplate, renderTemplate } from './template-loader.js';
 
-export type ApplianceFormat = 'fortigate' | 'cisco-asa' | 'mikrotik' | 'pfsense' | 'paloalto';
-export const APPLIANCE_FORMATS: readonly ApplianceFormat[] = ['fortigate', 'cisco-asa', 'mikrotik', 'pfsense', 'paloalto'];
+import type { ApplianceFormat } from './chain-export-formats.js';
+export { APPLIANCE_FORMATS, type ApplianceFormat } from './chain-export-formats.js';
 
 type Encoding = 'pem' | 'der';
 

@@ -2,14 +2,13 @@
  * Chain and certificate exports (pure: DER in, `{ path, bytes, mode }[]` out). Writing the files
  * is the caller's job, with `writeFilesAtomically` from src/common/atomic-write.ts.
  */
-import { type CertFormat, exportChain } from './cert-formats.js';
+import { exportChain } from './cert-formats.js';
 import type { ChainExportInput, ExportFile } from './export-types.js';
 import { exportOpenvpn, type OpenvpnExportOptions } from './openvpn-export.js';
 import { exportStrongswan, type StrongswanExportOptions } from './strongswan-export.js';
-import { APPLIANCE_FORMATS, exportAppliance, type ApplianceFormat } from './appliance-presets.js';
-
-export type ChainExportFormat = CertFormat | 'openvpn' | 'strongswan' | ApplianceFormat;
-export const CHAIN_EXPORT_FORMATS: readonly ChainExportFormat[] = ['pem', 'der', 'p7b', 'openvpn', 'strongswan', ...APPLIANCE_FORMATS];
+import { exportAppliance } from './appliance-presets.js';
+import type { ChainExportFormat } from './chain-export-formats.js';
+export { CHAIN_EXPORT_FORMATS, type ChainExportFormat } from './chain-export-formats.js';
 
 /** Formats for VPN concentrators: they need the latest, unexpired CRL of every CA level. */
 export function needsAllCrls(format: ChainExportFormat): boolean {

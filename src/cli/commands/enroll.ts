@@ -23,8 +23,8 @@ import { TOKEN_EVENTS } from '../../ca/token-records.js';
 import { sha256 } from '../../ca/issuance.js';
 import { toHex } from '../../common/hex.js';
 import { shq } from './ceremony.js';
-import { chainRecords } from './export.js';
-import { readTlsCryptKey } from './openvpn.js';
+import { chainRecords } from './export-run.js';
+import { readTlsCryptKey } from './openvpn-run.js';
 
 interface EnrollArgs extends HomeArgs {
   issuer: string;

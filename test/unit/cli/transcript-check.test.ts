@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkTranscript } from '../../../src/cli/commands/audit.js';
+import { checkTranscript } from '../../../src/cli/commands/audit-run.js';
 import { TRANSCRIPT_EVENT, transcriptEntries } from '../../../src/cli/transcript-writer.js';
 import { sha256Hex } from '../../../src/ca/transcript.js';
 import { openDatabase } from '../../../src/db/database.js';
