@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The test command (`npm test`):
-//   0. builds with tsc, then bundles the CLI like `npm run build` (`--no-build` skips). Type errors do not stop the run — tsc still emits
+//   0. builds with tsc (`--no-build` skips). Type errors do not stop the run — tsc still emits
 //      JavaScript — they are reported as the failing test "the repository type-checks" in
 //      test/unit/lint-imports (via the result file named by CARDCA_TYPECHECK_RESULT), so the
 //      suite summary always appears and always counts them;
@@ -249,16 +249,6 @@ async function buildAndRun(opts) {
     mkdirSync(join(repo, 'dist'), { recursive: true });
     writeFileSync(typecheckFile, JSON.stringify({ status: tsc.status ?? 1, output }) + '\n');
     if (tsc.status !== 0) console.log('run-tests: tsc reported errors; running the suite anyway (they fail the typecheck test)');
-    // Then the same esbuild step as `npm run build`, so the CLI the tests spawn (dist/src/cli/bin.js)
-    // is the bundle operators run, not tsc's one-module-per-file output: the suite tests what ships,
-    // and every `ca` process it starts skips resolving ~600 modules one by one
-    // (docs/benchmarks.md, "Where the time goes").
-    const bundle = spawnSync(process.execPath, [join(repo, 'scripts', 'build-cli.mjs')], { cwd: repo, encoding: 'utf8' });
-    process.stdout.write(`${bundle.stdout ?? ''}${bundle.stderr ?? ''}`);
-    if (bundle.status !== 0) {
-      console.error('run-tests: bundling the CLI (scripts/build-cli.mjs) failed; see above');
-      return 1;
-    }
   } else {
     rmSync(typecheckFile, { force: true }); // stale result must not speak for this tree
   }
