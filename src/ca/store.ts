@@ -197,8 +197,6 @@ export interface CaStore {
   revokedEntryStream(issuerName: string): CrlEntryStream;
   /** The same entries pre-encoded, in the same order (migration 9): what `ca crl` writes from. */
   revokedEntryChunks(issuerName: string): CrlEntryChunks;
-  /** Every serial `issuerName` ever reserved, in one string (the CRL lint's known serials). */
-  packedSerials(issuerName: string): PackedSerials;
   /** Certificates per status of one CA, from the counts the database keeps (no row scan). */
   certificateCounts(issuerName: string): Record<CertificateStatus, number>;
   /** `findCertificates` as a stream of summaries, in id order (bounded memory at any size). */
@@ -223,12 +221,3 @@ export interface CaStore {
   audit(event: AuditEvent, at: Date): AuditRecord;
 }
 
-/**
- * Serials of one CA as upper-case hex content octets separated by commas (`0A12,7F01…`): a
- * million of them in one string built by SQLite, not a million Buffers (issue #14).
- */
-export interface PackedSerials {
-  /** How many serials `hex` holds (an upper bound is fine: it sizes a table). */
-  readonly count: number;
-  readonly hex: string;
-}

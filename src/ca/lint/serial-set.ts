@@ -21,8 +21,8 @@ export class SerialSet {
   }
 
   /**
-   * The set of a comma-separated list of upper- or lower-case hex serials (store.ts
-   * `PackedSerials`), decoded straight into the set's buffer: no object per serial.
+   * The set of a comma-separated list of upper- or lower-case hex serials (`0A12,7F01…`, what
+   * SQLite's `group_concat(hex(serial), ',')` yields), decoded straight into the set's buffer: no object per serial.
    * Throws on a malformed list.
    */
   static fromHexList(hex: string, expected: number): SerialSet {

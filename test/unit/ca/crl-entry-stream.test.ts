@@ -1,7 +1,7 @@
 /**
  * Issue #14 item 3: the CRL's entries reach the writer as one packed string per row
- * (crl-entry-stream.ts), the known serials as one comma-separated hex string (store.ts
- * PackedSerials). The writer refuses what the old object path refused, and the serial set built
+ * (crl-entry-stream.ts), the known serials as one comma-separated hex string
+ * (serial-set.ts fromHexList). The writer refuses what the old object path refused, and the serial set built
  * from the string is exact.
  */
 import { test } from 'node:test';
