@@ -143,3 +143,42 @@ test('a reader that is not there, and an empty reader, answer as before', async 
     await service.close();
   }
 });
+
+/**
+ * One process, many sessions (as a ceremony or a test run makes): every session opens the card,
+ * pcscd is left with no contexts of ours, and the process exits by itself. Before the fix each
+ * connection made a new reader object whose card context pcscd kept until a garbage collection
+ * (pcsc-native.ts `cardReaderFor`): the sockets grew by one per session, pcscd's limit of 200
+ * contexts was reached, and then a status thread's stop could not be cancelled and its join hung
+ * the process (CI's hung test file). Also the stops themselves: a status thread stopped while it
+ * was not waiting in pcscd either hung the join or left its handle open, so the process never
+ * exited (status-thread-stop.ts).
+ */
+test('250 sessions in one process: each opens the card, no pcscd context is left over, the process exits', async () => {
+  const src = new URL('../../src/', import.meta.url).href;
+  const code = `
+    import { readdirSync, readlinkSync } from 'node:fs';
+    const { PcscCardService } = await import('${src}card/pcsc-card-service.js');
+    const sockets = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd).startsWith('socket:'); } catch { return false; } }).length;
+    const reader = process.argv[1];
+    const base = sockets();
+    let opened = 0, maxHeld = 0;
+    for (let i = 0; i < 250; i++) {
+      const service = new PcscCardService();
+      const s = await service.open({ reader });
+      await s.pinStatus();
+      await s.close();
+      await service.close();
+      opened++;
+      maxHeld = Math.max(maxHeld, sockets() - base);
+    }
+    console.log(JSON.stringify({ opened, maxHeld, left: sockets() - base }));
+  `;
+  const r = await runCommand(process.execPath, ['--input-type=module', '-e', code, emu.readerName], { timeoutMs: 240_000 });
+  expectOk(r, 'child with 250 sessions');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { opened: number; maxHeld: number; left: number };
+  assert.equal(out.opened, 250);
+  // The process's one card context for the reader stays (reused by the next session).
+  assert.ok(out.left <= 1, `sockets to pcscd after the last session: ${out.left}`);
+  assert.ok(out.maxHeld <= 2, `most sockets to pcscd between sessions: ${out.maxHeld}`);
+});
