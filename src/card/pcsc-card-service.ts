@@ -121,7 +121,8 @@ export class PcscCardService implements CardService {
   }
 
   async close(): Promise<void> {
-    this.ctx?.close();
+    const ctx = this.ctx;
     this.ctx = undefined;
+    await ctx?.close();
   }
 }

@@ -144,6 +144,6 @@ test('PcscContext watches insertion and removal of the card', async () => {
     }
     assert.equal(await ctx.waitForRemoval(reader, 10_000), true, 'removal seen');
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 });

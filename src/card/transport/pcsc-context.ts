@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import type pcsclite from 'pcsclite';
 import { PcscError } from '../errors.js';
 import { mapPcscError, pcscResultCode, pcscUnavailable, SCARD } from './pcsc-errors.js';
-import { pcscNative, type NativeCardReader, type PcscNative } from './pcsc-native.js';
+import { cardReaderFor, pcscNative, type NativeCardReader, type PcscNative } from './pcsc-native.js';
 import { PcscTransport, type PcscReader } from './pcsc-transport.js';
+import { stopStatusThread } from './status-thread-stop.js';
 
 type PcscFactory = typeof pcsclite;
 type PcscLite = ReturnType<PcscFactory>;
@@ -36,9 +37,15 @@ const E_INVALID_HANDLE = 0x80100003;
 export class PcscContext {
   private readonly native: PcscNative;
   private pcsc: PcscLite | undefined;
-  private readonly readers = new Map<string, { reader: PcscReader; state: ReaderState | undefined }>();
-  /** Readers opened by name for `connect` (no scan running). */
-  private readonly single: NativeCardReader[] = [];
+  /** `lastWake`: when pcscd last had reason to wake the reader's status thread (status-thread-stop.ts). */
+  private readonly readers = new Map<string, { reader: PcscReader; state: ReaderState | undefined; lastWake: number }>();
+  /**
+   * Readers opened by name for `connect` (no scan running); `stopped` once their status thread is
+   * being stopped (status-thread-stop.ts: before the card is disconnected).
+   */
+  private readonly single: { reader: NativeCardReader; lastWake: number; stopped?: Promise<void> }[] = [];
+  /** When the scan's reader-listing thread last reported (it is stopped the same careful way). */
+  private scanWake = 0;
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private lastError: unknown;
@@ -67,6 +74,7 @@ export class PcscContext {
       throw pcscUnavailable(e);
     }
     this.pcsc = pcsc;
+    this.scanWake = Date.now();
     pcsc.on('error', (err: unknown) => {
       // Emitted on close() and when pcscd goes away; remembered and reported by the next call.
       this.lastError = err;
@@ -74,12 +82,14 @@ export class PcscContext {
     });
     pcsc.on('reader', (r) => {
       const reader = r as unknown as PcscReader & typeof r;
-      const entry = { reader: reader as PcscReader, state: undefined as ReaderState | undefined };
+      this.scanWake = Date.now();
+      const entry = { reader: reader as PcscReader, state: undefined as ReaderState | undefined, lastWake: Date.now() };
       this.readers.set(reader.name, entry);
       reader.on('error', (err: unknown) => {
         this.lastError = err;
       });
       reader.on('status', (status: { state: number; atr?: Buffer }) => {
+        entry.lastWake = Date.now();
         entry.state = readerState(reader, status.state, status.atr);
         this.notify();
       });
@@ -164,7 +174,36 @@ export class PcscContext {
     const e = this.readers.get(readerName);
     if (!e) throw readerNotFound(readerName);
     if (!e.state?.cardPresent || !e.state.atr) throw cardNotPresent(readerName);
-    return PcscTransport.connect(e.reader, e.state.atr);
+    // The scan keeps watching this reader: our connect and disconnect wake its thread.
+    const wake = (): void => {
+      e.lastWake = Date.now();
+    };
+    try {
+      return await this.connectCard(readerName, e.state.atr, { afterDisconnect: wake });
+    } finally {
+      wake();
+    }
+  }
+
+  /**
+   * The card connection goes through the process's one card object for the reader
+   * (pcsc-native.ts `cardReaderFor`), never through a status thread's object.
+   */
+  private async connectCard(readerName: string, atr: Uint8Array, hooks: { beforeDisconnect?: () => Promise<void>; afterDisconnect?: () => void }): Promise<PcscTransport> {
+    const lease = cardReaderFor(this.native, readerName);
+    try {
+      return await PcscTransport.connect(lease.reader, atr, {
+        ...hooks,
+        afterDisconnect: () => {
+          lease.release();
+          hooks.afterDisconnect?.();
+        },
+      });
+    } catch (e) {
+      // A connect that timed out may still complete: that object is not lent again.
+      if (!(e instanceof PcscError && e.code === 'CARD_CONNECT_TIMEOUT')) lease.release();
+      throw e;
+    }
   }
 
   /**
@@ -174,7 +213,8 @@ export class PcscContext {
    */
   private async connectSingle(readerName: string, timeoutMs = SCAN_TIMEOUT_MS): Promise<PcscTransport> {
     const reader = new this.native.CardReader(readerName);
-    this.single.push(reader);
+    const entry: { reader: NativeCardReader; lastWake: number; stopped?: Promise<void> } = { reader, lastWake: Date.now() };
+    this.single.push(entry);
     const first = await new Promise<{ state: ReaderState } | { error: PcscError }>((resolve) => {
       const timer = setTimeout(
         () => resolve({ error: new PcscError('PCSC_TIMEOUT', `pcscd reported no status of reader "${readerName}" within ${timeoutMs} ms`, { hint: 'Check pcscd (`ca card list`) and run the command again.' }) }),
@@ -202,33 +242,43 @@ export class PcscContext {
         setImmediate(() => done(v));
       });
     });
-    if ('error' in first) throw first.error;
-    if (!first.state.cardPresent || !first.state.atr) throw cardNotPresent(readerName);
-    return PcscTransport.connect(reader, first.state.atr);
+    entry.lastWake = Date.now();
+    const stop = (): Promise<void> => (entry.stopped ??= stopStatusThread(reader, entry.lastWake));
+    let transport: PcscTransport;
+    try {
+      if ('error' in first) throw first.error;
+      if (!first.state.cardPresent || !first.state.atr) throw cardNotPresent(readerName);
+      transport = await this.connectCard(readerName, first.state.atr, { beforeDisconnect: stop });
+    } catch (e) {
+      entry.lastWake = Date.now();
+      await stop();
+      throw e;
+    }
+    // Its one job (presence and ATR) is done: stopped once it has settled after our connect,
+    // while the command talks to the card, so that the disconnect never races its stop.
+    entry.lastWake = Date.now();
+    void stop();
+    return transport;
   }
 
   private assertOpen(): void {
     if (this.closed) throw new PcscError('PCSC_CLOSED', 'the PC/SC context is closed');
   }
 
-  /** Release every native handle so the process can exit by itself. Idempotent. */
-  close(): void {
+  /**
+   * Release every native handle so the process can exit by itself. Idempotent. Each status thread
+   * is stopped once it has settled (status-thread-stop.ts), so this can take a few tens of ms.
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const reader of [...this.single, ...[...this.readers.values()].map((e) => e.reader)]) {
-      try {
-        reader.close();
-      } catch {
-        /* already closed */
-      }
-    }
-    this.single.length = 0;
+    const single = this.single.splice(0);
+    const scanned = [...this.readers.values()];
     this.readers.clear();
-    try {
-      this.pcsc?.close();
-    } catch {
-      /* close() after pcscd died */
-    }
+    for (const e of single) await (e.stopped ??= stopStatusThread(e.reader, e.lastWake));
+    for (const e of scanned) await stopStatusThread(e.reader, e.lastWake);
+    // close() after pcscd died throws; stopStatusThread ignores that.
+    if (this.pcsc) await stopStatusThread(this.pcsc, this.scanWake);
   }
 }
 

@@ -47,6 +47,8 @@ export interface PcscNative {
 }
 
 let loaded: PcscNative | undefined;
+/** Per reader name, the object whose card context this process reuses (cardReaderFor below). */
+let cardReaders: Map<string, { reader: NativeCardReader; leased: boolean }> | undefined;
 
 /**
  * Load the addon where node-gyp puts it; another build layout falls back to the package's own
@@ -63,4 +65,44 @@ export function pcscNative(): PcscNative {
     ? (req(addon) as PcscNative)
     : ((createRequire(join(root, 'package.json'))('bindings') as (o: { bindings: string; module_root: string }) => PcscNative)({ bindings: 'pcsclite', module_root: root }));
   return loaded;
+}
+
+/**
+ * The reader object to connect a card through: one per reader name for the whole process,
+ * lent to one connection at a time; `release` gives it back after the disconnect.
+ *
+ * Why: the addon gives each reader object its own PC/SC context for card connections, made at
+ * its first `_connect` and released only when the object is garbage-collected
+ * (`cardreader.cpp`: `DoConnect` establishes `m_card_context`, only `~CardReader` releases it).
+ * A new object per connection therefore left one context in pcscd per connection until a GC;
+ * pcscd refuses contexts beyond its limit (200 by default: "Too many context running"), and then
+ * also the `SCardCancel` that stops a status thread fails, so `close()` joined a thread that
+ * never ends and the process hung (seen on the rig after ~200 connects in one process).
+ * Status threads (`get_status`) run on objects of their own: a stopped one cannot be restarted.
+ *
+ * While the shared object is lent (another session of this process holds or is connecting to
+ * the card), the caller gets a new object: its exclusive connect is refused by pcscd as before,
+ * and a second connect on the shared object would overwrite the first one's card handle.
+ */
+export function cardReaderFor(native: PcscNative, name: string): { reader: NativeCardReader; release: () => void } {
+  cardReaders ??= new Map();
+  let slot = cardReaders.get(name);
+  if (!slot) {
+    slot = { reader: new native.CardReader(name), leased: false };
+    cardReaders.set(name, slot);
+  }
+  if (slot.leased) return { reader: new native.CardReader(name), release: () => undefined };
+  const lent = slot;
+  lent.leased = true;
+  let released = false;
+  return {
+    reader: lent.reader,
+    release: () => {
+      if (released) return;
+      released = true;
+      lent.leased = false;
+      // Still connected (a disconnect that never answered): not lent again.
+      if (lent.reader.connected) cardReaders?.delete(name);
+    },
+  };
 }

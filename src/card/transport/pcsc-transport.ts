@@ -12,6 +12,14 @@ export const DEFAULT_TRANSMIT_TIMEOUT_MS = 120_000;
 /** Largest response we accept: extended Le 65 536 + SW. */
 const MAX_RESPONSE = 65538;
 
+/** What the owner of the reader's status thread does around the disconnect (pcsc-context.ts). */
+interface DisconnectHooks {
+  /** Stop a status thread that must not see the disconnect (its stop could race it). */
+  beforeDisconnect?: () => Promise<void>;
+  /** Note that the disconnect woke a status thread that keeps running. */
+  afterDisconnect?: () => void;
+}
+
 /** Run async functions one after the other (a promise-chain mutex). */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -45,7 +53,11 @@ export class PcscTransport implements CardTransport {
   /** Set when an exchange timed out: its answer may still arrive, so the channel is unusable. */
   private poisoned: PcscError | undefined;
 
-  private constructor(reader: PcscReader, protocol: number, atr: Uint8Array) {
+  /** Hooks of the context that owns the reader's status thread (pcsc-context.ts, status-thread-stop.ts). */
+  private readonly hooks: DisconnectHooks;
+
+  private constructor(reader: PcscReader, protocol: number, atr: Uint8Array, hooks: DisconnectHooks) {
+    this.hooks = hooks;
     this.reader = reader;
     this.readerName = reader.name;
     this.protocol = protocol;
@@ -53,7 +65,7 @@ export class PcscTransport implements CardTransport {
   }
 
   /** Connect exclusively to the card in `reader`. */
-  static async connect(reader: PcscReader, atr: Uint8Array, timeoutMs = 10_000): Promise<PcscTransport> {
+  static async connect(reader: PcscReader, atr: Uint8Array, { timeoutMs = 10_000, ...hooks }: { timeoutMs?: number } & DisconnectHooks = {}): Promise<PcscTransport> {
     const protocol = await withTimeout(
       new Promise<number>((resolve, reject) => {
         // The addon's own call (pcsc-native.ts), with what pcsclite's `connect` would pass:
@@ -69,7 +81,7 @@ export class PcscTransport implements CardTransport {
           hint: 'Another program may hold the card; close it and run the command again.',
         }),
     );
-    return new PcscTransport(reader, protocol, atr);
+    return new PcscTransport(reader, protocol, atr, hooks);
   }
 
   atr(): Uint8Array {
@@ -118,6 +130,7 @@ export class PcscTransport implements CardTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.hooks.beforeDisconnect?.();
     await new Promise<void>((resolve) => {
       if (!this.reader.connected) return resolve();
       const timer = setTimeout(resolve, 5000);
@@ -126,6 +139,7 @@ export class PcscTransport implements CardTransport {
         resolve();
       });
     });
+    this.hooks.afterDisconnect?.();
   }
 }
 
