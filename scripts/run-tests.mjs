@@ -166,10 +166,14 @@ function longestFirst(rigFiles, rel, durations) {
 
 /**
  * Hang guard per `node --test` process (a test whose before hook failed can leave a child that
- * keeps node's event loop alive for ever): CARDCA_TEST_FILE_TIMEOUT seconds, default 40 min —
- * far above any file's duration even on a loaded 2-core machine. Not a performance limit.
+ * keeps node's event loop alive for ever; a native call that blocks the event loop stops every
+ * test timeout too): CARDCA_TEST_FILE_TIMEOUT seconds, default 15 min — about five times the
+ * longest file on a loaded 2-core machine, so a hang costs one lane 15 minutes, not the run's
+ * 90. Not a performance limit.
  */
-const FILE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 2400) * 1000;
+const FILE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 900) * 1000;
+/** Files the hang guard stopped (their TAP ends where they hung: no failure may be counted). */
+const hungFiles = new Set();
 
 /** SIGnal `pid` and its direct children (flock's node, say: flock does not pass signals on). */
 function killTree(pid, sig) {
@@ -207,6 +211,7 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthroug
   let killTimer;
   const hangTimer = setTimeout(() => {
     console.log(`run-tests: ${files.map((f) => relative(repo, f)).join(' ')} still running after ${FILE_TIMEOUT_MS / 1000} s (CARDCA_TEST_FILE_TIMEOUT): stopping it`);
+    for (const f of files) hungFiles.add(f);
     killTree(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 10_000);
   }, FILE_TIMEOUT_MS);
@@ -345,13 +350,18 @@ async function buildAndRun(opts) {
         durations[rel(f)] = Math.round(d > 0 ? d : wallMs);
       };
       let rigCode = 0;
+      /** Rig files whose process did not exit 0, for the closing lines (a log's tail is often all that is read). */
+      const notPassed = [];
       if (lanes.length === 0) {
         // Rig files one process each, each under the lock, so a host-lane test can slip in between.
         for (const f of rigFiles) {
           if (interrupted) break;
           const t = Date.now();
           const c = await runNodeTest({ files: [f], tapFile: tapOf(f), env, lockFile, passthrough: opts.passthrough });
-          if (c !== 0) rigCode = c;
+          if (c !== 0) {
+            rigCode = c;
+            notPassed.push({ f, c });
+          }
           record(f, Date.now() - t, c);
         }
       } else {
@@ -365,7 +375,10 @@ async function buildAndRun(opts) {
             const specFile = tapOf(f).replace(/\.tap$/, '.spec.txt');
             const t = Date.now();
             const c = await runNodeTest({ files: [f], tapFile: tapOf(f), specFile, env: laneEnv, wrap: lane.wrap, passthrough: opts.passthrough });
-            if (c !== 0) rigCode = c;
+            if (c !== 0) {
+              rigCode = c;
+              notPassed.push({ f, c });
+            }
             record(f, Date.now() - t, c);
             process.stdout.write(`\n# --- rig lane ${lane.n}: ${rel(f)} (${((Date.now() - t) / 1000).toFixed(1)} s${c !== 0 ? `, exit ${c}` : ''}) ---\n`);
             if (existsSync(specFile)) process.stdout.write(readFileSync(specFile, 'utf8'));
@@ -385,6 +398,11 @@ async function buildAndRun(opts) {
       // One TAP file for tools that want the whole run.
       writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
       printSummary(total, Date.now() - t0);
+      if (hostCode !== 0) notPassed.push({ f: 'host lane (unit tests)', c: hostCode });
+      for (const { f, c } of notPassed) {
+        const name = typeof f === 'string' && !f.includes(sep) ? f : rel(f);
+        console.log(`run-tests: NOT PASSED: ${name}: exit ${c}${hungFiles.has(f) ? `, stopped by the hang guard after ${FILE_TIMEOUT_MS / 1000} s (its report ends where it hung)` : ''}`);
+      }
       if (interrupted) {
         console.log('run-tests: interrupted: the files not started are not in the summary');
         return 130;
