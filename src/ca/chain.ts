@@ -28,10 +28,14 @@ export function pemEncodeBytes(der: Uint8Array, label: PemLabel): Buffer {
   let p = out.write(head, 0, 'latin1');
   const src = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const CHUNK = 48 * 1024; // 1024 lines per base64 call
+  const b64 = Buffer.allocUnsafe((CHUNK / 3) * 4);
   for (let i = 0; i < der.length; i += CHUNK) {
-    const b64 = Buffer.from(src.subarray(i, Math.min(i + CHUNK, der.length)).toString('base64'), 'latin1');
-    for (let j = 0; j < b64.length; j += 64) {
-      p += b64.copy(out, p, j, Math.min(j + 64, b64.length));
+    const n = b64.write(src.subarray(i, Math.min(i + CHUNK, der.length)).toString('base64'), 0, 'latin1');
+    // The lines copied octet by octet: a Buffer.copy call per 64-character line was ~0.7 s of a
+    // million-entry CRL's 1M lines (native call overhead), this loop is tens of ms.
+    for (let j = 0; j < n; ) {
+      const end = Math.min(j + 64, n);
+      while (j < end) out[p++] = b64[j++]!;
       out[p++] = 0x0a;
     }
   }
