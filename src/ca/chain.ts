@@ -28,16 +28,19 @@ export function pemEncodeBytes(der: Uint8Array, label: PemLabel): Buffer {
   let p = out.write(head, 0, 'latin1');
   const src = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const CHUNK = 48 * 1024; // 1024 lines per base64 call
-  const b64 = Buffer.allocUnsafe((CHUNK / 3) * 4);
   for (let i = 0; i < der.length; i += CHUNK) {
-    const n = b64.write(src.subarray(i, Math.min(i + CHUNK, der.length)).toString('base64'), 0, 'latin1');
-    // The lines copied octet by octet: a Buffer.copy call per 64-character line was ~0.7 s of a
-    // million-entry CRL's 1M lines (native call overhead), this loop is tens of ms.
-    for (let j = 0; j < n; ) {
-      const end = Math.min(j + 64, n);
-      while (j < end) out[p++] = b64[j++]!;
-      out[p++] = 0x0a;
+    // The chunk's base64 is written straight into `out`, then its lines are moved apart from
+    // the last one back, each by its index, to make room for the line feeds: one native move per
+    // line. (A Buffer.copy per line from a second buffer was ~0.7 s of a million-entry CRL's
+    // 1M lines, most of it the call's argument checks.)
+    const n = out.write(src.subarray(i, Math.min(i + CHUNK, der.length)).toString('base64'), p, 'latin1');
+    const full = Math.ceil(n / 64);
+    for (let k = full - 1; k >= 0; k--) {
+      const len = Math.min(64, n - 64 * k);
+      if (k > 0) out.copyWithin(p + 65 * k, p + 64 * k, p + 64 * k + len);
+      out[p + 65 * k + len] = 0x0a;
     }
+    p += n + full;
   }
   if (lines === 0) out[p++] = 0x0a;
   p += out.write(`-----END ${label}-----\n`, p, 'latin1');
