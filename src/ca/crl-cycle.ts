@@ -4,8 +4,9 @@ import { toHex } from '../common/hex.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerInfo } from './cert/certificate-content.js';
 import { LUXON_UTC, type Clock } from './clock.js';
-import { assembleCrl } from './crl/assemble-crl.js';
-import { verifySignedObject } from './cert/verify-issued-certificate.js';
+import { assembleCrlInFrame } from './crl/assemble-crl.js';
+import { verifySignedObjectByDigest } from './cert/verify-issued-certificate.js';
+import { signatureAlgorithmInfo } from '../crypto/algorithms.js';
 import { writeTbsCertListFromChunks } from './crl/write-tbs-cert-list.js';
 import { crashPoint, type CrashHook } from './crash-points.js';
 import { CaError } from './errors.js';
@@ -70,6 +71,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
   let entries = 0;
   let runs: readonly number[] = [];
   let tbsSha256: Uint8Array | undefined;
+  let frame: Uint8Array | undefined;
   const reserved = store.reserveCrl(
     issuerName,
     (crlNumber) => {
@@ -85,6 +87,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
       );
       entries = w.entries;
       tbsSha256 = w.sha256;
+      frame = w.frame;
       return { tbs: w.tbs, tbsSha256, thisUpdate: now, nextUpdate: cappedNext, entries };
     },
     (crlNumber) => ({ event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries, tbsSha256: toHex(tbsSha256!) } }),
@@ -102,14 +105,19 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     throw e;
   }
   let der: Uint8Array;
+  let signedTbsSha256: Uint8Array;
   try {
-    const sig = await deps.signer.sign(reserved.tbs, alg);
+    // The TBS was hashed once, as it was written: the signer gets that digest (SHA-256 is the
+    // signature's hash for the P-256 and RSA SHA-256 profiles), not the 40 MB to hash again.
+    const sig = await deps.signer.sign(reserved.tbs, alg, signatureAlgorithmInfo(alg).hash === 'SHA-256' ? tbsSha256 : undefined);
     crashPoint(deps.crashHook, 'crl-after-sign');
-    der = assembleCrl(reserved.tbs, alg, sig);
-    // Shape, TBS byte-identical to the linted one, inner = outer algorithm, signature with the
-    // CA key; then the envelope rules. The TBS's structure and lint verdicts are those of the
-    // identical bytes linted above, so the entries are not walked again.
-    verifySignedObject(der, reserved.tbs, issuer.spki, 1, 'CRL');
+    // Header and signature written around the TBS in its own allocation: no second 40 MB copy.
+    der = assembleCrlInFrame(frame!, reserved.tbs, alg, sig);
+    // Shape, the TBS octets in the CRL hashed once (after signing, on what is released) and equal
+    // to the hash stored with the intent, inner = outer algorithm, signature with the CA key on
+    // that digest; then the envelope rules. The TBS's structure and lint verdicts are those of
+    // the identical bytes linted above, so the entries are not walked again.
+    signedTbsSha256 = verifySignedObjectByDigest(der, tbsSha256!, issuer.spki, 1, 'CRL').tbsSha256;
     assertSignedCrlLintClean(der, reserved.tbs);
   } catch (e) {
     store.markCrlFailed(reserved.id, 'outcome_unknown', { event: 'crl.outcome-unknown', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), code: codeOf(e) } }, clock.now());
@@ -122,6 +130,7 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
     der,
     { event: 'crl.issued', ca: issuerName, data: { crlNumber: reserved.crlNumber.toString(), entries, sha256: toHex(derSha256) } },
     clock.now(),
+    signedTbsSha256,
   );
   return { record, der, derSha256 };
 }

@@ -214,7 +214,13 @@ export interface CaStore {
     /** Never pick a number ≤ this (the highest number on a card's checkpoint: RFC 5280 §5.2.3). */
     floor?: bigint,
   ): CrlRecord;
-  markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord;
+  /**
+   * CRL TX2: stores the signed CRL of a reserved row, refusing one whose TBS is not the one stored
+   * with the intent (same length, same SHA-256). `tbsSha256`, when given, is the SHA-256 of
+   * `der`'s TBS octets as the caller hashed them after signing (crl-cycle.ts, which verified the
+   * signature on that digest): the store compares it instead of hashing 40 MB again.
+   */
+  markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date, tbsSha256?: Uint8Array): CrlRecord;
   markCrlFailed(id: number, status: 'outcome_unknown' | 'abandoned', audit: AuditEvent, at: Date): void;
 
   /** Append one audit record on its own (refusals, ceremony steps). */

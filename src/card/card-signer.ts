@@ -1,5 +1,6 @@
 import type { KeyAlgorithm, SignatureAlgorithm, Signer } from '../crypto/signer.js';
-import { digest, emsaPkcs1v15Encode, signatureAlgorithmInfo, verifySignature } from '../crypto/algorithms.js';
+import { digest, emsaPkcs1v15Encode, signatureAlgorithmInfo } from '../crypto/algorithms.js';
+import { verifySignatureOfDigest } from '../crypto/verify-digest.js';
 import type { CardDriver } from './drivers/card-driver.js';
 import { CardError } from './errors.js';
 import { canonicalCardEcdsa } from './ecdsa-card-signature.js';
@@ -66,14 +67,15 @@ export class CardSigner implements Signer {
     return this.spki.slice();
   }
 
-  async sign(tbs: Uint8Array, alg: SignatureAlgorithm): Promise<Uint8Array> {
+  async sign(tbs: Uint8Array, alg: SignatureAlgorithm, tbsDigest?: Uint8Array): Promise<Uint8Array> {
     if (!this.algorithms().includes(alg)) {
       throw new CardError('KEY_ALGORITHM_MISMATCH', `key ${this.keyRef} (${this.keyAlgorithm}) cannot produce ${alg}`, {
         hint: `Use one of: ${this.algorithms().join(', ')}.`,
       });
     }
     const info = signatureAlgorithmInfo(alg);
-    const h = digest(info.hash, tbs);
+    if (tbsDigest && tbsDigest.length !== info.hashLength) throw new TypeError(`a ${info.hash} digest is ${info.hashLength} octets, not ${tbsDigest.length}`);
+    const h = tbsDigest ?? digest(info.hash, tbs);
     let sig: Uint8Array;
     if (info.family === 'rsa-pkcs1') {
       const k = MODULUS_BYTES[this.keyAlgorithm]!;
@@ -93,7 +95,8 @@ export class CardSigner implements Signer {
         throw new CardError('CARD_BAD_SIGNATURE', `the card returned a malformed ECDSA signature: ${(e as Error).message}`, { cause: e });
       }
     }
-    if (!verifySignature(this.spki, alg, tbs, sig)) {
+    // On the digest the card was given (verify-digest.ts), not on a second hash of the TBS.
+    if (!verifySignatureOfDigest(this.spki, alg, h, sig, tbs)) {
       throw new CardError('CARD_BAD_SIGNATURE', `the signature from key ${this.keyRef} does not verify with its public key`, {
         hint: 'Do not use this card for a ceremony until the cause is known; the signature was discarded.',
       });

@@ -30,6 +30,10 @@ export interface Signer {
    * Sign `tbs` (the exact DER of a TBSCertificate / TBSCertList / CSR info).
    * Returns the signature in X.509 form: the RSA signature octets, or a DER
    * `Ecdsa-Sig-Value` (RFC 5480 §2.2, RFC 3279 §2.2.3) for ECDSA.
+   * `digest`, when given, is the hash of `tbs` under `alg`'s hash algorithm, computed by the
+   * caller as it wrote `tbs` (a CRL's TBS of a million entries is 40 MB): the signer signs and
+   * checks that digest instead of hashing `tbs` again. The caller still verifies the signed
+   * object's bytes afterwards (crl-cycle.ts).
    */
-  sign(tbs: Uint8Array, alg: SignatureAlgorithm): Promise<Uint8Array>;
+  sign(tbs: Uint8Array, alg: SignatureAlgorithm, digest?: Uint8Array): Promise<Uint8Array>;
 }

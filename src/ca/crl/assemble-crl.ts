@@ -1,5 +1,5 @@
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
-import { assembleSigned } from '../cert/assemble-certificate.js';
+import { assembleSigned, signedEnvelope } from '../cert/assemble-certificate.js';
 import { verifySignedObject, type VerifiedSigned } from '../cert/verify-issued-certificate.js';
 import { parseExtensionList } from '../lint/certificate-model.js';
 import { CaError } from '../errors.js';
@@ -11,6 +11,24 @@ import { tbsCertListFields, walkCrlEntries } from './crl-structure.js';
  */
 export function assembleCrl(tbsDer: Uint8Array, alg: SignatureAlgorithm, signature: Uint8Array): Uint8Array {
   return assembleSigned(tbsDer, alg, signature, 1);
+}
+
+/**
+ * `assembleCrl` written around the TBS inside `frame` (write-tbs-cert-list.ts: the TBS's own
+ * allocation, with room before and after it that nothing else uses): the SEQUENCE header goes
+ * right before the TBS and the signature right after, and the CRL is a view of the frame, so the
+ * 40 MB TBS of a million entries is not copied a second time. The TBS octets are not written.
+ * Without room (a TBS from anywhere else), a copy as `assembleCrl`.
+ */
+export function assembleCrlInFrame(frame: Uint8Array, tbsDer: Uint8Array, alg: SignatureAlgorithm, signature: Uint8Array): Uint8Array {
+  const { header, tail } = signedEnvelope(tbsDer, alg, signature, 1);
+  const before = tbsDer.byteOffset - frame.byteOffset;
+  const after = frame.byteOffset + frame.length - (tbsDer.byteOffset + tbsDer.length);
+  if (tbsDer.buffer !== frame.buffer || before < header.length || after < tail.length) return assembleSigned(tbsDer, alg, signature, 1);
+  const start = before - header.length;
+  frame.set(header, start);
+  frame.set(tail, before + tbsDer.length);
+  return frame.subarray(start, before + tbsDer.length + tail.length);
 }
 
 /**

@@ -169,9 +169,24 @@ function headerParts(h: TbsCertListHeader, signatureAlgorithm: SignatureAlgorith
 }
 
 export interface WrittenTbsFromChunks extends WrittenTbsCertList {
-  /** SHA-256 of `tbs`, computed as it was written. */
+  /** SHA-256 of `tbs`, computed as it was written: the one hash of the TBS before signing. */
   readonly sha256: Uint8Array;
+  /**
+   * The allocation `tbs` is a view of, with FRAME_HEAD_ROOM octets before it and
+   * FRAME_TAIL_ROOM after, owned by nobody else: assemble-crl.ts writes the CertificateList's
+   * SEQUENCE header and signature around the TBS in place instead of copying 40 MB.
+   */
+  readonly frame: Uint8Array;
 }
+
+/** Room before the TBS for the CertificateList SEQUENCE header: 0x30 0x84 + 4 length octets (X.690 §8.1.3.5). */
+export const FRAME_HEAD_ROOM = 6;
+/**
+ * Room after the TBS for signatureAlgorithm and signatureValue: an AlgorithmIdentifier (RSA-PSS
+ * with its parameters is the longest, < 80 octets), a BIT STRING header (≤ 4) and its unused-bits
+ * octet, and a signature of at most 512 octets (RSA-4096; ECDSA P-521 DER is ≤ 139).
+ */
+export const FRAME_TAIL_ROOM = 1024;
 
 /**
  * Serialise a v2 TBSCertList (RFC 5280 §5.1) around pre-encoded entries (migration 9,
@@ -188,7 +203,9 @@ export function writeTbsCertListFromChunks(h: TbsCertListHeader, signatureAlgori
   // An empty revocation list is omitted, not encoded as an empty SEQUENCE (§5.1.2.6).
   const rh = count > 0 ? tlvHeader(0x30, entries.octets) : new Uint8Array(0);
   const th = tlvHeader(0x30, fixedPrefix.length + rh.length + entries.octets + exts.length);
-  const tbs = new Uint8Array(th.length + fixedPrefix.length + rh.length + entries.octets + exts.length);
+  const tbsLength = th.length + fixedPrefix.length + rh.length + entries.octets + exts.length;
+  const frame = new Uint8Array(FRAME_HEAD_ROOM + tbsLength + FRAME_TAIL_ROOM);
+  const tbs = frame.subarray(FRAME_HEAD_ROOM, FRAME_HEAD_ROOM + tbsLength);
   const hash = sha256Incremental();
   let p = 0;
   for (const part of [th, fixedPrefix, rh]) (tbs.set(part, p), (p += part.length));
@@ -207,7 +224,7 @@ export function writeTbsCertListFromChunks(h: TbsCertListHeader, signatureAlgori
   }
   tbs.set(exts, p);
   hash.update(exts);
-  return { tbs, entries: n, sha256: hash.digest() };
+  return { tbs, entries: n, sha256: hash.digest(), frame };
 }
 
 /**
