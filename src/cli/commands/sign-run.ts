@@ -3,7 +3,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { issueBatch, type BatchCsrInput } from '../../ca/batch-issuance.js';
 import { pemEncode } from '../../ca/chain.js';
 import { CsrError } from '../../ca/errors.js';
-import { writeFileAtomic } from '../../common/atomic-write.js';
+import { AtomicFileBatch } from '../../common/atomic-write.js';
 import { withCa } from '../ca-context.js';
 import { checkCommandClock } from '../clock-check.js';
 import { usageError } from '../cli-error.js';
@@ -34,6 +34,25 @@ function readCsrFile(file: string): BatchCsrInput {
 }
 
 /**
+ * Run the batch, then flush its files — also when it failed part-way, so every certificate the
+ * database records as issued by this run is on disk before the error is reported. A flush
+ * failure after a batch error is said on stderr and the batch's error propagates (the files can
+ * be written again by re-running the command).
+ */
+async function withFilesFlushed<T>(ctx: CliContext, files: AtomicFileBatch, fn: () => Promise<T>): Promise<{ result: T; flushMs: number }> {
+  let result: T;
+  try {
+    result = await fn();
+  } catch (e) {
+    await files.flush().catch((f: unknown) => eprintln(ctx, `warning: ${(f as Error).message}; run the same command again to write the issued certificates`));
+    throw e;
+  }
+  const t0 = performance.now();
+  await files.flush();
+  return { result, flushMs: performance.now() - t0 };
+}
+
+/**
  * The handler of `ca sign` (sign.ts holds its definition): options → engine request
  * (src/ca/batch-issuance.ts does every check and the issuance), then files and messages.
  * Loaded only when `ca sign` runs, not for `ca sign --help`.
@@ -56,8 +75,13 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
     const results: { file: string; out: string; serial: string; subject: string; notAfter: string }[] = [];
     const skipped: { file: string; serials: string[] }[] = [];
     const issuedHere: string[] = []; // serials this run had the card sign, for the `sign.card` audit event
+    // The certificate files share their fsyncs (common/atomic-write.ts): written as temp files
+    // while the batch runs, durable under their names at the flush below, before any result or
+    // success is reported. The database is the record; a file lost to a crash before the flush
+    // is written again by the next run (onPlan, "already issued").
+    const files = new AtomicFileBatch();
 
-    const result = await issueBatch(
+    const { result, flushMs } = await withFilesFlushed(ctx, files, () => issueBatch(
       { store: ca.store, clock: ca.clock, issuerName: issuer.ca.name, issuer: issuer.info, ...(ca.crashHook ? { crashHook: ca.crashHook } : {}) },
       { profile, csrs, ...(sanOverride ? { sanOverride } : {}), ...(validity ? { validity } : {}), reissue: args.reissue },
       {
@@ -66,7 +90,7 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
           for (const e of plan.entries) {
             if (e.action === 'already-issued' && e.done) {
               const file = out.get(e.source)!;
-              await writeFileAtomic(file, pemEncode(e.done.der!, 'CERTIFICATE'), { mkdirs: true });
+              await files.write(file, pemEncode(e.done.der!, 'CERTIFICATE'), { mkdirs: true });
               results.push({ file: e.source, out: file, serial: e.done.serialHex, subject: e.done.subject, notAfter: e.done.notAfter });
               eprintln(ctx, `[${e.index + 1}/${n}] ${basename(e.source)}: already issued by ${issuer.ca.name} as serial ${e.done.serialHex} (${e.done.issuedAt ?? ''}); written again to ${file}`);
             } else if (e.action === 'skip') {
@@ -91,13 +115,13 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
           }),
         onIssued: async ({ entry, record, der }) => {
           const file = out.get(entry.source)!;
-          await writeFileAtomic(file, pemEncode(der, 'CERTIFICATE'), { mkdirs: true });
+          await files.write(file, pemEncode(der, 'CERTIFICATE'), { mkdirs: true });
           results.push({ file: entry.source, out: file, serial: record.serialHex, subject: record.subject, notAfter: record.notAfter });
           issuedHere.push(record.serialHex);
           if (many || !args.json) eprintln(ctx, `[${entry.index + 1}/${n}] ${basename(entry.source)} → ${file} (serial ${record.serialHex})`);
         },
       },
-    );
+    ));
     if (skipped.length > 0) {
       for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
       throw new CsrError('CSR_OUTCOME_UNKNOWN', `${skipped.length} CSR(s) not signed because an earlier signing ended outcome_unknown: ${skipped.map((x) => `${x.file} (serial ${x.serials.join(', ')})`).join('; ')}`, {
@@ -109,7 +133,8 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
     else for (const r of results) println(ctx, `${r.serial}  ${r.subject}  until ${r.notAfter}  ${r.out}`);
     if (many) {
       const s = (ms: number): string => (ms / 1000).toFixed(3);
-      eprintln(ctx, `issued ${results.length} certificates in ${s(result.totalMs)} s (card ${s(result.cardMs)} s, card session ${s(result.sessionMs)} s)`);
+      // The final flush is host work of the batch too (the files are part of the job).
+      eprintln(ctx, `issued ${results.length} certificates in ${s(result.totalMs + flushMs)} s (card ${s(result.cardMs)} s, card session ${s(result.sessionMs)} s)`);
     }
   });
 }
