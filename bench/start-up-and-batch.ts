@@ -111,6 +111,13 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   const sessionMs = Number(m[4] ?? 0) * 1000;
   const hostMs = (Number(m[2]) * 1000 - Number(m[3]) * 1000 - sessionMs) / batchSize;
   const cardMs = (Number(m[3]) * 1000) / batchSize;
+  // CARDCA_BENCH_CPU_PROF=DIR: one more batch of B (fresh CSRs) under the profiler, after the measured one.
+  if (profDir) {
+    const extra = makeCsrs(batchSize, dir, 'profiled-batch');
+    const argv = sign(extra.files);
+    timeProcess([argv[0]!, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, ...argv.slice(1)]);
+    console.log(`  CPU profile of a \`ca sign\` batch of ${batchSize} written to ${profDir}`);
+  }
 
   const node = median(t.node);
   const peer = median(t.peer);
