@@ -103,14 +103,25 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
 
   // The batch: one process, B CSRs.
   const t0 = performance.now();
-  const r = await execFileP(sign(batchCsrs.files)[0]!, sign(batchCsrs.files).slice(1), { timeout: 600_000, maxBuffer: 64 << 20 });
+  // Under /usr/bin/time when there is one: the batch process's CPU (user + system, start-up included).
+  const timeBin = spawnSync('/usr/bin/time', ['-f', '', 'true']).status === 0 ? ['/usr/bin/time', '-f', 'cardca-bench-cpu %U %S'] : [];
+  const batchArgv = [...timeBin, ...sign(batchCsrs.files)];
+  const r = await execFileP(batchArgv[0]!, batchArgv.slice(1), { timeout: 600_000, maxBuffer: 64 << 20 });
   const batchMs = performance.now() - t0;
+  const cpu = /cardca-bench-cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
   // `ca sign`'s own account (src/cli/commands/sign-run.ts); an older build printed no session time.
   const m = /issued (\d+) certificates in ([\d.]+) s \(card ([\d.]+) s(?:, card session ([\d.]+) s)?\)/.exec(r.stderr);
   if (!m || Number(m[1]) !== batchSize) throw new Error(`ca sign did not report ${batchSize} issued certificates: ${r.stderr.slice(-300)}`);
   const sessionMs = Number(m[4] ?? 0) * 1000;
   const hostMs = (Number(m[2]) * 1000 - Number(m[3]) * 1000 - sessionMs) / batchSize;
   const cardMs = (Number(m[3]) * 1000) / batchSize;
+  // CARDCA_BENCH_CPU_PROF=DIR: one more batch of B (fresh CSRs) under the profiler, after the measured one.
+  if (profDir) {
+    const extra = makeCsrs(batchSize, dir, 'profiled-batch');
+    const argv = sign(extra.files);
+    timeProcess([argv[0]!, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, ...argv.slice(1)]);
+    console.log(`  CPU profile of a \`ca sign\` batch of ${batchSize} written to ${profDir}`);
+  }
 
   const node = median(t.node);
   const peer = median(t.peer);
@@ -125,6 +136,7 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   row('  of which card (Signer.sign), per cert', cardMs, '');
   row('  card session (PC/SC, find card, PIN), once', sessionMs, '');
   row('  host CA work per cert, card excluded', hostMs, '(goal ≤ 2 ms)');
+  if (cpu) row('  process CPU per cert (user+sys, start-up incl.)', ((Number(cpu[1]) + Number(cpu[2])) * 1000) / batchSize, '');
   console.log(`  load average after: ${loadAverage()}`);
   const x = (a: number, b: number): string => `${(a / b).toFixed(2)} × node -e 0`;
   const ms = (v: number): string => `${v.toFixed(1)} ms`;

@@ -206,6 +206,13 @@ export interface BatchIssuanceHooks {
   withSigner<T>(fn: (signer: Signer) => Promise<T>): Promise<T>;
   /** After each chunk's certificates are recorded issued (write the files here), in batch order. */
   onIssued?(issued: BatchIssued): Promise<void>;
+  /**
+   * After the certificates recorded by one commit were each passed to `onIssued`, and before
+   * the card is asked for anything more: make their files durable here. Per commit, not per
+   * certificate, so the files of a group share their fsyncs (common/atomic-write.ts
+   * AtomicFileBatch) while a crash still finds every file of a recorded group on disk.
+   */
+  onRecorded?(): Promise<void>;
 }
 
 export interface BatchIssuanceResult {
@@ -249,6 +256,7 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
           crashPoint(deps.crashHook, 'issuance-after-commit');
           issued.push(await report(hooks, d.x, d.record));
         }
+        if (done.length > 0) await hooks.onRecorded?.();
       };
       for (let from = 0; from < toSign.length; from += CHUNK) {
         const chunk = toSign.slice(from, from + CHUNK);

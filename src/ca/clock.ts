@@ -34,6 +34,12 @@ export function fixedClock(at: Date | string): Clock {
 export function isoUtc(d: Date): string {
   // Never let "Invalid DateTime" into the store: a non-finite date is a bug or a bad clock.
   if (!Number.isFinite(d.getTime())) throw new CaError('CLOCK_INVALID', 'an invalid date reached the store', { hint: 'Check the system clock (`date -u`) and CA_FAKE_NOW.' });
+  // Date#toISOString is this exact format for years 0000–9999 (ECMA-262 §21.4.1.32, "Date Time
+  // String Format") at a fraction of luxon's cost — isoUtc runs several times per certificate
+  // (audit records, rows; docs/benchmarks.md, "Batches, third pass"). Other years it writes as
+  // ±YYYYYY, so those keep luxon's rendering.
+  const y = d.getUTCFullYear();
+  if (y >= 0 && y <= 9999) return d.toISOString();
   return DateTime.fromJSDate(d, LUXON_UTC).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
 }
 

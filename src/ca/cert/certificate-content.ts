@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, type Duration } from 'luxon';
 import { LUXON_UTC } from '../clock.js';
 import type { SignatureAlgorithm } from '../../crypto/signer.js';
 import { signatureAlgorithmInfo } from '../../crypto/algorithms.js';
@@ -197,6 +197,21 @@ export function certificateContentAt(decided: CertificateContent, req: Certifica
   return { ...decided, tbs: { ...decided.tbs, serial: req.serial.slice(), notBefore, notAfter } };
 }
 
+/**
+ * `now` + the profile's maximum validity, in luxon's calendar arithmetic (months and years are
+ * not fixed lengths). The last answer is kept: every certificate of a batch signed within the
+ * same second asks the same question (same Duration object, same whole second), and luxon's
+ * DateTime construction and `plus` were ~0.5 ms of each certificate's planning and reservation
+ * (docs/benchmarks.md, "Batches, third pass"). Exact: the key is the full input.
+ */
+let lastMax: { duration: Duration; at: number; max: number } | undefined;
+function profileMaxNotAfter(now: Date, duration: Duration): Date {
+  if (lastMax?.duration !== duration || lastMax.at !== now.getTime()) {
+    lastMax = { duration, at: now.getTime(), max: DateTime.fromJSDate(now, LUXON_UTC).plus(duration).toJSDate().getTime() };
+  }
+  return new Date(lastMax.max);
+}
+
 function decideValidity(
   req: CertificateContentRequest,
   profile: Profile,
@@ -204,7 +219,7 @@ function decideValidity(
 ): { notBefore: Date; notAfter: Date } {
   const now = wholeSeconds(req.now);
   const notBefore = new Date(now.getTime() - NOT_BEFORE_BACKDATE_MS);
-  const max = DateTime.fromJSDate(now, LUXON_UTC).plus(profile.validity.duration).toJSDate();
+  const max = profileMaxNotAfter(now, profile.validity.duration);
   const v = req.validity ?? {};
   if (v.days !== undefined && v.notAfter !== undefined) {
     throw new PolicyError('POLICY_VALIDITY', 'give either days or notAfter, not both');

@@ -1,9 +1,7 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { OID } from '../../crypto/algorithms.js';
 import type { KeyAlgorithm } from '../../crypto/signer.js';
 import { CsrError } from '../errors.js';
-import { children, decodeOid, readSingle, value, DerError } from '../x509/der.js';
+import { children, decodeOid, readSingle, slice, value, walkDer, DerError } from '../x509/der.js';
 import { integerContentToBigint } from '../x509/integer.js';
 import { CURVES, validatePoint } from './ec-point.js';
 import { fermatFactor, hasRocaFingerprint, smallPrimeFactor } from './rsa-weak-key-tests.js';
@@ -44,18 +42,38 @@ const KNOWN_CURVE_NAMES: Readonly<Record<string, string>> = {
   '1.3.132.0.33': 'P-224',
 };
 
-/** Check a DER SubjectPublicKeyInfo against the policy. Throws `CsrError` with a `KEY_…` code. */
-export function checkKeyPolicy(spkiDer: Uint8Array, policy: KeyPolicy = DEFAULT_KEY_POLICY): CheckedKey {
-  let spki: SubjectPublicKeyInfo;
+/**
+ * SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+ * AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }
+ * (RFC 5280 §4.1, RFC 5480 §2), read on the strict DER reader: every TLV of the SPKI walked
+ * (definite minimal lengths, no trailing bytes, children filling their parent), exact tags, and
+ * a BIT STRING of whole octets (unused-bits octet 0: RSA and EC keys are octet strings). It ran
+ * on asn1-schema before, which was ~1 ms per CSR of a batch (twice: CSR check and TBS lint;
+ * docs/benchmarks.md, "Batches, third pass"); anything that parse refused this one refuses too.
+ */
+function readSpki(spkiDer: Uint8Array): { alg: string; params: Uint8Array | undefined; keyBits: Uint8Array } {
   try {
-    spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+    const top = readSingle(spkiDer);
+    walkDer(spkiDer, top);
+    const f = children(spkiDer, top);
+    if (top.tag !== 0x30 || f.length !== 2 || f[0]!.tag !== 0x30 || f[1]!.tag !== 0x03) throw new DerError('not SEQUENCE { SEQUENCE, BIT STRING }');
+    const a = children(spkiDer, f[0]!);
+    if (a.length < 1 || a.length > 2 || a[0]!.tag !== 0x06) throw new DerError('AlgorithmIdentifier is not SEQUENCE { OID, ANY OPTIONAL }');
+    const oid = value(spkiDer, a[0]!);
+    if (oid.length === 0) throw new DerError('empty OID');
+    const bits = value(spkiDer, f[1]!);
+    if (bits.length < 1 || bits[0] !== 0) throw new DerError('subjectPublicKey is not a BIT STRING of whole octets');
+    return { alg: decodeOid(oid), params: a[1] ? slice(spkiDer, a[1]) : undefined, keyBits: bits.subarray(1) };
   } catch (e) {
     throw new CsrError('KEY_MALFORMED', 'the public key is not a valid SubjectPublicKeyInfo', { cause: e });
   }
-  const alg = spki.algorithm.algorithm;
-  const keyBits = new Uint8Array(spki.subjectPublicKey);
+}
+
+/** Check a DER SubjectPublicKeyInfo against the policy. Throws `CsrError` with a `KEY_…` code. */
+export function checkKeyPolicy(spkiDer: Uint8Array, policy: KeyPolicy = DEFAULT_KEY_POLICY): CheckedKey {
+  const { alg, params, keyBits } = readSpki(spkiDer);
   if (alg === OID.rsaEncryption) return checkRsa(keyBits, policy);
-  if (alg === OID.id_ecPublicKey) return checkEc(spki, keyBits, policy);
+  if (alg === OID.id_ecPublicKey) return checkEc(params, keyBits, policy);
   throw new CsrError('KEY_TYPE', `public key algorithm ${alg} is not accepted`, { hint: 'Use an RSA or EC P-256/P-384 key.' });
 }
 
@@ -110,11 +128,10 @@ function checkRsa(keyBits: Uint8Array, policy: KeyPolicy): CheckedKey {
   return { type: 'rsa', bits, algorithm };
 }
 
-function checkEc(spki: SubjectPublicKeyInfo, point: Uint8Array, policy: KeyPolicy): CheckedKey {
-  const params = spki.algorithm.parameters;
+function checkEc(params: Uint8Array | undefined, point: Uint8Array, policy: KeyPolicy): CheckedKey {
   let curveOid: string | undefined;
   if (params) {
-    const p = new Uint8Array(params);
+    const p = params;
     try {
       const t = readSingle(p);
       // RFC 5480 §2.1.1: namedCurve only; implicitCurve and specifiedCurve MUST NOT be used.

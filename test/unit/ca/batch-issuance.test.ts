@@ -114,6 +114,20 @@ test('issueBatch: every serial and TBS of the chunk is committed before its sign
   assert.deepEqual(checkDatabase(s.store).problems, []);
 });
 
+test('issueBatch: onRecorded follows each commit\'s onIssued calls and comes before the card is asked again', async () => {
+  const s = await setup();
+  const input = csrs(s.dir, 'r', 5);
+  const events: string[] = [];
+  const counting: Signer = { publicKey: () => s.signer.publicKey(), sign: async (tbs, alg) => (events.push('sign'), s.signer.sign(tbs, alg)) } as Signer;
+  await issueBatch(s.deps, { profile: s.leaf, csrs: input }, {
+    withSigner: (fn) => fn(counting),
+    onIssued: async (x) => void events.push(`issued ${x.entry.index + 1}`),
+    onRecorded: async () => void events.push('flush'),
+  });
+  // Groups 1 | 2–3 | 4–5: each group's results are recorded by the next group's commit (the last by the final one).
+  assert.deepEqual(events, ['sign', 'issued 1', 'flush', 'sign', 'sign', 'issued 2', 'issued 3', 'flush', 'sign', 'sign', 'issued 4', 'issued 5', 'flush']);
+});
+
 test('planBatch: a duplicate key anywhere in the batch refuses it before anything is written or signed', async () => {
   const s = await setup();
   const input = csrs(s.dir, 'd', 2);

@@ -197,6 +197,25 @@ test('EC point validation: off-curve, out of range, compressed, infinity', () =>
   assert.equal(code(() => checkKeyPolicy(spki)), 'no error');
 });
 
+test('SPKI structure is read strictly: malformed encodings are KEY_MALFORMED, missing/NULL curve KEY_EC_CURVE', () => {
+  const spki = parseCsr(readFileSync(join(dir, 'p256.csr'), 'utf8')).spki;
+  const hex = Buffer.from(spki).toString('hex');
+  const from = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+  // P-256 SPKI: 3059 3013 0607<id-ecPublicKey> 0608<prime256v1> 0342 00 04…
+  assert.match(hex, /^3059301306072a8648ce3d020106082a8648ce3d030107034200/);
+  const point = hex.slice(hex.indexOf('034200') + 6);
+  assert.equal(code(() => checkKeyPolicy(from(hex + '00'))), 'KEY_MALFORMED', 'trailing byte');
+  assert.equal(code(() => checkKeyPolicy(from('3081' + '59' + hex.slice(4)))), 'KEY_MALFORMED', 'non-minimal length');
+  assert.equal(code(() => checkKeyPolicy(from(hex.replace(/^3059/, '3159')))), 'KEY_MALFORMED', 'SET, not SEQUENCE');
+  assert.equal(code(() => checkKeyPolicy(from(hex.replace('034200', '034201')))), 'KEY_MALFORMED', 'unused bits in the key BIT STRING');
+  assert.equal(code(() => checkKeyPolicy(from(hex.replace('034200', '044200')))), 'KEY_MALFORMED', 'OCTET STRING, not BIT STRING');
+  const nullParams = from('3051' + '300b' + '06072a8648ce3d0201' + '0500' + '034200' + point);
+  assert.equal(code(() => checkKeyPolicy(from('3053' + '300d' + '06072a8648ce3d0201' + '0500' + '0100' + '034200' + point))), 'KEY_MALFORMED', 'three AlgorithmIdentifier fields');
+  assert.equal(code(() => checkKeyPolicy(nullParams.subarray(0, nullParams.length - 1))), 'KEY_MALFORMED', 'truncated');
+  assert.equal(code(() => checkKeyPolicy(from('304f' + '3009' + '06072a8648ce3d0201' + '034200' + point))), 'KEY_EC_CURVE', 'no parameters');
+  assert.equal(code(() => checkKeyPolicy(nullParams)), 'KEY_EC_CURVE', 'NULL parameters');
+});
+
 test('key reuse: CA key, duplicate, revoked duplicate, blocklist', () => {
   const fp = new Uint8Array(32).fill(7);
   assert.equal(code(() => checkKeyNotReused(fp, () => ({ kind: 'none' }))), 'no error');
