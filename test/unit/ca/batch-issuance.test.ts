@@ -11,9 +11,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ScHsmCard } from '../../../src/card/emulator/sc-hsm-card.js';
-import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
-import { DriverCardSession } from '../../../src/card/card-session-impl.js';
 import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
 import { checkDatabase } from '../../../src/db/db-check.js';
@@ -26,17 +23,9 @@ import { sha256 } from '../../../src/common/sha256.js';
 import { toHex } from '../../../src/common/hex.js';
 import type { Signer } from '../../../src/crypto/signer.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
+import { inProcessCard as card } from '../../helpers/in-process-card.js';
 
 const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
-const USER_PIN = Buffer.from('648219');
-const SO_PIN = Buffer.from('3537363231383830', 'hex');
-
-async function card(label: string): Promise<DriverCardSession> {
-  const s = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
-  await s.initialize({ soPin: SO_PIN, userPin: USER_PIN, retries: 3, label });
-  await s.verifyPin(USER_PIN);
-  return s;
-}
 
 function csrs(dir: string, tag: string, n: number): { source: string; data: Uint8Array }[] {
   const out = [];

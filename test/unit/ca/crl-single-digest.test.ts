@@ -12,9 +12,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScHsmCard } from '../../../src/card/emulator/sc-hsm-card.js';
-import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
-import { DriverCardSession } from '../../../src/card/card-session-impl.js';
 import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
 import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
@@ -27,22 +24,14 @@ import { loadProfiles, parseCsr } from '../../../src/ca/index.js';
 import type { Signer } from '../../../src/crypto/signer.js';
 import { verifySignatureOfDigest } from '../../../src/crypto/verify-digest.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
+import { inProcessCard as card } from '../../helpers/in-process-card.js';
 
 const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
-const USER_PIN = Buffer.from('648219');
-const SO_PIN = Buffer.from('3537363231383830', 'hex');
 const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
 let now = new Date('2026-11-20T09:00:00.000Z');
 const clock: Clock = { now: () => (now = new Date(now.getTime() + 1000)) };
-
-async function card(label: string): Promise<DriverCardSession> {
-  const s = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
-  await s.initialize({ soPin: SO_PIN, userPin: USER_PIN, retries: 3, label });
-  await s.verifyPin(USER_PIN);
-  return s;
-}
 
 /** A sub-CA `servers` with two revoked certificates. */
 async function rig() {

@@ -10,8 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScHsmCard } from '../../../src/card/emulator/sc-hsm-card.js';
-import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
 import { DriverCardSession } from '../../../src/card/card-session-impl.js';
 import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
@@ -24,21 +22,13 @@ import { loadProfiles, verifyIssuedCertificate } from '../../../src/ca/index.js'
 import type { Clock } from '../../../src/ca/clock.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
 import { openscPkcs11Id } from '../../../src/card/opensc-pkcs11-id.js';
+import { inProcessCard as card } from '../../helpers/in-process-card.js';
 
 const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
-const USER_PIN = Buffer.from('648219');
-const SO_PIN = Buffer.from('3537363231383830', 'hex');
 const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
 
 let now = new Date('2026-11-20T09:00:00.000Z');
 const clock: Clock = { now: () => (now = new Date(now.getTime() + 1000)) };
-
-async function card(label: string): Promise<DriverCardSession> {
-  const s = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
-  await s.initialize({ soPin: SO_PIN, userPin: USER_PIN, retries: 3, label });
-  await s.verifyPin(USER_PIN);
-  return s;
-}
 
 async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'cardca-enroll-'));

@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { ScHsmCard } from '../../../src/card/emulator/sc-hsm-card.js';
-import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
 import { DriverCardSession } from '../../../src/card/card-session-impl.js';
 import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
@@ -25,18 +23,10 @@ import { fixedClock, type Clock } from '../../../src/ca/clock.js';
 import { loadProfiles, parseCsr, verifyIssuedCertificate } from '../../../src/ca/index.js';
 import type { Signer } from '../../../src/crypto/signer.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
+import { inProcessCard as card } from '../../helpers/in-process-card.js';
 
 const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
-const USER_PIN = Buffer.from('648219');
-const SO_PIN = Buffer.from('3537363231383830', 'hex');
 const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
-
-async function card(label: string): Promise<DriverCardSession> {
-  const s = await DriverCardSession.open(new InProcessTransport(new ScHsmCard()));
-  await s.initialize({ soPin: SO_PIN, userPin: USER_PIN, retries: 3, label });
-  await s.verifyPin(USER_PIN);
-  return s;
-}
 
 function csr(dir: string, name: string, key: string[], cn: string): Uint8Array {
   const out = join(dir, `${name}.csr`);
