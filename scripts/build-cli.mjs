@@ -24,7 +24,7 @@ const CHUNK_PREFIX = 'bundle-';
 // Chunks of an earlier build: hashed names would otherwise pile up.
 for (const f of readdirSync(out)) if (f.startsWith(CHUNK_PREFIX) && f.endsWith('.js')) rmSync(join(out, f));
 
-await build({
+const result = await build({
   entryPoints: { bin: join(out, 'bin.js') },
   outdir: out,
   allowOverwrite: true,
@@ -38,9 +38,22 @@ await build({
   // yargs, cliui and wrap-ansi measure help text with string-width, whose import and calls cost
   // more than the rest of `ca sign --help` together; src/cli/terminal-width.ts says why ours is
   // enough for help layout.
-  alias: { 'string-width': join(root, 'dist', 'src', 'cli', 'terminal-width.js') },
+  // Likewise yargs' two identity checks from `assert` (src/cli/yargs-assert.ts): Node's assert
+  // module costs ~8 ms CPU to load. Only yargs imports `assert` in the bundle (the build fails
+  // below if another bundled module starts to).
+  alias: {
+    'string-width': join(root, 'dist', 'src', 'cli', 'terminal-width.js'),
+    assert: join(root, 'dist', 'src', 'cli', 'yargs-assert.js'),
+  },
   // CommonJS dependencies bundled into ESM call require() for Node built-ins.
   banner: { js: "import { createRequire as __cardcaCreateRequire } from 'node:module'; const require = __cardcaCreateRequire(import.meta.url);" },
   legalComments: 'none',
+  metafile: true,
   logLevel: 'warning',
 });
+
+// The assert alias above is only sound for yargs' two identity checks: refuse any other importer.
+for (const [file, input] of Object.entries(result.metafile.inputs)) {
+  const usesShim = input.imports.some((i) => i.path.endsWith('dist/src/cli/yargs-assert.js'));
+  if (usesShim && !/node_modules\/yargs\//.test(file)) throw new Error(`${file} imports 'assert', which the CLI bundle maps to src/cli/yargs-assert.ts (two functions only)`);
+}

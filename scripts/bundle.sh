@@ -136,7 +136,7 @@ cp -r "$SRC/profiles" "$SRC/templates" "$APP/"
 mkdir -p "$APP/dist"
 cp -r "$SRC/dist/src" "$APP/dist/src"
 # No emulator on the ceremony machine (src/common/build-flavour.ts explains the marker).
-rm -rf "$APP/dist/src/card/emulator" "$APP/dist/src/cli/commands/emulator.js"
+rm -rf "$APP/dist/src/card/emulator" "$APP/dist/src/cli/commands/emulator.js" "$APP/dist/src/cli/commands/emulator-run.js"
 # The one import left is the guarded one in the command list (refused-command.js stands in).
 if grep -rlE "(from |import\()['\"][^'\"]*emulator[/.]" "$APP/dist/src" | grep -v '/cli/commands/index\.js$'; then
   die "the files above still import the emulator, which the ceremony build leaves out"

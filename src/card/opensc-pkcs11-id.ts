@@ -12,7 +12,7 @@ import { CardError } from './errors.js';
  * The token fields are what OpenSC reports for each card family; the integration test
  * (test/integration/user-tokens.test.ts) compares the result with openvpn's own output.
  */
-export const OPENSC_PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+export { OPENSC_PKCS11_MODULE } from './opensc-pkcs11-module.js';
 
 /** What cardca knows about a token (its `CardInfo`). */
 export interface TokenDescription {

@@ -71,3 +71,49 @@ export function withCheckpointSources<T>(y: Argv<T>): Argv<T & CardReadArgs> {
     .option('reader', { type: 'string', describe: 'only look at the card in this reader' })
     .option('pin-file', { type: 'string', describe: "user PIN for reading the cards' checkpoints (PIN-protected), from FILE; default: prompt" }) as Argv<T & CardReadArgs>;
 }
+
+/**
+ * The PIV management key (SP 800-73-4 key 9B): hex from the first line of `--mgmt-key-file`, or
+ * typed at a no-echo prompt; never argv. Read into Buffers and wiped after use, like PINs.
+ */
+export interface MgmtKeyArgs {
+  'mgmt-key-file'?: string;
+}
+
+export function withMgmtKey<T>(y: Argv<T>): Argv<T & MgmtKeyArgs> {
+  return y.option('mgmt-key-file', {
+    type: 'string',
+    describe: 'PIV cards: the management key (hex, first line of FILE); default: no-echo prompt',
+  }) as Argv<T & MgmtKeyArgs>;
+}
+
+/** `--slot`, `--pin-policy`, `--touch-policy`, `--overwrite`: where a new key goes on cards with slots (PIV). */
+export interface KeyPlacementArgs {
+  slot?: string;
+  'pin-policy'?: 'default' | 'never' | 'once' | 'always';
+  'touch-policy'?: 'default' | 'never' | 'always' | 'cached';
+  overwrite?: boolean;
+}
+
+export const OVERWRITE_CONFIRMATION = 'destroy the key';
+
+export function withKeyPlacement<T>(y: Argv<T>): Argv<T & KeyPlacementArgs> {
+  return y
+    .option('slot', { type: 'string', describe: 'PIV cards: key slot 9a, 9c (default), 9d, 9e or 82–95' })
+    .option('pin-policy', { choices: ['default', 'never', 'once', 'always'] as const, describe: 'YubiKey PIN policy of the new key (default: the slot default, 9C = always)' })
+    .option('touch-policy', { choices: ['default', 'never', 'always', 'cached'] as const, describe: 'YubiKey touch policy of the new key' })
+    .option('overwrite', { type: 'boolean', default: false, describe: `replace a key already in the slot (asks you to type "${OVERWRITE_CONFIRMATION}")` }) as Argv<T & KeyPlacementArgs>;
+}
+
+/** `ca key backup|restore|drill`: the transcript options and the DKEK share custodians present. */
+export interface CustodyTranscriptArgs extends TranscriptArgs {
+  custodian?: string[];
+}
+
+export function withCustodyTranscriptOptions<T>(y: Argv<T>): Argv<T & CustodyTranscriptArgs> {
+  return withTranscriptOptions(y).option('custodian', {
+    type: 'string',
+    array: true,
+    describe: 'name of a DKEK share custodian present (repeatable); listed in the transcript with a signature line',
+  }) as Argv<T & CustodyTranscriptArgs>;
+}

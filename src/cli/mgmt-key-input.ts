@@ -1,23 +1,9 @@
-import type { Argv } from 'yargs';
 import type { DriverCardSession } from '../card/card-session-impl.js';
 import { CliError } from './cli-error.js';
 import { eprintln, type CliContext } from './context.js';
 import { obtainPin } from './pin-input.js';
 
-/**
- * The PIV management key (SP 800-73-4 key 9B): hex from the first line of `--mgmt-key-file`, or
- * typed at a no-echo prompt; never argv. Read into Buffers and wiped after use, like PINs.
- */
-export interface MgmtKeyArgs {
-  'mgmt-key-file'?: string;
-}
-
-export function withMgmtKey<T>(y: Argv<T>): Argv<T & MgmtKeyArgs> {
-  return y.option('mgmt-key-file', {
-    type: 'string',
-    describe: 'PIV cards: the management key (hex, first line of FILE); default: no-echo prompt',
-  }) as Argv<T & MgmtKeyArgs>;
-}
+export { withMgmtKey, type MgmtKeyArgs } from './command-options.js';
 
 /** Decode 32/48/64 hex digits into key bytes; the text buffer is wiped. */
 export function mgmtKeyBytes(text: Buffer): Buffer {

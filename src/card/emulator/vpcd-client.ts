@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { VirtualCard } from './virtual-card.js';
+import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from './vpcd-defaults.js';
 
 /**
  * Connects a VirtualCard to vsmartcard's vpcd (the pcscd reader driver), which listens on TCP.
@@ -21,8 +22,7 @@ export interface VpcdClientOptions {
   reinsertAfterMs?: number;
 }
 
-export const VPCD_DEFAULT_HOST = '127.0.0.2';
-export const VPCD_DEFAULT_PORT = 35963;
+export { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT } from './vpcd-defaults.js';
 
 export declare interface VpcdClient {
   on(event: 'connected' | 'disconnected' | 'removed', listener: () => void): this;

@@ -1,42 +1,66 @@
 import type { CommandModule } from 'yargs';
-import { DbError } from '../../db/db-error.js';
-import { checkDatabase } from '../../db/db-check.js';
-import { withCa, withHome, type HomeArgs } from '../ca-context.js';
-import { println, type CliContext } from '../context.js';
-import { dbBackupCommands } from './db-backup.js';
+import { withCheckpointSources, withHome, type CardReadArgs, type HomeArgs } from '../command-options.js';
+import type { CliContext } from '../context.js';
+
+/**
+ * `ca db check|backup|restore`. This module is only the commands' definitions (all
+ * `ca db --help` loads); the handlers, with the database behind them, are db-run.ts and
+ * db-backup-run.ts, imported when one runs (issue #14 item 1).
+ */
+export interface BackupArgs extends HomeArgs {
+  out: string;
+}
+
+export interface RestoreArgs extends HomeArgs, CardReadArgs {
+  file: string;
+  'allow-rollback': boolean;
+}
 
 function checkCommand(ctx: CliContext): CommandModule<object, HomeArgs> {
   return {
     command: 'check',
     describe: 'integrity_check, every row against its DER and signature, audit chain, no reserved rows',
     builder: (y) => withHome(y) as never,
-    handler: async (args) =>
-      // Takes the lock (and recovers crashed reservations) so it checks a quiescent database.
-      withCa(ctx, args, { command: 'db check', write: true }, async (ca) => {
-        const r = checkDatabase(ca.store);
-        if (r.problems.length > 0) {
-          for (const p of r.problems) println(ctx, `PROBLEM ${p.what}: ${p.message}`);
-          throw new DbError('INTEGRITY_CHECK_FAILED', `${r.problems.length} problem(s) found`, { hint: 'See the lines above; restore from backup or investigate before signing.' });
-        }
-        println(ctx, `database OK: ${r.certificates} certificates, ${r.crls} CRLs, ${r.auditRecords} audit records`);
-        // A valid end state after a crash or card fault, not a problem: say so, by serial.
-        for (const c of ca.store.findCertificates({ status: 'outcome_unknown' })) {
-          println(ctx, `note: certificate ${c.issuerName}/${c.serialHex} is outcome_unknown (the card may have signed it); it is listed on every CRL of ${c.issuerName} from now on (docs/ceremony-guide.md)`);
-        }
-      }),
+    handler: async (args) => (await import('./db-run.js')).runDbCheck(ctx, args),
   };
 }
 
-/** `ca db check`. */
+/** `ca db backup --out FILE` and `ca db restore FILE` (issue #8 item 3; ca-invariants.md G19): db-backup-run.ts says how. */
+function backupCommand(ctx: CliContext): CommandModule<object, BackupArgs> {
+  return {
+    command: 'backup',
+    describe: 'Online backup of the issuance database to FILE (integrity-checked, SHA-256 into the audit log)',
+    builder: (y) =>
+      withHome(y)
+        .option('out', { type: 'string', demandOption: true, describe: 'backup file to create (refuses an existing file)' })
+        .example('$0 db backup --out /media/backup/ca-20261201.db', 'after a ceremony: copy to the backup stick') as never,
+    handler: async (args) => (await import('./db-backup-run.js')).runDbBackup(ctx, args),
+  };
+}
+
+function restoreCommand(ctx: CliContext): CommandModule<object, RestoreArgs> {
+  return {
+    command: 'restore <file>',
+    describe: 'Replace the database with a backup; refuses one older than any checkpoint (DB_ROLLBACK)',
+    builder: (y) =>
+      withCheckpointSources(withHome(y))
+        .positional('file', { type: 'string', describe: 'a file written by `ca db backup`' })
+        .option('allow-rollback', {
+          type: 'boolean',
+          default: false,
+          describe: 'restore even a backup behind a checkpoint (recorded in the audit log; CRL numbers still never repeat)',
+        })
+        .example('$0 db restore /media/backup/ca-20261201.db --card DECM0102330001', 'restore, checked against the root card') as never,
+    handler: async (args) => (await import('./db-backup-run.js')).runDbRestore(ctx, args),
+  };
+}
+
+/** `ca db …`. */
 export function dbCommand(ctx: CliContext): CommandModule<object, object> {
   return {
     command: 'db <action>',
     describe: 'Database maintenance',
-    builder: (y) => {
-      let b = y.command(checkCommand(ctx));
-      for (const c of dbBackupCommands(ctx)) b = b.command(c);
-      return b.demandCommand(1) as never;
-    },
+    builder: (y) => y.command(checkCommand(ctx)).command(backupCommand(ctx)).command(restoreCommand(ctx)).demandCommand(1) as never,
     handler: () => undefined,
   };
 }

@@ -15,13 +15,24 @@ import { fileURLToPath } from 'node:url';
 // dist/test/unit/cli/ → the package root.
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
+// Every command's definition module: the top-level ones (cli/commands/index.ts) and the
+// subcommands the card, key and db groups list.
 const SPLIT_DEFINITIONS = [
-  'adopt', 'audit', 'crl', 'csr', 'export', 'export-openvpn-client', 'init', 'list', 'openvpn', 'profiles', 'revoke', 'show', 'sign', 'status', 'verify',
+  'adopt', 'audit', 'ceremony', 'crl', 'csr', 'db', 'emulator', 'enroll', 'export', 'export-openvpn-client', 'init', 'list', 'openvpn', 'profiles', 'revoke', 'show', 'sign', 'status', 'verify',
+  'card/card', 'card/attest', 'card/cert', 'card/cert-read', 'card/cert-write', 'card/delete-key', 'card/dkek', 'card/init', 'card/keygen', 'card/list', 'card/pin', 'card/status',
+  'key/key', 'key/backup', 'key/drill', 'key/restore',
 ];
+
+/**
+ * Modules under src/card that a definition may import: constants a `--help` text shows (the
+ * default vpcd port, OpenSC's module path). Each must import nothing, which the test checks, so
+ * that allowing it loads no card code.
+ */
+const CONSTANT_MODULES = ['src/card/emulator/vpcd-defaults.ts', 'src/card/opensc-pkcs11-module.ts'];
 
 const FORBIDDEN: readonly { what: string; test: (spec: string) => boolean }[] = [
   { what: 'the database layer', test: (s) => s.startsWith('src/db/') },
-  { what: 'the card stack', test: (s) => s.startsWith('src/card/') },
+  { what: 'the card stack', test: (s) => s.startsWith('src/card/') && !CONSTANT_MODULES.includes(s) },
   { what: 'the CA context (database, profiles)', test: (s) => s === 'src/cli/ca-context.ts' },
   { what: 'the card context', test: (s) => s === 'src/cli/card-context.ts' },
   { what: 'a package other than yargs', test: (s) => !s.startsWith('src/') && !s.startsWith('node:') && s !== 'yargs' },
@@ -90,4 +101,15 @@ test('the split command definitions load no engine (what `ca <cmd> --help` pays 
       for (const f of FORBIDDEN) assert.ok(!f.test(mod), `${name}.ts loads ${f.what} (${mod}) through ${chain.join(' → ')}`);
     }
   }
+});
+
+test('the constants modules a definition may import import nothing', () => {
+  for (const m of CONSTANT_MODULES) assert.deepEqual(valueImports(readFileSync(join(root, m), 'utf8')), [], `${m} must stay import-free`);
+});
+
+test('every command listed in cli/commands/index.ts has its definition checked', () => {
+  const index = readFileSync(join(root, 'src', 'cli', 'commands', 'index.ts'), 'utf8');
+  const loaded = [...index.matchAll(/import\('\.\/([\w/-]+)\.js'\)/g)].map((m) => m[1]!).filter((m) => m !== 'refused-command');
+  assert.ok(loaded.length >= 20, `found only ${loaded.length} command imports`);
+  for (const m of loaded) assert.ok(SPLIT_DEFINITIONS.includes(m), `${m}.ts is a command definition the test does not check`);
 });

@@ -1,27 +1,11 @@
-import type { Argv } from 'yargs';
 import type { DriverCardSession } from '../../../card/card-session-impl.js';
 import type { KeyPlacement } from '../../../card/drivers/card-driver.js';
 import { usageError } from '../../cli-error.js';
 import { eprintln, type CliContext } from '../../context.js';
 import { promptLine } from '../../pin-input.js';
 
-/** `--slot`, `--pin-policy`, `--touch-policy`, `--overwrite`: where a new key goes on cards with slots (PIV). */
-export interface KeyPlacementArgs {
-  slot?: string;
-  'pin-policy'?: 'default' | 'never' | 'once' | 'always';
-  'touch-policy'?: 'default' | 'never' | 'always' | 'cached';
-  overwrite?: boolean;
-}
-
-export const OVERWRITE_CONFIRMATION = 'destroy the key';
-
-export function withKeyPlacement<T>(y: Argv<T>): Argv<T & KeyPlacementArgs> {
-  return y
-    .option('slot', { type: 'string', describe: 'PIV cards: key slot 9a, 9c (default), 9d, 9e or 82–95' })
-    .option('pin-policy', { choices: ['default', 'never', 'once', 'always'] as const, describe: 'YubiKey PIN policy of the new key (default: the slot default, 9C = always)' })
-    .option('touch-policy', { choices: ['default', 'never', 'always', 'cached'] as const, describe: 'YubiKey touch policy of the new key' })
-    .option('overwrite', { type: 'boolean', default: false, describe: `replace a key already in the slot (asks you to type "${OVERWRITE_CONFIRMATION}")` }) as Argv<T & KeyPlacementArgs>;
-}
+export { OVERWRITE_CONFIRMATION, withKeyPlacement, type KeyPlacementArgs } from '../../command-options.js';
+import { OVERWRITE_CONFIRMATION as OVERWRITE_TEXT, type KeyPlacementArgs } from '../../command-options.js';
 
 /**
  * The placement for `generateKey`. `--slot` on a card without slots is a usage error; replacing
@@ -44,8 +28,8 @@ export async function keyPlacementOf(ctx: CliContext, s: DriverCardSession, a: K
   if (a.overwrite && ctx.stdin.isTTY) {
     const name = `slot ${a.slot ?? '9c'}`;
     eprintln(ctx, `--overwrite: the key in ${name} of card ${s.info.serial} will be destroyed and cannot be recovered.`);
-    const typed = await promptLine(ctx, `Type "${OVERWRITE_CONFIRMATION}" to continue: `);
-    if (typed !== OVERWRITE_CONFIRMATION) throw usageError('overwrite not confirmed; nothing was changed');
+    const typed = await promptLine(ctx, `Type "${OVERWRITE_TEXT}" to continue: `);
+    if (typed !== OVERWRITE_TEXT) throw usageError('overwrite not confirmed; nothing was changed');
   }
   return {
     ...(slot === undefined ? {} : { slot }),

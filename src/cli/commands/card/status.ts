@@ -1,29 +1,7 @@
 import type { CommandModule } from 'yargs';
-import type { PinStatus } from '../../../card/card-service.js';
-import { cardSelector, withCardService, type CardGlobalArgs } from '../../card-context.js';
-import { println, type CliContext } from '../../context.js';
 import { withCardSelection } from './card-options.js';
-
-interface StatusArgs extends CardGlobalArgs {
-  json: boolean;
-}
-
-function describePin(p: PinStatus): string {
-  switch (p.state) {
-    case 'verified':
-      return 'verified in this session';
-    case 'not-verified':
-      // MyEID PUK, PIV PUK without GET METADATA: the card has no query that spends no try.
-      if (p.triesLeft === undefined) return 'set (the card does not report its tries left)';
-      return `${p.triesLeft} ${p.triesLeft === 1 ? 'try' : 'tries'} left`;
-    case 'blocked':
-      return 'BLOCKED (unblock with `ca card pin unblock`)';
-    case 'not-initialized':
-      return 'not set (card not initialised)';
-    case 'transport':
-      return 'transport PIN (change it first)';
-  }
-}
+import type { CliContext } from '../../context.js';
+import type { StatusArgs } from './status-run.js';
 
 /** `ca card status`: PIN and SO-PIN tries left, initialised or not, firmware. Spends no PIN try. */
 export function cardStatusCommand(ctx: CliContext): CommandModule<object, StatusArgs> {
@@ -34,43 +12,6 @@ export function cardStatusCommand(ctx: CliContext): CommandModule<object, Status
       withCardSelection(y)
         .option('json', { type: 'boolean', default: false, describe: 'machine-readable output (includes "serial")' })
         .example('$0 card status --card DECM0102330', 'tries left on that card') as never,
-    handler: async (args) =>
-      withCardService(ctx, args, async (service) => {
-        const s = await service.open(cardSelector(args));
-        try {
-          const pin = await s.pinStatus();
-          const so = await s.soPinStatus();
-          const i = s.info;
-          if (args.json) {
-            println(
-              ctx,
-              JSON.stringify(
-                {
-                  reader: i.reader,
-                  serial: i.serial,
-                  driver: i.driver,
-                  label: i.label ?? null,
-                  initialized: i.initialized,
-                  firmware: i.version ?? null,
-                  atr: i.atr,
-                  pin: { state: pin.state, triesLeft: pin.triesLeft ?? null },
-                  soPin: { state: so.state, triesLeft: so.triesLeft ?? null },
-                },
-                null,
-                2,
-              ),
-            );
-            return;
-          }
-          println(ctx, `reader:      ${i.reader}`);
-          println(ctx, `card:        ${i.driver}, serial ${i.serial}, firmware ${i.version ?? 'unknown'}`);
-          println(ctx, `initialised: ${i.initialized ? `yes, label "${i.label ?? ''}"` : 'no (run `ca card init`)'}`);
-          println(ctx, `user PIN:    ${describePin(pin)}`);
-          if (s.capabilities.unblockCredential === 'puk') println(ctx, `PUK:         ${describePin(so)}`);
-          else println(ctx, `SO-PIN:      ${describePin(so)}`);
-        } finally {
-          await s.close();
-        }
-      }),
+    handler: async (args) => (await import('./status-run.js')).runCardStatus(ctx, args),
   };
 }

@@ -1,11 +1,10 @@
-import type { Argv } from 'yargs';
 import type { CaRecord } from '../../../ca/store.js';
 import { shq } from '../ceremony.js';
 import type { CeremonyRecord } from '../../../ca/transcript.js';
 import { toHex } from '../../../common/hex.js';
 import type { CaContext } from '../../ca-context.js';
 import type { CliContext } from '../../context.js';
-import { operatorName, participants, softwareVersion, transcriptTimeZone, withTranscriptOptions, writeTranscript, type TranscriptArgs, type WrittenTranscript } from '../../transcript-writer.js';
+import { operatorName, participants, softwareVersion, transcriptTimeZone, writeTranscript, type WrittenTranscript } from '../../transcript-writer.js';
 
 /**
  * The ceremony transcript of a key-custody act (`ca key backup|restore|drill`): the DKEK share
@@ -13,17 +12,8 @@ import { operatorName, participants, softwareVersion, transcriptTimeZone, withTr
  * possible because they brought their shares; docs/key-custody.md), and the file hash, KCV and
  * the card that acted are on record, like every other ceremony (BR 6.1.1.1; ca-invariants.md §4.3).
  */
-export interface CustodyTranscriptArgs extends TranscriptArgs {
-  custodian?: string[];
-}
-
-export function withCustodyTranscriptOptions<T>(y: Argv<T>): Argv<T & CustodyTranscriptArgs> {
-  return withTranscriptOptions(y).option('custodian', {
-    type: 'string',
-    array: true,
-    describe: 'name of a DKEK share custodian present (repeatable); listed in the transcript with a signature line',
-  }) as Argv<T & CustodyTranscriptArgs>;
-}
+export { withCustodyTranscriptOptions, type CustodyTranscriptArgs } from '../../command-options.js';
+import type { CustodyTranscriptArgs } from '../../command-options.js';
 
 export interface CustodyAct {
   readonly kind: 'key-backup' | 'key-restore' | 'key-drill';
