@@ -167,13 +167,16 @@ function longestFirst(rigFiles, rel, durations) {
 /**
  * Hang guard per `node --test` process (a test whose before hook failed can leave a child that
  * keeps node's event loop alive for ever; a native call that blocks the event loop stops every
- * test timeout too): CARDCA_TEST_FILE_TIMEOUT seconds, default 15 min — about five times the
- * longest file on a loaded 2-core machine, so a hang costs one lane 15 minutes, not the run's
- * 90. Not a performance limit.
+ * test timeout too). A rig file gets CARDCA_TEST_FILE_TIMEOUT seconds, default 15 min — about
+ * five times the longest file on a loaded 2-core machine, so a hang costs one lane 15 minutes,
+ * not the run's 90. The host lane is one process for every unit test and the offline-bundle
+ * build (15 min of its own under CI load, beside two rig lanes): CARDCA_TEST_HOST_TIMEOUT
+ * seconds, default 40 min. Not performance limits.
  */
 const FILE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 900) * 1000;
+const HOST_LANE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_HOST_TIMEOUT || 2400) * 1000;
 /** Files the hang guard stopped (their TAP ends where they hung: no failure may be counted). */
-const hungFiles = new Set();
+const hungFiles = new Map();
 
 /** SIGnal `pid` and its direct children (flock's node, say: flock does not pass signals on). */
 function killTree(pid, sig) {
@@ -192,7 +195,7 @@ function killTree(pid, sig) {
   }
 }
 
-function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthrough = [] }) {
+function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthrough = [], timeoutMs = FILE_TIMEOUT_MS }) {
   const args = [
     '--test',
     '--test-concurrency=1',
@@ -210,11 +213,12 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthroug
   process.on('SIGTERM', forward);
   let killTimer;
   const hangTimer = setTimeout(() => {
-    console.log(`run-tests: ${files.map((f) => relative(repo, f)).join(' ')} still running after ${FILE_TIMEOUT_MS / 1000} s (CARDCA_TEST_FILE_TIMEOUT): stopping it`);
-    for (const f of files) hungFiles.add(f);
+    const which = timeoutMs === HOST_LANE_TIMEOUT_MS ? 'CARDCA_TEST_HOST_TIMEOUT' : 'CARDCA_TEST_FILE_TIMEOUT';
+    console.log(`run-tests: ${files.map((f) => relative(repo, f)).join(' ')} still running after ${timeoutMs / 1000} s (${which}): stopping it`);
+    for (const f of files) hungFiles.set(f, timeoutMs);
     killTree(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 10_000);
-  }, FILE_TIMEOUT_MS);
+  }, timeoutMs);
   return new Promise((res) => {
     child.on('exit', (c, sig) => {
       clearTimeout(hangTimer);
@@ -337,7 +341,7 @@ async function buildAndRun(opts) {
       if (opts.build) env.CARDCA_TYPECHECK_RESULT = typecheckFile;
       const t0 = Date.now();
       const hostSpec = join(tapDir, 'host-lane.spec.txt');
-      const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env, passthrough: opts.passthrough });
+      const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env, passthrough: opts.passthrough, timeoutMs: HOST_LANE_TIMEOUT_MS });
 
       const durationsFile = join(resultsDir, 'test-durations.json');
       const durations = readDurations(durationsFile);
@@ -398,10 +402,11 @@ async function buildAndRun(opts) {
       // One TAP file for tools that want the whole run.
       writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
       printSummary(total, Date.now() - t0);
-      if (hostCode !== 0) notPassed.push({ f: 'host lane (unit tests)', c: hostCode });
-      for (const { f, c } of notPassed) {
-        const name = typeof f === 'string' && !f.includes(sep) ? f : rel(f);
-        console.log(`run-tests: NOT PASSED: ${name}: exit ${c}${hungFiles.has(f) ? `, stopped by the hang guard after ${FILE_TIMEOUT_MS / 1000} s (its report ends where it hung)` : ''}`);
+      const guard = (ms) => `, stopped by the hang guard after ${ms / 1000} s (its report ends where it hung)`;
+      for (const { f, c } of notPassed) console.log(`run-tests: NOT PASSED: ${rel(f)}: exit ${c}${hungFiles.has(f) ? guard(hungFiles.get(f)) : ''}`);
+      if (hostCode !== 0) {
+        const stopped = hostFiles.find((f) => hungFiles.has(f));
+        console.log(`run-tests: NOT PASSED: host lane (unit tests${hostFiles.some((f) => rel(f).startsWith('integration/')) ? ', offline bundle' : ''}): exit ${hostCode}${stopped ? guard(hungFiles.get(stopped)) : ''}`);
       }
       if (interrupted) {
         console.log('run-tests: interrupted: the files not started are not in the summary');
