@@ -338,6 +338,9 @@ function doubleQuoted(c: string, i: number): [string, number] {
  * and its conversions (yaml/dist/schema/core/{schema,bool,int,float}.js, common/null.js).
  */
 function plainScalar(s: string): unknown {
+  // Every test below needs one of these first characters; most profile values (names, OIDs'
+  // names, periods like P10Y) have none, and skip eight regular expressions.
+  if (s.length > 0 && !'~nNtTfF0123456789+-.'.includes(s[0]!)) return s;
   if (/^(?:~|[Nn]ull|NULL)?$/.test(s)) return null;
   if (/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s)) return s[0] === 't' || s[0] === 'T';
   if (/^0o[0-7]+$/.test(s)) return parseInt(s.substring(2), 8);
