@@ -67,6 +67,10 @@ test('scalars: core schema typing, as the yaml package does it', () => {
 test('quoted scalars, comments, empty values, keys with spaces', () => {
   same(`a: 'x # not a comment'\nb: "y: z"\nc: 'it''s'\nd: "q\\"\\\\\\n\\t\\x41\\u00e9"\n`);
   same(`a: '[\\p{L}\\p{N} .,''-]+' # comment\n`);
+  // Every §5.7 escape the fast path reads (what JSON.stringify writes, as `ca adopt` does, among them).
+  for (const e of ['0', 'a', 'b', 't', 'n', 'v', 'f', 'r', 'e', ' ', '"', '/', '\\', 'N', '_', 'L', 'P', 'x41', 'x7f', 'u00e9', 'u2028', 'uFFFD']) {
+    same(`k: "a\\${e}b"\n`);
+  }
   same(`a: ''\nb: ""\nc: '#'\n`);
   same(`a:\nb: ~\nc:   # nothing\nd: x\n`);
   same(`key with spaces: 1\n'quoted key': 2\n"dq key": 3\nk2: { 'a b': c, "d": e }\n`);
