@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Document, isNode, LineCounter, parseDocument } from 'yaml';
 import { ProfileError } from '../errors.js';
+import { parsePlainYaml } from './plain-yaml.js';
 
 export type PathItem = string | number;
 
@@ -11,21 +12,22 @@ export type PathItem = string | number;
  */
 export class YamlSource {
   readonly file: string;
-  private readonly doc: Document;
-  private readonly lines: LineCounter;
+  private readonly text: string;
+  /** The yaml package's document, made only when a line number is asked for (an error). */
+  private nodes: { doc: Document; lines: LineCounter } | undefined;
   /**
    * The whole document as plain values, made once. Validation reads a few hundred paths per
    * profile set; converting the node at each path (`toJS` per `get`, as before) cost more than
-   * parsing the YAML (docs/benchmarks.md, "One `ca sign`, third pass"). The nodes stay for
-   * `line()`, which only an error needs.
+   * parsing the YAML (docs/benchmarks.md, "One `ca sign`, third pass"). The yaml nodes are
+   * for `line()`, which only an error needs.
    */
   private readonly value: unknown;
 
-  private constructor(file: string, doc: Document, lines: LineCounter) {
+  private constructor(file: string, text: string, value: unknown, nodes?: { doc: Document; lines: LineCounter }) {
     this.file = file;
-    this.doc = doc;
-    this.lines = lines;
-    this.value = doc.toJS();
+    this.text = text;
+    this.value = value;
+    this.nodes = nodes;
   }
 
   static read(path: string): YamlSource {
@@ -39,9 +41,13 @@ export class YamlSource {
   }
 
   static parse(file: string, text: string): YamlSource {
-    const lines = new LineCounter();
-    // uniqueKeys: a repeated key is an error, not "last one wins".
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    // The plain subset the profiles are written in is read without the yaml package, whose
+    // first run costs 100–230 ms CPU in a fresh process (plain-yaml.ts); the same values, or
+    // "not mine" and the yaml package below, with its errors and line numbers.
+    const plain = parsePlainYaml(text);
+    if (plain) return new YamlSource(file, text, plain.value);
+    const nodes = YamlSource.compose(text);
+    const { doc, lines } = nodes;
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
       const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
@@ -51,7 +57,14 @@ export class YamlSource {
         hint: 'Fix the YAML syntax at the line shown.',
       });
     }
-    return new YamlSource(file, doc, lines);
+    return new YamlSource(file, text, doc.toJS(), nodes);
+  }
+
+  private static compose(text: string): { doc: Document; lines: LineCounter } {
+    const lines = new LineCounter();
+    // uniqueKeys: a repeated key is an error, not "last one wins".
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    return { doc, lines };
   }
 
   /** The plain value at `path`, or undefined. */
@@ -74,9 +87,11 @@ export class YamlSource {
 
   /** 1-based line of the node at `path`, or of the nearest ancestor that exists. */
   line(path: readonly PathItem[]): number {
+    this.nodes ??= YamlSource.compose(this.text);
+    const { doc, lines } = this.nodes;
     for (let i = path.length; i >= 0; i--) {
-      const n = i === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, i), true);
-      if (isNode(n) && n.range) return this.lines.linePos(n.range[0]).line;
+      const n = i === 0 ? doc.contents : doc.getIn(path.slice(0, i), true);
+      if (isNode(n) && n.range) return lines.linePos(n.range[0]).line;
     }
     return 1;
   }
