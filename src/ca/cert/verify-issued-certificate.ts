@@ -42,14 +42,14 @@ export interface VerifiedSignedByDigest extends VerifiedSigned {
  * hashing the TBS a second time. The digest is returned for the store's own identity check.
  */
 export function verifySignedObjectByDigest(der: Uint8Array, expectedTbsSha256: Uint8Array, issuerSpki: Uint8Array, sigFieldIndex: number, what: string): VerifiedSignedByDigest {
-  let tbsSha256: Uint8Array | undefined;
-  const r = verifySigned(der, { sha256: expectedTbsSha256, measured: (d) => (tbsSha256 = d) }, issuerSpki, sigFieldIndex, what);
-  return { ...r, tbsSha256: tbsSha256! };
+  const r = verifySigned(der, { sha256: expectedTbsSha256 }, issuerSpki, sigFieldIndex, what);
+  return { algorithm: r.algorithm, tbs: r.tbs, tbsSha256: r.digest! };
 }
 
-type ExpectedTbs = { readonly tbs: Uint8Array } | { readonly sha256: Uint8Array; readonly measured: (d: Uint8Array) => void };
+type ExpectedTbs = { readonly tbs: Uint8Array } | { readonly sha256: Uint8Array };
 
-function verifySigned(der: Uint8Array, expected: ExpectedTbs, issuerSpki: Uint8Array, sigFieldIndex: number, what: string): VerifiedSigned {
+/** `digest`: the SHA-256 of the TBS octets, made only when the TBS is expected by its hash. */
+function verifySigned(der: Uint8Array, expected: ExpectedTbs, issuerSpki: Uint8Array, sigFieldIndex: number, what: string): VerifiedSigned & { readonly digest?: Uint8Array } {
   let parts;
   try {
     parts = children(der, readSingle(der));
@@ -63,13 +63,12 @@ function verifySigned(der: Uint8Array, expected: ExpectedTbs, issuerSpki: Uint8A
   // By digest: the one hash of the signed bytes (what is released), compared with the hash made
   // as the TBS was written. Else octet for octet, natively (a JavaScript loop over 40 MB was ~50 ms).
   const digest = 'sha256' in expected ? sha256(tbs) : undefined;
-  const same = digest ? bytesEqual(digest, (expected as { sha256: Uint8Array }).sha256) : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength).equals((expected as { tbs: Uint8Array }).tbs);
+  const same = 'sha256' in expected ? bytesEqual(digest!, expected.sha256) : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength).equals(expected.tbs);
   if (!same) {
     throw new CaError('CA_TBS_MISMATCH', `the ${what}'s TBS differs from the linted and stored TBS`, {
       hint: 'Do not release it: treat as misissuance, the serial stays burnt.',
     });
   }
-  if (digest && 'measured' in expected) expected.measured(digest);
   const outerAlg = slice(der, parts[1]!);
   const innerFields = children(tbs, readSingle(tbs));
   const inner = innerFields[sigFieldIndex];
@@ -93,7 +92,7 @@ function verifySigned(der: Uint8Array, expected: ExpectedTbs, issuerSpki: Uint8A
       hint: 'The card signed with a different key or the signature was corrupted; do not release the result.',
     });
   }
-  return { algorithm, tbs };
+  return digest ? { algorithm, tbs, digest } : { algorithm, tbs };
 }
 
 /**
