@@ -3,7 +3,7 @@ import type pcsclite from 'pcsclite';
 import { PcscError } from '../errors.js';
 import { mapPcscError, pcscResultCode, pcscUnavailable, SCARD } from './pcsc-errors.js';
 import { cardReaderFor, pcscNative, type NativeCardReader, type PcscNative } from './pcsc-native.js';
-import { PcscTransport, type PcscReader } from './pcsc-transport.js';
+import { PcscTransport, type DisconnectHooks, type PcscReader } from './pcsc-transport.js';
 import { stopStatusThread } from './status-thread-stop.js';
 
 type PcscFactory = typeof pcsclite;
@@ -14,6 +14,13 @@ export interface ReaderState {
   readonly cardPresent: boolean;
   /** ATR of the card, when present. */
   readonly atr: Uint8Array | undefined;
+}
+
+/** A reader opened by name: its status thread, when pcscd last woke it, its stop once begun. */
+interface SingleReader {
+  readonly reader: NativeCardReader;
+  lastWake: number;
+  stopped?: Promise<void>;
 }
 
 /** How long to wait for pcscd to report readers and their first status. */
@@ -43,7 +50,7 @@ export class PcscContext {
    * Readers opened by name for `connect` (no scan running); `stopped` once their status thread is
    * being stopped (status-thread-stop.ts: before the card is disconnected).
    */
-  private readonly single: { reader: NativeCardReader; lastWake: number; stopped?: Promise<void> }[] = [];
+  private readonly single: SingleReader[] = [];
   /** When the scan's reader-listing thread last reported (it is stopped the same careful way). */
   private scanWake = 0;
   private readonly waiters = new Set<() => void>();
@@ -189,7 +196,7 @@ export class PcscContext {
    * The card connection goes through the process's one card object for the reader
    * (pcsc-native.ts `cardReaderFor`), never through a status thread's object.
    */
-  private async connectCard(readerName: string, atr: Uint8Array, hooks: { beforeDisconnect?: () => Promise<void>; afterDisconnect?: () => void }): Promise<PcscTransport> {
+  private async connectCard(readerName: string, atr: Uint8Array, hooks: DisconnectHooks): Promise<PcscTransport> {
     const lease = cardReaderFor(this.native, readerName);
     try {
       return await PcscTransport.connect(lease.reader, atr, {
@@ -213,7 +220,7 @@ export class PcscContext {
    */
   private async connectSingle(readerName: string, timeoutMs = SCAN_TIMEOUT_MS): Promise<PcscTransport> {
     const reader = new this.native.CardReader(readerName);
-    const entry: { reader: NativeCardReader; lastWake: number; stopped?: Promise<void> } = { reader, lastWake: Date.now() };
+    const entry: SingleReader = { reader, lastWake: Date.now() };
     this.single.push(entry);
     const first = await new Promise<{ state: ReaderState } | { error: PcscError }>((resolve) => {
       const timer = setTimeout(

@@ -13,7 +13,7 @@ export const DEFAULT_TRANSMIT_TIMEOUT_MS = 120_000;
 const MAX_RESPONSE = 65538;
 
 /** What the owner of the reader's status thread does around the disconnect (pcsc-context.ts). */
-interface DisconnectHooks {
+export interface DisconnectHooks {
   /** Stop a status thread that must not see the disconnect (its stop could race it). */
   beforeDisconnect?: () => Promise<void>;
   /** Note that the disconnect woke a status thread that keeps running. */
