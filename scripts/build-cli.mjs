@@ -11,20 +11,41 @@
 // Kept as they are: better-sqlite3 and pcsclite (native modules, resolved from node_modules at
 // run time); every other dist/src/ module (tests and bench import them one by one). The chunks
 // sit next to bin.js in dist/src/cli/, so code that finds the package root from import.meta.url
-// walks up (src/common/package-root.ts). The offline ceremony bundle (scripts/bundle.sh) runs
-// tsc only and ships the unbundled modules: this step is not part of it.
+// walks up (src/common/package-root.ts).
+//
+// `--ceremony`: the build for the offline ceremony bundle (scripts/bundle.sh), which ships
+// without the card emulator (src/common/build-flavour.ts). The one guarded `import()` of the
+// emulator command in cli/commands/index.ts is left as an import of a file that is not shipped
+// (that branch never runs in the ceremony build: refused-command.ts answers instead), and the
+// build fails if any emulator module still ends up in the bundle.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'src', 'cli');
 const CHUNK_PREFIX = 'bundle-';
+// The entry is tsc's bin.js, which this build replaces: a second run without tsc in between
+// would bundle the bundle (whose chunks it has just removed).
+if (readFileSync(join(out, 'bin.js'), 'utf8').includes('__cardcaCreateRequire')) {
+  throw new Error('dist/src/cli/bin.js is already the bundle: run tsc -p tsconfig.json first (npm run build does both)');
+}
 // Chunks of an earlier build: hashed names would otherwise pile up.
 for (const f of readdirSync(out)) if (f.startsWith(CHUNK_PREFIX) && f.endsWith('.js')) rmSync(join(out, f));
 
+const ceremony = process.argv.includes('--ceremony');
+const EMULATOR_MODULE = /\/dist\/src\/(card\/emulator\/|cli\/commands\/emulator(-run)?\.js$)/;
+const leaveOutEmulator = {
+  name: 'ceremony-build-leaves-out-the-emulator',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/emulator\.js$/ }, (args) =>
+      args.importer.endsWith(join('dist', 'src', 'cli', 'commands', 'index.js')) ? { path: args.path, external: true } : undefined);
+  },
+};
+
 const result = await build({
+  plugins: ceremony ? [leaveOutEmulator] : [],
   entryPoints: { bin: join(out, 'bin.js') },
   outdir: out,
   allowOverwrite: true,
@@ -51,6 +72,11 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+
+if (ceremony) {
+  const emulator = Object.keys(result.metafile.inputs).filter((f) => EMULATOR_MODULE.test('/' + f));
+  if (emulator.length > 0) throw new Error(`the ceremony build bundled emulator modules: ${emulator.join(', ')}`);
+}
 
 // The assert alias above is only sound for yargs' two identity checks: refuse any other importer.
 for (const [file, input] of Object.entries(result.metafile.inputs)) {

@@ -4,7 +4,8 @@
 # on an online Debian 12 staging machine (docs/air-gapped-box.md). Contents, under one top
 # directory cardca-VERSION-debian12-x86_64/:
 #   app/        cardca built from the git commit HEAD: package.json, dist/src (JavaScript, no
-#               source maps, no emulator), profiles/, templates/, node_modules/ with runtime
+#               source maps, no emulator; dist/src/cli/bin.js is the esbuild bundle of the
+#               command line, as `npm run build` makes it), profiles/, templates/, node_modules/ with runtime
 #               dependencies only (`npm ci --omit=dev`; better-sqlite3 and pcsclite compiled
 #               here for the bundled Node), and the CEREMONY-BUILD marker
 #   node/       the Node runtime the native modules were built with (bin/node)
@@ -128,6 +129,11 @@ log "npm ci (build copy, no install scripts) and tsc"
 (cd "$SRC" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
 (cd "$SRC" && node node_modules/typescript/bin/tsc -p tsconfig.json --sourceMap false) >&2 ||
   die "tsc reported errors: a bundle is only built from a commit that type-checks"
+# The `ca` operators run is the esbuild bundle of the command line, as in a checkout after
+# `npm run build` (scripts/build-cli.mjs: a few chunks instead of ~600 modules, half the start-up);
+# --ceremony leaves the emulator out of it and fails if any emulator module would be bundled.
+log "bundling the command line (scripts/build-cli.mjs --ceremony)"
+(cd "$SRC" && node scripts/build-cli.mjs --ceremony) >&2 || die "bundling the command line failed"
 
 # --- 3. the app: runtime files + `npm ci --omit=dev` (native modules compiled from source) ------
 cp "$SRC/package.json" "$SRC/package-lock.json" "$APP/"
@@ -137,9 +143,14 @@ mkdir -p "$APP/dist"
 cp -r "$SRC/dist/src" "$APP/dist/src"
 # No emulator on the ceremony machine (src/common/build-flavour.ts explains the marker).
 rm -rf "$APP/dist/src/card/emulator" "$APP/dist/src/cli/commands/emulator.js" "$APP/dist/src/cli/commands/emulator-run.js"
-# The one import left is the guarded one in the command list (refused-command.js stands in).
-if grep -rlE "(from |import\()['\"][^'\"]*emulator[/.]" "$APP/dist/src" | grep -v '/cli/commands/index\.js$'; then
+# The one import left is the guarded one in the command list (refused-command.js stands in), in
+# tsc's module and in the CLI bundle (bin.js), where it names a file that is not shipped.
+if grep -rlE "(from |import\()['\"][^'\"]*emulator[/.]" "$APP/dist/src" | grep -vE '/cli/commands/index\.js$|/cli/bin\.js$'; then
   die "the files above still import the emulator, which the ceremony build leaves out"
+fi
+if grep -oE "(from |import\()['\"][^'\"]*emulator[^'\"]*['\"]" "$APP/dist/src/cli/bin.js" | grep -vxF 'import("./emulator.js")' ||
+  [[ -e "$APP/dist/src/cli/emulator.js" ]]; then
+  die "the CLI bundle imports the emulator other than through the guarded command list"
 fi
 grep -q "refused-command.js" "$APP/dist/src/cli/commands/index.js" || die "cli/commands/index.js lost the ceremony-build guard"
 printf 'cardca ceremony build: no emulator, no rehearsal homes (see docs/air-gapped-box.md)\n' >"$APP/CEREMONY-BUILD"
