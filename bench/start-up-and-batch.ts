@@ -8,7 +8,8 @@
  * rehearsal home gets its own root and `servers` ceremonies through the real CLI.
  *
  * Rows (interleaved rounds, so each row and its reference see the same machine load):
- *   start-up       `ca --help` and `ca sign --help` vs `node -e 0` (median of K rounds)
+ *   start-up       `ca --help` and `ca sign --help` vs `node -e 0` (median of K rounds); every
+ *                  top-level command's `--help` (median of max(3, K/3) rounds), the slowest in the summary
  *   single sign    one `ca sign one.csr --issuer servers` process vs one
  *                  `openssl x509 -req -engine pkcs11` process (median of K rounds)
  *   batch          B CSRs through one `ca sign` process: wall / B vs the peer's median
@@ -92,6 +93,17 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
     t.peer.push((await opensslPerCert(peerCa, emuSub.serial, emuSub.readerName, [peerCsrs.files[i]!], dir, emuSub.apduLogFile)).ms);
   }
   peerCa.store.db.close();
+  // Every top-level command's `--help` (the issue's "ca <any command> --help"), interleaved with
+  // `node -e 0` round by round; fewer rounds than above (twenty commands each).
+  const { COMMANDS } = await import('../src/cli/commands/index.js');
+  const helpRounds = Math.max(3, Math.ceil(rounds / 3));
+  const everyHelp = new Map<string, number[]>(COMMANDS.map((c) => [c.name, []]));
+  const helpNode: number[] = [];
+  for (let i = 0; i < helpRounds; i++) {
+    helpNode.push(timeProcess([process.execPath, '-e', '0']));
+    for (const [name, times] of everyHelp) times.push(timeProcess([process.execPath, CA_BIN, name, '--help']));
+  }
+  const helpMedians = [...everyHelp].map(([name, times]) => ({ name, ms: median(times) })).sort((a, b) => b.ms - a.ms);
   // CARDCA_BENCH_CPU_PROF=DIR: one more single `ca sign` under `node --cpu-prof` (docs/benchmarks.md, "Where the time goes").
   const profDir = process.env['CARDCA_BENCH_CPU_PROF'];
   if (profDir) {
@@ -130,6 +142,9 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   row('node -e 0', node, '');
   row('`ca --help`', median(t.help), `× node -e 0: ${(median(t.help) / node).toFixed(2)} (goal ≤ 1.3)`);
   row('`ca sign --help`', median(t.signHelp), `× node -e 0: ${(median(t.signHelp) / node).toFixed(2)} (goal ≤ 1.3)`);
+  const helpNodeMs = median(helpNode);
+  console.log(`  every command's --help, medians of ${helpRounds} rounds, × node -e 0 (${helpNodeMs.toFixed(1)} ms in these rounds): ` +
+    helpMedians.map((h) => `${h.name} ${(h.ms / helpNodeMs).toFixed(2)}`).join(', '));
   row('peer: openssl x509 -req -engine pkcs11, 1 cert', peer, '');
   row('`ca sign one.csr`, 1 process', median(t.sign), `ratio peer/this: ${(peer / median(t.sign)).toFixed(2)} (goal ≥ 1.0)`);
   row(`\`ca sign\` ${batchSize} CSRs, 1 process, per cert`, batchMs / batchSize, `ratio peer/this: ${(peer / (batchMs / batchSize)).toFixed(2)} (goal ≥ 10)`);
@@ -143,6 +158,8 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   const single = median(t.sign);
   addSummaryRow({ figure: '`ca --help` (start-up)', cardca: ms(median(t.help)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.help), node), goal: '≤ 1.3 ×' });
   addSummaryRow({ figure: '`ca sign --help` (start-up)', cardca: ms(median(t.signHelp)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.signHelp), node), goal: '≤ 1.3 ×' });
+  const slowest = helpMedians[0]!;
+  addSummaryRow({ figure: `\`ca <command> --help\`, slowest of ${helpMedians.length} (\`ca ${slowest.name} --help\`)`, cardca: ms(slowest.ms), peer: `node -e 0: ${ms(median(helpNode))}`, ratio: x(slowest.ms, median(helpNode)), goal: '≤ 1.3 ×' });
   addSummaryRow({ figure: '`ca sign one.csr` as its own process', cardca: ms(single), peer: `openssl x509 -req -engine pkcs11: ${ms(peer)}`, ratio: `peer/this ${(peer / single).toFixed(2)}`, goal: '≥ 1.0 (aim 2)' });
   addSummaryRow({ figure: `\`ca sign\`, ${batchSize} CSRs in one process, per cert`, cardca: ms(batchMs / batchSize), peer: `openssl, 1 process per cert: ${ms(peer)}`, ratio: `peer/this ${(peer / (batchMs / batchSize)).toFixed(2)}`, goal: '≥ 10' });
   addSummaryRow({ figure: `host CA work per cert, card excluded (${batchSize} CSRs)`, cardca: ms(hostMs), peer: '—', ratio: '', goal: '≤ 2 ms' });
