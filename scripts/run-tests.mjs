@@ -26,7 +26,8 @@
 // CARDCA_RIG_LANES; default one per core, at most 4): private rigs, each with its own pcscd in
 // its own network + mount namespace (scripts/rig-lane.sh, scripts/rig-lanes.mjs), longest file
 // first to whichever lane is free. Beside them the host lane runs the unit tests and the
-// offline-bundle build, which need no reader. Lanes need root and unshare; without them (or
+// offline-bundle build, which need no reader; when it is done, one more rig lane
+// (CARDCA_RIG_LANES_AFTER_HOST, default 1) joins the others. Lanes need root and unshare; without them (or
 // with --rig-lanes 0, or --no-rig) the rig files run one at a time on the machine's rig, each
 // under the rig lock (CARDCA_RIG_LOCK), so a host-lane test can take it in between.
 //
@@ -174,6 +175,8 @@ function longestFirst(rigFiles, rel, durations) {
  * build (15 min of its own under CI load, beside two rig lanes): CARDCA_TEST_HOST_TIMEOUT
  * seconds, default 40 min. Not performance limits.
  */
+/** Rig lanes opened besides --rig-lanes that start taking files when the host lane is done. */
+const RIG_LANES_AFTER_HOST = Number(process.env.CARDCA_RIG_LANES_AFTER_HOST ?? 1);
 const FILE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 900) * 1000;
 const HOST_LANE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_HOST_TIMEOUT || 2400) * 1000;
 /** Files the hang guard stopped (their TAP ends where they hung: no failure may be counted). */
@@ -310,18 +313,23 @@ async function buildAndRun(opts) {
   // root, unshare refused) the rig files run one at a time on the machine's rig, under its lock.
   let lanes = [];
   const wantLanes = opts.rig ? Math.min(opts.lanes, rigFiles.length) : 0;
+  // Lanes that join when the host lane is done (RIG_LANES_AFTER_HOST): beside K rig lanes the host
+  // lane keeps the cores busy; once it ends, K rig lanes alone leave them idle while a file waits
+  // on pcscd, the emulator, a child process or an fsync.
+  const afterHost = wantLanes >= 1 && hostFiles.length > 0 ? Math.min(RIG_LANES_AFTER_HOST, Math.max(0, rigFiles.length - wantLanes)) : 0;
   if (wantLanes >= 1) {
     const why = lanesUnavailable();
     const tOpen = Date.now();
-    const opened = why ? [] : await Promise.allSettled(Array.from({ length: wantLanes }, (_, i) => openLane(repo, i + 1)));
+    const opened = why ? [] : await Promise.allSettled(Array.from({ length: wantLanes + afterHost }, (_, i) => openLane(repo, i + 1)));
     lanes = opened.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+    lanes.forEach((lane, i) => (lane.afterHost = lanes.length > 1 && i >= lanes.length - afterHost));
     const errors = opened.filter((r) => r.status === 'rejected').map((r) => r.reason);
     if (lanes.length === 0) {
       console.log(`run-tests: rig lanes unavailable (${why ?? errors[0]?.message}): running the rig files one at a time on the machine's rig`);
     } else {
       // Some lanes started: run on those, but show in full why the others did not.
       for (const e of errors) console.log(`run-tests: ${e.message}${e.detail ? `\n${e.detail}` : ''}`);
-      console.log(`run-tests: ${lanes.length} of ${wantLanes} rig lanes ready in ${((Date.now() - tOpen) / 1000).toFixed(1)} s (${lanes.map((l) => `lane ${l.n}: pcscd ${l.pcscdPid}`).join(', ')})`);
+      console.log(`run-tests: ${lanes.length} of ${wantLanes + afterHost} rig lanes ready in ${((Date.now() - tOpen) / 1000).toFixed(1)} s (${lanes.map((l) => `lane ${l.n}: pcscd ${l.pcscdPid}${l.afterHost ? ', after the host lane' : ''}`).join(', ')})`);
     }
   }
 
@@ -386,6 +394,7 @@ async function buildAndRun(opts) {
         const queue = longestFirst(rigFiles, rel, durations);
         await Promise.all(lanes.map(async (lane) => {
           const laneEnv = { ...env, CARDCA_RIG_DIR: lane.dir, CARDCA_RIG_LOCK: join(lane.dir, 'rig.lock') };
+          if (lane.afterHost) await host;
           while (queue.length > 0 && !interrupted) {
             const f = queue.shift();
             const specFile = tapOf(f).replace(/\.tap$/, '.spec.txt');
