@@ -25,10 +25,10 @@
 // reader, so one rig runs one of them at a time. They run on K rig lanes (--rig-lanes K,
 // CARDCA_RIG_LANES; default one per core, at most 4): private rigs, each with its own pcscd in
 // its own network + mount namespace (scripts/rig-lane.sh, scripts/rig-lanes.mjs), longest file
-// first to whichever lane is free. Beside them the host lane runs the unit tests and the
-// offline-bundle build, which need no reader; when it is done, one more rig lane
-// (CARDCA_RIG_LANES_AFTER_HOST, default 1) joins the others. Lanes need root and unshare; without them (or
-// with --rig-lanes 0, or --no-rig) the rig files run one at a time on the machine's rig, each
+// first to whichever lane is free. Beside them the host lane runs the unit tests and, in a second
+// process, the offline-bundle build, which need no reader; when both are done, one more rig lane
+// (CARDCA_RIG_LANES_AFTER_HOST, default 1) joins the others. Lanes need root and unshare; without
+// them (or with --rig-lanes 0, or --no-rig) the rig files run one at a time on the machine's rig, each
 // under the rig lock (CARDCA_RIG_LOCK), so a host-lane test can take it in between.
 //
 // Output: node's spec reporter on stdout for humans (in lanes, each file's report whole when it
@@ -171,9 +171,9 @@ function longestFirst(rigFiles, rel, durations) {
  * keeps node's event loop alive for ever; a native call that blocks the event loop stops every
  * test timeout too). A rig file gets CARDCA_TEST_FILE_TIMEOUT seconds, default 15 min — about
  * five times the longest file on a loaded 2-core machine, so a hang costs one lane 15 minutes,
- * not the run's 90. The host lane is one process for every unit test and the offline-bundle
- * build (15 min of its own under CI load, beside two rig lanes): CARDCA_TEST_HOST_TIMEOUT
- * seconds, default 40 min. Not performance limits.
+ * not the run's 90. The host lane's two processes (every unit test; the offline-bundle build,
+ * about 12 min of its own under CI load beside the rig lanes) get CARDCA_TEST_HOST_TIMEOUT
+ * seconds each, default 40 min. Not performance limits.
  */
 /** Rig lanes opened besides --rig-lanes that start taking files when the host lane is done. */
 const RIG_LANES_AFTER_HOST = Number(process.env.CARDCA_RIG_LANES_AFTER_HOST ?? 1);
@@ -360,8 +360,17 @@ async function buildAndRun(opts) {
       const env = { ...process.env, OPENSC_CONF: process.env.OPENSC_CONF ?? join(repo, 'test', 'rig', 'opensc.conf'), CARDCA_RIG_LOCK: lockFile };
       if (opts.build) env.CARDCA_TYPECHECK_RESULT = typecheckFile;
       const t0 = Date.now();
-      const hostSpec = join(tapDir, 'host-lane.spec.txt');
-      const host = hostFiles.length === 0 ? Promise.resolve(0) : runNodeTest({ files: hostFiles, tapFile: join(tapDir, 'host.tap'), specFile: hostSpec, env, passthrough: opts.passthrough, timeoutMs: HOST_LANE_TIMEOUT_MS });
+      // The host lane is two processes side by side: the unit tests, and the offline bundle's
+      // build (minutes of compiling and network waits of its own, which need not wait for the
+      // unit tests to finish, nor hold them up).
+      const hostGroups = [
+        { name: 'unit tests', files: hostFiles.filter((f) => !rel(f).startsWith('integration/')), tap: 'host.tap', spec: 'host-lane.spec.txt' },
+        { name: 'offline bundle', files: hostFiles.filter((f) => rel(f).startsWith('integration/')), tap: 'host-bundle.tap', spec: 'host-bundle.spec.txt' },
+      ].filter((g) => g.files.length > 0);
+      for (const g of hostGroups) {
+        g.code = runNodeTest({ files: g.files, tapFile: join(tapDir, g.tap), specFile: join(tapDir, g.spec), env, passthrough: opts.passthrough, timeoutMs: HOST_LANE_TIMEOUT_MS });
+      }
+      const host = Promise.all(hostGroups.map((g) => g.code)).then((codes) => codes.find((c) => c !== 0) ?? 0);
 
       const durationsFile = join(resultsDir, 'test-durations.json');
       const durations = readDurations(durationsFile);
@@ -413,9 +422,11 @@ async function buildAndRun(opts) {
       }
       writeDurations(durationsFile, durations);
       const hostCode = await host;
-      if (existsSync(hostSpec)) {
-        process.stdout.write(`\n# --- host lane (unit tests${hostFiles.some((f) => rel(f).startsWith('integration/')) ? ', offline bundle' : ''}) ---\n`);
-        process.stdout.write(readFileSync(hostSpec, 'utf8'));
+      for (const g of hostGroups) {
+        const spec = join(tapDir, g.spec);
+        if (!existsSync(spec)) continue;
+        process.stdout.write(`\n# --- host lane (${g.name}) ---\n`);
+        process.stdout.write(readFileSync(spec, 'utf8'));
       }
 
       const taps = readdirSync(tapDir).filter((f) => f.endsWith('.tap')).map((f) => join(tapDir, f));
@@ -425,9 +436,11 @@ async function buildAndRun(opts) {
       printSummary(total, Date.now() - t0);
       const guard = (ms) => `, stopped by the hang guard after ${ms / 1000} s (its report ends where it hung)`;
       for (const { f, c } of notPassed) console.log(`run-tests: NOT PASSED: ${rel(f)}: exit ${c}${hungFiles.has(f) ? guard(hungFiles.get(f)) : ''}`);
-      if (hostCode !== 0) {
-        const stopped = hostFiles.find((f) => hungFiles.has(f));
-        console.log(`run-tests: NOT PASSED: host lane (unit tests${hostFiles.some((f) => rel(f).startsWith('integration/')) ? ', offline bundle' : ''}): exit ${hostCode}${stopped ? guard(hungFiles.get(stopped)) : ''}`);
+      for (const g of hostGroups) {
+        const c = await g.code;
+        if (c === 0) continue;
+        const stopped = g.files.find((f) => hungFiles.has(f));
+        console.log(`run-tests: NOT PASSED: host lane (${g.name}): exit ${c}${stopped ? guard(hungFiles.get(stopped)) : ''}`);
       }
       if (interrupted) {
         console.log('run-tests: interrupted: the files not started are not in the summary');
