@@ -83,3 +83,9 @@ for (const [file, input] of Object.entries(result.metafile.inputs)) {
   const usesShim = input.imports.some((i) => i.path.endsWith('dist/src/cli/yargs-assert.js'));
   if (usesShim && !/node_modules\/yargs\//.test(file)) throw new Error(`${file} imports 'assert', which the CLI bundle maps to src/cli/yargs-assert.ts (two functions only)`);
 }
+
+// The yaml package is loaded at run time, only when a profile is outside plain-yaml.ts's subset
+// or an error needs its line (src/ca/profile/yaml-source.ts): bundled, every `ca` process would
+// compile and evaluate it again. Refuse a build into which a static import brought it back.
+const yamlInputs = Object.keys(result.metafile.inputs).filter((f) => /node_modules\/yaml\//.test(f));
+if (yamlInputs.length > 0) throw new Error(`the CLI bundle contains the yaml package (${yamlInputs[0]}, ${yamlInputs.length} files): import it only through yaml-source.ts's yamlPackageOnDemand()`);

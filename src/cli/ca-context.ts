@@ -8,7 +8,6 @@ import { checkedClock, fixedClock, isoUtc, LUXON_UTC, parseFakeNow, type Clock }
 import { readHomeMode, type HomeMode } from './home-mode.js';
 import { assertProfilesPinned } from './profile-pin.js';
 import { CRASH_POINTS, type CrashHook } from '../ca/crash-points.js';
-import { loadProfiles } from '../ca/profile/load-profiles.js';
 import type { ProfileSet } from '../ca/profile/profile-types.js';
 import type { DriverCardSession } from '../card/card-session-impl.js';
 import { CardError } from '../card/errors.js';
@@ -91,14 +90,43 @@ export function homeClock(ctx: CliContext, mode: HomeMode, store?: SqliteStore):
 }
 
 /**
+ * The `profiles` of a command that said it reads none (`withCa` with `profiles: false`, e.g.
+ * `ca list`): any use is a programming error, caught by the command's own tests.
+ */
+function profilesNotLoaded(command: string): ProfileSet {
+  const refuse = (): never => {
+    throw new Error(`internal error: ca ${command} opened the CA home without its profiles (withCa profiles: false) but used them`);
+  };
+  return {
+    get dir(): string {
+      return refuse();
+    },
+    get profiles(): ReadonlyMap<string, never> {
+      return refuse();
+    },
+    get cas(): readonly never[] {
+      return refuse();
+    },
+    profile: refuse,
+    leafProfile: refuse,
+    caProfile: refuse,
+    ca: refuse,
+  };
+}
+
+/**
  * Open the CA home for a command. `write`: take the exclusive lock (one writing `ca` process at
  * a time) and recover rows a crash left `reserved`. Refusals (`CardcaError`) are written to the
  * audit log before they propagate, so a refused command leaves exactly that trace.
+ * `profiles: false`: the command reads no profile (`ca list`), so they are not parsed and the
+ * profile loader (with the ASN.1 schema library it encodes extensions with) is not even
+ * imported; the pin check still runs (`profilesCheck`), so a changed profile set is refused by
+ * every command alike.
  */
 export async function withCa<T>(
   ctx: CliContext,
   args: HomeArgs,
-  o: { command: string; write: boolean; profilesCheck?: false },
+  o: { command: string; write: boolean; profilesCheck?: false; profiles?: false },
   fn: (ca: CaContext) => Promise<T>,
 ): Promise<T> {
   // luxon's own arithmetic (DateTime.plus makes Durations without options) would otherwise ask
@@ -130,7 +158,7 @@ export async function withCa<T>(
         }
       }
       if (o.profilesCheck !== false) assertProfilesPinned(store, home, join(home, PROFILES_DIR));
-      const profiles = loadProfiles(join(home, PROFILES_DIR));
+      const profiles = o.profiles === false ? profilesNotLoaded(o.command) : (await import('../ca/profile/load-profiles.js')).loadProfiles(join(home, PROFILES_DIR));
       try {
         return await fn({ home, mode, store, profiles, clock, crashHook });
       } catch (e) {

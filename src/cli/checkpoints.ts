@@ -14,6 +14,7 @@ import { cardService } from './card-context.js';
 import { eprintln, type CliContext } from './context.js';
 import { verifyOnSession } from './pin-input.js';
 import { CliError } from './cli-error.js';
+import { CHECKPOINT_EVENT } from './checkpoint-event.js';
 
 /**
  * Where checkpoints live (issue #8 item 1): on the card, in the PIN-protected data object
@@ -25,7 +26,7 @@ import { CliError } from './cli-error.js';
  */
 export const CHECKPOINT_OBJECT_ID = 0xca;
 export const CHECKPOINT_OBJECT_LABEL = 'cardca checkpoint';
-export const CHECKPOINT_EVENT = 'checkpoint.written';
+export { CHECKPOINT_EVENT } from './checkpoint-event.js';
 /** HOME/checkpoints/: beside HOME/ceremonies/, not in it (that directory holds transcripts only). */
 export const CHECKPOINTS_DIR = 'checkpoints';
 

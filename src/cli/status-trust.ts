@@ -1,6 +1,6 @@
 import type { SqliteStore } from '../db/sqlite-store.js';
-import { auditHead } from '../db/checkpoint-compare.js';
-import { CHECKPOINT_EVENT } from './checkpoints.js';
+import { auditHead } from '../db/audit-head.js';
+import { CHECKPOINT_EVENT } from './checkpoint-event.js';
 import { println, type CliContext } from './context.js';
 import type { HomeMode } from './home-mode.js';
 import { currentPin } from './profile-pin.js';

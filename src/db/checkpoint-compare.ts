@@ -3,6 +3,9 @@ import { isoUtc } from '../ca/clock.js';
 import { toHex } from '../common/hex.js';
 import { DbError } from './db-error.js';
 import type { SqliteStore } from './sqlite-store.js';
+import { auditHead } from './audit-head.js';
+
+export { auditHead };
 
 /**
  * The database side of audit checkpoints (src/ca/checkpoint.ts): what a checkpoint taken now
@@ -33,10 +36,6 @@ export function caCounters(store: SqliteStore): Record<string, CheckpointCa> {
   return Object.fromEntries(rows.map((r) => [r.name, { serials: r.serials, crlNumber: String(r.crl) }]));
 }
 
-export function auditHead(store: SqliteStore): { seq: number; hash: string } {
-  const r = store.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
-  return r ? { seq: r.seq, hash: toHex(new Uint8Array(r.hash)).toLowerCase() } : { seq: 0, hash: '' };
-}
 
 export function checkpointNow(store: SqliteStore, o: { homeId: string; card: string; reason: string; at: Date; rehearsal: boolean }): Checkpoint {
   const head = auditHead(store);

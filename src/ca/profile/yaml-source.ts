@@ -1,10 +1,26 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import { Document, isNode, LineCounter, parseDocument } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { ProfileError } from '../errors.js';
 import { parsePlainYaml } from './plain-yaml.js';
 
 export type PathItem = string | number;
+
+type YamlPackage = typeof import('yaml');
+let yamlPackage: YamlPackage | undefined;
+
+/**
+ * The yaml package, loaded the first time a file is not in the plain subset or an error needs a
+ * line number. Imported statically, its 72 CommonJS modules (260 kB of the CLI bundle) were
+ * compiled and evaluated by every `ca` process although plain-yaml.ts answers for every shipped
+ * profile (docs/benchmarks.md, "One `ca sign`, fourth pass"). A `require` made at run time,
+ * not an `import()`: YamlSource is synchronous, and esbuild leaves a `createRequire` call alone,
+ * so the CLI bundle resolves the package from node_modules like the unbundled build does.
+ */
+function yamlPackageOnDemand(): YamlPackage {
+  return (yamlPackage ??= createRequire(import.meta.url)('yaml') as YamlPackage);
+}
 
 /**
  * A parsed YAML file that can say where a field is. Validation code reads values by path and
@@ -61,9 +77,10 @@ export class YamlSource {
   }
 
   private static compose(text: string): { doc: Document; lines: LineCounter } {
-    const lines = new LineCounter();
+    const yaml = yamlPackageOnDemand();
+    const lines = new yaml.LineCounter();
     // uniqueKeys: a repeated key is an error, not "last one wins".
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = yaml.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     return { doc, lines };
   }
 
@@ -89,6 +106,7 @@ export class YamlSource {
   line(path: readonly PathItem[]): number {
     this.nodes ??= YamlSource.compose(this.text);
     const { doc, lines } = this.nodes;
+    const { isNode } = yamlPackageOnDemand();
     for (let i = path.length; i >= 0; i--) {
       const n = i === 0 ? doc.contents : doc.getIn(path.slice(0, i), true);
       if (isNode(n) && n.range) return lines.linePos(n.range[0]).line;

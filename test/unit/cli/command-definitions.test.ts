@@ -113,3 +113,32 @@ test('every command listed in cli/commands/index.ts has its definition checked',
   assert.ok(loaded.length >= 20, `found only ${loaded.length} command imports`);
   for (const m of loaded) assert.ok(SPLIT_DEFINITIONS.includes(m), `${m}.ts is a command definition the test does not check`);
 });
+
+/**
+ * The read commands at the operator's scale (issue #14 item 4; docs/benchmarks.md, "Reads at
+ * 1,000,000, third pass"): `ca status` and `ca list` are mostly start-up, so their handlers must
+ * not load code they never run. `ca status` once loaded the card stack, the transcript templates
+ * and the issuance engine through the checkpoint writer, for one event name; `ca list` reads no
+ * profile, so it must not load the profile loader (and the ASN.1 library it encodes with).
+ * `import()` is not followed: ca-context.ts loads the profile loader that way, only when asked.
+ */
+test('ca status and ca list handlers load no card stack, templates, issuance engine; ca list no profile loader', () => {
+  const common: readonly { what: string; test: (s: string) => boolean }[] = [
+    // The card error classes (one module, importing only CardcaError) are what withCa throws.
+    { what: 'the card stack', test: (s) => s.startsWith('src/card/') && s !== 'src/card/errors.ts' },
+    { what: 'the card context', test: (s) => s === 'src/cli/card-context.ts' },
+    { what: 'the checkpoint writer', test: (s) => s === 'src/cli/checkpoints.ts' },
+    { what: 'handlebars', test: (s) => s === 'handlebars' },
+    { what: 'the issuance engine', test: (s) => s === 'src/ca/issuance.ts' || s === 'src/ca/batch-issuance.ts' },
+    { what: 'the yaml package', test: (s) => s === 'yaml' },
+  ];
+  const listOnly: readonly { what: string; test: (s: string) => boolean }[] = [
+    { what: 'the profile loader', test: (s) => s === 'src/ca/profile/load-profiles.ts' },
+    { what: 'the ASN.1 schema library', test: (s) => s.startsWith('@peculiar/') },
+  ];
+  for (const [name, forbidden] of [['status-run', common], ['list-run', [...common, ...listOnly]]] as const) {
+    for (const [mod, chain] of closure(join(root, 'src', 'cli', 'commands', `${name}.ts`))) {
+      for (const f of forbidden) assert.ok(!f.test(mod), `${name}.ts loads ${f.what} (${mod}) through ${chain.join(' → ')}`);
+    }
+  }
+});
