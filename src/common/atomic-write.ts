@@ -9,8 +9,9 @@
  * "Power loss" rows; G2/G4).
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fchmodSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CardcaError } from './cardca-error.js';
 import { processExists } from './process-alive.js';
@@ -47,13 +48,13 @@ export async function writeFileAtomic(
   const dir = dirname(path);
   if (options.mkdirs) await mkdirDurable(dir);
   await removeStaleTemps(dir);
-  const t = await writeTemp(path, data, options.mode ?? PUBLIC_FILE_MODE);
+  const t = writeTemp(path, data, options.mode ?? PUBLIC_FILE_MODE);
   let renamed = false;
   try {
     try {
-      await t.fh.sync();
+      await fsyncFd(t.fd);
     } finally {
-      await t.fh.close();
+      closeSync(t.fd);
     }
     await rename(t.tmp, path);
     renamed = true;
@@ -64,38 +65,54 @@ export async function writeFileAtomic(
   }
 }
 
-/** A temp file written completely but not yet fsynced, its handle still open. */
+/** A temp file written completely but not yet fsynced, its descriptor still open. */
 interface TempFile {
   readonly path: string;
   readonly tmp: string;
-  readonly fh: FileHandle;
+  readonly fd: number;
 }
+
+/** fsync(2) on the libuv thread pool: the one step of a write that waits for the disk. */
+const fsyncFd = promisify(fsync);
 
 /**
  * Write `data` to a new temp file next to `path` (same directory: rename(2) is only atomic
  * within one file system), mode set explicitly. No fsync: the caller syncs before the rename.
  * On failure the temp file is gone and the error is `FS_WRITE_FAILED`.
+ *
+ * Synchronous on purpose: create, write and chmod of a small file only touch the page cache
+ * (microseconds each), while the same calls through fs/promises are three thread-pool round
+ * trips, measured at 0.6–1 ms per certificate file in a 200-CSR `ca sign` on the shared machine
+ * (docs/benchmarks.md "Batches, fourth pass"). Only the fsyncs, which wait for the disk, stay
+ * asynchronous (and run in parallel in {@link AtomicFileBatch.flush}).
  */
-async function writeTemp(path: string, data: Uint8Array | string, mode: number): Promise<TempFile> {
+function writeTemp(path: string, data: Uint8Array | string, mode: number): TempFile {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   // Hidden, unique, same directory: never collides with a real artefact name and is easy to
   // recognise (and clean up) if the process is killed between write and rename.
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   try {
     // O_EXCL: never follow or reuse something already at the temp name.
-    fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+    fd = openSync(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
     let off = 0;
-    while (off < bytes.length) {
-      const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
-      off += bytesWritten;
-    }
-    await fh.chmod(mode);
-    return { path, tmp, fh };
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fchmodSync(fd, mode);
+    return { path, tmp, fd };
   } catch (e) {
-    await fh?.close().catch(() => undefined);
-    if (fh) await rm(tmp, { force: true }).catch(() => undefined);
+    if (fd !== undefined) {
+      closeQuietly(fd);
+      rmSync(tmp, { force: true });
+    }
     throw writeFailed(path, e);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed, or nothing more to say than the error being reported */
   }
 }
 
@@ -153,7 +170,7 @@ export class AtomicFileBatch {
       await removeStaleTemps(dir);
       this.#prepared.add(key);
     }
-    this.#pending.push(await writeTemp(path, data, options.mode ?? PUBLIC_FILE_MODE));
+    this.#pending.push(writeTemp(path, data, options.mode ?? PUBLIC_FILE_MODE));
   }
 
   /** Make every pending file durable under its final name; returns their paths, in write order. */
@@ -163,23 +180,27 @@ export class AtomicFileBatch {
     if (batch.length === 0) return [];
     const renamedDirs = new Set<string>();
     let k = 0;
+    let closed = false;
     try {
       // Data first, every file; a failed fsync fails the batch before any rename.
-      const synced = await Promise.allSettled(batch.map((t) => t.fh.sync()));
-      await Promise.allSettled(batch.map((t) => t.fh.close()));
+      const synced = await Promise.allSettled(batch.map((t) => fsyncFd(t.fd)));
+      for (const t of batch) closeQuietly(t.fd);
+      closed = true;
       const bad = synced.findIndex((r) => r.status === 'rejected');
       if (bad >= 0) {
         k = bad;
         throw (synced[bad] as PromiseRejectedResult).reason;
       }
+      // rename(2) is a metadata update in the page cache: synchronous, in write order (the
+      // directory fsync below makes the names durable).
       for (; k < batch.length; k++) {
-        await rename(batch[k]!.tmp, batch[k]!.path);
+        renameSync(batch[k]!.tmp, batch[k]!.path);
         renamedDirs.add(dirname(batch[k]!.path));
       }
       await Promise.all([...renamedDirs].map((d) => fsyncDirectory(d)));
       return batch.map((t) => t.path);
     } catch (e) {
-      await Promise.allSettled(batch.map((t) => t.fh.close()));
+      if (!closed) for (const t of batch) closeQuietly(t.fd);
       await Promise.allSettled(batch.map((t) => rm(t.tmp, { force: true })));
       await Promise.allSettled([...renamedDirs].map((d) => fsyncDirectory(d)));
       throw writeFailed(batch[k]?.path ?? batch[0]!.path, e);
@@ -190,7 +211,7 @@ export class AtomicFileBatch {
   async discard(): Promise<void> {
     const batch = this.#pending;
     this.#pending = [];
-    await Promise.allSettled(batch.map((t) => t.fh.close()));
+    for (const t of batch) closeQuietly(t.fd);
     await Promise.allSettled(batch.map((t) => rm(t.tmp, { force: true })));
   }
 }

@@ -1,7 +1,7 @@
 import { verifySignature } from '../../crypto/algorithms.js';
 import { CsrError } from '../errors.js';
 import { children, decodeOid, DerError, readSingle, slice, value, walkDer, type Tlv } from '../x509/der.js';
-import { ipToString, type SanEntry } from '../x509/extensions.js';
+import { ipText, OTHER_GENERAL_NAMES, type SanEntry } from '../x509/extensions.js';
 import { canonicalSpki } from '../x509/canonical-spki.js';
 import { spkiSha256 } from '../x509/key-identifier.js';
 import { decodeName } from '../x509/name.js';
@@ -292,8 +292,6 @@ const notDer = (what: string): CsrError =>
   new CsrError('CSR_NOT_DER', `CSR ${what} is not in canonical DER`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
 const malformed = (what: string): CsrError => new CsrError('CSR_MALFORMED', `CSR ${what} does not parse`, { hint: 'Regenerate the CSR.' });
 
-/** GeneralName CHOICE tags (RFC 5280 §4.2.1.6) of the kinds that are never issued, by their ASN.1 names. */
-const OTHER_GENERAL_NAMES: Readonly<Record<number, string>> = { 0xa0: 'otherName', 0xa3: 'x400Address', 0xa4: 'directoryName', 0xa5: 'ediPartyName', 0x88: 'registeredID' };
 
 function requestedExtensions(der: Uint8Array, attrs: readonly Tlv[]): { sans: SanEntry[]; ignored: string[]; oids: string[] } {
   const sans: SanEntry[] = [];
@@ -374,22 +372,3 @@ function requestedExtensions(der: Uint8Array, attrs: readonly Tlv[]): { sans: Sa
   return { sans, ignored, oids };
 }
 
-/** An address as text: IPv4 dotted, IPv6 in RFC 5952 form (the longest run of two or more zero groups as `::`). */
-function ipText(c: Uint8Array): string {
-  const full = ipToString(c);
-  if (c.length === 4) return full;
-  const g = full.split(':');
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === '0') j++;
-    if (j - i > bestLen) (best = i), (bestLen = j - i);
-    i = j;
-  }
-  return best < 0 ? full : `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
-}

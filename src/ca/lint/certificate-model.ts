@@ -5,12 +5,12 @@ import {
   BasicConstraints,
   CRLDistributionPoints,
   ExtendedKeyUsage,
-  GeneralNames,
   NameConstraints,
   SubjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { bytesEqual, toHex } from '../../common/hex.js';
-import { children, decodeOid, readSingle, slice, value, type Tlv } from '../x509/der.js';
+import { children, decodeOid, readSingle, slice, value, walkDer, type Tlv } from '../x509/der.js';
+import { ipText, OTHER_GENERAL_NAMES } from '../x509/extensions.js';
 import { KEY_USAGE_BITS, id_ce, id_pe_authorityInfoAccess } from '../x509/oids.js';
 import { OID } from '../../crypto/algorithms.js';
 import type { KeyPolicy } from '../csr/key-policy.js';
@@ -59,12 +59,61 @@ export interface CertificateModel {
   readonly eku?: readonly string[];
   readonly ski?: Uint8Array;
   readonly aki?: AuthorityKeyIdentifier;
-  readonly san?: GeneralNames;
+  readonly san?: readonly SanName[];
   readonly nameConstraints?: NameConstraints;
   readonly crlDp?: CRLDistributionPoints;
   readonly aia?: AuthorityInfoAccessSyntax;
   /** Extensions whose value did not decode, by OID. */
   readonly undecodable: readonly string[];
+}
+
+/**
+ * One GeneralName of a subjectAltName as the SAN rules read it (RFC 5280 §4.2.1.6): exactly one
+ * field set. The same field names and texts as the asn1-x509 GeneralName the model held before
+ * (IA5String octets one character each; an address as dotted IPv4 / RFC 5952 IPv6).
+ */
+export interface SanName {
+  readonly dNSName?: string;
+  readonly rfc822Name?: string;
+  /** The address as text; for a length other than 4 or 16 octets, its octets in hex. */
+  readonly iPAddress?: string;
+  /** Octets of the iPAddress (a SAN address is 4 or 16, RFC 5280 §4.2.1.6). */
+  readonly ipLength?: number;
+  readonly uniformResourceIdentifier?: string;
+  /** The ASN.1 name of any other kind (otherName, directoryName, …). */
+  readonly other?: string;
+}
+
+/**
+ * subjectAltName value → its names, on the strict reader (every TLV walked: definite minimal
+ * lengths, children filling their parent, no trailing byte). It runs for every certificate of a
+ * batch (SANs differ), where the asn1-schema parse of `GeneralNames` it replaces was the largest
+ * part of the TBS lint's model (docs/benchmarks.md "Batches, fourth pass"). A tag outside the
+ * GeneralName CHOICE, or a SEQUENCE that is not one, makes the extension undecodable, as before.
+ */
+export function decodeSubjectAltName(v: Uint8Array): SanName[] {
+  const top = readSingle(v);
+  walkDer(v, top);
+  if (top.tag !== 0x30) throw new Error('subjectAltName is not a SEQUENCE');
+  return children(v, top).map((gn): SanName => {
+    const c = value(v, gn);
+    const ia5 = (): string => Buffer.from(c.buffer, c.byteOffset, c.length).toString('latin1');
+    switch (gn.tag) {
+      case 0x81:
+        return { rfc822Name: ia5() };
+      case 0x82:
+        return { dNSName: ia5() };
+      case 0x86:
+        return { uniformResourceIdentifier: ia5() };
+      case 0x87:
+        return { iPAddress: c.length === 4 || c.length === 16 ? ipText(c) : Buffer.from(c).toString('hex'), ipLength: c.length };
+      default: {
+        const other = OTHER_GENERAL_NAMES[gn.tag];
+        if (other === undefined) throw new Error(`subjectAltName has a GeneralName of tag 0x${gn.tag.toString(16)}`);
+        return { other };
+      }
+    }
+  });
 }
 
 /** OID content octets → dotted string: the one decoder (common/der.ts) under the name the lint modules use. */
@@ -195,7 +244,15 @@ export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): 
     ...(skiV ? { ski: new Uint8Array(skiV.buffer) } : {}),
   };
   const aki = dec(id_ce.authorityKeyIdentifier, AuthorityKeyIdentifier);
-  const san = dec(id_ce.subjectAltName, GeneralNames);
+  let san: SanName[] | undefined;
+  const sanExt = ext(id_ce.subjectAltName);
+  if (sanExt) {
+    try {
+      san = decodeSubjectAltName(sanExt.value);
+    } catch {
+      undecodable.push(id_ce.subjectAltName);
+    }
+  }
   const nc = dec(id_ce.nameConstraints, NameConstraints);
   const crlDp = dec(id_ce.cRLDistributionPoints, CRLDistributionPoints);
   const aia = dec(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax);

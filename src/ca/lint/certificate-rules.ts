@@ -217,7 +217,7 @@ export const CERTIFICATE_RULES: readonly LintRule<CertificateModel>[] = [
   { name: 'e_san_dns_name_not_preferred_syntax', source: 'RFC 5280 §4.2.1.6; RFC 1034 §3.5', check: (m) => (m.san ?? []).filter((n) => n.dNSName !== undefined && !isPreferredDnsName(n.dNSName)).map((n) => `DNS name ${JSON.stringify(n.dNSName)} is not in preferred syntax`) },
   {
     name: 'e_san_ip_bad_length', source: 'RFC 5280 §4.2.1.6 (4 or 16 octets)',
-    check: (m) => (m.san ?? []).filter((n) => n.iPAddress !== undefined && n.iPAddress.includes('/')).map((n) => `IP SAN ${n.iPAddress} is not 4 or 16 octets`),
+    check: (m) => (m.san ?? []).filter((n) => n.ipLength !== undefined && n.ipLength !== 4 && n.ipLength !== 16).map((n) => `IP SAN ${n.iPAddress} is not 4 or 16 octets`),
   },
   {
     name: 'e_subject_common_name_not_from_san', source: 'BR 7.1.4.3 (zlint e_subject_common_name_not_exactly_from_san)',

@@ -255,3 +255,29 @@ export function ipToString(ip: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) g.push(((ip[i]! << 8) | ip[i + 1]!).toString(16));
   return g.join(':');
 }
+
+/** An address as text: IPv4 dotted, IPv6 in RFC 5952 form (the longest run of two or more zero groups as `::`). */
+export function ipText(c: Uint8Array): string {
+  const full = ipToString(c);
+  if (c.length === 4) return full;
+  const g = full.split(':');
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === '0') j++;
+    if (j - i > bestLen) (best = i), (bestLen = j - i);
+    i = j;
+  }
+  return best < 0 ? full : `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
+}
+
+/**
+ * GeneralName CHOICE tags (RFC 5280 §4.2.1.6) of the kinds this CA never issues, by their ASN.1
+ * names (the CSR parser names what it ignores, the lint model what it refuses).
+ */
+export const OTHER_GENERAL_NAMES: Readonly<Record<number, string>> = { 0xa0: 'otherName', 0xa3: 'x400Address', 0xa4: 'directoryName', 0xa5: 'ediPartyName', 0x88: 'registeredID' };

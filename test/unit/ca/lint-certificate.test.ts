@@ -183,6 +183,11 @@ for (const [rule, make] of Object.entries(CASES)) {
   });
 }
 
+test('e_san_ip_bad_length counts the octets: a 5-octet iPAddress is flagged too (asn1-x509 rendered it as hex, without the "/" the rule looked for)', () => {
+  const five = raw(id_ce.subjectAltName, false, Uint8Array.of(0x30, 0x07, 0x87, 0x05, 10, 0, 0, 0, 8));
+  assert.ok(lintTbsCertificate(tbs(replace(leafInput(), five)), leafCtx).some((f) => f.rule === 'e_san_ip_bad_length'));
+});
+
 test('e_cert_sig_alg_not_match_tbs_sig_alg on an assembled certificate', () => {
   const t = tbs(leafInput());
   const sig = leafKey.signSync(t, 'ecdsa-sha256');
