@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { hashProfileSet, type ProfileSetHash } from '../ca/profile/profile-set-hash.js';
 import { CardcaError } from '../common/cardca-error.js';
 import type { SqliteStore } from '../db/sqlite-store.js';
+import { NEWEST_PROFILE_PIN_SQL } from '../db/audit-by-event.js';
 
 /**
  * Pinned profiles (issue #8 item 6): `ca init` records the SHA-256 of the home's profile set
@@ -23,7 +24,7 @@ export function pinnedFiles(h: ProfileSetHash): Record<string, { sha256: string;
 /** The newest pin in the audit log, or undefined for a home made before pinning existed. */
 export function currentPin(store: SqliteStore): ProfilePin | undefined {
   const r = store.db
-    .prepare("SELECT seq, at, data FROM audit_log WHERE event IN ('ca.init', 'profiles.accepted') ORDER BY seq DESC LIMIT 1")
+    .prepare(NEWEST_PROFILE_PIN_SQL)
     .get() as { seq: number; at: string; data: string } | undefined;
   if (!r) return undefined;
   const d = JSON.parse(r.data) as { profilesSha256?: unknown; profileFiles?: unknown };

@@ -4,6 +4,7 @@ import { CHECKPOINT_EVENT } from './checkpoint-event.js';
 import { println, type CliContext } from './context.js';
 import type { HomeMode } from './home-mode.js';
 import { currentPin } from './profile-pin.js';
+import { RECORDS_OF_EVENT_SQL } from '../db/audit-by-event.js';
 
 /**
  * The trust part of `ca status` (issue #8 items 1 and 6, #18 item 12): whether this is a
@@ -19,7 +20,7 @@ export interface TrustStatus {
 export function collectTrustStatus(store: SqliteStore, mode: HomeMode): TrustStatus {
   const head = auditHead(store).seq;
   const newest = new Map<string, TrustStatus['checkpoints'][number]>();
-  const rows = store.db.prepare('SELECT at, data FROM audit_log WHERE event = ? ORDER BY seq').all(CHECKPOINT_EVENT) as { at: string; data: string }[];
+  const rows = store.db.prepare(RECORDS_OF_EVENT_SQL).all(CHECKPOINT_EVENT) as { at: string; data: string }[];
   for (const r of rows) {
     const d = JSON.parse(r.data) as { card?: unknown; auditSeq?: unknown; reason?: unknown; onCard?: unknown };
     if (typeof d.card !== 'string' || typeof d.auditSeq !== 'number') continue;

@@ -25,6 +25,7 @@ import { canonicalJson, chainHash, GENESIS_HASH } from './audit-chain.js';
 import type { CrlEntryChunks, CrlEntryStream } from '../ca/crl/crl-entry-stream.js';
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
+import { SENT_OR_INTENT_NEWEST_FIRST_SQL } from './audit-by-event.js';
 
 type Row = Record<string, unknown>;
 /** Entries per chunk of a CRL read (≈ 40 octets each: ≈ 2.6 MB per value). */
@@ -620,7 +621,7 @@ export class SqliteStore implements CaStore {
   private sentInAuditTail(reserved: readonly Row[]): Set<string> {
     const open = new Set(reserved.map((c) => `${c['name'] as string}/${c['serial_hex'] as string}`));
     const sent = new Set<string>();
-    for (const r of this.db.prepare("SELECT event, ca, data FROM audit_log WHERE event IN ('certificate.sent', 'certificate.intent') ORDER BY seq DESC").iterate() as IterableIterator<Row>) {
+    for (const r of this.db.prepare(SENT_OR_INTENT_NEWEST_FIRST_SQL).iterate() as IterableIterator<Row>) {
       const serial = String((JSON.parse(r['data'] as string) as { serial?: unknown }).serial ?? '').toUpperCase();
       const key = `${(r['ca'] as string | null) ?? ''}/${serial}`;
       if (!open.has(key)) continue;
