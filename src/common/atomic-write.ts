@@ -41,7 +41,7 @@ export interface FileToWrite {
  */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array | string,
+  data: FileData,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirname(path);
@@ -76,8 +76,14 @@ interface TempFile {
  * within one file system), mode set explicitly. No fsync: the caller syncs before the rename.
  * On failure the temp file is gone and the error is `FS_WRITE_FAILED`.
  */
-async function writeTemp(path: string, data: Uint8Array | string, mode: number): Promise<TempFile> {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+/**
+ * What a file is written from: bytes, a string (UTF-8), or pieces written in order, each written
+ * before the next is taken (a piece may reuse the previous one's memory: chain.ts pemEncodePieces).
+ */
+export type FileData = Uint8Array | string | Iterable<Uint8Array>;
+
+async function writeTemp(path: string, data: FileData, mode: number): Promise<TempFile> {
+  const pieces: Iterable<Uint8Array> = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   // Hidden, unique, same directory: never collides with a real artefact name and is easy to
   // recognise (and clean up) if the process is killed between write and rename.
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -85,10 +91,12 @@ async function writeTemp(path: string, data: Uint8Array | string, mode: number):
   try {
     // O_EXCL: never follow or reuse something already at the temp name.
     fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
-    let off = 0;
-    while (off < bytes.length) {
-      const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
-      off += bytesWritten;
+    for (const bytes of pieces) {
+      let off = 0;
+      while (off < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
+        off += bytesWritten;
+      }
     }
     await fh.chmod(mode);
     return { path, tmp, fh };
