@@ -279,7 +279,7 @@ say "REHEARSAL PASSED: $STEP steps in $((SECONDS - T0)) s; exports: ${EXPORTED[*
 cat >&2 <<EOF
 
   Look at the rehearsal in $WORK:
-    ca-data/              the CA home (ca.db, certs/, crl/, ceremonies/ transcripts, profiles/)
+    ca-data/              the CA home (ca.db, crl-tbs/, certs/, crl/, ceremonies/ transcripts, profiles/)
     requests/, issued/    CSRs + requester keys, issued certificates
     export/               chains, CRLs and VPN bundles as they would leave the machine
     rehearsal.log         this log;  apdu-*.jsonl  every APDU the cards saw (PINs redacted)

@@ -26,14 +26,49 @@ export function pemEncodeBytes(der: Uint8Array, label: PemLabel): Buffer {
   const head = `-----BEGIN ${label}-----\n`;
   const out = Buffer.allocUnsafe(head.length + Math.max(lines, 1) * 65 + `-----END ${label}-----\n`.length);
   let p = out.write(head, 0, 'latin1');
+  p = pemLinesInto(der, 0, der.length, out, p);
+  if (lines === 0) out[p++] = 0x0a;
+  p += out.write(`-----END ${label}-----\n`, p, 'latin1');
+  return out.subarray(0, p);
+}
+
+/** Octets of DER per piece of `pemEncodePieces`: 16,384 lines, ≈ 1 MB of PEM. */
+const PIECE = 48 * 16_384;
+
+/**
+ * `pemEncodeBytes` in pieces of ≈ 1 MB, all written into ONE reused buffer: each piece is valid
+ * only until the next is asked for (write it out first, as writeFileAtomic does). For a CRL of a
+ * million entries this avoids a fresh 65 MB buffer whose first touch of every page cost more
+ * than the base64 itself (docs/benchmarks.md "fourth pass"). The concatenated pieces are
+ * byte for byte `pemEncodeBytes(der, label)` (test/unit/ca/pem-encode-bytes.test.ts).
+ */
+export function* pemEncodePieces(der: Uint8Array, label: PemLabel): Generator<Uint8Array> {
+  const head = `-----BEGIN ${label}-----\n`;
+  const tail = `-----END ${label}-----\n`;
+  const out = Buffer.allocUnsafe(Math.ceil(Math.min(PIECE, Math.max(der.length, 1)) / 48) * 65 + head.length + tail.length);
+  let p = out.write(head, 0, 'latin1');
+  for (let i = 0; i < der.length; i += PIECE) {
+    p = pemLinesInto(der, i, Math.min(i + PIECE, der.length), out, p);
+    if (i + PIECE < der.length) {
+      yield out.subarray(0, p);
+      p = 0;
+    }
+  }
+  if (der.length === 0) out[p++] = 0x0a;
+  p += out.write(tail, p, 'latin1');
+  yield out.subarray(0, p);
+}
+
+/** The 64-character lines of der[from, to) (from a multiple of 48) into out at p; returns the end. */
+function pemLinesInto(der: Uint8Array, from: number, to: number, out: Buffer, p: number): number {
   const src = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
   const CHUNK = 48 * 1024; // 1024 lines per base64 call
-  for (let i = 0; i < der.length; i += CHUNK) {
+  for (let i = from; i < to; i += CHUNK) {
     // The chunk's base64 is written straight into `out`, then its lines are moved apart from
     // the last one back, each by its index, to make room for the line feeds: one native move per
     // line. (A Buffer.copy per line from a second buffer was ~0.7 s of a million-entry CRL's
     // 1M lines, most of it the call's argument checks.)
-    const n = out.write(src.subarray(i, Math.min(i + CHUNK, der.length)).toString('base64'), p, 'latin1');
+    const n = out.write(src.subarray(i, Math.min(i + CHUNK, to)).toString('base64'), p, 'latin1');
     const full = Math.ceil(n / 64);
     for (let k = full - 1; k >= 0; k--) {
       const len = Math.min(64, n - 64 * k);
@@ -42,9 +77,7 @@ export function pemEncodeBytes(der: Uint8Array, label: PemLabel): Buffer {
     }
     p += n + full;
   }
-  if (lines === 0) out[p++] = 0x0a;
-  p += out.write(`-----END ${label}-----\n`, p, 'latin1');
-  return out.subarray(0, p);
+  return p;
 }
 
 /**

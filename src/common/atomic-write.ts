@@ -36,13 +36,19 @@ export interface FileToWrite {
 }
 
 /**
+ * What a file is written from: bytes, a string (UTF-8), or pieces written in order, each written
+ * before the next is taken (a piece may reuse the previous one's memory: chain.ts pemEncodePieces).
+ */
+export type FileData = Uint8Array | string | Iterable<Uint8Array>;
+
+/**
  * Writes `data` to `path` atomically and durably.
  * On any failure the temp file is removed and the previous content of `path` (if any) is left
  * untouched; the error is an {@link AtomicWriteError} with code `FS_WRITE_FAILED`.
  */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array | string,
+  data: FileData,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirname(path);
@@ -86,8 +92,8 @@ const fsyncFd = promisify(fsync);
  * (docs/benchmarks.md "Batches, fourth pass"). Only the fsyncs, which wait for the disk, stay
  * asynchronous (and run in parallel in {@link AtomicFileBatch.flush}).
  */
-function writeTemp(path: string, data: Uint8Array | string, mode: number): TempFile {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+function writeTemp(path: string, data: FileData, mode: number): TempFile {
+  const pieces: Iterable<Uint8Array> = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   // Hidden, unique, same directory: never collides with a real artefact name and is easy to
   // recognise (and clean up) if the process is killed between write and rename.
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -95,8 +101,10 @@ function writeTemp(path: string, data: Uint8Array | string, mode: number): TempF
   try {
     // O_EXCL: never follow or reuse something already at the temp name.
     fd = openSync(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (const bytes of pieces) {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    }
     fchmodSync(fd, mode);
     return { path, tmp, fd };
   } catch (e) {

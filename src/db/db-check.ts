@@ -110,10 +110,23 @@ export function checkDatabase(store: SqliteStore): { problems: CheckProblem[]; c
   for (const l of crls) {
     const what = `CRL ${l.issuerName} #${l.crlNumber}`;
     if (l.status === 'reserved') problems.push({ what, message: 'still reserved' });
-    if (!bytesEqual(sha256(l.tbs), l.tbsSha256)) problems.push({ what, message: 'tbs_sha256 does not match the stored TBS' });
+    // Migration 11: a TBS in its own file is read (and checked against tbs_sha256) here; a
+    // missing, truncated or changed file is a finding, not a crash of the check.
+    let tbs: Uint8Array | undefined;
+    try {
+      tbs = l.tbs;
+    } catch (e) {
+      problems.push({ what, message: `TBS: ${(e as Error).message}` });
+      continue;
+    }
+    if (!tbs) {
+      problems.push({ what, message: 'no stored TBS' });
+      continue;
+    }
+    if (!bytesEqual(sha256(tbs), l.tbsSha256)) problems.push({ what, message: 'tbs_sha256 does not match the stored TBS' });
     if (l.status !== 'issued') continue;
     try {
-      verifyCrl(l.der!, l.tbs, cas.get(l.issuerName)!.publicKey);
+      verifyCrl(l.der!, tbs, cas.get(l.issuerName)!.publicKey);
     } catch (e) {
       problems.push({ what, message: `DER does not verify: ${(e as Error).message}` });
     }

@@ -317,6 +317,24 @@ CREATE INDEX crls_latest ON crls(issuer_id, crl_number, id, status, this_update,
     sql: crlBlobsMigration(ISO_UTC_GLOB),
   },
   {
+    version: 11,
+    name: "a CRL's TBS in a file of its own, fsynced before its intent commits (issue 14)",
+    sql: `
+-- crl-tbs-file.ts: the TBS of a CRL reserved from now on is the file crl-tbs/<crl_id>-<tbs_sha256>.tbs
+-- beside the database, written and fsynced inside the intent's transaction before it commits
+-- (a 49 MB insert into SQLite cost more than the rest of the intent). This row says so and
+-- gives its length; crls.tbs_sha256 names and checks the bytes. A TBS may also be in crl_tbs
+-- (CRLs before this migration, adopted ones, and every one in a backup, which copies the files
+-- in); crl_tbs is then read first. Rows are never deleted or changed.
+CREATE TABLE crl_tbs_files (
+  crl_id INTEGER PRIMARY KEY REFERENCES crls(id),
+  length INTEGER NOT NULL CHECK (length > 0)
+) STRICT;
+CREATE TRIGGER crl_tbs_files_no_delete BEFORE DELETE ON crl_tbs_files BEGIN SELECT RAISE(ABORT, 'CRLs are never deleted'); END;
+CREATE TRIGGER crl_tbs_files_frozen BEFORE UPDATE ON crl_tbs_files BEGIN SELECT RAISE(ABORT, 'the TBS of a CRL never changes'); END;
+`,
+  },
+  {
     version: 12,
     name: 'the audit log indexed by event: one kind of record is found without reading the whole log (issue 14)',
     sql: `

@@ -26,6 +26,8 @@ import type { CrlEntryChunks, CrlEntryStream } from '../ca/crl/crl-entry-stream.
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
 import { SENT_OR_INTENT_NEWEST_FIRST_SQL } from './audit-by-event.js';
+import { CRL_TBS_DIR, crlTbsFileName, readCrlTbsFile, removeCrlTbsFile, writeCrlTbsFile } from './crl-tbs-file.js';
+import { dirname, join } from 'node:path';
 
 type Row = Record<string, unknown>;
 /** Entries per chunk of a CRL read (≈ 40 octets each: ≈ 2.6 MB per value). */
@@ -65,7 +67,28 @@ export class SqliteStore implements CaStore {
    */
   auditTag: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(readonly db: Db) {}
+  /**
+   * Where the TBS files of migration 11 live: `crl-tbs` beside the database file. An in-memory
+   * database (tests) has none and keeps every TBS in crl_tbs.
+   */
+  readonly crlTbsDir: string | undefined;
+
+  constructor(readonly db: Db) {
+    this.crlTbsDir = db.memory ? undefined : join(dirname(db.name), CRL_TBS_DIR);
+  }
+
+  /**
+   * The stored TBS of CRL row `id`: crl_tbs when it holds one (before migration 11, adopted, a
+   * backup's copy), else its file, checked against `tbs_sha256` and the recorded length.
+   */
+  crlTbs(id: number, tbsSha256: Uint8Array): Uint8Array | undefined {
+    const t = this.db.prepare('SELECT tbs FROM crl_tbs WHERE crl_id = ?').pluck().get(id) as Buffer | undefined;
+    if (t) return u8(t);
+    const length = this.db.prepare('SELECT length FROM crl_tbs_files WHERE crl_id = ?').pluck().get(id) as number | undefined;
+    if (length === undefined) return undefined;
+    if (!this.crlTbsDir) throw new DbError('STORE_CRL_TBS_MISSING', `the TBS of CRL row ${id} is in a file, and this database has no directory`, { hint: 'Open the database from its CA home.' });
+    return readCrlTbsFile(this.crlTbsDir, id, length, tbsSha256);
+  }
 
   /**
    * Prepared statements, once per SQL text: better-sqlite3's prepare() compiles the SQL every
@@ -438,11 +461,13 @@ export class SqliteStore implements CaStore {
     const id = r['id'] as number;
     // Migration 10: the TBS in crl_tbs, the DER as SEQUENCE header ‖ TBS ‖ the tail in crl_signatures.
     const blob = (col: 'tbs' | 'der'): Uint8Array | undefined => {
-      const t = this.db.prepare('SELECT tbs FROM crl_tbs WHERE crl_id = ?').pluck().get(id) as Buffer | undefined;
-      if (col === 'tbs') return t ? u8(t) : undefined;
-      const tail = this.db.prepare('SELECT tail FROM crl_signatures WHERE crl_id = ?').pluck().get(id) as Buffer | undefined;
+      // Migration 11: or in its file (crl-tbs-file.ts), read only when asked for.
+      const tail = col === 'der' ? (this.db.prepare('SELECT tail FROM crl_signatures WHERE crl_id = ?').pluck().get(id) as Buffer | undefined) : undefined;
+      if (col === 'der' && !tail) return undefined;
+      const t = known.tbs ?? this.crlTbs(id, u8(r['tbs_sha256']));
+      if (col === 'tbs') return t;
       if (!t || !tail) return undefined;
-      const tbsBytes = known.tbs ?? t;
+      const tbsBytes = t;
       const h = tlvHeader(0x30, tbsBytes.length + tail.length);
       const der = new Uint8Array(h.length + tbsBytes.length + tail.length);
       der.set(h, 0);
@@ -507,9 +532,22 @@ export class SqliteStore implements CaStore {
           .prepare(`INSERT INTO crls (issuer_id, crl_number, status, this_update, next_update, entries, tbs_sha256, reserved_at) VALUES (?,?, 'reserved', ?,?,?,?,?)`)
           .run(issuerId, Number(n), isoUtc(b.thisUpdate), isoUtc(b.nextUpdate), b.entries, buf(b.tbsSha256), isoUtc(at)).lastInsertRowid,
       );
-      // The exact TBS, in the same durable transaction as the number and the intent record.
-      this.q('INSERT INTO crl_tbs (crl_id, tbs) VALUES (?,?)').run(id, buf(b.tbs));
-      this.appendAudit(audit(n), at);
+      // The exact TBS, durable before the transaction that reserves the number and holds the
+      // intent record commits: in its own fsynced file (migration 11, crl-tbs-file.ts), or in
+      // crl_tbs for a database without a directory (in memory).
+      let file: string | undefined;
+      try {
+        if (this.crlTbsDir) {
+          file = writeCrlTbsFile(this.crlTbsDir, crlTbsFileName(id, b.tbsSha256), b.tbs);
+          this.q('INSERT INTO crl_tbs_files (crl_id, length) VALUES (?,?)').run(id, b.tbs.length);
+        } else {
+          this.q('INSERT INTO crl_tbs (crl_id, tbs) VALUES (?,?)').run(id, buf(b.tbs));
+        }
+        this.appendAudit(audit(n), at);
+      } catch (e) {
+        if (file) removeCrlTbsFile(file); // the transaction rolls back: no row will name it
+        throw e;
+      }
       return this.crlFromRow(this.q('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE l.id = ?').get(id) as Row, { tbs: b.tbs });
     });
   }
@@ -522,7 +560,9 @@ export class SqliteStore implements CaStore {
       const top = readSingle(der);
       const parts = children(der, top);
       const tbsTlv = parts[0];
-      const stored = this.q('SELECT l.status, l.tbs_sha256, length(t.tbs) AS n FROM crls l JOIN crl_tbs t ON t.crl_id = l.id WHERE l.id = ?').get(id) as Row | undefined;
+      const stored = this.q(
+        'SELECT l.status, l.tbs_sha256, coalesce((SELECT length(tbs) FROM crl_tbs WHERE crl_id = l.id), (SELECT length FROM crl_tbs_files WHERE crl_id = l.id)) AS n FROM crls l WHERE l.id = ?',
+      ).get(id) as Row | undefined;
       if (!stored || stored['status'] !== 'reserved') throw new DbError('STORE_NOT_RESERVED', `CRL row ${id} is not reserved`, { hint: 'Run `ca db check`.' });
       if (parts.length !== 3 || !tbsTlv || tbsTlv.start !== top.valueStart || tbsTlv.end - tbsTlv.start !== stored['n'] || !bytesEqual(tbsSha256 ?? sha256(der.subarray(tbsTlv.start, tbsTlv.end)), u8(stored['tbs_sha256']))) {
         throw new DbError('STORE_CRL_TBS_MISMATCH', `the signed CRL of row ${id} does not carry the TBS stored with its intent`, { hint: 'Run `ca db check`.' });

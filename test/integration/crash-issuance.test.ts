@@ -133,7 +133,18 @@ function assertInvariants(baseline: { count: number; logged: number }): void {
     assert.equal((db.prepare("SELECT count(*) AS n FROM crls WHERE status = 'reserved'").get() as { n: number }).n, 0, 'no CRL left reserved');
     assert.equal((db.prepare('SELECT count(*) AS n FROM (SELECT serial_hex FROM certificates GROUP BY issuer_id, serial_hex HAVING count(*) > 1)').get() as { n: number }).n, 0);
     const certTbs = (db.prepare("SELECT tbs FROM certificates WHERE status IN ('issued', 'revoked', 'outcome_unknown')").all() as { tbs: Buffer }[]).map((r) => r.tbs);
-    const crlTbs = (db.prepare("SELECT t.tbs FROM crls l JOIN crl_tbs t ON t.crl_id = l.id WHERE l.status IN ('issued', 'outcome_unknown')").all() as { tbs: Buffer }[]).map((r) => r.tbs);
+    // A CRL's TBS is in crl_tbs, or (migration 11) in its own file crl-tbs/<id>-<tbs_sha256>.tbs,
+    // which must exist and be the TBS its intent hashed for every CRL the card may have signed.
+    const crlTbs = (
+      db
+        .prepare("SELECT l.id, l.tbs_sha256, t.tbs, f.length FROM crls l LEFT JOIN crl_tbs t ON t.crl_id = l.id LEFT JOIN crl_tbs_files f ON f.crl_id = l.id WHERE l.status IN ('issued', 'outcome_unknown')")
+        .all() as { id: number; tbs_sha256: Buffer; tbs: Buffer | null; length: number | null }[]
+    ).map((r) => {
+      const tbs = r.tbs ?? readFileSync(join(home, 'crl-tbs', `${r.id}-${r.tbs_sha256.toString('hex')}.tbs`));
+      assert.deepEqual(createHash('sha256').update(tbs).digest(), r.tbs_sha256, `CRL row ${r.id}: the stored TBS is the one its intent hashed`);
+      if (r.tbs === null) assert.equal(tbs.length, r.length);
+      return tbs;
+    });
     const known = [...certTbs, ...crlTbs].map(hashes);
     const card = cardSignatures();
     const since = card.signed.slice(baseline.logged);

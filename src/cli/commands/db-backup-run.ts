@@ -6,6 +6,7 @@ import { sha256Hex } from '../../ca/transcript.js';
 import { fsyncDirectory } from '../../common/atomic-write.js';
 import { APPLICATION_ID, openDatabase, sqliteNativeBinding } from '../../db/database.js';
 import { DbError } from '../../db/db-error.js';
+import { copyCrlTbsFilesInto } from '../../db/crl-tbs-file.js';
 import { verifyAuditChain } from '../../db/db-check.js';
 import { auditHead, compareWithCheckpoint } from '../../db/checkpoint-compare.js';
 import { acquireLock } from '../../db/lock-file.js';
@@ -69,6 +70,13 @@ export async function runDbBackup(ctx: CliContext, args: BackupArgs): Promise<vo
     const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
     try {
       await ca.store.db.backup(tmp);
+      // Migration 11: TBS files beside the database go into the backup's crl_tbs (one self-contained file).
+      const withFiles = new Database(tmp, { fileMustExist: true, ...sqliteNativeBinding() });
+      try {
+        copyCrlTbsFilesInto(withFiles, (id, h) => ca.store.crlTbs(id, h));
+      } finally {
+        withFiles.close();
+      }
       fsyncFile(tmp);
       const b = inspectBackup(tmp);
       b.store.db.close();

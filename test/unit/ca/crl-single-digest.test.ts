@@ -59,8 +59,11 @@ test('the one digest the signer and the store get is the SHA-256 of the TBS stor
   const seen: (Uint8Array | undefined)[] = [];
   const recording: Signer = { algorithms: () => r.signer.algorithms(), publicKey: () => r.signer.publicKey(), sign: (tbs, alg, d) => (seen.push(d), r.signer.sign(tbs, alg, d)) };
   const crl = await issueCrl({ store: r.store, clock, signer: recording, issuerName: 'servers', issuer: r.info });
-  // Read back from the database itself, not from the record this process kept.
-  const stored = r.store.db.prepare('SELECT t.tbs, l.tbs_sha256 FROM crl_tbs t JOIN crls l ON l.id = t.crl_id WHERE l.id = ?').get(crl.record.id) as { tbs: Buffer; tbs_sha256: Buffer };
+  // Read back from the disk itself, not from the record this process kept: the TBS file the
+  // intent named (migration 11), under the name its row gives.
+  const row = r.store.db.prepare('SELECT f.length, l.tbs_sha256 FROM crl_tbs_files f JOIN crls l ON l.id = f.crl_id WHERE l.id = ?').get(crl.record.id) as { length: number; tbs_sha256: Buffer };
+  const stored = { tbs: readFileSync(join(r.dir, 'crl-tbs', `${crl.record.id}-${row.tbs_sha256.toString('hex')}.tbs`)), tbs_sha256: row.tbs_sha256 };
+  assert.equal(stored.tbs.length, row.length);
   assert.equal(seen.length, 1);
   assert.ok(seen[0], 'the signer was given the digest');
   assert.deepEqual(Buffer.from(seen[0]!), sha256(stored.tbs));
