@@ -9,7 +9,7 @@
  * "Power loss" rows; G2/G4).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, fchmodSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fchmodSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
@@ -76,6 +76,19 @@ interface TempFile {
   readonly path: string;
   readonly tmp: string;
   readonly fd: number;
+}
+
+/**
+ * fsync(2) of a file or directory by path, synchronously: for a write that must be durable inside
+ * a better-sqlite3 transaction (the CRL's TBS file, db backup), where nothing may be awaited.
+ */
+export function fsyncPathSync(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** fsync(2) on the libuv thread pool: the one step of a write that waits for the disk. */

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeS
 import { dirname, join } from 'node:path';
 import { sha256 } from '../common/sha256.js';
 import { bytesEqual, toHex } from '../common/hex.js';
+import { fsyncPathSync } from '../common/atomic-write.js';
 import { DbError } from './db-error.js';
 
 /**
@@ -25,20 +26,11 @@ export const CRL_TBS_DIR = 'crl-tbs';
 
 export const crlTbsFileName = (crlId: number, tbsSha256: Uint8Array): string => `${crlId}-${toHex(tbsSha256).toLowerCase()}.tbs`;
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Write `tbs` durably as `dir/name` (synchronous: it runs inside a better-sqlite3 transaction). */
 export function writeCrlTbsFile(dir: string, name: string, tbs: Uint8Array): string {
   if (!existsSync(dir)) {
     mkdirSync(dir, { mode: 0o700 });
-    fsyncPath(dirname(dir)); // the new directory's entry in the CA home
+    fsyncPathSync(dirname(dir)); // the new directory's entry in the CA home
   }
   const path = join(dir, name);
   const fd = openSync(path, 'w', 0o600);
@@ -48,7 +40,7 @@ export function writeCrlTbsFile(dir: string, name: string, tbs: Uint8Array): str
   } finally {
     closeSync(fd);
   }
-  fsyncPath(dir); // the file's name
+  fsyncPathSync(dir); // the file's name
   return path;
 }
 

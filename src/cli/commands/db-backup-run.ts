@@ -1,9 +1,9 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { isoUtc } from '../../ca/clock.js';
 import { sha256Hex } from '../../ca/transcript.js';
-import { fsyncDirectory } from '../../common/atomic-write.js';
+import { fsyncDirectory, fsyncPathSync } from '../../common/atomic-write.js';
 import { APPLICATION_ID, openDatabase, sqliteNativeBinding } from '../../db/database.js';
 import { DbError } from '../../db/db-error.js';
 import { copyCrlTbsFilesInto } from '../../db/crl-tbs-file.js';
@@ -26,15 +26,6 @@ import type { BackupArgs, RestoreArgs } from './db.js';
  * that is older than any checkpoint it can find — on inserted CA cards, in --checkpoint files,
  * and the copies beside the transcripts — with `DB_ROLLBACK`, naming what the backup lacks.
  */
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Open a candidate backup read-only and check it is a healthy cardca database. */
 export function inspectBackup(path: string): { store: SqliteStore; sha256: string; head: { seq: number; hash: string } } {
   if (!existsSync(path)) throw new DbError('DB_BACKUP_UNREADABLE', `no file ${path}`, { hint: 'Give the path of a file written by `ca db backup --out FILE`.' });
@@ -77,7 +68,7 @@ export async function runDbBackup(ctx: CliContext, args: BackupArgs): Promise<vo
       } finally {
         withFiles.close();
       }
-      fsyncFile(tmp);
+      fsyncPathSync(tmp);
       const b = inspectBackup(tmp);
       b.store.db.close();
       renameSync(tmp, out);
@@ -140,7 +131,7 @@ export async function runDbRestore(ctx: CliContext, args: RestoreArgs): Promise<
       }
       const tmp = `${dbPath}.restore-${process.pid}.tmp`;
       copyFileSync(src, tmp);
-      fsyncFile(tmp);
+      fsyncPathSync(tmp);
       renameSync(tmp, dbPath);
       await fsyncDirectory(home);
       const store = new SqliteStore(openDatabase(dbPath));

@@ -9,24 +9,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
-import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
-import { issueCertificate } from '../../../src/ca/issuance.js';
-import { issuerInfoFromCertificate } from '../../../src/ca/issuance-issuer.js';
 import { issueCrl } from '../../../src/ca/crl-cycle.js';
 import { assembleCrl, assembleCrlInFrame } from '../../../src/ca/crl/assemble-crl.js';
 import type { Clock } from '../../../src/ca/clock.js';
-import { loadProfiles, parseCsr } from '../../../src/ca/index.js';
 import type { Signer } from '../../../src/crypto/signer.js';
 import { verifySignatureOfDigest } from '../../../src/crypto/verify-digest.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
-import { inProcessCard as card } from '../../helpers/in-process-card.js';
+import { revokedSubCa } from '../../helpers/revoked-sub-ca.js';
 
-const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
 const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
@@ -34,25 +28,7 @@ let now = new Date('2026-11-20T09:00:00.000Z');
 const clock: Clock = { now: () => (now = new Date(now.getTime() + 1000)) };
 
 /** A sub-CA `servers` with two revoked certificates. */
-async function rig() {
-  const dir = mkdtempSync(join(tmpdir(), 'cardca-crl-digest-'));
-  const store = new SqliteStore(openDatabase(join(dir, 'ca.db'), { create: true }));
-  const profiles = loadProfiles(PROFILES);
-  const rootCard = await card('root');
-  const subCard = await card('subs');
-  await rootCeremony({ store, clock, profiles }, { card: rootCard });
-  await subCaCeremony({ store, clock, profiles }, { caName: 'servers', subjectCard: async () => subCard, issuerCard: async () => rootCard });
-  const ca = store.getCa('servers')!;
-  const info = issuerInfoFromCertificate(ca.certificate!, profiles.caProfile('servers'));
-  const signer = await subCard.signer(ca.keyId);
-  for (const cn of ['a.example.test', 'b.example.test']) {
-    execFileSync('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(dir, `${cn}.key`), '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-out', join(dir, `${cn}.csr`)], { stdio: 'ignore' });
-    const parsed = parseCsr(new Uint8Array(readFileSync(join(dir, `${cn}.csr`))));
-    const issued = await issueCertificate({ store, clock, signer, issuerName: 'servers', issuer: info }, { profile: profiles.leafProfile('tls-server'), spki: parsed.spki, subject: parsed.subject, csrSans: parsed.sans });
-    store.revokeCertificate(issued.record.id, clock.now(), 'keyCompromise', { event: 'certificate.revoked', ca: 'servers', data: {} }, clock.now());
-  }
-  return { store, info, signer, dir, cert: ca.certificate! };
-}
+const rig = () => revokedSubCa('cardca-crl-digest-', clock, ['a.example.test', 'b.example.test']);
 
 test('the one digest the signer and the store get is the SHA-256 of the TBS stored with the intent, and the CRL verifies', async () => {
   const r = await rig();

@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,16 +16,11 @@ import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
 import { checkDatabase } from '../../../src/db/db-check.js';
 import { copyCrlTbsFilesInto } from '../../../src/db/crl-tbs-file.js';
-import { rootCeremony, subCaCeremony } from '../../../src/ca/ceremony.js';
-import { issueCertificate } from '../../../src/ca/issuance.js';
-import { issuerInfoFromCertificate } from '../../../src/ca/issuance-issuer.js';
 import { issueCrl } from '../../../src/ca/crl-cycle.js';
 import type { Clock } from '../../../src/ca/clock.js';
-import { loadProfiles, parseCsr } from '../../../src/ca/index.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
-import { inProcessCard as card } from '../../helpers/in-process-card.js';
+import { revokedSubCa } from '../../helpers/revoked-sub-ca.js';
 
-const PROFILES = new URL('../../../../profiles', import.meta.url).pathname;
 const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
@@ -35,21 +29,7 @@ const clock: Clock = { now: () => (now = new Date(now.getTime() + 1000)) };
 
 /** A sub-CA `servers` with one revoked certificate and one issued CRL, in a home on disk. */
 async function rig() {
-  const dir = mkdtempSync(join(tmpdir(), 'cardca-crl-tbs-file-'));
-  const store = new SqliteStore(openDatabase(join(dir, 'ca.db'), { create: true }));
-  const profiles = loadProfiles(PROFILES);
-  const rootCard = await card('root');
-  const subCard = await card('subs');
-  await rootCeremony({ store, clock, profiles }, { card: rootCard });
-  await subCaCeremony({ store, clock, profiles }, { caName: 'servers', subjectCard: async () => subCard, issuerCard: async () => rootCard });
-  const ca = store.getCa('servers')!;
-  const info = issuerInfoFromCertificate(ca.certificate!, profiles.caProfile('servers'));
-  const signer = await subCard.signer(ca.keyId);
-  execFileSync('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', join(dir, 'a.key'), '-subj', '/CN=a.example.test', '-addext', 'subjectAltName=DNS:a.example.test', '-out', join(dir, 'a.csr')], { stdio: 'ignore' });
-  const parsed = parseCsr(new Uint8Array(readFileSync(join(dir, 'a.csr'))));
-  const issued = await issueCertificate({ store, clock, signer, issuerName: 'servers', issuer: info }, { profile: profiles.leafProfile('tls-server'), spki: parsed.spki, subject: parsed.subject, csrSans: parsed.sans });
-  const at = clock.now();
-  store.revokeCertificate(issued.record.id, at, 'keyCompromise', { event: 'certificate.revoked', ca: 'servers', data: { serial: issued.record.serialHex, reason: 'keyCompromise', revocationDate: at.toISOString() } }, at);
+  const { dir, store, info, signer } = await revokedSubCa('cardca-crl-tbs-file-', clock, ['a.example.test']);
   const crl = await issueCrl({ store, clock, signer, issuerName: 'servers', issuer: info });
   const file = join(dir, 'crl-tbs', `${crl.record.id}-${Buffer.from(crl.record.tbsSha256).toString('hex')}.tbs`);
   return { dir, store, info, signer, crl, file };
