@@ -159,7 +159,7 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   addSummaryRow({ figure: '`ca --help` (start-up)', cardca: ms(median(t.help)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.help), node), goal: '≤ 1.3 ×' });
   addSummaryRow({ figure: '`ca sign --help` (start-up)', cardca: ms(median(t.signHelp)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.signHelp), node), goal: '≤ 1.3 ×' });
   const slowest = helpMedians[0]!;
-  addSummaryRow({ figure: `\`ca <command> --help\`, slowest of ${helpMedians.length} (\`ca ${slowest.name} --help\`)`, cardca: ms(slowest.ms), peer: `node -e 0: ${ms(median(helpNode))}`, ratio: x(slowest.ms, median(helpNode)), goal: '≤ 1.3 ×' });
+  addSummaryRow({ figure: `\`ca <command> --help\`, slowest of ${helpMedians.length} (\`ca ${slowest.name} --help\`)`, cardca: ms(slowest.ms), peer: `node -e 0: ${ms(helpNodeMs)}`, ratio: x(slowest.ms, helpNodeMs), goal: '≤ 1.3 ×' });
   addSummaryRow({ figure: '`ca sign one.csr` as its own process', cardca: ms(single), peer: `openssl x509 -req -engine pkcs11: ${ms(peer)}`, ratio: `peer/this ${(peer / single).toFixed(2)}`, goal: '≥ 1.0 (aim 2)' });
   addSummaryRow({ figure: `\`ca sign\`, ${batchSize} CSRs in one process, per cert`, cardca: ms(batchMs / batchSize), peer: `openssl, 1 process per cert: ${ms(peer)}`, ratio: `peer/this ${(peer / (batchMs / batchSize)).toFixed(2)}`, goal: '≥ 10' });
   addSummaryRow({ figure: `host CA work per cert, card excluded (${batchSize} CSRs)`, cardca: ms(hostMs), peer: '—', ratio: '', goal: '≤ 2 ms' });

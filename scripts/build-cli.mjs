@@ -73,8 +73,9 @@ const result = await build({
   logLevel: 'warning',
 });
 
+const bundled = Object.keys(result.metafile.inputs);
 if (ceremony) {
-  const emulator = Object.keys(result.metafile.inputs).filter((f) => EMULATOR_MODULE.test('/' + f));
+  const emulator = bundled.filter((f) => EMULATOR_MODULE.test('/' + f));
   if (emulator.length > 0) throw new Error(`the ceremony build bundled emulator modules: ${emulator.join(', ')}`);
 }
 
@@ -87,5 +88,5 @@ for (const [file, input] of Object.entries(result.metafile.inputs)) {
 // The yaml package is loaded at run time, only when a profile is outside plain-yaml.ts's subset
 // or an error needs its line (src/ca/profile/yaml-source.ts): bundled, every `ca` process would
 // compile and evaluate it again. Refuse a build into which a static import brought it back.
-const yamlInputs = Object.keys(result.metafile.inputs).filter((f) => /node_modules\/yaml\//.test(f));
+const yamlInputs = bundled.filter((f) => /node_modules\/yaml\//.test(f));
 if (yamlInputs.length > 0) throw new Error(`the CLI bundle contains the yaml package (${yamlInputs[0]}, ${yamlInputs.length} files): import it only through yaml-source.ts's yamlPackageOnDemand()`);

@@ -177,8 +177,8 @@ function longestFirst(rigFiles, rel, durations) {
  */
 /** Rig lanes opened besides --rig-lanes that start taking files when the host lane is done. */
 const RIG_LANES_AFTER_HOST = Number(process.env.CARDCA_RIG_LANES_AFTER_HOST ?? 1);
-const FILE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 900) * 1000;
-const HOST_LANE_TIMEOUT_MS = Number(process.env.CARDCA_TEST_HOST_TIMEOUT || 2400) * 1000;
+const FILE_GUARD = { ms: Number(process.env.CARDCA_TEST_FILE_TIMEOUT || 900) * 1000, name: 'CARDCA_TEST_FILE_TIMEOUT' };
+const HOST_LANE_GUARD = { ms: Number(process.env.CARDCA_TEST_HOST_TIMEOUT || 2400) * 1000, name: 'CARDCA_TEST_HOST_TIMEOUT' };
 /** Files the hang guard stopped (their TAP ends where they hung: no failure may be counted). */
 const hungFiles = new Map();
 
@@ -199,7 +199,7 @@ function killTree(pid, sig) {
   }
 }
 
-function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthrough = [], timeoutMs = FILE_TIMEOUT_MS }) {
+function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthrough = [], guard = FILE_GUARD }) {
   const args = [
     '--test',
     '--test-concurrency=1',
@@ -217,12 +217,11 @@ function runNodeTest({ files, tapFile, specFile, env, lockFile, wrap, passthroug
   process.on('SIGTERM', forward);
   let killTimer;
   const hangTimer = setTimeout(() => {
-    const which = timeoutMs === HOST_LANE_TIMEOUT_MS ? 'CARDCA_TEST_HOST_TIMEOUT' : 'CARDCA_TEST_FILE_TIMEOUT';
-    console.log(`run-tests: ${files.map((f) => relative(repo, f)).join(' ')} still running after ${timeoutMs / 1000} s (${which}): stopping it`);
-    for (const f of files) hungFiles.set(f, timeoutMs);
+    console.log(`run-tests: ${files.map((f) => relative(repo, f)).join(' ')} still running after ${guard.ms / 1000} s (${guard.name}): stopping it`);
+    for (const f of files) hungFiles.set(f, guard.ms);
     killTree(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killTree(child.pid, 'SIGKILL'), 10_000);
-  }, timeoutMs);
+  }, guard.ms);
   return new Promise((res) => {
     child.on('exit', (c, sig) => {
       clearTimeout(hangTimer);
@@ -368,7 +367,7 @@ async function buildAndRun(opts) {
         { name: 'offline bundle', files: hostFiles.filter((f) => rel(f).startsWith('integration/')), tap: 'host-bundle.tap', spec: 'host-bundle.spec.txt' },
       ].filter((g) => g.files.length > 0);
       for (const g of hostGroups) {
-        g.code = runNodeTest({ files: g.files, tapFile: join(tapDir, g.tap), specFile: join(tapDir, g.spec), env, passthrough: opts.passthrough, timeoutMs: HOST_LANE_TIMEOUT_MS });
+        g.code = runNodeTest({ files: g.files, tapFile: join(tapDir, g.tap), specFile: join(tapDir, g.spec), env, passthrough: opts.passthrough, guard: HOST_LANE_GUARD });
       }
       const host = Promise.all(hostGroups.map((g) => g.code)).then((codes) => codes.find((c) => c !== 0) ?? 0);
 

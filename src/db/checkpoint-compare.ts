@@ -36,7 +36,6 @@ export function caCounters(store: SqliteStore): Record<string, CheckpointCa> {
   return Object.fromEntries(rows.map((r) => [r.name, { serials: r.serials, crlNumber: String(r.crl) }]));
 }
 
-
 export function checkpointNow(store: SqliteStore, o: { homeId: string; card: string; reason: string; at: Date; rehearsal: boolean }): Checkpoint {
   const head = auditHead(store);
   return {

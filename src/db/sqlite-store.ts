@@ -459,26 +459,25 @@ export class SqliteStore implements CaStore {
    */
   private crlFromRow(r: Row, known: { tbs?: Uint8Array; der?: Uint8Array } = {}): CrlRecord {
     const id = r['id'] as number;
-    // Migration 10: the TBS in crl_tbs, the DER as SEQUENCE header ‖ TBS ‖ the tail in crl_signatures.
-    const blob = (col: 'tbs' | 'der'): Uint8Array | undefined => {
-      // Migration 11: or in its file (crl-tbs-file.ts), read only when asked for.
-      const tail = col === 'der' ? (this.db.prepare('SELECT tail FROM crl_signatures WHERE crl_id = ?').pluck().get(id) as Buffer | undefined) : undefined;
-      if (col === 'der' && !tail) return undefined;
-      const t = known.tbs ?? this.crlTbs(id, u8(r['tbs_sha256']));
-      if (col === 'tbs') return t;
-      if (!t || !tail) return undefined;
-      const tbsBytes = t;
-      const h = tlvHeader(0x30, tbsBytes.length + tail.length);
-      const der = new Uint8Array(h.length + tbsBytes.length + tail.length);
-      der.set(h, 0);
-      der.set(tbsBytes, h.length);
-      der.set(tail, h.length + tbsBytes.length);
-      return der;
-    };
     // The bytes this process just stored need not be read back (40 MB each for a CRL of a
-    // million entries, through a chain of overflow pages).
+    // million entries, through a chain of overflow pages or from its TBS file); a TBS read once
+    // serves both getters.
     let tbs: Uint8Array | undefined = known.tbs;
     let der: Uint8Array | null | undefined = known.der ?? null;
+    // Migration 10: the TBS in crl_tbs, the DER as SEQUENCE header ‖ TBS ‖ the tail in
+    // crl_signatures. Migration 11: or the TBS in its file (crl-tbs-file.ts), read only when asked for.
+    const loadTbs = (): Uint8Array | undefined => (tbs ??= this.crlTbs(id, u8(r['tbs_sha256'])));
+    const loadDer = (): Uint8Array | undefined => {
+      const tail = this.db.prepare('SELECT tail FROM crl_signatures WHERE crl_id = ?').pluck().get(id) as Buffer | undefined;
+      const t = tail && loadTbs();
+      if (!tail || !t) return undefined;
+      const h = tlvHeader(0x30, t.length + tail.length);
+      const out = new Uint8Array(h.length + t.length + tail.length);
+      out.set(h, 0);
+      out.set(t, h.length);
+      out.set(tail, h.length + t.length);
+      return out;
+    };
     return {
       id,
       issuerName: r['issuer_name'] as string,
@@ -487,11 +486,11 @@ export class SqliteStore implements CaStore {
       thisUpdate: r['this_update'] as string,
       nextUpdate: r['next_update'] as string,
       get tbs(): Uint8Array {
-        return (tbs ??= blob('tbs')!);
+        return loadTbs()!;
       },
       tbsSha256: u8(r['tbs_sha256']),
       get der(): Uint8Array | undefined {
-        if (der === null) der = blob('der');
+        if (der === null) der = loadDer();
         return der;
       },
       entries: r['entries'] as number,

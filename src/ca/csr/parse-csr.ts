@@ -292,7 +292,6 @@ const notDer = (what: string): CsrError =>
   new CsrError('CSR_NOT_DER', `CSR ${what} is not in canonical DER`, { hint: 'Regenerate the CSR with a standard tool (openssl req).' });
 const malformed = (what: string): CsrError => new CsrError('CSR_MALFORMED', `CSR ${what} does not parse`, { hint: 'Regenerate the CSR.' });
 
-
 function requestedExtensions(der: Uint8Array, attrs: readonly Tlv[]): { sans: SanEntry[]; ignored: string[]; oids: string[] } {
   const sans: SanEntry[] = [];
   const ignored: string[] = [];
@@ -371,4 +370,3 @@ function requestedExtensions(der: Uint8Array, attrs: readonly Tlv[]): { sans: Sa
   }
   return { sans, ignored, oids };
 }
-

@@ -195,26 +195,20 @@ export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): 
   const extensions = extT ? parseExtensionList(tbs, children(tbs, extT)[0]!) : [];
   const ext = (oid: string) => extensions.find((e) => e.oid === oid);
   const undecodable: string[] = [];
-  const dec = <T>(oid: string, cls: new () => T): T | undefined => {
+  /** The extension's value through `decode`, or undefined; one that does not decode is listed in `undecodable`. */
+  const decodeWith = <T>(oid: string, decode: (v: Uint8Array) => T): T | undefined => {
     const e = ext(oid);
     if (!e) return undefined;
     try {
-      return decodeCached(e.value, cls);
+      return decode(e.value);
     } catch {
       undecodable.push(oid);
       return undefined;
     }
   };
+  const dec = <T>(oid: string, cls: new () => T): T | undefined => decodeWith(oid, (v) => decodeCached(v, cls));
   const basicConstraints = dec(id_ce.basicConstraints, BasicConstraints);
-  let keyUsage: Set<string> | undefined;
-  const kuExt = ext(id_ce.keyUsage);
-  if (kuExt) {
-    try {
-      keyUsage = decodeKeyUsage(kuExt.value);
-    } catch {
-      undecodable.push(id_ce.keyUsage);
-    }
-  }
+  const keyUsage = decodeWith(id_ce.keyUsage, decodeKeyUsage);
   const ekuV = dec(id_ce.extKeyUsage, ExtendedKeyUsage);
   const skiV = dec(id_ce.subjectKeyIdentifier, SubjectKeyIdentifier);
   const spki = slice(tbs, spkiT);
@@ -244,15 +238,7 @@ export function certificateModel(tbs: Uint8Array, ctx: CertificateLintContext): 
     ...(skiV ? { ski: new Uint8Array(skiV.buffer) } : {}),
   };
   const aki = dec(id_ce.authorityKeyIdentifier, AuthorityKeyIdentifier);
-  let san: SanName[] | undefined;
-  const sanExt = ext(id_ce.subjectAltName);
-  if (sanExt) {
-    try {
-      san = decodeSubjectAltName(sanExt.value);
-    } catch {
-      undecodable.push(id_ce.subjectAltName);
-    }
-  }
+  const san = decodeWith(id_ce.subjectAltName, decodeSubjectAltName);
   const nc = dec(id_ce.nameConstraints, NameConstraints);
   const crlDp = dec(id_ce.cRLDistributionPoints, CRLDistributionPoints);
   const aia = dec(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax);
