@@ -12,6 +12,8 @@
 //      (`# pass N`, `# fail N`) into one for the whole suite; lint is part of the suite
 //      (test/unit/lint-imports);
 //   3. exits with the test run's exit code (130 after Ctrl-C).
+// Children run with TMPDIR set to one directory of the run, removed at the end unless
+// CARDCA_KEEP_TMP=1 (scripts/run-temp.mjs): the tests' homes and emulator states do not pile up.
 // It sets OPENSC_CONF=test/rig/opensc.conf (unless set) so OpenSC's PKCS#11 module has a slot
 // for each of the 8 readers.
 //
@@ -41,6 +43,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lanesUnavailable, openLane } from './rig-lanes.mjs';
 import { acquireRunLock } from './run-lock.mjs';
+import { openRunTemp } from './run-temp.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -243,9 +246,14 @@ async function main() {
       "wait for it to finish, or run from another clone (two runs here overwrite each other's results).");
     return 2;
   }
+  // Every child's temporary files go to one directory of this run, removed when it ends
+  // (scripts/run-temp.mjs); the rig lanes' directories too.
+  const runTemp = openRunTemp(process.env);
   try {
     return await buildAndRun(opts);
   } finally {
+    const kept = runTemp.close();
+    if (kept) console.log(`run-tests: ${kept}`);
     runLock.release();
   }
 }
