@@ -4,6 +4,7 @@ import { commandsFor, listingOnly, summaryCommand } from './commands/index.js';
 import { defaultContext, eprintln, type CliContext } from './context.js';
 import { CliError } from './cli-error.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { skipHelpCache } from './yargs-help-cache.js';
 
 /** Run the `ca` command line with `argv` (without node and script). Returns the exit code. */
 export async function main(argv: readonly string[], ctx: CliContext = defaultContext()): Promise<number> {
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[], ctx: CliContext = defaultCon
     // No command named: list them from their summaries, without loading any command module.
     const listing = listingOnly(argv);
     for (const entry of commandsFor(argv)) parser = parser.command(listing ? summaryCommand(entry) : (await entry.load())(ctx));
+    skipHelpCache(parser);
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
