@@ -1,6 +1,8 @@
 /** Hex helpers. Accepts upper/lower case, optional spaces or colons in input. */
 export function toHex(bytes: Uint8Array, sep = ''): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(sep).toUpperCase();
+  // Buffer's encoder: serials, fingerprints and key IDs are hexed for every issued certificate.
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  return sep === '' ? hex : (hex.match(/../g) ?? []).join(sep);
 }
 
 export function fromHex(hex: string): Uint8Array {

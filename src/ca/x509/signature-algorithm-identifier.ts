@@ -31,10 +31,12 @@ export function signatureAlgorithmIdentifier(alg: SignatureAlgorithm): Uint8Arra
   return fromHex(hex);
 }
 
+/** The table's encodings as bytes, decoded on first use (every CSR and certificate is checked against them). */
+let identifierBytes: readonly (readonly [SignatureAlgorithm, Uint8Array])[] | undefined;
+
 /** The signature algorithm whose canonical AlgorithmIdentifier is exactly `der`, if any. */
 export function signatureAlgorithmFromIdentifier(der: Uint8Array): SignatureAlgorithm | undefined {
-  for (const [alg, hex] of Object.entries(ALGORITHM_IDENTIFIER_HEX)) {
-    if (bytesEqual(fromHex(hex), der)) return alg as SignatureAlgorithm;
-  }
+  identifierBytes ??= Object.entries(ALGORITHM_IDENTIFIER_HEX).map(([alg, hex]) => [alg as SignatureAlgorithm, fromHex(hex)] as const);
+  for (const [alg, bytes] of identifierBytes) if (bytesEqual(bytes, der)) return alg;
   return undefined;
 }
