@@ -14,6 +14,11 @@ export const CRASH_POINTS = [
   'issuance-after-sign',
   /** TX2 committed (issued; in a batch, with the next group marked sent); the certificate file not yet written. */
   'issuance-after-commit',
+  /**
+   * The CRL's TBS is durable (in its own file, migration 11), the transaction that reserves its
+   * number not yet committed: a crash here leaves a file no row names, and no number reserved.
+   */
+  'crl-tbs-durable',
   /** CRL number reserved with its TBS, card not yet asked. */
   'crl-after-reserve',
   /** The card answered SIGN for the CRL; not yet recorded. */

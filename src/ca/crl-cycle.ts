@@ -90,7 +90,11 @@ export async function issueCrl(deps: CrlDeps): Promise<IssuedCrl> {
       frame = w.frame;
       return { tbs: w.tbs, tbsSha256, thisUpdate: now, nextUpdate: cappedNext, entries };
     },
-    (crlNumber) => ({ event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries, tbsSha256: toHex(tbsSha256!) } }),
+    (crlNumber) => {
+      // The store asks for the intent record with the TBS stored and the number not yet committed.
+      crashPoint(deps.crashHook, 'crl-tbs-durable');
+      return { event: 'crl.intent', ca: issuerName, data: { crlNumber: crlNumber.toString(), entries, tbsSha256: toHex(tbsSha256!) } };
+    },
     at,
     deps.minCrlNumber,
   );

@@ -204,7 +204,9 @@ export interface CaStore {
   latestCrl(issuerName: string, status?: CrlStatus): CrlRecord | undefined;
   /**
    * CRL TX1: picks the next number (strictly above every number ever reserved for the issuer),
-   * lets `build` make the TBS for it, stores it `reserved` with its audit intent.
+   * lets `build` make the TBS for it, stores it `reserved` with its audit intent. `audit` is
+   * called once the TBS is stored (durably, when it goes to a file of its own) and before the
+   * transaction commits, so the engine can name that moment as a crash point.
    */
   reserveCrl(
     issuerName: string,

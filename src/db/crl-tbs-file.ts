@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../common/sha256.js';
 import { bytesEqual, toHex } from '../common/hex.js';
@@ -14,8 +14,8 @@ import { DbError } from './db-error.js';
  * reserves the number commits, the exact TBS it names is on stable storage (POSIX fsync(2) of
  * the file, and of the directory for its name), and the card is asked only after the commit.
  * A crash between the fsync and the commit leaves a file no row names: harmless (the number
- * was not reserved, nothing was signed), and a later reservation that gets the same row id
- * writes another name, as the name carries the TBS's SHA-256.
+ * was not reserved, nothing was signed); the next reservation removes every such file before it
+ * writes its own (sqlite-store.ts), and `ca db check` notes any it finds (`orphanCrlTbsFiles`).
  *
  * The row `crl_tbs_files (crl_id, length)` says the TBS is in the file; `crls.tbs_sha256`
  * names it and is checked on every read, so a changed or truncated file is refused, never
@@ -42,6 +42,22 @@ export function writeCrlTbsFile(dir: string, name: string, tbs: Uint8Array): str
   }
   fsyncPathSync(dir); // the file's name
   return path;
+}
+
+/** `crlTbsFileName`'s shape: the row id and the TBS's SHA-256. */
+const TBS_FILE = /^([1-9][0-9]*)-([0-9a-f]{64})\.tbs$/;
+export const isCrlTbsFileName = (f: string): boolean => TBS_FILE.test(f);
+
+/**
+ * The files in `dir` no committed row names, per `named(crlId, sha256Hex)`: left by a crash
+ * between a TBS file's fsync and the commit of its reservation (or a file put there by hand).
+ */
+export function orphanCrlTbsFiles(dir: string, named: (crlId: number, sha256Hex: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => {
+    const m = TBS_FILE.exec(f);
+    return !m || !named(Number(m[1]), m[2]!);
+  }).sort();
 }
 
 /** Best effort, for a transaction that rolls back after writing the file (no row names it). */

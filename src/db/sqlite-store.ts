@@ -26,7 +26,7 @@ import type { CrlEntryChunks, CrlEntryStream } from '../ca/crl/crl-entry-stream.
 import { writeTransaction, type Db } from './database.js';
 import { DbError } from './db-error.js';
 import { SENT_OR_INTENT_NEWEST_FIRST_SQL } from './audit-by-event.js';
-import { CRL_TBS_DIR, crlTbsFileName, readCrlTbsFile, removeCrlTbsFile, writeCrlTbsFile } from './crl-tbs-file.js';
+import { CRL_TBS_DIR, crlTbsFileName, isCrlTbsFileName, orphanCrlTbsFiles, readCrlTbsFile, removeCrlTbsFile, writeCrlTbsFile } from './crl-tbs-file.js';
 import { dirname, join } from 'node:path';
 
 type Row = Record<string, unknown>;
@@ -506,6 +506,13 @@ export class SqliteStore implements CaStore {
     return r ? this.crlFromRow(r) : undefined;
   }
 
+  /** TBS files in the home's crl-tbs directory that no CRL row names (crl-tbs-file.ts). */
+  orphanCrlTbsFiles(): string[] {
+    if (!this.crlTbsDir) return [];
+    const named = new Set((this.q('SELECT l.id, l.tbs_sha256 FROM crl_tbs_files f JOIN crls l ON l.id = f.crl_id').all() as Row[]).map((r) => crlTbsFileName(r['id'] as number, new Uint8Array(r['tbs_sha256'] as Buffer))));
+    return orphanCrlTbsFiles(this.crlTbsDir, (id, hex) => named.has(`${id}-${hex}.tbs`));
+  }
+
   listCrls(): CrlRecord[] {
     return (this.q('SELECT l.id, l.crl_number, l.status, l.this_update, l.next_update, l.tbs_sha256, l.entries, l.reserved_at, l.issued_at, i.name AS issuer_name FROM crls l JOIN cas i ON i.id = l.issuer_id ORDER BY l.id').all() as Row[]).map((r) => this.crlFromRow(r));
   }
@@ -537,6 +544,9 @@ export class SqliteStore implements CaStore {
       let file: string | undefined;
       try {
         if (this.crlTbsDir) {
+          // Files a crash left between a TBS file's fsync and its commit: inside this write
+          // transaction no other reservation can be under way, so every TBS file no row names is one.
+          for (const f of this.orphanCrlTbsFiles()) if (isCrlTbsFileName(f)) removeCrlTbsFile(join(this.crlTbsDir, f));
           file = writeCrlTbsFile(this.crlTbsDir, crlTbsFileName(id, b.tbsSha256), b.tbs);
           this.q('INSERT INTO crl_tbs_files (crl_id, length) VALUES (?,?)').run(id, b.tbs.length);
         } else {

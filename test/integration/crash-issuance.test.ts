@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EmulatorProcess } from '../helpers/emulator-process.js';
@@ -273,6 +273,30 @@ test('SIGKILL at issuance-after-commit: issued in the database, no file; the cer
   assert.equal(rowFor(csr).length, 1);
   assert.equal(cardSignatures().count - base.count, 1, 'no second signature');
   allSerials.add(row!.serial_hex);
+});
+
+test('SIGKILL with the CRL TBS file durable, its reservation not committed: nothing reserved, the orphan file noted, then removed by the next ca crl', async () => {
+  const base = baseline();
+  const numbers = (): number[] =>
+    withDb((db) => (db.prepare("SELECT l.crl_number FROM crls l JOIN cas i ON i.id = l.issuer_id WHERE i.name = 'servers' ORDER BY l.crl_number").all() as { crl_number: number }[]).map((r) => r.crl_number));
+  const tbsDir = join(home, 'crl-tbs');
+  const files = (): string[] => (existsSync(tbsDir) ? readdirSync(tbsDir).sort() : []);
+  const before = numbers();
+  const filesBefore = files();
+  killed(await crl({ CA_CRASHPOINT: 'crl-tbs-durable' }), 'ca crl at crl-tbs-durable');
+  assert.deepEqual(numbers(), before, 'the transaction that reserves the number never committed');
+  assert.equal(cardSignatures().count - base.count, 0, 'the card was not asked');
+  const orphans = files().filter((f) => !filesBefore.includes(f));
+  assert.equal(orphans.length, 1, `one TBS file no row names: ${files().join(', ')}`);
+  const checked = ok(await ca(['db', 'check']), 'db check with the orphan');
+  assert.match(checked.stdout, new RegExp(`note: crl-tbs\/${orphans[0]!.replace('.', '\\.')}: no CRL row names it`));
+  const r = ok(await crl(), 'ca crl after the crash');
+  const next = Math.max(0, ...before) + 1;
+  assert.match(r.stdout, new RegExp(`CRL #${next} of servers`), 'the number was never reserved, so it is the next one');
+  assert.ok(!files().includes(orphans[0]!), `the orphan ${orphans[0]} is gone: ${files().join(', ')}; rows ${withDb((db) => JSON.stringify(db.prepare('SELECT id, crl_number, status FROM crls').all()))}`);
+  assert.doesNotMatch(ok(await ca(['db', 'check']), 'db check').stdout, /note: crl-tbs\//);
+  ok(await ca(['audit', 'verify', '--pin-file', pin]), 'audit verify');
+  assertInvariants(base);
 });
 
 for (const point of ['crl-after-reserve', 'crl-after-sign'] as const) {

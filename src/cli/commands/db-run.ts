@@ -14,6 +14,9 @@ export async function runDbCheck(ctx: CliContext, args: HomeArgs): Promise<void>
     }
     println(ctx, `database OK: ${r.certificates} certificates, ${r.crls} CRLs, ${r.auditRecords} audit records`);
     // A valid end state after a crash or card fault, not a problem: say so, by serial.
+    for (const f of ca.store.orphanCrlTbsFiles()) {
+      println(ctx, `note: crl-tbs/${f}: no CRL row names it, so cardca never reads it; the next \`ca crl\` removes one a crash left (a reservation that never committed: nothing was signed with it)`);
+    }
     for (const c of ca.store.findCertificates({ status: 'outcome_unknown' })) {
       println(ctx, `note: certificate ${c.issuerName}/${c.serialHex} is outcome_unknown (the card may have signed it); it is listed on every CRL of ${c.issuerName} from now on (docs/ceremony-guide.md)`);
     }

@@ -108,3 +108,20 @@ test('an intent transaction that rolls back leaves no row and removes its TBS fi
   assert.equal(rows(), n);
   assert.deepEqual(readdirSync(join(r.dir, 'crl-tbs')).sort(), before);
 });
+
+test('orphans: TBS files no row names are listed, and the next reservation removes them (not other files)', async () => {
+  const r = await rig();
+  const tbsDir = join(r.dir, 'crl-tbs');
+  // What a crash between a TBS file's fsync and its commit leaves (the next row id, any hash),
+  // one under a committed row's id with another hash, and a file that is not a TBS file at all.
+  const next = `${r.crl.record.id + 1}-${'ab'.repeat(32)}.tbs`;
+  const sameId = `${r.crl.record.id}-${'cd'.repeat(32)}.tbs`;
+  for (const f of [next, sameId, 'README']) writeFileSync(join(tbsDir, f), 'x');
+  assert.deepEqual(r.store.orphanCrlTbsFiles(), [next, sameId, 'README'].sort());
+  assert.deepEqual(checkDatabase(r.store).problems, [], 'harmless: a note, not a problem');
+  const second = await issueCrl({ store: r.store, clock, signer: r.signer, issuerName: 'servers', issuer: r.info });
+  assert.deepEqual(r.store.orphanCrlTbsFiles(), ['README']);
+  assert.ok(existsSync(r.file), 'the committed CRL keeps its file');
+  assert.ok(existsSync(join(tbsDir, `${second.record.id}-${Buffer.from(second.record.tbsSha256).toString('hex')}.tbs`)));
+  r.store.db.close();
+});
