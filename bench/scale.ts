@@ -164,6 +164,12 @@ export async function run(nArg?: number): Promise<void> {
     try {
       if (sub.serial !== subSerial) throw new Error(`emulator came back as ${sub.serial}, not ${subSerial}`);
       crl = must(timed(process.execPath, ca('crl', '--issuer', 'clients', '--pin-file', pin, '--out', join(dir, 'clients.crl'))), 'ca crl');
+      // CARDCA_BENCH_CPU_PROF=DIR: one more `ca crl` (the next CRL number) under the profiler, untimed.
+      const profDir = process.env['CARDCA_BENCH_CPU_PROF'];
+      if (profDir) {
+        must(timed(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', profDir, ...ca('crl', '--issuer', 'clients', '--pin-file', pin, '--out', join(dir, 'clients-profiled.crl'))]), 'ca crl (profiled)');
+        console.log(`  CPU profile of one \`ca crl\` written to ${profDir}`);
+      }
     } finally {
       await sub.stop();
     }
