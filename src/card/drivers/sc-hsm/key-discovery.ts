@@ -1,6 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { children, readSingle, slice, value, walkDer } from '../../../common/der.js';
 import { toHex } from '../../../common/hex.js';
 import { publicKeyTypeOfSpki, type PublicKeyType } from '../../../crypto/public-key-type.js';
 import type { CardKeyEntry } from '../../card-service.js';
@@ -32,14 +31,28 @@ export interface ParsedPublicObject {
 /** A `CE xx` / staging content: an X.509 certificate (`30`) or a CV request/certificate (`67`/`7F21`). */
 export function parsePublicObject(bytes: Uint8Array): ParsedPublicObject {
   if (bytes[0] === 0x30) {
-    const cert = AsnConvert.parse(bytes, Certificate);
-    const spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
-    // A DER certificate with trailing bytes is a torn write, not a certificate.
-    if (AsnConvert.serialize(cert).byteLength !== bytes.length) throw new RangeError('certificate has trailing bytes');
+    const spki = certificateSpki(bytes);
     return { spki, keyType: publicKeyTypeOfSpki(spki), certificate: bytes };
   }
   const c = parseCvc(bytes);
   return { spki: c.spki, keyType: c.keyType, certificate: undefined };
+}
+
+/**
+ * The subjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1), on the strict DER reader: every
+ * TLV well formed, nothing after the certificate (trailing bytes are a torn write, not a
+ * certificate), the shape SEQUENCE { TBSCertificate, AlgorithmIdentifier, BIT STRING }. (The
+ * asn1-schema parse and re-encode it replaces was most of the key discovery of every `ca sign`.)
+ */
+function certificateSpki(bytes: Uint8Array): Uint8Array {
+  const top = readSingle(bytes);
+  walkDer(bytes, top);
+  const [tbs, alg, sig] = children(bytes, top);
+  if (tbs?.tag !== 0x30 || alg?.tag !== 0x30 || sig?.tag !== 0x03 || children(bytes, top).length !== 3) throw new RangeError('not an X.509 certificate');
+  const f = children(bytes, tbs);
+  const spki = f[f[0]?.tag === 0xa0 ? 6 : 5];
+  if (spki?.tag !== 0x30) throw new RangeError('certificate has no subjectPublicKeyInfo');
+  return slice(bytes, spki).slice();
 }
 
 /**
@@ -55,7 +68,8 @@ export function intrinsicKeyId(spki: Uint8Array): Uint8Array {
     material = Buffer.from(key.export({ format: 'jwk' }).n!, 'base64url');
   } else {
     // subjectPublicKey is the point 04 ‖ X ‖ Y (RFC 5480 §2.2); the iD covers X only.
-    const point = new Uint8Array(AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey);
+    const [, bits] = children(spki, readSingle(spki));
+    const point = value(spki, bits!).subarray(1); // the BIT STRING's unused-bits octet first
     material = point.subarray(1, 1 + (point.length - 1) / 2);
   }
   return new Uint8Array(createHash('sha1').update(material).digest());
