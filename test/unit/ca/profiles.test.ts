@@ -87,7 +87,7 @@ test('golden profile error messages name file:line, field path and what is expec
   ];
   for (const [file, edit, expected] of golden) {
     const e = errorFor(file, edit);
-    assert.equal(e.message.replace(/in \/tmp\/cardca-prof-[^,]+/, 'in <dir>'), expected);
+    assert.equal(e.message.replace(/in \/[^,]*\/cardca-prof-[^,]+/, 'in <dir>'), expected);
     assert.ok(e.line !== undefined && e.line > 0);
     assert.ok(e.hint && e.hint.length > 0);
   }
