@@ -45,19 +45,16 @@ export function writeCrlTbsFile(dir: string, name: string, tbs: Uint8Array): str
 }
 
 /** `crlTbsFileName`'s shape: the row id and the TBS's SHA-256. */
-const TBS_FILE = /^([1-9][0-9]*)-([0-9a-f]{64})\.tbs$/;
-export const isCrlTbsFileName = (f: string): boolean => TBS_FILE.test(f);
+export const isCrlTbsFileName = (f: string): boolean => /^[1-9][0-9]*-[0-9a-f]{64}\.tbs$/.test(f);
 
 /**
- * The files in `dir` no committed row names, per `named(crlId, sha256Hex)`: left by a crash
- * between a TBS file's fsync and the commit of its reservation (or a file put there by hand).
+ * The files in `dir` whose names are not in `named` (the `crlTbsFileName` of every committed
+ * row): left by a crash between a TBS file's fsync and the commit of its reservation, or put
+ * there by hand.
  */
-export function orphanCrlTbsFiles(dir: string, named: (crlId: number, sha256Hex: string) => boolean): string[] {
+export function orphanCrlTbsFiles(dir: string, named: ReadonlySet<string>): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => {
-    const m = TBS_FILE.exec(f);
-    return !m || !named(Number(m[1]), m[2]!);
-  }).sort();
+  return readdirSync(dir).filter((f) => !named.has(f)).sort();
 }
 
 /** Best effort, for a transaction that rolls back after writing the file (no row names it). */

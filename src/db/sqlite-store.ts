@@ -510,7 +510,7 @@ export class SqliteStore implements CaStore {
   orphanCrlTbsFiles(): string[] {
     if (!this.crlTbsDir) return [];
     const named = new Set((this.q('SELECT l.id, l.tbs_sha256 FROM crl_tbs_files f JOIN crls l ON l.id = f.crl_id').all() as Row[]).map((r) => crlTbsFileName(r['id'] as number, new Uint8Array(r['tbs_sha256'] as Buffer))));
-    return orphanCrlTbsFiles(this.crlTbsDir, (id, hex) => named.has(`${id}-${hex}.tbs`));
+    return orphanCrlTbsFiles(this.crlTbsDir, named);
   }
 
   listCrls(): CrlRecord[] {

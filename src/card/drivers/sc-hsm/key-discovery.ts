@@ -47,8 +47,9 @@ export function parsePublicObject(bytes: Uint8Array): ParsedPublicObject {
 function certificateSpki(bytes: Uint8Array): Uint8Array {
   const top = readSingle(bytes);
   walkDer(bytes, top);
-  const [tbs, alg, sig] = children(bytes, top);
-  if (tbs?.tag !== 0x30 || alg?.tag !== 0x30 || sig?.tag !== 0x03 || children(bytes, top).length !== 3) throw new RangeError('not an X.509 certificate');
+  const parts = children(bytes, top);
+  const [tbs, alg, sig] = parts;
+  if (parts.length !== 3 || tbs?.tag !== 0x30 || alg?.tag !== 0x30 || sig?.tag !== 0x03) throw new RangeError('not an X.509 certificate');
   const f = children(bytes, tbs);
   const spki = f[f[0]?.tag === 0xa0 ? 6 : 5];
   if (spki?.tag !== 0x30) throw new RangeError('certificate has no subjectPublicKeyInfo');
