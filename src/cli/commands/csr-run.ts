@@ -7,7 +7,7 @@ import { toHex } from '../../common/hex.js';
 import { cardSelector, withCardService } from '../card-context.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { obtainVerifiedSession } from '../pin-input.js';
-import { parseSan } from './sign.js';
+import { parseSan } from '../san-argument.js';
 import type { CsrArgs } from './csr.js';
 
 // `ca csr`'s handlers; the definitions are csr.ts, what `--help` loads.

@@ -16,7 +16,7 @@ import { openscPkcs11Id } from '../../card/opensc-pkcs11-id.js';
 import { CaError } from '../../ca/errors.js';
 import { obtainNewPin, readPinFile, soPinBytes, obtainPin } from '../pin-input.js';
 import { issuingCa } from './ca-signing.js';
-import { parseSan } from './sign.js';
+import { parseSan } from '../san-argument.js';
 import { writeTokenCaCertificates, writeTokenCertificate } from './enroll-write-back.js';
 import { TOKEN_EVENTS } from '../../ca/token-records.js';
 import { sha256 } from '../../ca/issuance.js';

@@ -9,7 +9,8 @@ import { checkCommandClock } from '../clock-check.js';
 import { usageError } from '../cli-error.js';
 import { eprintln, println, type CliContext } from '../context.js';
 import { issuingCa, signedByCard, withIssuerSigner } from './ca-signing.js';
-import { parseSan, type SignArgs } from './sign.js';
+import { parseSan } from '../san-argument.js';
+import type { SignArgs } from './sign.js';
 
 function outputPath(csrFile: string, out: string | undefined, many: boolean): string {
   const name = `${basename(csrFile, extname(csrFile))}.crt`;

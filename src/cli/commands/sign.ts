@@ -1,6 +1,4 @@
-import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
-import type { SanEntry } from '../../ca/x509/extensions.js';
 import { withConfirmClock, withHome, withSigningCard, type ConfirmClockArgs, type HomeArgs, type SigningCardArgs } from '../command-options.js';
 import type { CliContext } from '../context.js';
 
@@ -14,13 +12,6 @@ export interface SignArgs extends HomeArgs, SigningCardArgs, ConfirmClockArgs {
   out?: string;
   json: boolean;
   reissue: boolean;
-}
-
-/** `--san dns:a.example.test`, `ip:10.0.0.1`, `email:x@y`, `uri:…`; a bare value is an IP or DNS name. */
-export function parseSan(s: string): SanEntry {
-  const m = /^(dns|ip|email|uri):(.+)$/i.exec(s);
-  if (m) return { type: m[1]!.toLowerCase() as SanEntry['type'], value: m[2]! };
-  return isIP(s) ? { type: 'ip', value: s } : { type: 'dns', value: s };
 }
 
 /**
