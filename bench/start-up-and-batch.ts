@@ -9,7 +9,9 @@
  *
  * Rows (interleaved rounds, so each row and its reference see the same machine load):
  *   start-up       `ca --help` and `ca sign --help` vs `node -e 0` (median of K rounds); every
- *                  top-level command's `--help` (median of max(3, K/3) rounds), the slowest in the summary
+ *                  top-level command's `--help` (median of max(3, K/3) rounds), the slowest in the summary;
+ *                  the yargs floor: a one-command yargs program's `sign --help`, bundled as `ca` is
+ *                  (helpers/yargs-floor.ts), what any yargs CLI pays over `node -e 0`
  *   single sign    one `ca sign one.csr --issuer servers` process vs one
  *                  `openssl x509 -req -engine pkcs11` process (median of K rounds)
  *   batch          B CSRs through one `ca sign` process: wall / B vs the peer's median
@@ -23,8 +25,9 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { benchMain } from './helpers/bench-main.js';
 import { PIN_TEXT, withBenchCards, type BenchCards } from './helpers/bench-cards.js';
@@ -48,6 +51,24 @@ function timeProcess(argv: readonly string[]): number {
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${String(r.status)}`);
   return ms;
+}
+
+/**
+ * Bundle helpers/yargs-floor.ts into `dir` with the options of the `ca` bundle
+ * (scripts/cli-bundle-options.mjs) and return the program's path.
+ */
+async function bundleYargsFloor(dir: string): Promise<string> {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const { build } = await import('esbuild');
+  const optionsUrl = pathToFileURL(join(repo, 'scripts', 'cli-bundle-options.mjs')).href;
+  const { cliBundleOptions } = (await import(optionsUrl)) as { cliBundleOptions(root: string): Record<string, unknown> };
+  const outfile = join(dir, 'yargs-floor.mjs');
+  await build({
+    ...cliBundleOptions(repo),
+    stdin: { contents: "import { yargsFloor } from './yargs-floor.js'; await yargsFloor(process.argv.slice(2));", resolveDir: join(repo, 'dist', 'bench', 'helpers'), loader: 'js' },
+    outfile,
+  });
+  return outfile;
 }
 
 function loadAverage(): string {
@@ -84,9 +105,11 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
     [process.execPath, CA_BIN, 'sign', ...files, '--issuer', 'servers', '--home', home, '--reader', emuSub!.readerName, '--pin-file', pinFile, '--out', outDir + '/'];
 
   // Start-up and single sign, interleaved round by round.
-  const t: Record<'node' | 'help' | 'signHelp' | 'sign' | 'peer', number[]> = { node: [], help: [], signHelp: [], sign: [], peer: [] };
+  const floorBin = await bundleYargsFloor(dir);
+  const t: Record<'node' | 'floor' | 'help' | 'signHelp' | 'sign' | 'peer', number[]> = { node: [], floor: [], help: [], signHelp: [], sign: [], peer: [] };
   for (let i = 0; i < rounds; i++) {
     t.node.push(timeProcess([process.execPath, '-e', '0']));
+    t.floor.push(timeProcess([process.execPath, floorBin, 'sign', '--help']));
     t.help.push(timeProcess([process.execPath, CA_BIN, '--help']));
     t.signHelp.push(timeProcess([process.execPath, CA_BIN, 'sign', '--help']));
     t.sign.push(timeProcess(sign([oneCsrs.files[i]!])));
@@ -140,6 +163,7 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   const row = (name: string, ms: number, ratio: string): void => console.log(`    ${name.padEnd(44)} ${ms.toFixed(1).padStart(7)} ms   ${ratio}`);
   console.log(`  P-256 issuing key on ${emuSub.readerName}; medians of ${rounds} interleaved rounds; batch of ${batchSize}`);
   row('node -e 0', node, '');
+  row('yargs floor: one-command yargs `sign --help`', median(t.floor), `× node -e 0: ${(median(t.floor) / node).toFixed(2)}`);
   row('`ca --help`', median(t.help), `× node -e 0: ${(median(t.help) / node).toFixed(2)} (goal ≤ 1.3)`);
   row('`ca sign --help`', median(t.signHelp), `× node -e 0: ${(median(t.signHelp) / node).toFixed(2)} (goal ≤ 1.3)`);
   const helpNodeMs = median(helpNode);
@@ -156,6 +180,7 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   const x = (a: number, b: number): string => `${(a / b).toFixed(2)} × node -e 0`;
   const ms = (v: number): string => `${v.toFixed(1)} ms`;
   const single = median(t.sign);
+  addSummaryRow({ figure: 'yargs floor: a one-command yargs program, bundled as `ca` is, `sign --help`', cardca: ms(median(t.floor)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.floor), node), goal: '(what any yargs CLI pays)' });
   addSummaryRow({ figure: '`ca --help` (start-up)', cardca: ms(median(t.help)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.help), node), goal: '≤ 1.3 ×' });
   addSummaryRow({ figure: '`ca sign --help` (start-up)', cardca: ms(median(t.signHelp)), peer: `node -e 0: ${ms(node)}`, ratio: x(median(t.signHelp), node), goal: '≤ 1.3 ×' });
   const slowest = helpMedians[0]!;

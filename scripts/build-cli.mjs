@@ -22,6 +22,7 @@ import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliBundleOptions } from './cli-bundle-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'src', 'cli');
@@ -49,28 +50,11 @@ const result = await build({
   entryPoints: { bin: join(out, 'bin.js') },
   outdir: out,
   allowOverwrite: true,
-  bundle: true,
+  ...cliBundleOptions(root),
   splitting: true,
   chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
   external: ['better-sqlite3', 'pcsclite'],
-  // yargs, cliui and wrap-ansi measure help text with string-width, whose import and calls cost
-  // more than the rest of `ca sign --help` together; src/cli/terminal-width.ts says why ours is
-  // enough for help layout.
-  // Likewise yargs' two identity checks from `assert` (src/cli/yargs-assert.ts): Node's assert
-  // module costs ~8 ms CPU to load. Only yargs imports `assert` in the bundle (the build fails
-  // below if another bundled module starts to).
-  alias: {
-    'string-width': join(root, 'dist', 'src', 'cli', 'terminal-width.js'),
-    assert: join(root, 'dist', 'src', 'cli', 'yargs-assert.js'),
-  },
-  // CommonJS dependencies bundled into ESM call require() for Node built-ins.
-  banner: { js: "import { createRequire as __cardcaCreateRequire } from 'node:module'; const require = __cardcaCreateRequire(import.meta.url);" },
-  legalComments: 'none',
   metafile: true,
-  logLevel: 'warning',
 });
 
 const bundled = Object.keys(result.metafile.inputs);
@@ -79,7 +63,7 @@ if (ceremony) {
   if (emulator.length > 0) throw new Error(`the ceremony build bundled emulator modules: ${emulator.join(', ')}`);
 }
 
-// The assert alias above is only sound for yargs' two identity checks: refuse any other importer.
+// The assert alias (cli-bundle-options.mjs) is only sound for yargs' two identity checks: refuse any other importer.
 for (const [file, input] of Object.entries(result.metafile.inputs)) {
   const usesShim = input.imports.some((i) => i.path.endsWith('dist/src/cli/yargs-assert.js'));
   if (usesShim && !/node_modules\/yargs\//.test(file)) throw new Error(`${file} imports 'assert', which the CLI bundle maps to src/cli/yargs-assert.ts (two functions only)`);
