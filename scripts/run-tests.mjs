@@ -34,8 +34,9 @@
 // under the rig lock (CARDCA_RIG_LOCK), so a host-lane test can take it in between.
 //
 // Output: node's spec reporter on stdout for humans (in lanes, each file's report whole when it
-// ends), per-file TAP in dist/tap/ and all of it in dist/test-results.tap; the summary block
-// (# tests/# pass/# fail/...) and "N passed, N failed" are printed last.
+// ends), per-file TAP in dist/tap/ and all of it in dist/test-results.tap; then each failed test
+// with its error (scripts/tap-failures.mjs: CI reports keep a log's start and end, not its
+// middle); the summary block (# tests/# pass/# fail/...) and "N passed, N failed" come last.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
@@ -44,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { lanesUnavailable, openLane } from './rig-lanes.mjs';
 import { acquireRunLock } from './run-lock.mjs';
 import { openRunTemp } from './run-temp.mjs';
+import { formatFailures, tapFailures } from './tap-failures.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -440,6 +442,7 @@ async function buildAndRun(opts) {
       const total = summarise(taps);
       // One TAP file for tools that want the whole run.
       writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
+      process.stdout.write(formatFailures(taps.flatMap((f) => tapFailures(readFileSync(f, 'utf8')))));
       printSummary(total, Date.now() - t0);
       const guard = (ms) => `, stopped by the hang guard after ${ms / 1000} s (its report ends where it hung)`;
       for (const { f, c } of notPassed) console.log(`run-tests: NOT PASSED: ${rel(f)}: exit ${c}${hungFiles.has(f) ? guard(hungFiles.get(f)) : ''}`);

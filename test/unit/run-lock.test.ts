@@ -52,7 +52,7 @@ test('run-tests.mjs refuses to start while another run holds the worktree, and c
   const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     mkdirSync(join(root, 'scripts'));
-    for (const f of ['run-tests.mjs', 'run-lock.mjs', 'rig-lanes.mjs', 'run-temp.mjs']) copyFileSync(join(repo, 'scripts', f), join(root, 'scripts', f));
+    for (const f of ['run-tests.mjs', 'run-lock.mjs', 'rig-lanes.mjs', 'run-temp.mjs', 'tap-failures.mjs']) copyFileSync(join(repo, 'scripts', f), join(root, 'scripts', f));
     mkdirSync(join(root, 'dist', 'tap'), { recursive: true });
     writeFileSync(join(root, 'dist', 'tap', 'rig-00.tap'), '# pass 7\n');
     writeFileSync(join(root, 'dist', 'test-run.lock'), `${holder.pid} ${bootId}\n`);
