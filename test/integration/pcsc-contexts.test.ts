@@ -10,6 +10,7 @@
  * as before, both through `PcscCardService.open` and through the CLI's `CardSlot` (`--reader`).
  */
 import { after, before, test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,4 +182,100 @@ test('250 sessions in one process: each opens the card, no pcscd context is left
   // The process's one card context for the reader stays (reused by the next session).
   assert.ok(out.left <= 1, `sockets to pcscd after the last session: ${out.left}`);
   assert.ok(out.maxHeld <= 2, `most sockets to pcscd between sessions: ${out.maxHeld}`);
+});
+
+/** pcscd of this rig (scripts/rig.sh writes its PID; a rig lane has its own CARDCA_RIG_DIR). */
+function rigPcscdPid(): number {
+  const pid = Number(readFileSync(join(process.env['CARDCA_RIG_DIR'] ?? '/tmp/cardca-rig', 'pcscd.pid'), 'utf8').replace(/[^0-9]/g, ''));
+  assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'pcscd', `PID ${pid} is the rig's pcscd`);
+  return pid;
+}
+
+/**
+ * status-thread-probe.ts on a real status thread: after its first status it sits in pcsc-lite's
+ * cancellable wait; once stopped its task is gone. (Where the thread is on its way, the stop
+ * waits: the next test.)
+ */
+test("a reader's status thread: in its cancellable wait after the first status, ended once stopped", { skip: process.platform !== 'linux' }, async () => {
+  const src = new URL('../../src/', import.meta.url).href;
+  const code = `
+    const { pcscNative } = await import('${src}card/transport/pcsc-native.js');
+    const { statusThreadPlace, threadStartedBy } = await import('${src}card/transport/status-thread-probe.js');
+    const { stopStatusThread } = await import('${src}card/transport/status-thread-stop.js');
+    const reader = new (pcscNative().CardReader)(process.argv[1]);
+    let first;
+    const seen = new Promise((resolve) => { first = resolve; });
+    const { tid } = threadStartedBy(() => reader.get_status((err, state) => first(err ? String(err) : state)));
+    const state = await seen;
+    const places = [];
+    for (let i = 0; i < 200 && places.at(-1) !== 'cancellable'; i++) { places.push(statusThreadPlace(tid)); await new Promise((r) => setTimeout(r, 5)); }
+    await stopStatusThread(reader, Date.now(), { tid, settleMs: 60_000 });
+    console.log(JSON.stringify({ tid, state, places: [...new Set(places)], after: statusThreadPlace(tid) }));
+  `;
+  const r = await runCommand(process.execPath, ['--input-type=module', '-e', code, emu.readerName], { timeoutMs: 30_000 });
+  expectOk(r, 'child with one status thread');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tid: string | null; state: number | string; places: string[]; after: string };
+  assert.match(String(out.tid), /^[0-9]+$/, 'the thread get_status started is named');
+  assert.equal(typeof out.state, 'number', `first status: ${out.state}`);
+  assert.equal(out.places.at(-1), 'cancellable', `places seen: ${out.places.join(', ')}`);
+  assert.equal(out.after, 'ended', 'stopped without waiting the 60 s settle, and gone');
+});
+
+/**
+ * A status thread that pcscd has not answered yet is on its way to its wait: stopping it then
+ * would block the event loop in the addon's join (or, later in its round, lose the cancel and
+ * hang for good). The stop waits, with the loop free, and stops it once pcscd answers and it
+ * waits. pcscd is held with SIGSTOP for a second; the old stop (a settle, then `close()`) blocked
+ * the event loop until pcscd answered, so the child could not resume it: the watchdog did, after
+ * 4 s, and the test failed on the blocked loop.
+ */
+test('while pcscd does not answer, stopping a status thread waits with the event loop free; it is stopped once it waits', { skip: process.platform !== 'linux' }, async () => {
+  const pcscd = rigPcscdPid();
+  const src = new URL('../../src/', import.meta.url).href;
+  const code = `
+    const { pcscNative } = await import('${src}card/transport/pcsc-native.js');
+    const { statusThreadPlace, threadStartedBy } = await import('${src}card/transport/status-thread-probe.js');
+    const { stopStatusThread } = await import('${src}card/transport/status-thread-stop.js');
+    const pcscd = Number(process.argv[2]);
+    const native = pcscNative();
+    process.kill(pcscd, 'SIGSTOP');
+    let resumed = false;
+    const resume = () => { if (!resumed) { resumed = true; process.kill(pcscd, 'SIGCONT'); } };
+    process.on('exit', resume);
+    try {
+      const reader = new native.CardReader(process.argv[1]);
+      const { tid } = threadStartedBy(() => reader.get_status(() => {}));
+      await new Promise((r) => setTimeout(r, 50));
+      const placeWhileStopped = statusThreadPlace(tid);
+      let closedAt;
+      const t0 = Date.now();
+      const stopping = stopStatusThread({ close: () => { closedAt = Date.now() - t0; reader.close(); } }, 0, { tid });
+      const callMs = Date.now() - t0;
+      let last = Date.now(), maxGap = 0;
+      const tick = setInterval(() => { const n = Date.now(); maxGap = Math.max(maxGap, n - last); last = n; }, 10);
+      await new Promise((r) => setTimeout(r, 1000));
+      const closedWhileStopped = closedAt !== undefined;
+      resume();
+      const resumedAt = Date.now() - t0;
+      await stopping;
+      clearInterval(tick);
+      console.log(JSON.stringify({ placeWhileStopped, closedWhileStopped, callMs, maxGap, resumedAt, closedAt, after: statusThreadPlace(tid) }));
+    } finally { resume(); }
+  `;
+  // Resumes pcscd whatever happens to the child's event loop (or to ours: a reader object that
+  // is garbage-collected here releases its context synchronously, and waits for pcscd too).
+  const watchdog = spawn('sh', ['-c', `sleep 4; kill -CONT ${pcscd}`], { stdio: 'ignore' });
+  try {
+    const r = await runCommand(process.execPath, ['--input-type=module', '-e', code, emu.readerName, String(pcscd)], { timeoutMs: 60_000 });
+    expectOk(r, 'child stopping a status thread while pcscd is held');
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { placeWhileStopped: string; closedWhileStopped: boolean; callMs: number; maxGap: number; resumedAt: number; closedAt: number; after: string };
+    assert.equal(out.placeWhileStopped, 'busy', 'a thread waiting for pcscd to answer is not in its cancellable wait');
+    assert.equal(out.closedWhileStopped, false, 'not stopped while pcscd was held');
+    assert.ok(out.callMs < 600 && out.maxGap < 600, `the event loop was blocked while pcscd was held: ${out.callMs} ms in the call, ${out.maxGap} ms between ticks`);
+    assert.ok(out.closedAt >= out.resumedAt, `stopped at ${out.closedAt} ms, pcscd resumed at ${out.resumedAt} ms`);
+    assert.equal(out.after, 'ended');
+  } finally {
+    process.kill(pcscd, 'SIGCONT');
+    watchdog.kill();
+  }
 });

@@ -4,6 +4,7 @@ import { PcscError } from '../errors.js';
 import { mapPcscError, pcscResultCode, pcscUnavailable, SCARD } from './pcsc-errors.js';
 import { cardReaderFor, pcscNative, type NativeCardReader, type PcscNative } from './pcsc-native.js';
 import { PcscTransport, type DisconnectHooks, type PcscReader } from './pcsc-transport.js';
+import { NewThreads, threadStartedBy } from './status-thread-probe.js';
 import { stopStatusThread } from './status-thread-stop.js';
 
 type PcscFactory = typeof pcsclite;
@@ -19,6 +20,8 @@ export interface ReaderState {
 /** A reader opened by name: its status thread, when pcscd last woke it, its stop once begun. */
 interface SingleReader {
   readonly reader: NativeCardReader;
+  /** Its status thread's id, when /proc names it (status-thread-probe.ts). */
+  tid?: string;
   lastWake: number;
   stopped?: Promise<void>;
 }
@@ -45,14 +48,15 @@ export class PcscContext {
   private readonly native: PcscNative;
   private pcsc: PcscLite | undefined;
   /** `lastWake`: when pcscd last had reason to wake the reader's status thread (status-thread-stop.ts). */
-  private readonly readers = new Map<string, { reader: PcscReader; state: ReaderState | undefined; lastWake: number }>();
+  private readonly readers = new Map<string, { reader: PcscReader; state: ReaderState | undefined; lastWake: number; tid: string | undefined }>();
   /**
    * Readers opened by name for `connect` (no scan running); `stopped` once their status thread is
    * being stopped (status-thread-stop.ts: before the card is disconnected).
    */
   private readonly single: SingleReader[] = [];
-  /** When the scan's reader-listing thread last reported (it is stopped the same careful way). */
+  /** When the scan's reader-listing thread last reported (it is stopped the same careful way), and its id. */
   private scanWake = 0;
+  private scanTid: string | undefined;
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private lastError: unknown;
@@ -75,11 +79,17 @@ export class PcscContext {
       });
     }
     let pcsc: PcscLite;
+    // pcsclite starts the listing thread in a nextTick queued by factory(), and each reader's
+    // thread just before it emits `reader`: each is the one new thread since the last look.
+    const threads = new NewThreads();
     try {
       pcsc = factory();
     } catch (e) {
       throw pcscUnavailable(e);
     }
+    process.nextTick(() => {
+      this.scanTid = threads.next();
+    });
     this.pcsc = pcsc;
     this.scanWake = Date.now();
     pcsc.on('error', (err: unknown) => {
@@ -90,7 +100,7 @@ export class PcscContext {
     pcsc.on('reader', (r) => {
       const reader = r as unknown as PcscReader & typeof r;
       this.scanWake = Date.now();
-      const entry = { reader: reader as PcscReader, state: undefined as ReaderState | undefined, lastWake: Date.now() };
+      const entry = { reader: reader as PcscReader, state: undefined as ReaderState | undefined, lastWake: Date.now(), tid: threads.next() };
       this.readers.set(reader.name, entry);
       reader.on('error', (err: unknown) => {
         this.lastError = err;
@@ -239,7 +249,7 @@ export class PcscContext {
       reader.emit = (event: string) => {
         if (event === '_end') setImmediate(() => done({ error: readerNotFound(readerName) }));
       };
-      reader.get_status((err, state, atr) => {
+      entry.tid = threadStartedBy(() => reader.get_status((err, state, atr) => {
         let v: { state: ReaderState } | { error: PcscError };
         if (err) {
           const code = pcscResultCode(err);
@@ -247,10 +257,10 @@ export class PcscContext {
           v = { error: code === E_INVALID_HANDLE || code === SCARD.E_NO_SERVICE || code === SCARD.E_SERVICE_STOPPED ? pcscUnavailable(err) : mapPcscError(err, 'reader status', readerName, false) };
         } else v = { state: readerState(reader, state, atr) };
         setImmediate(() => done(v));
-      });
+      })).tid;
     });
     entry.lastWake = Date.now();
-    const stop = (): Promise<void> => (entry.stopped ??= stopStatusThread(reader, entry.lastWake));
+    const stop = (): Promise<void> => (entry.stopped ??= stopStatusThread(reader, entry.lastWake, { tid: entry.tid }));
     let transport: PcscTransport;
     try {
       if ('error' in first) throw first.error;
@@ -261,8 +271,8 @@ export class PcscContext {
       await stop();
       throw e;
     }
-    // Its one job (presence and ATR) is done: stopped once it has settled after our connect,
-    // while the command talks to the card, so that the disconnect never races its stop.
+    // Its one job (presence and ATR) is done: stopped as soon as it waits where a cancel reaches
+    // it (status-thread-stop.ts), while the command talks to the card.
     entry.lastWake = Date.now();
     void stop();
     return transport;
@@ -282,10 +292,10 @@ export class PcscContext {
     const single = this.single.splice(0);
     const scanned = [...this.readers.values()];
     this.readers.clear();
-    for (const e of single) await (e.stopped ??= stopStatusThread(e.reader, e.lastWake));
-    for (const e of scanned) await stopStatusThread(e.reader, e.lastWake);
+    for (const e of single) await (e.stopped ??= stopStatusThread(e.reader, e.lastWake, { tid: e.tid }));
+    for (const e of scanned) await stopStatusThread(e.reader, e.lastWake, { tid: e.tid });
     // close() after pcscd died throws; stopStatusThread ignores that.
-    if (this.pcsc) await stopStatusThread(this.pcsc, this.scanWake);
+    if (this.pcsc) await stopStatusThread(this.pcsc, this.scanWake, { tid: this.scanTid });
   }
 }
 
