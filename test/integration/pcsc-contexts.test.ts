@@ -264,7 +264,8 @@ test('while pcscd does not answer, stopping a status thread waits with the event
   `;
   // Resumes pcscd whatever happens to the child's event loop (or to ours: a reader object that
   // is garbage-collected here releases its context synchronously, and waits for pcscd too).
-  const watchdog = spawn('sh', ['-c', `sleep 4; kill -CONT ${pcscd}`], { stdio: 'ignore' });
+  // One process (a shell would leave its `sleep` behind when killed).
+  const watchdog = spawn(process.execPath, ['-e', `setTimeout(() => { try { process.kill(${pcscd}, 'SIGCONT'); } catch {} }, 4000)`], { stdio: 'ignore' });
   try {
     const r = await runCommand(process.execPath, ['--input-type=module', '-e', code, emu.readerName, String(pcscd)], { timeoutMs: 60_000 });
     expectOk(r, 'child stopping a status thread while pcscd is held');
