@@ -101,8 +101,13 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
   const home = cliHome('p256', dir, emuRoot.readerName, emuSub.readerName, pinFile);
   const outDir = join(dir, 'out');
   mkdirSync(outDir);
-  const sign = (files: readonly string[]): string[] =>
-    [process.execPath, CA_BIN, 'sign', ...files, '--issuer', 'servers', '--home', home, '--reader', emuSub!.readerName, '--pin-file', pinFile, '--out', outDir + '/'];
+  const sign = (files: readonly string[], bin = CA_BIN): string[] =>
+    [process.execPath, bin, 'sign', ...files, '--issuer', 'servers', '--home', home, '--reader', emuSub!.readerName, '--pin-file', pinFile, '--out', outDir + '/'];
+  // CARDCA_BENCH_BASELINE_BIN=…/dist/src/cli/bin.js: another build's single `ca sign` on the same
+  // home and card, in the same rounds (an A/B of a change; its database schema must match).
+  const baselineBin = process.env['CARDCA_BENCH_BASELINE_BIN'];
+  const baselineCsrs = baselineBin ? makeCsrs(rounds, dir, 'baseline') : undefined;
+  const baseline: number[] = [];
 
   // Start-up and single sign, interleaved round by round.
   const floorBin = await bundleYargsFloor(dir);
@@ -113,6 +118,7 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
     t.help.push(timeProcess([process.execPath, CA_BIN, '--help']));
     t.signHelp.push(timeProcess([process.execPath, CA_BIN, 'sign', '--help']));
     t.sign.push(timeProcess(sign([oneCsrs.files[i]!])));
+    if (baselineBin) baseline.push(timeProcess(sign([baselineCsrs!.files[i]!], baselineBin)));
     t.peer.push((await opensslPerCert(peerCa, emuSub.serial, emuSub.readerName, [peerCsrs.files[i]!], dir, emuSub.apduLogFile)).ms);
   }
   peerCa.store.db.close();
@@ -171,6 +177,7 @@ async function measure({ emuRoot, emuSub, root, sub, service, closeSessions }: B
     helpMedians.map((h) => `${h.name} ${(h.ms / helpNodeMs).toFixed(2)}`).join(', '));
   row('peer: openssl x509 -req -engine pkcs11, 1 cert', peer, '');
   row('`ca sign one.csr`, 1 process', median(t.sign), `ratio peer/this: ${(peer / median(t.sign)).toFixed(2)} (goal ≥ 1.0)`);
+  if (baselineBin) row('  the same, baseline build', median(baseline), `ratio baseline/this: ${(median(baseline) / median(t.sign)).toFixed(2)} (${baselineBin})`);
   row(`\`ca sign\` ${batchSize} CSRs, 1 process, per cert`, batchMs / batchSize, `ratio peer/this: ${(peer / (batchMs / batchSize)).toFixed(2)} (goal ≥ 10)`);
   row('  of which card (Signer.sign), per cert', cardMs, '');
   row('  card session (PC/SC, find card, PIN), once', sessionMs, '');
