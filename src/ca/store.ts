@@ -199,8 +199,12 @@ export interface CaStore {
   revokedEntryChunks(issuerName: string): CrlEntryChunks;
   /** Certificates per status of one CA, from the counts the database keeps (no row scan). */
   certificateCounts(issuerName: string): Record<CertificateStatus, number>;
-  /** `findCertificates` as a stream of summaries, in id order (bounded memory at any size). */
-  eachCertificate(filter: CertificateFilter, visit: (c: CertificateSummary) => void): void;
+  /**
+   * `findCertificates` as a stream of summaries, in id order (bounded memory at any size). The
+   * caller may stop between rows (to wait for its output to drain); the read stays open until
+   * the iteration ends or is abandoned with `return()`.
+   */
+  eachCertificate(filter: CertificateFilter): IterableIterator<CertificateSummary>;
   latestCrl(issuerName: string, status?: CrlStatus): CrlRecord | undefined;
   /**
    * CRL TX1: picks the next number (strictly above every number ever reserved for the issuer),

@@ -9,6 +9,7 @@
  * (CARDCA_SCALE_CRL_ENTRIES overrides the count here).
  */
 import { after, before, test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,4 +76,36 @@ test(`a CRL of ${ENTRIES + 1} entries is signed by the card and accepted by open
   const refused = await run('openssl', ['verify', '-crl_check', '-CAfile', join(dir, 'chain.pem'), '-CRLfile', crlFile, join(dir, 'web.crt')]);
   assert.notEqual(refused.code, 0, refused.stdout);
   assert.match(refused.stdout + refused.stderr, /certificate revoked/);
+});
+
+/** Peak resident memory of a running process (VmHWM, proc(5)), in MB. */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/**
+ * `ca list --json | jq …` over the rows filled above: the list is written as fast as the reader
+ * takes it, not gathered in memory. Before, the rows were written in one synchronous loop that
+ * ignored back-pressure: into a pipe, every row queued in the process (≈ 0.5 KB each), and at
+ * 2,000,000 rows piped to sha256sum the write failed with ENOBUFS. Here the reader takes
+ * nothing for 3 s, then everything; the process must not have grown by the size of its output.
+ */
+test('ca list --json into a pipe that is read slowly: bounded memory, complete output', { skip: process.platform !== 'linux' }, async () => {
+  const child = spawn(process.execPath, [BIN, 'list', '--json', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.pause();
+  await new Promise((r) => setTimeout(r, 3000));
+  const heldMb = peakRssMb(child.pid!);
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
+  child.stdout.resume();
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  assert.equal(code, 0, stderr);
+  const out = Buffer.concat(chunks);
+  const rows = JSON.parse(out.toString('utf8')) as unknown[];
+  assert.ok(rows.length >= ENTRIES + 1, `${rows.length} rows listed`);
+  const outMb = out.length / 2 ** 20;
+  assert.ok(heldMb < 150, `peak memory while the reader waited: ${heldMb.toFixed(0)} MB (the output is ${outMb.toFixed(0)} MB)`);
 });

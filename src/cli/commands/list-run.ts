@@ -7,6 +7,7 @@ import { withCa } from '../ca-context.js';
 import { certJsonInList } from './list-json.js';
 import { usageError } from '../cli-error.js';
 import { println, type CliContext } from '../context.js';
+import { drained } from '../output-drain.js';
 
 /** "30d", "12h", "2w" or an ISO 8601 duration. */
 export function parseSpan(s: string): Duration {
@@ -49,30 +50,34 @@ export async function runList(ctx: CliContext, args: ListArgs): Promise<void> {
     const bindingOf = (c: CertificateSummary) => bindings?.find((b) => b.issuerName === c.issuerName && b.serialHex === c.serialHex);
     // Streamed row by row (issue #14 item 4): a million certificates never sit in memory.
     // The JSON is byte-identical to JSON.stringify(array, null, 2) of the whole list.
-    // Rows (JSON or text) are gathered into writes of ≈ 64 KB, so a million rows are not a million writes.
+    // Rows (JSON or text) are gathered into writes of ≈ 64 KB, so a million rows are not a million
+    // writes, and the next rows are read only once the output has taken the last write: into a
+    // pipe (`ca list --json | jq`) Node queues what the reader has not taken yet, and 2,000,000
+    // rows written without waiting grew the process by the whole output, then failed (ENOBUFS).
     let n = 0;
     let pending = '';
-    const flush = (): void => {
-      if (pending) ctx.stdout.write(pending);
+    const flush = async (): Promise<void> => {
+      if (!pending) return;
+      const chunk = pending;
       pending = '';
+      if (!ctx.stdout.write(chunk)) await drained(ctx.stdout);
     };
-    ca.store.eachCertificate(filter, (c) => {
-      if (bindings && bindingOf(c) === undefined) return;
+    for (const c of ca.store.eachCertificate(filter)) {
+      if (bindings && bindingOf(c) === undefined) continue;
       if (args.json) {
         const b = bindingOf(c);
         pending += n === 0 ? '[\n' : ',\n';
         if (b) pending += `  ${JSON.stringify({ ...certJson(c), token: { card: b.cardSerial, keyId: b.keyId, label: b.label ?? null } }, null, 2).replace(/\n/g, '\n  ')}`;
         else pending += certJsonInList(c);
-        if (pending.length >= 65_536) flush();
       } else {
         // Gathered like the JSON: one write per row cost a system call each (10,000 rows of
         // `--expiring 30d` at the scale of issue #14 item 4).
         pending += `${c.issuerName.padEnd(10)} ${c.serialHex}  ${c.status.padEnd(15)} ${c.notAfter}  ${c.subject}${c.sans.length ? `  [${c.sans.join(', ')}]` : ''}\n`;
-        if (pending.length >= 65_536) flush();
       }
       n++;
-    });
-    flush();
+      if (pending.length >= 65_536) await flush();
+    }
+    await flush();
     if (args.json) println(ctx, n === 0 ? '[]' : '\n]');
     else if (n === 0) println(ctx, '(no certificates)');
   });
