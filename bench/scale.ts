@@ -9,7 +9,8 @@
  *     rig (vpcd port 35964) behind pcscd;
  *   - peer: `openssl ca -gencrl` on an index.txt with the same certificates and revocations
  *     (same reasons, keyCompromise with its compromise time) and a software P-256 key;
- *   - `ca status`, `ca list --expiring 30d`, `ca list --json` (to /dev/null) over all 2N rows.
+ *   - `ca status`, `ca list --expiring 30d`, `ca list --json` over all 2N rows, to /dev/null and
+ *     into a pipe (`| wc -c`: the list must wait for its reader, not gather its output).
  * Then `openssl crl -verify` of cardca's CRL against the clients CA certificate, and
  * `openssl verify -crl_check` of the revoked real certificate (must say "certificate revoked").
  * The rig is held (flock on CARDCA_RIG_LOCK, when set) only while an emulator is attached.
@@ -193,6 +194,11 @@ export async function run(nArg?: number): Promise<void> {
   const status = must(timed(process.execPath, ca('status')), 'ca status');
   const expiring = must(timed(process.execPath, ca('list', '--expiring', '30d'), { stdoutFile: join(dir, 'expiring.txt') }), 'ca list --expiring 30d');
   const listJson = must(timed(process.execPath, ca('list', '--json'), { stdoutFile: '/dev/null' }), 'ca list --json');
+  // Into a pipe, as `ca list --json | jq` runs: the list must wait for its reader, not queue the
+  // output in the process (the ENOBUFS of docs/benchmarks.md, 2026-12-03). /usr/bin/time's peak is
+  // the largest process of the pipeline, which is `ca`; its CPU includes wc's (small).
+  const listPipe = must(timed('sh', ['-c', '"$0" "$@" | wc -c', process.execPath, ...ca('list', '--json')]), 'ca list --json | wc -c');
+  const pipedBytes = Number(listPipe.stdout.trim());
   const expiringRows = readFileSync(join(dir, 'expiring.txt'), 'utf8').split('\n').filter((l) => l.trim()).length;
 
   // 6. OpenSSL's verdicts on cardca's CRL.
@@ -212,6 +218,7 @@ export async function run(nArg?: number): Promise<void> {
     [`ca status (${(2 * n + 1).toLocaleString('en')} certificates)`, status, '≤ 200 ms, ≤ 100 MB', ''],
     [`ca list --expiring 30d (${expiringRows.toLocaleString('en')} rows out)`, expiring, '≤ 200 ms, ≤ 100 MB', ''],
     [`ca list --json (${(2 * n + 1).toLocaleString('en')} rows, to /dev/null)`, listJson, 'streams', ''],
+    [`ca list --json piped to wc -c (the same rows, ${(pipedBytes / 2 ** 20).toFixed(0)} MiB)`, listPipe, 'streams, ≤ 100 MB', ''],
   ];
   console.log('');
   console.log('| row | wall | CPU | peak RSS | goal | ratio |');
