@@ -104,11 +104,15 @@ const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped',
 
 /** Adds up the `# key N` summary lines of several TAP files (one per node --test process). */
 function summarise(tapFiles) {
+  return summariseTexts(tapFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')));
+}
+
+/** The same over TAP texts already read. */
+function summariseTexts(tapTexts) {
   const total = Object.fromEntries(SUMMARY_KEYS.map((k) => [k, 0]));
   let seen = 0;
-  for (const f of tapFiles) {
-    if (!existsSync(f)) continue;
-    for (const l of readFileSync(f, 'utf8').split('\n')) {
+  for (const text of tapTexts) {
+    for (const l of text.split('\n')) {
       const m = /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([0-9.]+)$/.exec(l);
       if (m) {
         total[m[1]] += Number(m[2]);
@@ -439,10 +443,11 @@ async function buildAndRun(opts) {
       }
 
       const taps = readdirSync(tapDir).filter((f) => f.endsWith('.tap')).map((f) => join(tapDir, f));
-      const total = summarise(taps);
+      const tapTexts = taps.map((f) => readFileSync(f, 'utf8'));
+      const total = summariseTexts(tapTexts);
       // One TAP file for tools that want the whole run.
-      writeFileSync(join(resultsDir, 'test-results.tap'), taps.map((f) => readFileSync(f, 'utf8')).join('\n'));
-      process.stdout.write(formatFailures(taps.flatMap((f) => tapFailures(readFileSync(f, 'utf8')))));
+      writeFileSync(join(resultsDir, 'test-results.tap'), tapTexts.join('\n'));
+      process.stdout.write(formatFailures(tapTexts.flatMap((text) => tapFailures(text))));
       printSummary(total, Date.now() - t0);
       const guard = (ms) => `, stopped by the hang guard after ${ms / 1000} s (its report ends where it hung)`;
       for (const { f, c } of notPassed) console.log(`run-tests: NOT PASSED: ${rel(f)}: exit ${c}${hungFiles.has(f) ? guard(hungFiles.get(f)) : ''}`);

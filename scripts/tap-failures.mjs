@@ -22,6 +22,7 @@ export function tapFailures(text, { maxErrorLines = 30 } = {}) {
     const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
     if (!m) continue;
     const yamlIndent = m[1].length + 2;
+    const keyLine = new RegExp(`^ {${yamlIndent}}([A-Za-z_]+): ?(.*)$`);
     const name = unescapeTapName(m[2].replace(/ # (SKIP|TODO)\b.*$/, ''));
     let location;
     let failureType;
@@ -30,7 +31,7 @@ export function tapFailures(text, { maxErrorLines = 30 } = {}) {
     if (lines[j]?.trim() !== '---') continue;
     for (j++; j < lines.length && lines[j].trim() !== '...'; j++) {
       const line = lines[j];
-      const key = new RegExp(`^ {${yamlIndent}}([A-Za-z_]+): ?(.*)$`).exec(line);
+      const key = keyLine.exec(line);
       if (!key) continue;
       const [, k, v] = key;
       if (k === 'location') location = yamlScalar(v);
