@@ -10,19 +10,20 @@
  * its way there — after it checked the exit flag, while it re-reads the reader states from pcscd —
  * is dropped, the thread then waits with an infinite timeout, and the join blocks the event loop
  * until the reader's state changes, which for a card we hold may be never. Every event pcscd
- * signals about the reader (its first status, a card inserted or removed) and each 60-second turn
- * of the wait send the thread round that loop again. Seen on the rig: connect, one APDU, disconnect, close, repeated under
- * load, hung within a few hundred rounds (main thread in `uv_thread_join`, status thread in
- * `SCardGetStatusChange`); it was CI's hung test file.
+ * signals about the reader (its first status, a card inserted or removed) and each 60-second
+ * turn of the wait send the thread round that loop again. Seen on the rig: connect, one APDU,
+ * disconnect, close, repeated under load, hung within a few hundred rounds (main thread in
+ * `uv_thread_join`, status thread in `SCardGetStatusChange`); it was CI's hung test file.
  *
- * So a thread whose id is known (status-thread-probe.ts) is stopped once it is seen in
- * pcsc-lite's cancellable wait, looked at every millisecond: the cancel then reaches it. That
- * closes the race but for an event that wakes the thread in the microseconds between the look
- * and the cancel. Before, every thread waited a fixed settle time after the last event we knew
- * of, which only narrowed the race (CI at stop 26 failed once, its message not kept, in the test
- * that opens 250 sessions in one process), and the settle cost a short command a wait at its end. A thread whose id is
- * not known (the full scan's threads, started inside pcsclite's JavaScript) or where /proc cannot
- * tell still gets the settle: `STATUS_THREAD_SETTLE_MS` after the last event that woke it.
+ * So a thread whose id is known (status-thread-probe.ts: a reader opened by name, and the full
+ * scan's listing and reader threads) is stopped once it is seen in pcsc-lite's cancellable wait,
+ * looked at every millisecond: the cancel then reaches it. That closes the race but for an event
+ * that wakes the thread in the microseconds between the look and the cancel. Before, every
+ * thread waited a fixed settle time after the last event we knew of, which only narrowed the
+ * race (CI at stop 26 failed once, its message not kept, in the test that opens 250 sessions in
+ * one process), and the settle cost a short command a wait at its end. A thread whose id could
+ * not be told (two threads appeared between looks) or where /proc cannot tell still gets the
+ * settle: `STATUS_THREAD_SETTLE_MS` after the last event that woke it.
  *
  * A reader's own thread is stopped before its card is disconnected. (Our connect and disconnect
  * do not wake it on pcsc-lite 1.9.9, status-thread-probe.ts; the order is kept for a pcscd that
