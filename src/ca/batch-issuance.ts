@@ -12,12 +12,15 @@ import {
   abandonedEvent,
   assertClockSane,
   checkSignerKey,
+  cardSignReserved,
+  finishReserved,
+  isLintedClean,
   lintReservedTbs,
   outcomeUnknownEvent,
   recordIssued,
   reserveIssuance,
   sentEvent,
-  signReserved,
+  type CardSignature,
   type ReservedIssuance,
 } from './issuance.js';
 import { noteOutcomeUnknown } from './outcome-unknown-note.js';
@@ -40,8 +43,10 @@ import { spkiSha256 } from './x509/key-identifier.js';
  *    `SENT_WINDOW` = 16; `sentGroupSize`), in order: lint every TBS of the group; ONE durable
  *    transaction that records the previous group issued (their DER) AND marks this group sent
  *    (`queued` cleared, `certificate.sent` audited per row); only then the card signs the group's
- *    rows one by one; assemble, verify, lint each certificate. The last group is recorded by the
- *    next chunk's reservation or a final transaction. One commit per group (plus one per chunk).
+ *    rows one by one; assemble, verify, lint each certificate — row j while the card signs row
+ *    j+1, and the next group's TBS lint one row per signature, so the host's work hides behind the
+ *    card's. The last group is recorded by the next chunk's reservation or a final transaction.
+ *    One commit per group (plus one per chunk).
  *
  * Crash safety (what recovery, `SqliteStore.recoverReserved`, can conclude from the disk alone):
  * the card is asked for a row only after the commit that marks it sent returned, and at most one
@@ -297,7 +302,9 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
             // refusal abandons a row the card was certainly never asked for.
             for (const [j, r] of group.entries()) {
               at = g + j;
-              lintReservedTbs(r);
+              // Linted ahead while the card signed the previous group (a row that failed there
+              // was left unmarked, and fails here again: the lint is a pure function of the row).
+              if (!isLintedClean(r)) lintReservedTbs(r);
             }
             at = g;
             // One commit: the previous group's results and this group's "sent" marks. After it
@@ -312,12 +319,34 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
             sentSoFar += size;
             stage = 'sign';
             await reportDone(prev);
-            for (const [j, r] of group.entries()) {
-              at = g + j;
+            // Pipelined: while the card signs row j+1, the host assembles, verifies and lints row
+            // j, then lints one row of the next group ahead. The card still gets one request at a
+            // time, in order, each only after the commit that marked its group sent; what a
+            // failure records is what it recorded unpipelined (the rows after the failed one in
+            // this group are marked sent, so outcome_unknown either way).
+            const ahead = reserved.slice(g + size, g + size + sentGroupSize(sentSoFar));
+            let linted = 0;
+            const send = async (j: number): Promise<CardSignature> => {
               crashPoint(deps.crashHook, 'issuance-after-sent');
-              const s = await signReserved(ideps, r);
+              return cardSignReserved(ideps, group[j]!);
+            };
+            let inflight = settled(send(0));
+            for (let j = 0; j < size; j++) {
+              at = g + j;
+              const s = unwrap(await inflight);
               cardMs += s.signMs;
-              pending.push({ entry: chunk[at]!, reserved: r, der: s.der });
+              const more = j + 1 < size;
+              if (more) inflight = settled(send(j + 1));
+              let der: Uint8Array;
+              try {
+                der = finishReserved(group[j]!, s.signature);
+              } catch (e) {
+                // The card is never left with a request in flight when the batch stops.
+                if (more) await inflight;
+                throw e;
+              }
+              pending.push({ entry: chunk[at]!, reserved: group[j]!, der });
+              if (more && linted < ahead.length) linted = lintAhead(ahead, linted);
             }
           } catch (e) {
             const signed = pending;
@@ -339,6 +368,35 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
     });
   }
   return { plan, issued, cardMs, sessionMs, totalMs: performance.now() - t0 };
+}
+
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/** A promise that never rejects (its failure is read when it is awaited, not reported unhandled meanwhile). */
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unwrap<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
+}
+
+/**
+ * Lint `rows[from]` ahead of its group (every rule, as the group's lint stage would); returns how
+ * many rows are done. A refusal stops the look-ahead and leaves the row unmarked: the group's lint
+ * stage refuses it again there, before anything of that group is marked sent.
+ */
+function lintAhead(rows: readonly ReservedIssuance[], from: number): number {
+  try {
+    lintReservedTbs(rows[from]!);
+    return from + 1;
+  } catch {
+    return rows.length;
+  }
 }
 
 interface Signed {

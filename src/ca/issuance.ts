@@ -240,24 +240,46 @@ export function lintReservedTbs(r: ReservedIssuance): void {
   lintedClean.add(r);
 }
 
+/** Whether `r`'s TBS already passed `lintReservedTbs` (a batch lints a group ahead while the card signs). */
+export function isLintedClean(r: ReservedIssuance): boolean {
+  return lintedClean.has(r);
+}
+
 export interface SignedIssuance {
   readonly der: Uint8Array;
   readonly signMs: number;
 }
 
+/** The card's signature over a reserved TBS, before it is assembled and checked (`finishReserved`). */
+export interface CardSignature {
+  readonly signature: Uint8Array;
+  readonly signMs: number;
+}
+
 /** Card signs the reserved TBS; assemble, verify signature and TBS identity, lint the certificate. */
 export async function signReserved(deps: Pick<IssuanceDeps, 'signer' | 'crashHook'>, r: ReservedIssuance): Promise<SignedIssuance> {
+  const s = await cardSignReserved(deps, r);
+  return { der: finishReserved(r, s.signature), signMs: s.signMs };
+}
+
+/** Only the card's part of `signReserved`: the SIGN exchange, then the `issuance-after-sign` crash point. */
+export async function cardSignReserved(deps: Pick<IssuanceDeps, 'signer' | 'crashHook'>, r: ReservedIssuance): Promise<CardSignature> {
   const t0 = performance.now();
-  const sig = await deps.signer.sign(r.tbs, r.alg);
+  const signature = await deps.signer.sign(r.tbs, r.alg);
   const signMs = performance.now() - t0;
   crashPoint(deps.crashHook, 'issuance-after-sign');
-  const der = assembleCertificate(r.tbs, r.alg, sig);
+  return { signature, signMs };
+}
+
+/** The host's part after the card answered: assemble, verify signature and TBS identity, lint the certificate. */
+export function finishReserved(r: ReservedIssuance, signature: Uint8Array): Uint8Array {
+  const der = assembleCertificate(r.tbs, r.alg, signature);
   verifyIssuedCertificate(der, r.tbs, r.issuerSpki);
   // Every rule ran on these TBS bytes before signing (lintReservedTbs); lintCertificate checks
   // the TBS inside `der` is those bytes and adds the certificate-level rule. Without that lint
   // (a caller that skipped it), every rule runs here.
   assertCertificateLintClean(der, r.lintCtx, lintedClean.has(r) ? { tbs: r.tbs, ctx: r.lintCtx } : undefined);
-  return { der, signMs };
+  return der;
 }
 
 /** TX2 (or one savepoint of a batch's): reserved → issued with the DER. */

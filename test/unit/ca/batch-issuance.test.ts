@@ -173,3 +173,58 @@ test('sentGroupSize: groups of 1, 2, 4, 8, then SENT_WINDOW; a crash never leave
   assert.ok(sizes.every((n) => n >= 1 && n <= SENT_WINDOW));
   assert.equal(SENT_WINDOW, 16);
 });
+
+test('issueBatch: the card is asked for the next row of a group while the host checks the last one, never for two at once', async () => {
+  const s = await setup();
+  const input = csrs(s.dir, 'p', 7);
+  let inFlight = 0;
+  let most = 0;
+  const log: string[] = [];
+  const slow: Signer = {
+    publicKey: () => s.signer.publicKey(),
+    sign: async (tbs, alg) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      log.push('sign');
+      try {
+        // A card that takes a while: the batch must not send another request meanwhile.
+        await new Promise((r) => setTimeout(r, 5));
+        return await s.signer.sign(tbs, alg);
+      } finally {
+        inFlight--;
+      }
+    },
+  } as Signer;
+  const r = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(slow), onRecorded: async () => void log.push('flush') });
+  assert.equal(r.issued.length, 7);
+  assert.equal(most, 1, 'one request at a time');
+  // Groups 1 | 2–3 | 4–7: the card is asked again only after each commit's files are flushed.
+  assert.deepEqual(log, ['sign', 'flush', 'sign', 'sign', 'flush', 'sign', 'sign', 'sign', 'sign', 'flush']);
+  for (const x of r.issued) verifyIssuedCertificate(x.der, new Uint8Array(committed(s.dbPath).find((c) => c.serial_hex === x.record.serialHex)!.tbs), s.info.spki);
+});
+
+test('issueBatch: a signature that fails the host\'s check stops the batch after the request already sent for the next row has come back', async () => {
+  const s = await setup();
+  const input = csrs(s.dir, 'v', 7);
+  let n = 0;
+  let answered = 0;
+  const wrong: Signer = {
+    publicKey: () => s.signer.publicKey(),
+    sign: async (tbs, alg) => {
+      const i = ++n;
+      // The 4th row (first of group 4–7) gets a valid signature over other bytes: the
+      // certificate does not verify. The 5th row's request is then already on its way.
+      const sig = await s.signer.sign(i === 4 ? Uint8Array.from(tbs, (b) => b ^ 1) : tbs, alg);
+      if (i === 5) await new Promise((r) => setTimeout(r, 30));
+      answered = i;
+      return sig;
+    },
+  } as Signer;
+  await assert.rejects(issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(wrong) }), (e: unknown) => e instanceof CardcaError);
+  assert.equal(n, 5, 'the card was asked for the 5th row before the 4th was checked');
+  assert.equal(answered, 5, 'the batch returned only after that request came back');
+  // 1–3 issued; 4 failed its check and 5 was sent (both outcome_unknown: 5 may be signed); 6–7
+  // are marked sent with their group (outcome_unknown, the audit log says sent), never abandoned.
+  assert.deepEqual(committed(s.dbPath).slice(-7).map((r) => r.status), ['issued', 'issued', 'issued', 'outcome_unknown', 'outcome_unknown', 'outcome_unknown', 'outcome_unknown']);
+  assert.deepEqual(checkDatabase(s.store).problems ?? [], []);
+});
