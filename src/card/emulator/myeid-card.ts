@@ -1,3 +1,4 @@
+import type { PersistState } from './state-file.js';
 import { randomBytes } from 'node:crypto';
 import { constants, privateDecrypt } from 'node:crypto';
 import { digestInfo, ecdsaSignHash, ecParts, generateCardKey, loadPrivateKey, rsaPkcs1, rsaPublic, rsaRaw } from './card-crypto.js';
@@ -38,7 +39,7 @@ const CAPS = Uint8Array.from([0x01, 0x00, 0x09, 0x08, 0x00, 0x00, 0x00, 0x00, 0x
 
 export interface MyeidCardOptions {
   state?: MyeidStateData;
-  persist?: (state: MyeidStateData) => void;
+  persist?: PersistState<MyeidStateData>;
 }
 
 interface SecurityEnv {
@@ -62,7 +63,7 @@ const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
  */
 export class MyeidCard extends PoweredCard {
   private s: MyeidStateData;
-  private readonly persistFn: ((s: MyeidStateData) => void) | undefined;
+  private readonly persistFn: PersistState<MyeidStateData> | undefined;
   // Volatile state.
   private currentDf = '3F00';
   private currentFile = '3F00';
@@ -109,9 +110,10 @@ export class MyeidCard extends PoweredCard {
     return major * 10 + minor >= 45;
   }
 
-  private persist(changed = true): void {
+  /** `durable: false` only for a change of signature counters (state-file.ts SaveOptions). */
+  private persist(changed = true, durable = true): void {
     if (changed) this.s.changeCounter = (this.s.changeCounter + 1) & 0xffff;
-    this.persistFn?.(this.s);
+    this.persistFn?.(this.s, { durable });
   }
 
   override async process(command: Uint8Array): Promise<Uint8Array> {
@@ -591,7 +593,7 @@ export class MyeidCard extends PoweredCard {
   private counted(f: MyeidFile, out: Uint8Array): Uint8Array {
     f.key!.signatures++;
     this.s.signatureCount++;
-    this.persist(false);
+    this.persist(false, false);
     return out;
   }
 

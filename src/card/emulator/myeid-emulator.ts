@@ -18,6 +18,6 @@ export function stateFileIsMyeid(path: string): boolean {
 export function createMyeidEmulatorCard(statePath: string, o: { now: Date }): { card: MyeidCard; created: boolean } {
   const { state, created } = loadMyeidStateFile(statePath, o.now);
   if (created) saveMyeidStateFile(statePath, state);
-  const card = new MyeidCard({ state, persist: (s) => saveMyeidStateFile(statePath, s) });
+  const card = new MyeidCard({ state, persist: (s, o) => saveMyeidStateFile(statePath, s, o) });
   return { card, created };
 }

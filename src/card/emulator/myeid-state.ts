@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TEST_CARD_WARNING, type StoredPin } from './card-state.js';
 import type { CurveName } from './ec-curves.js';
-import { loadFamilyStateFile, saveStateFile } from './state-file.js';
+import { loadFamilyStateFile, saveStateFile, type SaveOptions } from './state-file.js';
 
 /**
  * The non-volatile memory of an emulated Aventra MyEID, as plain JSON marked as a test card:
@@ -108,6 +108,6 @@ export function loadMyeidStateFile(path: string, now: Date = new Date()): { stat
   return loadFamilyStateFile(path, { factory: () => factoryMyeidState(now), assertShape: assertMyeidState, family: 'MyEID', typeFlag: '--type myeid' });
 }
 
-export function saveMyeidStateFile(path: string, state: MyeidStateData): void {
-  saveStateFile(path, state);
+export function saveMyeidStateFile(path: string, state: MyeidStateData, o?: SaveOptions): void {
+  saveStateFile(path, state, o);
 }

@@ -1,3 +1,4 @@
+import type { PersistState } from './state-file.js';
 import { PoweredCard } from './powered-card.js';
 import { createECDH, createPrivateKey, randomBytes } from 'node:crypto';
 import { modInv } from '../../common/bigint-math.js';
@@ -51,7 +52,7 @@ const DISCOVERY = tlv(0x7e, tlv(0x4f, Uint8Array.from([...PIV_RID, ...PIV_PIX]))
 
 export interface PivCardOptions {
   state?: PivStateData;
-  persist?: (state: PivStateData) => void;
+  persist?: PersistState<PivStateData>;
   /** Accept extended-length APDUs (default true); false answers them with 6700. */
   extendedLength?: boolean;
   /** Largest response part before 61xx / GET RESPONSE; default 256 for short Le, Ne for extended. */
@@ -78,7 +79,7 @@ interface Reply {
  */
 export class PivCard extends PoweredCard {
   private s: PivStateData;
-  private readonly persistFn: ((s: PivStateData) => void) | undefined;
+  private readonly persistFn: PersistState<PivStateData> | undefined;
   private readonly extended: boolean;
   private readonly maxResponse: number;
   // Volatile state (power-off, reset, re-SELECT).
@@ -136,8 +137,9 @@ export class PivCard extends PoweredCard {
     this.response.reset();
   }
 
-  private persist(): void {
-    this.persistFn?.(this.s);
+  /** `durable: false` only for a change of signature counters (state-file.ts SaveOptions). */
+  private persist(durable = true): void {
+    this.persistFn?.(this.s, { durable });
   }
 
   override async process(command: Uint8Array): Promise<Uint8Array> {
@@ -338,7 +340,7 @@ export class PivCard extends PoweredCard {
     }
     key.signatures++;
     this.s.signatureCount++;
-    this.persist();
+    this.persist(false);
     return { data: tlv(0x7c, tlv(0x82, sig)) };
   }
 

@@ -23,7 +23,7 @@ export function createPivEmulatorCard(
   if (created) savePivStateFile(statePath, state);
   const card = new PivCard({
     state,
-    persist: (s) => savePivStateFile(statePath, s),
+    persist: (s, o) => savePivStateFile(statePath, s, o),
     extendedLength: o.extendedLength,
     ...(o.maxResponseSize !== undefined ? { maxResponseSize: o.maxResponseSize } : {}),
   });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CardcaError } from '../../common/cardca-error.js';
 import { FACTORY, MGMT_KEY_LENGTH, type MgmtKeyAlgorithm } from '../piv/piv-constants.js';
 import { pinRecord, TEST_CARD_WARNING, type StoredPin } from './card-state.js';
-import { saveStateFile } from './state-file.js';
+import { saveStateFile, type SaveOptions } from './state-file.js';
 
 /**
  * The non-volatile memory of an emulated PIV token (a YubiKey 5 as far as the Yubico extensions
@@ -116,6 +116,6 @@ export function loadPivStateFile(path: string, now: Date = new Date()): { state:
 }
 
 /** Atomic save, exactly as the SmartCard-HSM emulator's state file. */
-export function savePivStateFile(path: string, state: PivStateData): void {
-  saveStateFile(path, state);
+export function savePivStateFile(path: string, state: PivStateData, o?: SaveOptions): void {
+  saveStateFile(path, state, o);
 }

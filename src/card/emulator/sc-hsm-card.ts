@@ -1,5 +1,6 @@
 import { PoweredCard } from './powered-card.js';
 import { randomBytes } from 'node:crypto';
+import type { PersistState } from './state-file.js';
 import { generateCardKey, type HashName, HASH_BY_LENGTH, digestInfo, ecdsaSignHash, hash, rsaPkcs1, rsaPss, rsaRaw, stripDigestInfo } from './card-crypto.js';
 import { factoryFreshState, fidKey, pinMatches, pinRecord, type CardStateData, type StoredKey, type StoredPin } from './card-state.js';
 import { cvcBody, cvcSignature, OID_TA_ECDSA_PREFIX, OID_TA_RSA_PREFIX, publicKeyTemplate, signCvc, type KeyRef } from './cvc.js';
@@ -27,7 +28,7 @@ export interface ScHsmCardOptions {
   /** Initial non-volatile state; default: a factory-fresh card with a new random serial. */
   state?: CardStateData;
   /** Called with the state after every change to non-volatile memory (e.g. saveStateFile). */
-  persist?: (state: CardStateData) => void;
+  persist?: PersistState<CardStateData>;
   /**
    * "T=0 style": responses longer than this many bytes are returned in pieces with `61xx` and
    * fetched with GET RESPONSE `00 C0`. Default: unlimited (extended-length card).
@@ -58,7 +59,7 @@ const SIGN_HASH: Readonly<Record<number, HashName>> = {
  */
 export class ScHsmCard extends PoweredCard {
   private s: CardStateData;
-  private readonly persistFn: ((state: CardStateData) => void) | undefined;
+  private readonly persistFn: PersistState<CardStateData> | undefined;
   private readonly maxResponse: number;
   private readonly extended: boolean;
   private readonly version: { major: number; minor: number };
@@ -169,8 +170,9 @@ export class ScHsmCard extends PoweredCard {
     }
   }
 
-  private save(): void {
-    this.persistFn?.(this.s);
+  /** `durable: false` only for a change of signature counters (state-file.ts SaveOptions). */
+  private save(durable = true): void {
+    this.persistFn?.(this.s, { durable });
   }
 
   // ---------------------------------------------------------------- SELECT (ISO 7816-4 §11.2.2)
@@ -547,7 +549,8 @@ export class ScHsmCard extends PoweredCard {
     key.signatures += 1;
     if (key.remainingUses !== undefined) key.remainingUses -= 1;
     this.s.signatureCount += 1;
-    this.save();
+    // A use-limited key's counter is a security limit: durable; the plain counters are not.
+    this.save(key.remainingUses !== undefined);
     return { data: sig };
   }
 

@@ -32,15 +32,30 @@ export function loadStateFile(path: string, now: Date = new Date()): { state: Ca
   return { state: parsed, created: false };
 }
 
+/**
+ * How an emulated card's state change is saved. `durable: false` (only a signature counter
+ * moved) skips the two fsyncs: the save is still atomic (temp file, rename), so an emulator that
+ * is killed leaves the old or the new state, as the rig's fault model needs; only a power loss of
+ * the host can lose such a save. A real card's counter write is its own EEPROM's business; here
+ * the two fsyncs were half the emulator's time per signature (docs/benchmarks.md). Keys, PINs,
+ * files and use-limited counters stay durable.
+ */
+export interface SaveOptions {
+  readonly durable: boolean;
+}
+
+/** What a card emulator calls after each change to its non-volatile memory. */
+export type PersistState<S> = (state: S, o?: SaveOptions) => void;
+
 /** Any card family's JSON state (the PIV emulator saves through this too). */
-export function saveStateFile(path: string, state: CardStateData | object): void {
+export function saveStateFile(path: string, state: CardStateData | object, o: SaveOptions = { durable: true }): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   const text = JSON.stringify(state, null, 2) + '\n';
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
+    if (o.durable) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     try {
@@ -52,6 +67,7 @@ export function saveStateFile(path: string, state: CardStateData | object): void
   }
   closeSync(fd);
   renameSync(tmp, path);
+  if (!o.durable) return;
   // fsync the directory so the rename itself is durable (POSIX rename(2) + fsync(2) idiom).
   const dfd = openSync(dir, 'r');
   try {

@@ -56,7 +56,7 @@ export async function runEmulator(ctx: CliContext, args: StartArgs): Promise<voi
     if (created) saveStateFile(statePath, loaded.state);
     card = new ScHsmCard({
       state: loaded.state,
-      persist: (s) => saveStateFile(statePath, s),
+      persist: (s, o) => saveStateFile(statePath, s, o),
       ...(args['max-response'] !== undefined ? { maxResponseSize: args['max-response'] } : {}),
       extendedLength: args.extended,
     });

@@ -12,6 +12,7 @@ import { InstrumentedCard } from '../../../src/card/emulator/instrumented-card.j
 import { ApduLog, redactedCommandHex } from '../../../src/card/emulator/apdu-log.js';
 import { InProcessTransport } from '../../../src/card/transport/in-process-transport.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';
+import { tlv } from '../../../src/card/emulator/tlv.js';
 import { AID, apdu, expectSw, gakpEc, hex, initData, publicKeyFromRequest, tx, USER_PIN } from './card-helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'emu-unit-'));
@@ -50,6 +51,43 @@ test('state file: missing = factory-fresh; first field is the TEST CARD warning;
   await expectSw(card2, apdu(0, 0x20, 0, 0x81, USER_PIN), '9000');
   const sig = await expectSw(card2, apdu(0x80, 0x68, 1, 0x70, h, 65536), '9000');
   assert.ok(verify('sha256', Buffer.from('x'), publicKeyFromRequest(req), sig));
+});
+
+test('state file: a signature saves its counters atomically without fsync; keys, PINs and a use-limited key\'s counter are saved durably', async () => {
+  const dir = tmp();
+  const path = join(dir, 'card.json');
+  const saves: { durable: boolean; signatures: number }[] = [];
+  const card = new ScHsmCard({
+    state: loadStateFile(path).state,
+    persist: (s, o) => {
+      saves.push({ durable: o?.durable ?? true, signatures: s.signatureCount });
+      saveStateFile(path, s, o);
+    },
+  });
+  card.powerOn();
+  const durableAfter = async (cmd: Uint8Array | string, sw: string): Promise<Uint8Array> => {
+    const from = saves.length;
+    const out = await expectSw(card, cmd, sw);
+    assert.ok(saves.length > from && saves.slice(from).every((x) => x.durable), `durable saves after ${typeof cmd === 'string' ? cmd : Buffer.from(cmd).toString('hex').slice(0, 8)}`);
+    return out;
+  };
+  await durableAfter(apdu(0x80, 0x50, 0, 0, initData()), '9000');
+  await expectSw(card, `00A4040C0B${AID}`, '9000');
+  await durableAfter(apdu(0, 0x20, 0, 0x81, Buffer.from('000000')), '63C2');
+  await durableAfter(apdu(0, 0x20, 0, 0x81, USER_PIN), '9000');
+  await durableAfter(apdu(0, 0x46, 1, 0, gakpEc('P-256'), 65536), '9000');
+  const limited = new Uint8Array(Buffer.concat([gakpEc('P-256'), tlv(0x90, Uint8Array.of(0, 0, 0, 5))]));
+  await durableAfter(apdu(0, 0x46, 2, 0, limited, 65536), '9000');
+  const h = createHash('sha256').update('x').digest();
+  const from = saves.length;
+  await expectSw(card, apdu(0x80, 0x68, 1, 0x70, h, 65536), '9000');
+  assert.deepEqual(saves.slice(from), [{ durable: false, signatures: 1 }], 'a plain signature: one save, not durable');
+  await durableAfter(apdu(0x80, 0x68, 2, 0x70, h, 65536), '9000');
+  // Not durable is still a whole, atomic file: what a killed emulator leaves is the new state.
+  assert.deepEqual(readdirSync(dir), ['card.json'], 'no temp file left behind');
+  const back = new ScHsmCard({ state: loadStateFile(path).state });
+  assert.equal(back.signatureCount, 2);
+  assert.equal(back.keySignatureCount(1), 1);
 });
 
 test('state file: a non-state JSON file is refused with EMULATOR_STATE_INVALID', () => {
