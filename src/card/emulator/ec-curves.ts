@@ -1,3 +1,5 @@
+import { ecdsaRawToDer } from '../../crypto/algorithms.js';
+import { ecdsaSignRaw } from './ecdsa-native.js';
 import { namedCurves, type CurveName as SharedCurveName, type NamedCurve } from '../../crypto/ec-curves.js';
 
 /**
@@ -36,6 +38,7 @@ export interface CurveInfo {
 }
 
 function make(c: NamedCurve): CurveInfo {
+  const ecdsaCurve = { nodeName: c.nodeName, size: c.fieldBytes, bits: c.orderBits, n: c.n };
   return {
     name: c.name,
     nodeName: c.nodeName,
@@ -50,8 +53,9 @@ function make(c: NamedCurve): CurveInfo {
     gy: c.gy,
     h: c.h,
     // The card signs the hash it is given (no re-hash), DER output (card-protocols.md §3.1).
-    sign: (hash, d) => c.noble.sign(hash, d, { prehash: false, format: 'der', lowS: false }),
-    signPlain: (hash, d) => c.noble.sign(hash, d, { prehash: false, format: 'compact', lowS: false }),
+    // ecdsa-native.ts says why not noble's sign.
+    sign: (hash, d) => ecdsaRawToDer(ecdsaSignRaw(ecdsaCurve, hash, d)),
+    signPlain: (hash, d) => ecdsaSignRaw(ecdsaCurve, hash, d),
     verify: (signature, hash, q) => {
       try {
         return c.noble.verify(signature, hash, q, { prehash: false, format: 'der', lowS: false });
@@ -78,18 +82,4 @@ export function curveByPrime(p: bigint): CurveInfo | undefined {
   return curves().find((c) => c.p === p);
 }
 
-export function bigintToBytes(v: bigint, len?: number): Uint8Array {
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = '0' + hex;
-  let bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
-  if (len !== undefined && bytes.length < len) {
-    const padded = new Uint8Array(len);
-    padded.set(bytes, len - bytes.length);
-    bytes = padded;
-  }
-  return bytes;
-}
-
-export function bytesToBigint(b: Uint8Array): bigint {
-  return b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
-}
+export { bigintToBytes, bytesToBigint } from '../../common/bigint-math.js';
