@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { CardError } from '../errors.js';
 import { findTlv, readAllTlv, tlv } from '../tlv.js';
 
@@ -23,10 +23,18 @@ export function decodeCertObject(content: Uint8Array, where: string): Uint8Array
   const info = findTlv(content, 0x71);
   if (info && info.length > 0 && (info[0]! & 0x01) !== 0) {
     try {
-      return new Uint8Array(gunzipSync(cert));
+      return new Uint8Array(zlibOnDemand().gunzipSync(cert));
     } catch (e) {
       throw new CardError('PIV_BAD_OBJECT', `the compressed certificate of ${where} does not decompress`, { cause: e });
     }
   }
   return cert.slice();
+}
+
+/**
+ * node:zlib, loaded only for a compressed PIV certificate: imported statically it was loaded by
+ * every `ca` process that loads the card stack (≈ 1.5 ms, docs/benchmarks.md).
+ */
+function zlibOnDemand(): typeof import('node:zlib') {
+  return createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
 }
