@@ -212,10 +212,12 @@ export interface BatchIssuanceHooks {
   /** After each chunk's certificates are recorded issued (write the files here), in batch order. */
   onIssued?(issued: BatchIssued): Promise<void>;
   /**
-   * After the certificates recorded by one commit were each passed to `onIssued`, and before
-   * the card is asked for anything more: make their files durable here. Per commit, not per
-   * certificate, so the files of a group share their fsyncs (common/atomic-write.ts
-   * AtomicFileBatch) while a crash still finds every file of a recorded group on disk.
+   * After the certificates recorded by one commit were each passed to `onIssued`: make their
+   * files durable here. Per commit, not per certificate, so the files of a group share their
+   * fsyncs (common/atomic-write.ts AtomicFileBatch). It may run while the card signs the first
+   * row of the next group (the host's file work hides behind the card's): a crash before it
+   * returns can lose those files, never their certificates, which are recorded and written again
+   * by the next run (`planBatch`: already issued).
    */
   onRecorded?(): Promise<void>;
 }
@@ -256,6 +258,11 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
       let sentSoFar = 0;
       /** Record `pending` issued inside the caller's transaction (cleared once that commits). */
       const recordPending = (): { x: Signed; record: CertificateRecord }[] => pending.map((x) => ({ x, record: recordIssued(deps, x.reserved, x.der) }));
+      /** Hand the recorded certificates to onIssued, then onRecorded (their files). */
+      const reportFiles = async (done: readonly { x: Signed; record: CertificateRecord }[]): Promise<void> => {
+        for (const d of done) issued.push(await report(hooks, d.x, d.record));
+        if (done.length > 0) await hooks.onRecorded?.();
+      };
       const reportDone = async (done: readonly { x: Signed; record: CertificateRecord }[]): Promise<void> => {
         for (const d of done) {
           crashPoint(deps.crashHook, 'issuance-after-commit');
@@ -318,7 +325,10 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
             pending = [];
             sentSoFar += size;
             stage = 'sign';
-            await reportDone(prev);
+            // The previous group's files are written while the card signs this group's first
+            // row (its crash points first: "recorded, no file yet"). A crash before their flush
+            // loses only files, which the re-run writes again from the database (onPlan).
+            for (const _ of prev) crashPoint(deps.crashHook, 'issuance-after-commit');
             // Pipelined: while the card signs row j+1, the host assembles, verifies and lints row
             // j, then lints one row of the next group ahead. The card still gets one request at a
             // time, in order, each only after the commit that marked its group sent; what a
@@ -331,6 +341,12 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
               return cardSignReserved(ideps, group[j]!);
             };
             let inflight = settled(send(0));
+            try {
+              await reportFiles(prev);
+            } catch (e) {
+              await inflight; // never leave the card with a request in flight
+              throw e;
+            }
             for (let j = 0; j < size; j++) {
               at = g + j;
               const s = unwrap(await inflight);

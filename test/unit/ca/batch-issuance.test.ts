@@ -103,7 +103,7 @@ test('issueBatch: every serial and TBS of the chunk is committed before its sign
   assert.deepEqual(checkDatabase(s.store).problems, []);
 });
 
-test('issueBatch: onRecorded follows each commit\'s onIssued calls and comes before the card is asked again', async () => {
+test('issueBatch: onRecorded follows each commit\'s onIssued calls, while the card signs the next group\'s first row and before its second', async () => {
   const s = await setup();
   const input = csrs(s.dir, 'r', 5);
   const events: string[] = [];
@@ -113,8 +113,9 @@ test('issueBatch: onRecorded follows each commit\'s onIssued calls and comes bef
     onIssued: async (x) => void events.push(`issued ${x.entry.index + 1}`),
     onRecorded: async () => void events.push('flush'),
   });
-  // Groups 1 | 2–3 | 4–5: each group's results are recorded by the next group's commit (the last by the final one).
-  assert.deepEqual(events, ['sign', 'issued 1', 'flush', 'sign', 'sign', 'issued 2', 'issued 3', 'flush', 'sign', 'sign', 'issued 4', 'issued 5', 'flush']);
+  // Groups 1 | 2–3 | 4–5: each group's results are recorded by the next group's commit (the
+  // last by the final one), and their files written while the card signs that group's first row.
+  assert.deepEqual(events, ['sign', 'sign', 'issued 1', 'flush', 'sign', 'sign', 'issued 2', 'issued 3', 'flush', 'sign', 'issued 4', 'issued 5', 'flush']);
 });
 
 test('planBatch: a duplicate key anywhere in the batch refuses it before anything is written or signed', async () => {
@@ -198,8 +199,8 @@ test('issueBatch: the card is asked for the next row of a group while the host c
   const r = await issueBatch(s.deps, { profile: s.leaf, csrs: input }, { withSigner: (fn) => fn(slow), onRecorded: async () => void log.push('flush') });
   assert.equal(r.issued.length, 7);
   assert.equal(most, 1, 'one request at a time');
-  // Groups 1 | 2–3 | 4–7: the card is asked again only after each commit's files are flushed.
-  assert.deepEqual(log, ['sign', 'flush', 'sign', 'sign', 'flush', 'sign', 'sign', 'sign', 'sign', 'flush']);
+  // Groups 1 | 2–3 | 4–7: each commit's files are flushed while the card signs the next group's first row.
+  assert.deepEqual(log, ['sign', 'sign', 'flush', 'sign', 'sign', 'flush', 'sign', 'sign', 'sign', 'flush']);
   for (const x of r.issued) verifyIssuedCertificate(x.der, new Uint8Array(committed(s.dbPath).find((c) => c.serial_hex === x.record.serialHex)!.tbs), s.info.spki);
 });
 
