@@ -6,7 +6,7 @@ import { PolicyError } from '../errors.js';
 import type { CaProfile, Profile } from '../profile/profile-types.js';
 import * as ext from '../x509/extensions.js';
 import type { SanEntry } from '../x509/extensions.js';
-import { ipToString, parseIp } from '../x509/extensions.js';
+import { ipToString, parseIp } from '../x509/ip-address.js';
 import { subjectKeyIdentifier } from '../x509/key-identifier.js';
 import { encodeName, type NameAttribute } from '../x509/name.js';
 import { spkiKeyInfo } from '../x509/spki.js';

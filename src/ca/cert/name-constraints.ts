@@ -1,7 +1,8 @@
 import { PolicyError } from '../errors.js';
 import { certificateNames } from '../chain.js';
 import { children, readSingle, readTlv, value, type Tlv } from '../x509/der.js';
-import { ipToString, parseIp, type SanEntry } from '../x509/extensions.js';
+import type { SanEntry } from '../x509/extensions.js';
+import { ipToString, parseIp } from '../x509/ip-address.js';
 import { decodeName, formatName, type NameAttribute } from '../x509/name.js';
 import { decodeOidContent } from '../lint/certificate-model.js';
 import { id_ce } from '../x509/oids.js';

@@ -1,6 +1,7 @@
 import { PolicyError } from '../errors.js';
 import type { SanPolicy } from '../profile/profile-types.js';
-import { ipInCidr, ipToString, parseIp, type SanEntry } from '../x509/extensions.js';
+import type { SanEntry } from '../x509/extensions.js';
+import { ipInCidr, ipToString, parseIp } from '../x509/ip-address.js';
 
 /** RFC 1034 §3.5 / RFC 5280 §4.2.1.6 "preferred name syntax": LDH labels, ≤ 63 each, ≤ 253 total. */
 export function isPreferredDnsName(name: string): boolean {

@@ -7,7 +7,8 @@ import { anyExtendedKeyUsage, id_ce, id_pe_authorityInfoAccess } from '../x509/o
 import { signatureAlgorithmFromIdentifier } from '../x509/signature-algorithm-identifier.js';
 import { isEcKey, isRsaKey, type CertificateModel } from './certificate-model.js';
 import { decodeName } from '../x509/name.js';
-import { ipToString, parseIp, type SanEntry } from '../x509/extensions.js';
+import type { SanEntry } from '../x509/extensions.js';
+import { ipToString, parseIp } from '../x509/ip-address.js';
 import { chainNameConstraints, constrainedNames, describeViolation, nameConstraintViolations } from '../cert/name-constraints.js';
 import type { LintRule } from './lint-types.js';
 import { SUBJECT_STRING_RULES } from './subject-string-rules.js';

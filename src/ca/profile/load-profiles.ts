@@ -5,7 +5,8 @@ import type { KeyAlgorithm, SignatureAlgorithm } from '../../crypto/signer.js';
 import { SIGNATURE_ALGORITHMS } from '../../crypto/algorithms.js';
 import { LUXON_LOCALE } from '../clock.js';
 import { ProfileError } from '../errors.js';
-import { parseCidr, type NameConstraintSet } from '../x509/extensions.js';
+import type { NameConstraintSet } from '../x509/extensions.js';
+import { parseCidr } from '../x509/ip-address.js';
 import { EKU_OIDS, KEY_USAGE_BITS, RDN_OIDS, anyExtendedKeyUsage, type KeyUsageName } from '../x509/oids.js';
 import type {
   CaNode,

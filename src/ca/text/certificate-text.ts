@@ -7,7 +7,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { NameConstraints, SubjectPublicKeyInfo, type GeneralName as AsnGeneralName } from '@peculiar/asn1-x509';
 import { decodeOidContent } from '../lint/certificate-model.js';
 import { children, readSingle, value } from '../x509/der.js';
-import { parseIp } from '../x509/extensions.js';
+import { parseIp } from '../x509/ip-address.js';
 
 /**
  * The whole certificate as text in the shape operators know from `openssl x509 -noout -text`
