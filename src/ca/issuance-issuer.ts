@@ -1,10 +1,10 @@
 import type { IssuerInfo } from './cert/certificate-content.js';
 import { CaError } from './errors.js';
 import { parseExtensionList } from './lint/certificate-model.js';
-import { checkTimeEncoding } from './lint/x509-time.js';
 import type { CaProfile } from './profile/profile-types.js';
 import type { CaRecord, CaStore } from './store.js';
-import { children, readSingle, slice, value, type Tlv } from './x509/der.js';
+import { children, readSingle, slice, value } from './x509/der.js';
+import { tbsFieldTlvs, validityDates } from './x509/tbs-fields.js';
 import { subjectKeyIdentifier } from './x509/key-identifier.js';
 import { id_ce } from './x509/oids.js';
 
@@ -27,23 +27,12 @@ export function issuerInfoFromCertificate(der: Uint8Array, profile: CaProfile, a
 
 type CaCertificateFields = Pick<IssuerInfo, 'subjectName' | 'ski' | 'notBefore' | 'notAfter' | 'spki'>;
 
-/**
- * TBSCertificate (RFC 5280 §4.1): [0] version OPTIONAL, serialNumber, signature, issuer,
- * validity, subject, subjectPublicKeyInfo, [1] [2] unique IDs OPTIONAL, [3] extensions OPTIONAL.
- * Without a subjectKeyIdentifier extension the key identifier is computed (§4.2.1.2 method 1).
- */
+/** Without a subjectKeyIdentifier extension the key identifier is computed (RFC 5280 §4.2.1.2 method 1). */
 function caCertificateFields(der: Uint8Array): CaCertificateFields {
-  const cert = readSingle(der);
-  const [tbsT] = children(der, cert);
-  if (cert.tag !== 0x30 || tbsT?.tag !== 0x30) throw new Error('not a certificate');
-  const f = children(der, tbsT);
-  const off = f[0]?.tag === 0xa0 ? 1 : 0;
-  const [validityT, subjectT, spkiT] = [f[off + 3], f[off + 4], f[off + 5]];
-  if (validityT?.tag !== 0x30 || subjectT?.tag !== 0x30 || spkiT?.tag !== 0x30) throw new Error('TBSCertificate fields missing');
-  const [nb, na] = children(der, validityT);
-  const spki = slice(der, spkiT).slice();
+  const f = tbsFieldTlvs(der);
+  const spki = slice(der, f.spki).slice();
   let ski: Uint8Array | undefined;
-  const extsT = f.slice(off + 6).find((t) => t.tag === 0xa3);
+  const extsT = f.rest.find((t) => t.tag === 0xa3);
   const [list] = extsT ? children(der, extsT) : [];
   const skiExt = list ? parseExtensionList(der, list).find((e) => e.oid === id_ce.subjectKeyIdentifier) : undefined;
   if (skiExt) {
@@ -52,20 +41,11 @@ function caCertificateFields(der: Uint8Array): CaCertificateFields {
     ski = value(skiExt.value, keyId).slice();
   }
   return {
-    subjectName: slice(der, subjectT).slice(),
+    subjectName: slice(der, f.subject).slice(),
     ski: ski ?? subjectKeyIdentifier(spki),
-    notBefore: time(der, nb),
-    notAfter: time(der, na),
+    ...validityDates(der, f.validity),
     spki,
   };
-}
-
-/** A Time's value; an encoding RFC 5280 §4.1.2.5 frowns on (GeneralizedTime before 2050) still reads. */
-function time(der: Uint8Array, t: Tlv | undefined): Date {
-  if (!t) throw new Error('validity is incomplete');
-  const { date, problem } = checkTimeEncoding(der, t);
-  if (!date) throw new Error(problem ?? 'bad time');
-  return date;
 }
 
 /**

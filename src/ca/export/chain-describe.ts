@@ -4,8 +4,8 @@
  * Deterministic (no clock): everything comes from the certificates and CRLs themselves.
  */
 import { createHash } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { id_ce_cRLNumber, Name } from '@peculiar/asn1-x509';
+import { id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { nameString } from '../x509/name-string.js';
 import { toHex } from '../../common/hex.js';
 import type { ParsedCert, ParsedChain, ParsedCrl } from './chain-input.js';
 
@@ -18,34 +18,7 @@ export function isoUtc(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Short names of RFC 4514 §3 plus the usual extras (RFC 4519, PKCS#9). */
-const ATTR_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-/** RFC 4514 string (last RDN first), with §2.4 escaping. For display only, never compared. */
-export function nameString(nameDer: Uint8Array): string {
-  const name = AsnConvert.parse(nameDer, Name);
-  return [...name]
-    .reverse()
-    .map((rdn) =>
-      [...rdn]
-        .map((atv) => {
-          const v = atv.value.toString().replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
-          return `${ATTR_NAMES[atv.type] ?? atv.type}=${v}`;
-        })
-        .join('+'),
-    )
-    .join(',');
-}
+export { nameString } from '../x509/name-string.js';
 
 export function subjectString(c: ParsedCert): string {
   return nameString(c.subjectDer);

@@ -1,7 +1,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Name } from '@peculiar/asn1-x509';
 import { concatBytes } from '../../common/hex.js';
-import { children, decodeOid, encodeOid, encodeTlv, readSingle, value } from './der.js';
+import { encodeOid, encodeTlv } from './der.js';
+import { simpleNameRdns } from './name-string.js';
 import { RDN_OIDS, rdnShortName } from './oids.js';
 import { requireRdnStringType } from './string-types.js';
 
@@ -45,43 +46,13 @@ export function encodeName(attrs: readonly NameAttribute[]): Uint8Array {
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** asn1js reads UTF8String strictly and keeps the octets as one char each when that fails. */
-const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /**
- * The strict-reader decoding of a Name whose every value is a UTF8String, PrintableString or
- * IA5String (what encodeName writes and what CSRs carry): the same attributes asn1-x509 gives
- * (its AttributeValue.toString), without its parse — decodeName runs for every CSR and twice
- * in every certificate lint. Undefined for any other shape, which the asn1-schema path decodes.
+ * The strict-reader decoding (name-string.ts simpleNameRdns) flattened into attributes, the same
+ * asn1-x509 gives — decodeName runs for every CSR and twice in every certificate lint. Undefined
+ * for any other shape, which the asn1-schema path decodes.
  */
 function decodeSimpleName(der: Uint8Array): NameAttribute[] | undefined {
-  try {
-    const top = readSingle(der);
-    if (top.tag !== 0x30) return undefined;
-    const out: NameAttribute[] = [];
-    for (const rdn of children(der, top)) {
-      if (rdn.tag !== 0x31) return undefined;
-      for (const atv of children(der, rdn)) {
-        const f = atv.tag === 0x30 ? children(der, atv) : [];
-        if (f.length !== 2 || f[0]!.tag !== 0x06) return undefined;
-        const v = value(der, f[1]!);
-        let text: string;
-        if (f[1]!.tag === 0x13 || f[1]!.tag === 0x16) text = Buffer.from(v).toString('latin1');
-        else if (f[1]!.tag === 0x0c) {
-          try {
-            text = utf8Strict.decode(v);
-          } catch {
-            text = Buffer.from(v).toString('latin1');
-          }
-        } else return undefined;
-        const oid = decodeOid(value(der, f[0]!));
-        out.push({ type: rdnShortName(oid) ?? oid, value: text });
-      }
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
+  return simpleNameRdns(der)?.flatMap((rdn) => rdn.map((a) => ({ type: rdnShortName(a.oid) ?? a.oid, value: a.text })));
 }
 
 /** Decode a Name into attributes (multi-valued RDNs are flattened in order). */

@@ -1,7 +1,7 @@
 import { ALARM_DAYS, WARN_DAYS, type StatusArgs } from './status.js';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
-import { nameString } from '../../ca/export/chain-describe.js';
+import { nameString } from '../../ca/x509/name-string.js';
+import { slice } from '../../ca/x509/der.js';
+import { tbsFieldTlvs, validityDates } from '../../ca/x509/tbs-fields.js';
 import { crlFreshness } from '../../ca/crl-freshness.js';
 import type { CaRecord, CaStore, CertificateStatus } from '../../ca/store.js';
 import { toHex } from '../../common/hex.js';
@@ -83,15 +83,14 @@ const worst = (ls: readonly Level[]): Level => (ls.includes('alarm') ? 'alarm' :
 
 function subjectOf(der: Uint8Array): string {
   try {
-    return nameString(new Uint8Array(AsnConvert.serialize(AsnConvert.parse(der, Certificate).tbsCertificate.subject)));
+    return nameString(slice(der, tbsFieldTlvs(der).subject));
   } catch {
     return '(unparsable)';
   }
 }
 
 function validity(der: Uint8Array): { notBefore: Date; notAfter: Date } {
-  const v = AsnConvert.parse(der, Certificate).tbsCertificate.validity;
-  return { notBefore: v.notBefore.getTime(), notAfter: v.notAfter.getTime() };
+  return validityDates(der, tbsFieldTlvs(der).validity);
 }
 
 /**

@@ -12,6 +12,7 @@ import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName 
 import { concatBytes } from '../../../src/common/hex.js';
 import { encodeOid, encodeTlv } from '../../../src/common/der.js';
 import { decodeName, encodeName } from '../../../src/ca/x509/name.js';
+import { nameString } from '../../../src/ca/x509/name-string.js';
 import { rdnShortName } from '../../../src/ca/x509/oids.js';
 import { requireRdnStringType } from '../../../src/ca/x509/string-types.js';
 import { rdnOid, type NameAttribute } from '../../../src/ca/x509/name.js';
@@ -43,7 +44,21 @@ test('decodeName equals the asn1-x509 decoding on every string type and edge', (
     name(),
   ];
   for (const der of cases) assert.deepEqual(decodeName(der), reference(der), Buffer.from(der).toString('hex'));
+  // nameString (RFC 4514, for `ca status` and the export READMEs) reads the same strict path and
+  // falls back to asn1-x509 for the other types: the string of the asn1-x509 one it replaced.
+  const escaped = name(rdn(atv(CN, 0x0c, b(' #a,b+c"d\\e<f>g;h=i '))), rdn(atv('2.5.4.6', 0x13, b('DE')), atv('2.5.4.10', 0x0c, b('O'))));
+  for (const der of [...cases, escaped]) assert.equal(nameString(der), referenceNameString(der), Buffer.from(der).toString('hex'));
+  assert.equal(nameString(escaped), 'C=DE+O=O,CN=\\ #a\\,b\\+c\\"d\\\\e\\<f\\>g\\;h\\=i\\ ');
 });
+
+/** The asn1-x509 nameString that src/ca/x509/name-string.ts replaced (chain-describe.ts, main 834ad75). */
+function referenceNameString(der: Uint8Array): string {
+  const ATTR: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '0.9.2342.19200300.100.1.25': 'DC', '1.2.840.113549.1.9.1': 'emailAddress' };
+  return [...AsnConvert.parse(der, Name)]
+    .reverse()
+    .map((r) => [...r].map((a) => `${ATTR[a.type] ?? a.type}=${a.value.toString().replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ')}`).join('+'))
+    .join(',');
+}
 
 /** The asn1-x509 encodeName that src/ca/x509/name.ts replaced (main 8384aae). */
 function referenceEncode(attrs: readonly NameAttribute[]): Uint8Array {
