@@ -30,6 +30,7 @@ import { fillScale, writeOpensslIndex } from '../test/helpers/scale-fill.js';
 import { openDatabase } from '../src/db/database.js';
 import { SqliteStore } from '../src/db/sqlite-store.js';
 import { pemEncode } from '../src/ca/chain.js';
+import { addScaleLines } from './helpers/summary.js';
 
 interface Timed {
   readonly wallMs: number;
@@ -220,13 +221,16 @@ export async function run(nArg?: number): Promise<void> {
     [`ca list --json (${(2 * n + 1).toLocaleString('en')} rows, to /dev/null)`, listJson, 'streams', ''],
     [`ca list --json piped to wc -c (the same rows, ${(pipedBytes / 2 ** 20).toFixed(0)} MiB)`, listPipe, 'streams, ≤ 100 MB', ''],
   ];
-  console.log('');
-  console.log('| row | wall | CPU | peak RSS | goal | ratio |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const [name, t, goal, ratio] of rows) console.log(`| ${name} | ${ms(t)} | ${t.cpuS.toFixed(2)} s | ${t.peakMb.toFixed(0)} MB | ${goal} | ${ratio} |`);
-  console.log('');
-  console.log(`  openssl crl -verify of cardca's CRL against the clients CA: ${verifyOk ? 'verify OK' : `FAILED ${v.stderr}`}`);
-  console.log(`  openssl verify -crl_check of the revoked certificate: ${revokedOk ? 'refused: certificate revoked' : `NOT REFUSED ${refused.stdout}`}`);
+  const result = [
+    '| row | wall | CPU | peak RSS | goal | ratio |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(([name, t, goal, ratio]) => `| ${name} | ${ms(t)} | ${t.cpuS.toFixed(2)} s | ${t.peakMb.toFixed(0)} MB | ${goal} | ${ratio} |`),
+    '',
+    `openssl crl -verify of cardca's CRL against the clients CA: ${verifyOk ? 'verify OK' : `FAILED ${v.stderr}`}`,
+    `openssl verify -crl_check of the revoked certificate: ${revokedOk ? 'refused: certificate revoked' : `NOT REFUSED ${refused.stdout}`}`,
+  ];
+  console.log(['', ...result].join('\n'));
+  addScaleLines(result);
   if (!verifyOk || !revokedOk || entries !== n + 1) process.exitCode = 1;
   console.log(`  load after: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
   if (!process.env['CARDCA_KEEP_TMP'] && !reuse) rmSync(dir, { recursive: true, force: true });

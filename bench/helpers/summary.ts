@@ -31,3 +31,27 @@ export function formatSummary(list: readonly SummaryRow[]): string {
   const body = list.map((r) => [r.figure, r.cardca, r.peer, r.ratio, r.goal]);
   return [head, head.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
+
+/** The lines bench/scale.ts printed as its result (its table and OpenSSL's verdicts), for the closing summary. */
+const scaleLines: string[] = [];
+
+export function addScaleLines(lines: readonly string[]): void {
+  scaleLines.push(...lines);
+}
+
+export function takeScaleLines(): string[] {
+  return scaleLines.splice(0);
+}
+
+/**
+ * What `npm run bench` prints last: issue #14's table from this run, then the scale bench's
+ * lines as it printed them. (Until 2026-12-03 run.ts picked the scale lines out of the output by
+ * a pattern that no longer matched the scale bench's Markdown table, so the CRL, status and list
+ * rows were missing from the closing summary.)
+ */
+export function closingSummary(head: string, list: readonly SummaryRow[], scale: readonly string[]): string {
+  const parts = [head, ''];
+  if (list.length > 0) parts.push(formatSummary(list));
+  if (scale.length > 0) parts.push('', 'scale (bench/scale.ts):', ...scale);
+  return parts.join('\n');
+}
