@@ -1,7 +1,8 @@
 import { verifySignature } from '../../crypto/algorithms.js';
 import { CsrError } from '../errors.js';
 import { children, decodeOid, DerError, readSingle, slice, value, walkDer, type Tlv } from '../x509/der.js';
-import { ipText, OTHER_GENERAL_NAMES, type SanEntry } from '../x509/extensions.js';
+import { OTHER_GENERAL_NAMES, type SanEntry } from '../x509/extensions.js';
+import { ipText } from '../x509/ip-address.js';
 import { canonicalSpki } from '../x509/canonical-spki.js';
 import { spkiSha256 } from '../x509/key-identifier.js';
 import { decodeName } from '../x509/name.js';

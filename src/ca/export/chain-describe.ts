@@ -18,8 +18,6 @@ export function isoUtc(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export { nameString } from '../x509/name-string.js';
-
 export function subjectString(c: ParsedCert): string {
   return nameString(c.subjectDer);
 }

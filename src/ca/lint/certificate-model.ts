@@ -10,7 +10,8 @@ import {
 } from '@peculiar/asn1-x509';
 import { bytesEqual, toHex } from '../../common/hex.js';
 import { children, decodeOid, readSingle, slice, value, walkDer, type Tlv } from '../x509/der.js';
-import { ipText, OTHER_GENERAL_NAMES } from '../x509/extensions.js';
+import { OTHER_GENERAL_NAMES } from '../x509/extensions.js';
+import { ipText } from '../x509/ip-address.js';
 import { KEY_USAGE_BITS, id_ce, id_pe_authorityInfoAccess } from '../x509/oids.js';
 import { OID } from '../../crypto/algorithms.js';
 import type { KeyPolicy } from '../csr/key-policy.js';

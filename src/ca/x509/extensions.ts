@@ -179,8 +179,6 @@ export function nameConstraintsExtension(
   return { oid: id_ce.nameConstraints, critical, value: ser(nc) };
 }
 
-export { ipInCidr, ipText, ipToString, parseCidr, parseIp } from './ip-address.js';
-
 /**
  * GeneralName CHOICE tags (RFC 5280 §4.2.1.6) of the kinds this CA never issues, by their ASN.1
  * names (the CSR parser names what it ignores, the lint model what it refuses).

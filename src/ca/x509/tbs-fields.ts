@@ -3,7 +3,6 @@ import { children, readSingle, type Tlv } from './der.js';
 
 /** A Certificate's TBSCertificate fields, as TLVs of the certificate's own bytes (RFC 5280 §4.1). */
 export interface TbsFieldTlvs {
-  readonly issuer: Tlv | undefined;
   readonly validity: Tlv;
   readonly subject: Tlv;
   readonly spki: Tlv;
@@ -22,9 +21,9 @@ export function tbsFieldTlvs(der: Uint8Array): TbsFieldTlvs {
   if (cert.tag !== 0x30 || tbsT?.tag !== 0x30) throw new Error('not a certificate');
   const f = children(der, tbsT);
   const off = f[0]?.tag === 0xa0 ? 1 : 0;
-  const [issuer, validity, subject, spki] = [f[off + 2], f[off + 3], f[off + 4], f[off + 5]];
+  const [validity, subject, spki] = [f[off + 3], f[off + 4], f[off + 5]];
   if (validity?.tag !== 0x30 || subject?.tag !== 0x30 || spki?.tag !== 0x30) throw new Error('TBSCertificate fields missing');
-  return { issuer, validity, subject, spki, rest: f.slice(off + 6) };
+  return { validity, subject, spki, rest: f.slice(off + 6) };
 }
 
 /** notBefore and notAfter of a Validity TLV; an encoding RFC 5280 §4.1.2.5 frowns on (GeneralizedTime before 2050) still reads. */

@@ -8,7 +8,8 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { bigintToBytes, curveByName, type CurveInfo, type CurveName } from './ec-curves.js';
+import { bigintToBytes } from '../../common/bigint-math.js';
+import { curveByName, type CurveInfo, type CurveName } from './ec-curves.js';
 import { CardStatus, SW } from './status-words.js';
 import { emsaPssWithHash } from '../../crypto/emsa-pss.js';
 import { children, readSingle, value } from '../../common/der.js';

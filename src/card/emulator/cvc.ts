@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import { ecParts, hash, rsaPkcs1, digestInfo, rsaPublic } from './card-crypto.js';
-import { bigintToBytes, type CurveName } from './ec-curves.js';
+import { bigintToBytes } from '../../common/bigint-math.js';
+import type { CurveName } from './ec-curves.js';
 import { tlv } from './tlv.js';
 
 /**

@@ -81,5 +81,3 @@ export function curveByName(name: string): CurveInfo | undefined {
 export function curveByPrime(p: bigint): CurveInfo | undefined {
   return curves().find((c) => c.p === p);
 }
-
-export { bigintToBytes, bytesToBigint } from '../../common/bigint-math.js';

@@ -3,7 +3,8 @@ import { gcd, modInv as modInverse, modPow } from '../../common/bigint-math.js';
 import { aesCmac } from './aes-cmac.js';
 import { ecParts, loadPrivateKey } from './card-crypto.js';
 import type { CardStateData, StoredKey } from './card-state.js';
-import { bigintToBytes, bytesToBigint, curveByName, curveByPrime, type CurveName } from './ec-curves.js';
+import { bigintToBytes, bytesToBigint } from '../../common/bigint-math.js';
+import { curveByName, curveByPrime, type CurveName } from './ec-curves.js';
 import { encodeEcPrivateKey } from './ec-private-key.js';
 import { fail, SW } from './status-words.js';
 

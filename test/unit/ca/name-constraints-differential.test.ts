@@ -18,7 +18,8 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
 import { pemDecode } from '../../../src/ca/index.js';
 import { decodeName } from '../../../src/ca/x509/name.js';
-import { ipToString, parseCidr, type SanEntry } from '../../../src/ca/x509/extensions.js';
+import type { SanEntry } from '../../../src/ca/x509/extensions.js';
+import { ipToString, parseCidr } from '../../../src/ca/x509/ip-address.js';
 import { chainNameConstraints, constrainedNames, describeViolation, nameConstraintViolations } from '../../../src/ca/cert/name-constraints.js';
 import { openssl, tempDir } from './ca-test-kit.js';
 

@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ScHsmCard, type ScHsmCardOptions } from '../../../src/card/emulator/sc-hsm-card.js';
 import { findTlv, parseTlvs, readTlv, tlv } from '../../../src/card/emulator/tlv.js';
-import { curveByName, bigintToBytes, type CurveName } from '../../../src/card/emulator/ec-curves.js';
+import { curveByName, type CurveName } from '../../../src/card/emulator/ec-curves.js';
+import { bigintToBytes } from '../../../src/common/bigint-math.js';
 
 export const SO_PIN = Buffer.from('3537363231383830', 'hex');
 export const USER_PIN = Buffer.from('648219', 'ascii');
