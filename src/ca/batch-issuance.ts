@@ -258,18 +258,17 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
       let sentSoFar = 0;
       /** Record `pending` issued inside the caller's transaction (cleared once that commits). */
       const recordPending = (): { x: Signed; record: CertificateRecord }[] => pending.map((x) => ({ x, record: recordIssued(deps, x.reserved, x.der) }));
-      /** Hand the recorded certificates to onIssued, then onRecorded (their files). */
-      const reportFiles = async (done: readonly { x: Signed; record: CertificateRecord }[]): Promise<void> => {
-        for (const d of done) issued.push(await report(hooks, d.x, d.record));
-        if (done.length > 0) await hooks.onRecorded?.();
-      };
-      const reportDone = async (done: readonly { x: Signed; record: CertificateRecord }[]): Promise<void> => {
+      /** The crash point of a recorded certificate whose file is not written yet. */
+      const afterCommit = (): void => crashPoint(deps.crashHook, 'issuance-after-commit');
+      /** Hand the recorded certificates to onIssued (`before` each), then onRecorded (their files). */
+      const reportFiles = async (done: readonly { x: Signed; record: CertificateRecord }[], before?: () => void): Promise<void> => {
         for (const d of done) {
-          crashPoint(deps.crashHook, 'issuance-after-commit');
+          before?.();
           issued.push(await report(hooks, d.x, d.record));
         }
         if (done.length > 0) await hooks.onRecorded?.();
       };
+      const reportDone = (done: readonly { x: Signed; record: CertificateRecord }[]): Promise<void> => reportFiles(done, afterCommit);
       for (let from = 0; from < toSign.length; from += CHUNK) {
         const chunk = toSign.slice(from, from + CHUNK);
         // Intent before signature: the chunk's serials, TBS and audit intents in one commit, all
@@ -328,7 +327,7 @@ export async function issueBatch(deps: BatchIssuanceDeps, req: BatchIssuanceRequ
             // The previous group's files are written while the card signs this group's first
             // row (its crash points first: "recorded, no file yet"). A crash before their flush
             // loses only files, which the re-run writes again from the database (onPlan).
-            for (const _ of prev) crashPoint(deps.crashHook, 'issuance-after-commit');
+            for (let i = 0; i < prev.length; i++) afterCommit();
             // Pipelined: while the card signs row j+1, the host assembles, verifies and lints row
             // j, then lints one row of the next group ahead. The card still gets one request at a
             // time, in order, each only after the commit that marked its group sent; what a

@@ -179,7 +179,7 @@ export function verifySignature(
   const v = lastVerified;
   if (v && v.alg === alg && bytesEqual(v.signature, signature) && bytesEqual(v.data, data) && bytesEqual(v.spki, spki)) return true;
   const ok = verifyWithOpenssl(spki, alg, data, signature);
-  if (ok) lastVerified = { spki: spki.slice(), alg, data: data.slice(), signature: signature.slice() };
+  if (ok && data.length <= MEMO_MAX_DATA) lastVerified = { spki: spki.slice(), alg, data: data.slice(), signature: signature.slice() };
   return ok;
 }
 
@@ -190,8 +190,10 @@ export function verifySignature(
  * (ca/cert/verify-issued-certificate.ts), with the same key, algorithm, TBS and signature. The
  * answer is a pure function of those four, compared here in full, so the second check costs four
  * byte comparisons instead of an ECDSA or RSA verification (≈ 0.1 ms per certificate of a batch).
- * Only a success is kept.
+ * Only a success is kept, and only over data of at most 64 KiB (a certificate's TBS is a few
+ * hundred bytes): a CRL's TBS of a million entries is 40 MB, which would be copied and held.
  */
+const MEMO_MAX_DATA = 64 * 1024;
 let lastVerified: { readonly spki: Uint8Array; readonly alg: SignatureAlgorithm; readonly data: Uint8Array; readonly signature: Uint8Array } | undefined;
 
 function verifyWithOpenssl(spki: Uint8Array, alg: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): boolean {

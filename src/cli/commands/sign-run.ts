@@ -99,9 +99,9 @@ export async function runSign(ctx: CliContext, args: SignArgs): Promise<void> {
     const issuedHere: string[] = []; // serials this run had the card sign, for the `sign.card` audit event
     // The certificate files share their fsyncs (common/atomic-write.ts): written as temp files,
     // made durable under their names once per recorded group (onRecorded, while the card signs
-    // the next group's first row) and at the end, before any result or success is reported. The database is
-    // the record; a file lost to a crash before its flush is written again by the next run
-    // (onPlan, "already issued").
+    // the next group's first row) and at the end, before any result or success is reported. The
+    // database is the record; a file lost to a crash before its flush is written again by the
+    // next run (onPlan, "already issued").
     const files = new FileFlusher(ctx);
 
     const { result, flushMs } = await withFilesFlushed(ctx, files, () => issueBatch(
