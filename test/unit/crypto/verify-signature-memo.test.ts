@@ -7,6 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { verifySignature } from '../../../src/crypto/algorithms.js';
 
 test('verifySignature: the same bytes again verify; any other byte, algorithm or later change of the caller\'s buffer does not', () => {
@@ -36,4 +38,26 @@ test('verifySignature: the same bytes again verify; any other byte, algorithm or
   data[0]! ^= 1;
   sig[sig.length - 1]! ^= 1;
   assert.equal(verifySignature(spki, 'ecdsa-sha256', data, sig), false, 'the memo holds a copy of the signature');
+});
+
+test('verifySignature: a large signed input (a CRL\'s TBS) is not copied into the memo', () => {
+  // The memo keeps copies; over a million-entry CRL's 40 MB TBS that copy would stay held for
+  // the rest of the process. Measured on ArrayBuffer memory after a full collection.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  const size = 16 * 1024 * 1024;
+  const verifyLarge = (): void => {
+    const data = new Uint8Array(size).fill(0x5a);
+    const sig = new Uint8Array(sign('sha256', data, privateKey));
+    assert.equal(verifySignature(spki, 'ecdsa-sha256', data, sig), true);
+    assert.equal(verifySignature(spki, 'ecdsa-sha256', data, sig), true, 'the same bytes again');
+  };
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  verifyLarge();
+  gc();
+  const grown = process.memoryUsage().arrayBuffers - before;
+  assert.ok(grown < size / 2, `ArrayBuffer memory grew by ${grown} bytes after verifying ${size} bytes: the memo kept a copy`);
 });
