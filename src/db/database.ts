@@ -58,6 +58,13 @@ function configure(db: Db, path: string): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // SQLite's own default page cache (2 MB) instead of the 16 MB better-sqlite3 compiles in
+  // (deps/defines.gypi SQLITE_DEFAULT_CACHE_SIZE=-16000). A `ca` process is short-lived and reads
+  // most pages once, so a larger cache keeps nothing it reads again, but filling it costs a fresh
+  // heap page and its page fault per 4 KB page read: `ca list --expiring 30d` over 2,000,000
+  // certificates spent 55 ms of system time in its query faulting in the 16 MB, 13 ms with 2 MB
+  // (docs/benchmarks.md, 2026-12-04). The generator of the scale bench sets its own larger cache.
+  db.pragma('cache_size = -2000');
   assertPragmas(db, memory);
   const appId = db.pragma('application_id', { simple: true }) as number;
   if (appId !== 0 && appId !== APPLICATION_ID) {

@@ -48,12 +48,14 @@ function reservation(serial: number[], min = 1, spki = 'key-a'): ReserveCertific
 
 const code = (c: string) => (e: unknown) => e instanceof CardcaError && e.code === c;
 
-test('open sets and asserts WAL, synchronous=FULL, foreign_keys=ON; migrations are applied once', () => {
+test('open sets and asserts WAL, synchronous=FULL, foreign_keys=ON, a 2 MB page cache; migrations are applied once', () => {
   const { path, store } = tempDb();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
   assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
   assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.at(-1)!.version);
+  // SQLite's 2 MB page cache, not better-sqlite3's compiled-in 16 MB (database.ts says why).
+  assert.equal(store.db.pragma('cache_size', { simple: true }), -2000);
   store.db.close();
   const again = openDatabase(path);
   assert.equal(again.pragma('user_version', { simple: true }), MIGRATIONS.at(-1)!.version);
