@@ -1,11 +1,25 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { DbError } from './db-error.js';
 import { latestVersion, MIGRATIONS, type Migration } from './migrations.js';
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
+type DatabaseOptions = BetterSqlite3.Options;
 
 let addonPath: string | null | undefined;
+let databaseClass: typeof BetterSqlite3 | undefined;
+
+/**
+ * A better-sqlite3 connection. The package is CommonJS, and is required as CommonJS on first
+ * use instead of imported: an `import` from the CLI's ES module bundle goes through the ESM
+ * loader's CommonJS interop (15–18 ms for the package alone, against 7–9 ms for require()); in a
+ * whole `ca status` the difference is 2–3 ms of ≈ 200 (docs/benchmarks.md, 2026-12-04). The
+ * native addon is given by path (sqliteNativeBinding).
+ */
+export function newDatabase(path: string, options: DatabaseOptions = {}): Db {
+  databaseClass ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  return new databaseClass(path, { ...options, ...sqliteNativeBinding() });
+}
 
 /**
  * better-sqlite3's native addon, found once by Node's resolver. Without `nativeBinding`
@@ -36,7 +50,7 @@ export const APPLICATION_ID = 0x63434131;
 export function openDatabase(path: string, options: { create?: boolean; migrations?: readonly Migration[] } = {}): Db {
   let db: Db;
   try {
-    db = new Database(path, { fileMustExist: options.create !== true, timeout: 10_000, ...sqliteNativeBinding() });
+    db = newDatabase(path, { fileMustExist: options.create !== true, timeout: 10_000 });
   } catch (e) {
     throw new DbError('DB_OPEN_FAILED', `cannot open the database ${path}: ${(e as Error).message}`, {
       hint: options.create ? 'Check that the directory exists and is writable.' : 'Run `ca init` first, or point --home / CA_HOME at the CA home.',
@@ -121,7 +135,7 @@ export function writeTransaction<T>(db: Db, fn: () => T): T {
 export function needsMigration(path: string, migrations: readonly Migration[] = MIGRATIONS): boolean {
   let db: Db | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, ...sqliteNativeBinding() });
+    db = newDatabase(path, { readonly: true, fileMustExist: true });
     const current = db.pragma('user_version', { simple: true }) as number;
     return current < latestVersion(migrations);
   } catch {

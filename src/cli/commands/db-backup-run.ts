@@ -1,10 +1,9 @@
 import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { isoUtc } from '../../ca/clock.js';
 import { sha256Hex } from '../../ca/transcript.js';
 import { fsyncDirectory, fsyncPathSync } from '../../common/atomic-write.js';
-import { APPLICATION_ID, openDatabase, sqliteNativeBinding } from '../../db/database.js';
+import { APPLICATION_ID, newDatabase, openDatabase, type Db } from '../../db/database.js';
 import { DbError } from '../../db/db-error.js';
 import { copyCrlTbsFilesInto } from '../../db/crl-tbs-file.js';
 import { verifyAuditChain } from '../../db/db-check.js';
@@ -29,9 +28,9 @@ import type { BackupArgs, RestoreArgs } from './db.js';
 /** Open a candidate backup read-only and check it is a healthy cardca database. */
 export function inspectBackup(path: string): { store: SqliteStore; sha256: string; head: { seq: number; hash: string } } {
   if (!existsSync(path)) throw new DbError('DB_BACKUP_UNREADABLE', `no file ${path}`, { hint: 'Give the path of a file written by `ca db backup --out FILE`.' });
-  let db: Database.Database;
+  let db: Db;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, ...sqliteNativeBinding() });
+    db = newDatabase(path, { readonly: true, fileMustExist: true });
     db.pragma('schema_version'); // forces the header to be read: "file is not a database" surfaces here
   } catch (e) {
     throw new DbError('DB_BACKUP_INVALID', `${path} is not an SQLite database: ${(e as Error).message}`, { hint: 'Give a file written by `ca db backup`.' });
@@ -62,7 +61,7 @@ export async function runDbBackup(ctx: CliContext, args: BackupArgs): Promise<vo
     try {
       await ca.store.db.backup(tmp);
       // Migration 11: TBS files beside the database go into the backup's crl_tbs (one self-contained file).
-      const withFiles = new Database(tmp, { fileMustExist: true, ...sqliteNativeBinding() });
+      const withFiles = newDatabase(tmp, { fileMustExist: true });
       try {
         copyCrlTbsFilesInto(withFiles, (id, h) => ca.store.crlTbs(id, h));
       } finally {
