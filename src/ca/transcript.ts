@@ -13,11 +13,11 @@
  * HTML escaping is handlebars' own `{{…}}` escaping (the templates never use `{{{…}}}`);
  * Markdown values are escaped here (CommonMark §2.4 backslash escapes) before rendering.
  */
-import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { LUXON_UTC } from './clock.js';
 import { CardcaError } from '../common/cardca-error.js';
 import { bytesEqual, fromHex, toHex } from '../common/hex.js';
+import { sha256, sha256Hex } from '../common/sha256.js';
 import type { ExportFile } from './export/export-types.js';
 import { loadTemplate, renderTemplate } from './export/template-loader.js';
 
@@ -148,10 +148,6 @@ export function loadTranscriptTemplates(root?: string): TranscriptTemplates {
   };
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /**
  * True when `bytes` hash to `expectedSha256` (hex, any case, colons allowed). This is the
  * check behind `ca audit verify --transcript FILE`.
@@ -163,7 +159,7 @@ export function transcriptMatches(bytes: Uint8Array, expectedSha256: string): bo
   } catch {
     return false;
   }
-  return expected.length === 32 && bytesEqual(new Uint8Array(createHash('sha256').update(bytes).digest()), expected);
+  return expected.length === 32 && bytesEqual(sha256(bytes), expected);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../ca/checkpoint.js';
-import { sha256Hex } from '../ca/transcript.js';
+import { sha256Hex } from '../common/sha256.js';
 import { CardcaError } from '../common/cardca-error.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import type { DriverCardSession } from '../card/card-session-impl.js';

@@ -8,6 +8,11 @@ export function sha256(b: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(b).digest());
 }
 
+/** The same digest in lower-case hex: file digests in transcripts, backups and the audit log. */
+export function sha256Hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
 /** SHA-256 over bytes that arrive in pieces (a CRL's TBS as it is written, chunk by chunk). */
 export function sha256Incremental(): { update(b: Uint8Array): void; digest(): Uint8Array } {
   const h = createHash('sha256');

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Incremental } from '../common/sha256.js';
 
 /**
  * The audit log's hash chain: h_i = SHA-256(h_{i-1} ‖ canonical(record_i)), h_0 = 32 zero
@@ -36,5 +36,8 @@ export function canonicalRecord(r: ChainedFields): Buffer {
 }
 
 export function chainHash(prev: Uint8Array, r: ChainedFields): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(prev).update(canonicalRecord(r)).digest());
+  const h = sha256Incremental();
+  h.update(prev);
+  h.update(canonicalRecord(r));
+  return h.digest();
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../common/sha256.js';
 import { toHex } from '../common/hex.js';
 import type { CheckProblem } from './db-check.js';
 import type { SqliteStore } from './sqlite-store.js';
@@ -29,7 +29,6 @@ interface CrlState {
   seq: number;
 }
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const lc = (v: unknown): string | undefined => (typeof v === 'string' ? v.toLowerCase() : undefined);
 
 export function replayAuditLog(store: SqliteStore): CheckProblem[] {
@@ -149,7 +148,7 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
     if (st.tbsSha256 && st.tbsSha256 !== toHex(c.tbsSha256).toLowerCase()) problems.push({ what, message: 'TBS differs from the one its intent record hashed' });
     if (c.queued && st.sentSeq !== undefined) problems.push({ what, message: `is marked queued (never sent to the card), but audit #${st.sentSeq} records it sent to the card` });
     else if (c.queued !== st.queued && c.status === 'reserved') problems.push({ what, message: `queued is ${c.queued}, the audit log says ${st.queued}` });
-    if (st.derSha256 && c.der && st.derSha256 !== sha(c.der)) problems.push({ what, message: 'DER differs from the one its issued record hashed' });
+    if (st.derSha256 && c.der && st.derSha256 !== sha256Hex(c.der)) problems.push({ what, message: 'DER differs from the one its issued record hashed' });
     if (st.revocation && !c.revocation) problems.push({ what, message: `the audit log revokes it (${st.revocation.reason}), but its revocation row is missing: it would be left off the next CRL` });
     if (!st.revocation && c.revocation) problems.push({ what, message: 'has a revocation row without a certificate.revoked audit record' });
     if (st.revocation && c.revocation && st.revocation.reason !== c.revocation.reason) problems.push({ what, message: `revocation reason is ${c.revocation.reason}, the audit log says ${st.revocation.reason}` });
@@ -173,7 +172,7 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
     } catch {
       der = undefined;
     }
-    if (st.derSha256 && der && st.derSha256 !== sha(der)) problems.push({ what: `CRL ${k}`, message: 'DER differs from the one its issued record hashed' });
+    if (st.derSha256 && der && st.derSha256 !== sha256Hex(der)) problems.push({ what: `CRL ${k}`, message: 'DER differs from the one its issued record hashed' });
   }
   for (const [k, st] of crls) problems.push({ what: `CRL ${k}`, message: `reserved by audit #${st.seq}, but its row is missing` });
 
@@ -188,7 +187,7 @@ export function replayAuditLog(store: SqliteStore): CheckProblem[] {
     if (st.cardFamily !== undefined && st.cardFamily !== ca.cardFamily) problems.push({ what: `CA ${ca.name}`, message: `card family is ${ca.cardFamily}, the audit log bound ${st.cardFamily}` });
     if (st.keyId !== undefined && st.keyId !== ca.keyId) problems.push({ what: `CA ${ca.name}`, message: `key id is ${ca.keyId}, the audit log bound ${st.keyId}` });
     if (st.spki !== undefined && st.spki !== toHex(ca.spkiSha256).toLowerCase()) problems.push({ what: `CA ${ca.name}`, message: 'public key differs from the one bound in the audit log' });
-    if (st.certSha256 && (!ca.certificate || sha(ca.certificate) !== st.certSha256)) problems.push({ what: `CA ${ca.name}`, message: 'CA certificate differs from (or lacks) the one the audit log attached' });
+    if (st.certSha256 && (!ca.certificate || sha256Hex(ca.certificate) !== st.certSha256)) problems.push({ what: `CA ${ca.name}`, message: 'CA certificate differs from (or lacks) the one the audit log attached' });
     if (!st.certSha256 && ca.certificate) problems.push({ what: `CA ${ca.name}`, message: 'has a CA certificate without a ca.certificate audit record' });
   }
   for (const [name, st] of cas) problems.push({ what: `CA ${name}`, message: `bound by audit #${st.seq}, but its row is missing` });

@@ -3,14 +3,14 @@
  * (RFC 4514 string), SHA-256 fingerprint, validity end, CRL number and update times.
  * Deterministic (no clock): everything comes from the certificates and CRLs themselves.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../common/sha256.js';
 import { id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { nameString } from '../x509/name-string.js';
 import { toHex } from '../../common/hex.js';
 import type { ParsedCert, ParsedChain, ParsedCrl } from './chain-input.js';
 
 export function sha256Fingerprint(der: Uint8Array): string {
-  return toHex(new Uint8Array(createHash('sha256').update(der).digest()), ':');
+  return toHex(sha256(der), ':');
 }
 
 /** `2026-11-27T20:05:19Z` (RFC 3339, UTC, second precision). */

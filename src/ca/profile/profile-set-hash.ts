@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../common/sha256.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +12,7 @@ export interface ProfileSetHash {
   readonly files: Readonly<Record<string, { readonly sha256: string; readonly text: string }>>;
 }
 
-const hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+const hex = (b: Uint8Array | string): string => sha256Hex(typeof b === 'string' ? Buffer.from(b, 'utf8') : b);
 
 export function hashProfileSet(dir: string): ProfileSetHash {
   const files: Record<string, { sha256: string; text: string }> = {};

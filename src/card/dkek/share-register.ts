@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../common/sha256.js';
 import type { DkekStatus } from '../drivers/sc-hsm-dkek-apdus.js';
 
 /**
@@ -31,7 +31,7 @@ export const EMPTY_REGISTER: ShareRegister = { version: 1, states: {} };
 
 /** SHA-256(share)[0..8], upper-case hex: the KCV a card shows with only this share in. */
 export function shareCheckValue(share: Uint8Array): string {
-  return createHash('sha256').update(share).digest().subarray(0, 8).toString('hex').toUpperCase();
+  return sha256Hex(share).slice(0, 16).toUpperCase();
 }
 
 function key(s: DkekStatus): string {

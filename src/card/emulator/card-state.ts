@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256, sha256Hex } from '../../common/sha256.js';
 import { createDeviceIdentity } from './cvc.js';
 import type { CurveName } from './ec-curves.js';
 
@@ -82,12 +83,11 @@ export function factoryFreshState(now: Date = new Date()): CardStateData {
 }
 
 export function pinRecord(pin: Uint8Array, maxRetries: number): StoredPin {
-  return { sha256: createHash('sha256').update(pin).digest('hex'), length: pin.length, retries: maxRetries, maxRetries };
+  return { sha256: sha256Hex(pin), length: pin.length, retries: maxRetries, maxRetries };
 }
 
 export function pinMatches(rec: StoredPin, candidate: Uint8Array): boolean {
-  const a = createHash('sha256').update(candidate).digest();
-  return timingSafeEqual(a, Buffer.from(rec.sha256, 'hex'));
+  return timingSafeEqual(sha256(candidate), Buffer.from(rec.sha256, 'hex'));
 }
 
 export function fidKey(fid: number): string {

@@ -1,9 +1,9 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, createHash, randomBytes } from 'node:crypto';
-import { gcd, modInv as modInverse, modPow } from '../../common/bigint-math.js';
+import { createCipheriv, createDecipheriv, createPrivateKey, randomBytes } from 'node:crypto';
+import { bigintToBytes, bytesToBigint, gcd, modInv as modInverse, modPow } from '../../common/bigint-math.js';
+import { sha256, sha256Incremental } from '../../common/sha256.js';
 import { aesCmac } from './aes-cmac.js';
 import { ecParts, loadPrivateKey } from './card-crypto.js';
 import type { CardStateData, StoredKey } from './card-state.js';
-import { bigintToBytes, bytesToBigint } from '../../common/bigint-math.js';
 import { curveByName, curveByPrime, type CurveName } from './ec-curves.js';
 import { encodeEcPrivateKey } from './ec-private-key.js';
 import { fail, SW } from './status-words.js';
@@ -33,11 +33,14 @@ export function dkekComplete(d: CardStateData['dkek']): boolean {
 }
 
 export function dkekKcv(value: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(value).digest().subarray(0, 8));
+  return sha256(value).slice(0, 8);
 }
 
 function derive(value: Uint8Array, counter: number): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(value).update(Uint8Array.of(0, 0, 0, counter)).digest());
+  const h = sha256Incremental();
+  h.update(value);
+  h.update(Uint8Array.of(0, 0, 0, counter));
+  return h.digest();
 }
 
 /** Response of `80 52`: total shares ‖ outstanding shares ‖ KCV (8). Zeros KCV before any share. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { sha256Hex } from '../../ca/transcript.js';
+import { sha256Hex } from '../../common/sha256.js';
 import type { AuditRecord } from '../../ca/store.js';
 import { DbError } from '../../db/db-error.js';
 import { verifyAuditChain } from '../../db/db-check.js';

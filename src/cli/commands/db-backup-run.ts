@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isoUtc } from '../../ca/clock.js';
-import { sha256Hex } from '../../ca/transcript.js';
+import { sha256Hex } from '../../common/sha256.js';
 import { fsyncDirectory, fsyncPathSync } from '../../common/atomic-write.js';
 import { APPLICATION_ID, newDatabase, openDatabase, type Db } from '../../db/database.js';
 import { DbError } from '../../db/db-error.js';

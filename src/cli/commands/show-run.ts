@@ -6,7 +6,7 @@ import { withCa } from '../ca-context.js';
 import { println, type CliContext } from '../context.js';
 import { usageError } from '../cli-error.js';
 import { certJson } from './list-run.js';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../common/sha256.js';
 
 /** The handler of `ca show` (show.ts holds its definition): loaded only when the command runs, not for `ca show --help`. */
 export async function runShow(ctx: CliContext, args: ShowArgs): Promise<void> {
@@ -25,7 +25,7 @@ export async function runShow(ctx: CliContext, args: ShowArgs): Promise<void> {
       return;
     }
     for (const c of found) {
-      const sha = c.der ? toHex(new Uint8Array(createHash('sha256').update(c.der).digest())) : null;
+      const sha = c.der ? toHex(sha256(c.der)) : null;
       if (args.json) {
         println(ctx, JSON.stringify({ ...certJson(c), sha256: sha, pem: c.der ? pemEncode(c.der, 'CERTIFICATE') : null }, null, 2));
         continue;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTranscript } from '../../../src/cli/commands/audit-run.js';
 import { TRANSCRIPT_EVENT, transcriptEntries } from '../../../src/cli/transcript-writer.js';
-import { sha256Hex } from '../../../src/ca/transcript.js';
+import { sha256Hex } from '../../../src/common/sha256.js';
 import { openDatabase } from '../../../src/db/database.js';
 import { SqliteStore } from '../../../src/db/sqlite-store.js';
 import { CardcaError } from '../../../src/common/cardca-error.js';

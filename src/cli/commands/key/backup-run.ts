@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readDkekStatus, wrapCardKey } from '../../../card/dkek/dkek-operations.js';
@@ -10,6 +9,7 @@ import { CliError } from '../../cli-error.js';
 import { println, type CliContext } from '../../context.js';
 import { custodyCommandLine, writeCustodyTranscript, type CustodyTranscriptArgs } from './custody-transcript.js';
 import { cardsOf, keyRefOf, requireCa } from './key-options.js';
+import { sha256Hex } from '../../../common/sha256.js';
 
 export interface BackupArgs extends HomeArgs, SigningCardArgs, CustodyTranscriptArgs {
   ca: string;
@@ -36,7 +36,7 @@ export async function runKeyBackup(ctx: CliContext, args: BackupArgs): Promise<v
       const wrapped = await wrapCardKey(session, keyRef);
       const wrappedAt = cactx.clock.now();
       const bytes = encodeWrapFile(wrapped);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const sha256 = sha256Hex(bytes);
       await writeFileAtomic(args.out, bytes, { mode: 0o600 });
       const rec = cactx.store.audit(
         { event: 'key.backup', ca: ca.name, data: { card: serial, keyId: ca.keyId, keyRef, kcv: wrapped.kcv, file: basename(args.out), sha256, bytes: bytes.length } },

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
@@ -16,6 +15,7 @@ import { println, type CliContext } from '../../context.js';
 import { custodyCommandLine, writeCustodyTranscript, type CustodyTranscriptArgs } from './custody-transcript.js';
 import { cardsOf } from './key-options.js';
 import { proveCaKey } from './prove-key.js';
+import { sha256Hex } from '../../../common/sha256.js';
 
 export interface RestoreArgs extends HomeArgs, SigningCardArgs, CustodyTranscriptArgs {
   file: string;
@@ -66,7 +66,7 @@ export async function runKeyRestore(ctx: CliContext, args: RestoreArgs): Promise
       const unwrappedAt = cactx.clock.now();
       const proof = await proveCaKey(await session.signer(ca.keyId), ca.publicKey);
       const provedAt = cactx.clock.now();
-      const sha256 = createHash('sha256').update(raw).digest('hex');
+      const sha256 = sha256Hex(raw);
       addCaCard(
         cactx.store,
         ca.name,
