@@ -28,7 +28,7 @@ export function newDatabase(path: string, options: DatabaseOptions = {}): Db {
  * docs/benchmarks.md). When the file is not where the package puts it (another build layout),
  * undefined: better-sqlite3 then searches as before.
  */
-export function sqliteNativeBinding(): { nativeBinding?: string } {
+function sqliteNativeBinding(): { nativeBinding?: string } {
   if (addonPath === undefined) {
     try {
       addonPath = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');

@@ -210,5 +210,5 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     };
     return { serial, readerName, port: options.port, stateFile, apduLogFile, child: a.child, stderr: a.stderr, stop };
   }
-  throw new Error(`emulator on port ${options.port}: no card in "${readerName}" after two connections\n${failures.join('\n')}`);
+  throw new Error(`emulator on port ${options.port}: no card in "${readerName}" after two connections (is the rig's pcscd serving this port?)\n${failures.join('\n')}`);
 }
